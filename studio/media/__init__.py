@@ -1,0 +1,1 @@
+"""Media engine: ffmpeg runs, probe, thumbnails, waveforms, render plans and credits embedding."""

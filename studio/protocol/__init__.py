@@ -1,0 +1,1 @@
+"""Wire shapes and op semantics shared by the sync client and the server."""

@@ -1,0 +1,1 @@
+"""The shared server: FastAPI app factory, routers and storage."""

@@ -1,0 +1,1 @@
+"""Qt-free use-cases shared by the desktop app and the CLI."""

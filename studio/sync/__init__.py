@@ -1,0 +1,1 @@
+"""Sync client: HTTP client, resumable blob transfer, outbox and sync engine."""
