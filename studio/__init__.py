@@ -1,3 +1,3 @@
-"""Remix Studio: remix contributed clips on a multi-track timeline and export pieces that carry their credits."""
+"""Remix Studio: remix contributed clips on a timeline and export pieces that carry their credits."""
 
 __version__ = "0.1.0"
