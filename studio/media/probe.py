@@ -1,0 +1,295 @@
+"""What a media file holds: duration, streams, size, frame rate, rotation, sample rate, channels.
+
+PyAV reads the container in-process (ffmpeg's own demuxers, structured, a few milliseconds),
+since the bundled ffmpeg has no ffprobe. The result is stored with the clip as JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import MediaError
+from studio.core.timecode import from_json, to_json
+
+PROBE_SCHEMA = "studio.probe/1"
+IMAGE_DEFAULT_DURATION = Fraction(5)
+"""How long a still image lasts when first placed on a timeline."""
+
+_IMAGE_CODECS = {"png", "mjpeg", "jpegls", "webp", "bmp", "tiff", "gif", "jpeg2000", "jpegxl", "qoi", "ppm", "pgm"}
+_TIMING_SAMPLE = 120
+_DECODE_LIMIT = 600
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """The main picture stream. `rotation` is counter-clockwise degrees (0, 90, 180, 270) to apply
+    for display, as in ffmpeg's -display_rotation; width and height are the coded (unrotated) size."""
+
+    width: int
+    height: int
+    frame_rate: Fraction | None
+    codec: str
+    pix_fmt: str | None
+    rotation: int
+    variable_frame_rate: bool
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        if self.rotation in (90, 270):
+            return self.height, self.width
+        return self.width, self.height
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """The main sound stream."""
+
+    codec: str
+    sample_rate: int
+    channels: int
+    channel_layout: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """Probe result. `duration` is None for still images (see IMAGE_DEFAULT_DURATION)."""
+
+    duration: Fraction | None
+    container: str
+    video: VideoInfo | None
+    audio: AudioInfo | None
+    is_image: bool
+
+    @property
+    def has_video(self) -> bool:
+        return self.video is not None
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": PROBE_SCHEMA,
+            "duration": None if self.duration is None else to_json(self.duration),
+            "container": self.container,
+            "is_image": self.is_image,
+            "video": None
+            if self.video is None
+            else {
+                "width": self.video.width,
+                "height": self.video.height,
+                "frame_rate": None if self.video.frame_rate is None else to_json(self.video.frame_rate),
+                "codec": self.video.codec,
+                "pix_fmt": self.video.pix_fmt,
+                "rotation": self.video.rotation,
+                "variable_frame_rate": self.video.variable_frame_rate,
+            },
+            "audio": None
+            if self.audio is None
+            else {
+                "codec": self.audio.codec,
+                "sample_rate": self.audio.sample_rate,
+                "channels": self.audio.channels,
+                "channel_layout": self.audio.channel_layout,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> MediaInfo:
+        if not isinstance(doc, dict) or doc.get("schema") != PROBE_SCHEMA:
+            raise MediaError(f"stored probe data is not {PROBE_SCHEMA}: {str(doc)[:80]}")
+        try:
+            v, a = doc["video"], doc["audio"]
+            return cls(
+                duration=None if doc["duration"] is None else from_json(doc["duration"]),
+                container=str(doc["container"]),
+                is_image=bool(doc["is_image"]),
+                video=None
+                if v is None
+                else VideoInfo(
+                    width=int(v["width"]),
+                    height=int(v["height"]),
+                    frame_rate=None if v["frame_rate"] is None else from_json(v["frame_rate"]),
+                    codec=str(v["codec"]),
+                    pix_fmt=v["pix_fmt"],
+                    rotation=int(v["rotation"]),
+                    variable_frame_rate=bool(v["variable_frame_rate"]),
+                ),
+                audio=None
+                if a is None
+                else AudioInfo(
+                    codec=str(a["codec"]),
+                    sample_rate=int(a["sample_rate"]),
+                    channels=int(a["channels"]),
+                    channel_layout=str(a["channel_layout"]),
+                ),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MediaError(f"stored probe data is damaged ({exc!r})") from exc
+
+
+def probe(path: Path) -> MediaInfo:
+    """Read a media file's streams. Raises MediaError naming the file and what is wrong with it."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if not path.is_file():
+        raise MediaError(f"{path} is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError(f"{path} is empty (0 bytes), not a media file")
+    import av
+
+    try:
+        container = av.open(str(path), metadata_errors="replace")
+    except av.error.FFmpegError as exc:
+        raise MediaError(_open_error(path, exc)) from exc
+    with container:
+        video_stream = next(
+            (s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic),
+            None,
+        )
+        audio_stream = next(iter(container.streams.audio), None)
+        if video_stream is None and audio_stream is None:
+            raise MediaError(f"{path} has no audio or video stream ({container.format.name}), not a media file")
+        _check_complete(path, size, container)
+        is_image = video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
+        video = _video_info(path, container, video_stream, is_image) if video_stream is not None else None
+        audio = _audio_info(audio_stream) if audio_stream is not None else None
+        duration = None if is_image else _duration(container, video_stream, audio_stream)
+        return MediaInfo(duration, container.format.name, video, audio, is_image)
+
+
+def _open_error(path: Path, exc: Exception) -> str:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if head[4:8] == b"ftyp":
+        return (
+            f"{path} is an incomplete or damaged MP4/MOV file: its index (the moov atom) is missing "
+            f"or unreadable, as when a recording or download was cut short (ffmpeg: {reason})"
+        )
+    return f"{path} is not a media file that ffmpeg can read (ffmpeg: {reason})"
+
+
+def _check_complete(path: Path, size: int, container: Any) -> None:
+    """Files whose index points past their end were cut short (e.g. an interrupted copy)."""
+    for stream in container.streams:
+        entries = stream.index_entries
+        if len(entries):
+            last = entries[len(entries) - 1]
+            end = last.pos + last.size
+            if last.pos >= 0 and end > size:
+                raise MediaError(
+                    f"{path} is truncated: its {stream.type} data runs to byte {end} "
+                    f"but the file has only {size} bytes"
+                )
+
+
+def _looks_like_image(container: Any, stream: Any) -> bool:
+    fmt = container.format.name
+    codec = stream.codec_context.codec.canonical_name
+    still_demuxer = fmt == "image2" or fmt.endswith("_pipe")
+    return codec in _IMAGE_CODECS and (still_demuxer or (stream.frames or 0) <= 1)
+
+
+def _video_info(path: Path, container: Any, stream: Any, is_image: bool) -> VideoInfo:
+    cc = stream.codec_context
+    use_index = len(stream.index_entries) >= 2 and len(stream.index_entries) == (stream.frames or 0)
+    rotation, pts = _scan_video(path, container, stream, want_pts=not is_image and not use_index)
+    if use_index:
+        entries = stream.index_entries
+        count = min(len(entries), _TIMING_SAMPLE)
+        pts = [entries[i].timestamp for i in range(count)]
+    vfr = False if is_image else _is_variable(pts)
+    rate: Fraction | None = None
+    if not is_image:
+        chosen = stream.average_rate if vfr else (stream.guessed_rate or stream.average_rate)
+        rate = Fraction(chosen) if chosen else None
+    if rotation == 0 and "rotate" in stream.metadata:
+        try:
+            rotation = (-round(float(stream.metadata["rotate"]))) % 360
+        except ValueError:
+            rotation = 0
+    return VideoInfo(
+        width=cc.width,
+        height=cc.height,
+        frame_rate=rate,
+        codec=cc.codec.canonical_name,
+        pix_fmt=cc.pix_fmt,
+        rotation=rotation,
+        variable_frame_rate=vfr,
+    )
+
+
+def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> tuple[int, list[int]]:
+    """Decode the first picture (its display matrix gives the rotation; it also proves the codec is
+    decodable) and, when the container has no full index, collect packet timestamps for timing."""
+    import av
+
+    rotation: int | None = None
+    pts: list[int] = []
+    seen = 0
+    try:
+        for packet in container.demux(stream):
+            seen += 1
+            if want_pts and packet.pts is not None and packet.size:
+                pts.append(packet.pts)
+            if rotation is None:
+                for frame in packet.decode():
+                    rotation = round(frame.rotation) % 360
+                    break
+            if rotation is not None and (not want_pts or len(pts) >= _TIMING_SAMPLE):
+                break
+            if seen >= _DECODE_LIMIT and rotation is None:
+                break
+    except av.error.FFmpegError as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise MediaError(
+            f"{path}: its {stream.codec_context.codec.canonical_name} video cannot be decoded ({reason})"
+        ) from exc
+    if rotation is None:
+        raise MediaError(
+            f"{path}: no picture could be decoded from its {stream.codec_context.codec.canonical_name} video"
+        )
+    return rotation, pts
+
+
+def _is_variable(pts: list[int]) -> bool:
+    """Frame durations that differ by more than rounding (one tick) and more than 10 %."""
+    stamps = sorted(set(pts))
+    deltas = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    if len(deltas) < 2:
+        return False
+    low, high = min(deltas), max(deltas)
+    return high - low > 1 and high > low * 1.1
+
+
+def _audio_info(stream: Any) -> AudioInfo:
+    cc = stream.codec_context
+    layout = cc.layout
+    return AudioInfo(
+        codec=cc.codec.canonical_name,
+        sample_rate=int(cc.sample_rate),
+        channels=int(layout.nb_channels),
+        channel_layout=str(layout.name),
+    )
+
+
+def _duration(container: Any, video: Any, audio: Any) -> Fraction | None:
+    if container.duration is not None and container.duration > 0:
+        return Fraction(container.duration, 1_000_000)
+    spans = [
+        Fraction(s.duration) * s.time_base
+        for s in (video, audio)
+        if s is not None and s.duration is not None and s.time_base is not None
+    ]
+    best = max(spans, default=None)
+    if best is None or not math.isfinite(float(best)) or best <= 0:
+        return None
+    return best
