@@ -1,0 +1,166 @@
+"""Background work for the UI: purpose-named thread pools and workers whose results arrive on the main thread.
+
+The UI thread never waits on media, disk or network work. Each kind of work has its own pool, so a long
+export never delays a thumbnail and a slow server never delays an import. A task is a plain function that
+takes a TaskContext (progress callback and cancel token, the same shapes services take); its result, error
+or cancellation is delivered by a queued signal on the main thread, and progress is throttled so a chatty
+worker cannot flood the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from studio.core.cancel import CancelToken
+from studio.core.errors import Cancelled
+
+# Pool name -> most threads; media work is CPU bound (2 cores), network work waits on sockets.
+POOLS: dict[str, int] = {
+    "media": 2,  # probing, thumbnails, waveforms, frames at the playhead
+    "import": 1,  # hashing and copying files into the library
+    "export": 1,  # renders (ffmpeg itself is a separate process)
+    "preview": 1,  # low-resolution proxy renders for playback
+    "network": 2,  # sync, pull, publish
+}
+_PROGRESS_INTERVAL_S = 1 / 30
+
+_pools: dict[str, QThreadPool] = {}
+_live: set[TaskHandle] = set()
+
+
+def pool(name: str) -> QThreadPool:
+    """The QThreadPool for one purpose (created on first use)."""
+    if name not in POOLS:
+        raise KeyError(f"no task pool named {name!r} (pools: {', '.join(POOLS)})")
+    found = _pools.get(name)
+    if found is None:
+        found = QThreadPool()
+        found.setObjectName(f"studio-{name}")
+        found.setMaxThreadCount(POOLS[name])
+        _pools[name] = found
+    return found
+
+
+class TaskSignals(QObject):
+    """Lives on the main thread, so signals emitted by the worker are delivered there (queued)."""
+
+    progressed = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+
+
+@dataclass
+class TaskContext:
+    """What a task function receives: report progress, and check or wait on the cancel token."""
+
+    progress: Callable[[float, str], None]
+    cancel: CancelToken
+
+
+class TaskHandle:
+    """A submitted task: cancel it, see whether it is done, or wait for it (tests and shutdown only)."""
+
+    def __init__(self, name: str, pool_name: str) -> None:
+        self.name = name
+        self.pool_name = pool_name
+        self.signals = TaskSignals()
+        self.token = CancelToken()
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+
+class _Runnable(QRunnable):
+    def __init__(self, handle: TaskHandle, fn: Callable[[TaskContext], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._handle = handle
+        self._fn = fn
+        self._last_progress = 0.0
+
+    def _progress(self, fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_progress < _PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        self._handle.signals.progressed.emit(float(fraction), str(message))
+
+    def run(self) -> None:
+        handle = self._handle
+        try:
+            handle.token.raise_if_cancelled()
+            handle.result = self._fn(TaskContext(self._progress, handle.token))
+        except Cancelled:
+            handle.done.set()
+            handle.signals.cancelled.emit()
+            return
+        except BaseException as exc:  # delivered to the UI, which shows it; never lost in a thread
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            handle.error = exc
+            handle.done.set()
+            handle.signals.failed.emit(exc)
+            return
+        handle.done.set()
+        handle.signals.finished.emit(handle.result)
+
+
+def submit(
+    pool_name: str,
+    fn: Callable[[TaskContext], Any],
+    *,
+    name: str = "",
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[BaseException], None] | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+) -> TaskHandle:
+    """Run fn(context) on the named pool; callbacks run on the main thread. Call from the main thread."""
+    handle = TaskHandle(name or getattr(fn, "__name__", "task"), pool_name)
+    _live.add(handle)
+
+    def release(*_: Any) -> None:
+        _live.discard(handle)
+
+    if on_progress is not None:
+        handle.signals.progressed.connect(on_progress)
+    if on_done is not None:
+        handle.signals.finished.connect(on_done)
+    if on_failed is not None:
+        handle.signals.failed.connect(on_failed)
+    if on_cancelled is not None:
+        handle.signals.cancelled.connect(on_cancelled)
+    for signal in (handle.signals.finished, handle.signals.failed, handle.signals.cancelled):
+        signal.connect(release)
+    pool(pool_name).start(_Runnable(handle, fn))
+    return handle
+
+
+def running() -> list[TaskHandle]:
+    """Tasks submitted and not yet delivered."""
+    return list(_live)
+
+
+def shutdown(timeout_ms: int = 3000) -> bool:
+    """Cancel everything and wait for the pools to drain (at quit); True if they all stopped in time."""
+    for handle in list(_live):
+        handle.cancel()
+    ok = True
+    for p in _pools.values():
+        p.clear()
+        ok = p.waitForDone(timeout_ms) and ok
+    return ok

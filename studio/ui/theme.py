@@ -1,0 +1,123 @@
+"""Themes (dark and light style sheets in resources/), theme-coloured SVG icons and the timeline's colours."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("dark", "light")
+
+
+def resources_dir() -> Path:
+    """resources/ beside the package (a checkout or a bundle), or $STUDIO_RESOURCES_DIR."""
+    override = os.environ.get("STUDIO_RESOURCES_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+@dataclass(frozen=True)
+class Colors:
+    """Colours the custom-painted widgets (timeline, ruler, preview) use for one theme."""
+
+    name: str
+    window: str
+    text: str
+    muted: str
+    accent: str
+    track_bg: str
+    track_alt_bg: str
+    track_line: str
+    ruler_bg: str
+    ruler_tick: str
+    video_clip: str
+    audio_clip: str
+    title_clip: str
+    clip_text: str
+    selection: str
+    playhead: str
+    conflict: str
+    waveform: str
+    locked_hatch: str
+    snap_line: str
+
+
+DARK = Colors(
+    name="dark", window="#1b1c20", text="#e7e8ec", muted="#9aa0ab", accent="#ff7a3d",
+    track_bg="#202228", track_alt_bg="#1d1f24", track_line="#30333b", ruler_bg="#26282e",
+    ruler_tick="#7d838f", video_clip="#3a6ea5", audio_clip="#2f8f6b", title_clip="#8a55c9",
+    clip_text="#f4f6fa", selection="#ffd24d", playhead="#ff4d4d", conflict="#ff9f1a",
+    waveform="#bff2dc", locked_hatch="#00000060", snap_line="#ffd24d",
+)
+LIGHT = Colors(
+    name="light", window="#f3f3f5", text="#1d1f24", muted="#5f6672", accent="#e0571b",
+    track_bg="#fafafb", track_alt_bg="#f1f2f4", track_line="#d9dbe1", ruler_bg="#e9eaee",
+    ruler_tick="#6b717c", video_clip="#5b8fd0", audio_clip="#3fae84", title_clip="#9a6ad6",
+    clip_text="#ffffff", selection="#ff9800", playhead="#e53935", conflict="#e67e00",
+    waveform="#0f5c40", locked_hatch="#00000030", snap_line="#ff9800",
+)
+_current: list[Colors] = [DARK]
+
+
+def colors() -> Colors:
+    return _current[0]
+
+
+def apply_theme(app: QApplication, name: str) -> Colors:
+    """Style the whole app with resources/<name>.qss and a matching palette; returns its colours."""
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r} (themes: {', '.join(THEMES)})")
+    qss = (resources_dir() / f"{name}.qss").read_text(encoding="utf-8")
+    chosen = DARK if name == "dark" else LIGHT
+    _current[0] = chosen
+    palette = QPalette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(chosen.window))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(chosen.text))
+    palette.setColor(QPalette.ColorRole.Base, QColor(chosen.track_bg))
+    palette.setColor(QPalette.ColorRole.Text, QColor(chosen.text))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor(chosen.text))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(chosen.accent))
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(chosen.muted))
+    app.setPalette(palette)
+    app.setStyleSheet(qss)
+    icon.cache_clear()
+    return chosen
+
+
+@cache
+def icon(name: str, color: str | None = None) -> QIcon:
+    """An icon from resources/icons/<name>.svg drawn in the theme's text colour (or `color`)."""
+    path = resources_dir() / "icons" / f"{name}.svg"
+    svg = path.read_text(encoding="utf-8").replace("currentColor", color or colors().text)
+    disabled = path.read_text(encoding="utf-8").replace("currentColor", colors().muted)
+    result = QIcon()
+    for size in (16, 24, 32, 48):
+        result.addPixmap(_render(svg, size), QIcon.Mode.Normal)
+        result.addPixmap(_render(disabled, size), QIcon.Mode.Disabled)
+    return result
+
+
+def app_icon() -> QIcon:
+    path = resources_dir() / "app-icon.svg"
+    svg = path.read_text(encoding="utf-8")
+    result = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        result.addPixmap(_render(svg, size))
+    return result
+
+
+def _render(svg: str, size: int) -> QPixmap:
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    pixmap = QPixmap(QSize(size, size))
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    renderer.render(painter)
+    painter.end()
+    return pixmap
