@@ -205,7 +205,10 @@ def ffmetadata(path: Path) -> dict[str, str]:
 def ffmpeg_info(path: Path) -> str:
     """ffmpeg's human description of the input (what ffprobe would print), from `ffmpeg -i path`."""
     done = subprocess.run(
-        [ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, errors="replace"
+        [ffmpeg(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
     )
     return done.stderr
 

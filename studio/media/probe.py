@@ -6,6 +6,7 @@ since the bundled ffmpeg has no ffprobe. The result is stored with the clip as J
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,7 +20,20 @@ PROBE_SCHEMA = "studio.probe/1"
 IMAGE_DEFAULT_DURATION = Fraction(5)
 """How long a still image lasts when first placed on a timeline."""
 
-_IMAGE_CODECS = {"png", "mjpeg", "jpegls", "webp", "bmp", "tiff", "gif", "jpeg2000", "jpegxl", "qoi", "ppm", "pgm"}
+_IMAGE_CODECS = {
+    "png",
+    "mjpeg",
+    "jpegls",
+    "webp",
+    "bmp",
+    "tiff",
+    "gif",
+    "jpeg2000",
+    "jpegxl",
+    "qoi",
+    "ppm",
+    "pgm",
+}
 _TIMING_SAMPLE = 120
 _DECODE_LIMIT = 600
 
@@ -156,9 +170,13 @@ def probe(path: Path) -> MediaInfo:
         )
         audio_stream = next(iter(container.streams.audio), None)
         if video_stream is None and audio_stream is None:
-            raise MediaError(f"{path} has no audio or video stream ({container.format.name}), not a media file")
+            raise MediaError(
+                f"{path} has no audio or video stream ({container.format.name}), not a media file"
+            )
         _check_complete(path, size, container)
-        is_image = video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
+        is_image = (
+            video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
+        )
         video = _video_info(path, container, video_stream, is_image) if video_stream is not None else None
         audio = _audio_info(audio_stream) if audio_stream is not None else None
         duration = None if is_image else _duration(container, video_stream, audio_stream)
@@ -263,7 +281,7 @@ def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> t
 def _is_variable(pts: list[int]) -> bool:
     """Frame durations that differ by more than rounding (one tick) and more than 10 %."""
     stamps = sorted(set(pts))
-    deltas = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    deltas = [b - a for a, b in itertools.pairwise(stamps)]
     if len(deltas) < 2:
         return False
     low, high = min(deltas), max(deltas)

@@ -90,7 +90,12 @@ def thumbnails(
 
 
 def poster(
-    path: Path, sha256: str, *, at: Fraction | float | str = 0, height: int = 180, cancel: CancelToken | None = None
+    path: Path,
+    sha256: str,
+    *,
+    at: Fraction | float | str = 0,
+    height: int = 180,
+    cancel: CancelToken | None = None,
 ) -> Path:
     """One JPEG frame at `at` seconds (clamped into the clip), for the library. Cached like thumbnails."""
     from studio.media.probe import probe

@@ -34,9 +34,7 @@ def analysis_rate(per_second: int) -> int:
     return max(1, round(_ANALYSIS_RATE / per_second)) * per_second
 
 
-def peaks(
-    path: Path, sha256: str, *, per_second: int = 100, cancel: CancelToken | None = None
-) -> np.ndarray:
+def peaks(path: Path, sha256: str, *, per_second: int = 100, cancel: CancelToken | None = None) -> np.ndarray:
     """Int16 array of shape (n, 2): the (min, max) sample of the mono mix in each 1/per_second s bin.
 
     n is ceil(duration * per_second); the last bin may cover a partial span.
