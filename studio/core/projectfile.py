@@ -204,10 +204,8 @@ def _parse_document(doc: Any, folder: Path) -> LoadedProject:
         raise _Bad("", "not a project file (no \"schema\" field)")
     version = _schema_version(schema)
     if version > CURRENT_VERSION:
-        raise _Bad(
-            "schema",
-            f"written by a newer Remix Studio ({schema}); this version reads up to {CURRENT_SCHEMA}",
-        )
+        newer = f"written by a newer Remix Studio (schema {schema})"
+        raise _Bad("", f"{newer}; this version reads up to {CURRENT_SCHEMA}")
     upgraded_from = None if version == CURRENT_VERSION else str(schema)
     while version < CURRENT_VERSION:
         source = f"{SCHEMA_PREFIX}{version}"
@@ -250,7 +248,7 @@ def _schema_version(schema: Any) -> int:
         raise _Bad("schema", f"expected text such as {CURRENT_SCHEMA!r}, got {_kind(schema)}")
     match = _SCHEMA_RE.match(schema)
     if not match:
-        raise _Bad("schema", f"not a Remix Studio project file (schema {schema!r})")
+        raise _Bad("", f"not a Remix Studio project file (schema {schema!r})")
     return int(match.group(1))
 
 
