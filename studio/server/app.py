@@ -1,0 +1,76 @@
+"""The application factory: create_app(settings) builds a complete server with no module-level state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from studio import __version__
+from studio.protocol import api
+from studio.server import errors, gc
+from studio.server.blobstore import open_store
+from studio.server.context import Context, Ctx
+from studio.server.db import Database
+from studio.server.middleware import AccessLog, BodyLimit
+from studio.server.models import HealthOut
+from studio.server.routes import accounts, blobs, records, spaces
+from studio.server.settings import Settings
+
+log = logging.getLogger("studio.server")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Open (and migrate) the database and the blob store, and wire the routes."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.migrate()
+    store = open_store(settings.blobs_url)
+    ctx = Context(settings=settings, db=db, store=store, epoch=db.epoch())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_collect_garbage(ctx))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            store.close()
+            db.dispose()
+
+    app = FastAPI(
+        title="Remix Studio server",
+        version=__version__,
+        description="Accounts, spaces, content-addressed media and the change feed (see docs/server.md).",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=api.OPENAPI,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (accounts, spaces, records, blobs):
+        app.include_router(module.router)
+
+    @app.get(api.HEALTH, response_model=HealthOut, tags=["server"])
+    def health(c: Ctx) -> HealthOut:
+        return HealthOut(status="ok", epoch=c.epoch, version=__version__)
+
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.add_middleware(AccessLog)
+    return app
+
+
+async def _collect_garbage(ctx: Context) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.gc_interval)
+        try:
+            await run_in_threadpool(gc.collect, ctx)
+        except Exception:
+            log.exception("garbage collection failed; retrying at the next interval")

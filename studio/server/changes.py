@@ -1,0 +1,331 @@
+"""Applying pushes and reading the change feed of a space.
+
+A push runs in one transaction that first locks the space's counter row: sequence numbers are therefore
+handed out in commit order, and a reader can never see sequence n+1 before n has committed. Each change
+is applied once per change id; its result is kept so a replay gets the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from studio.protocol.cursor import Cursor
+from studio.protocol.ids import is_sha256
+from studio.server import schema
+from studio.server.access import can_read_blob
+from studio.server.auth import Caller
+from studio.server.db import Database
+from studio.server.errors import ProblemError
+from studio.server.merge import merge_record
+from studio.server.models import OpsChangeIn, RecordChangeIn
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def apply_push(
+    db: Database, conn: Connection, space: Any, caller: Caller, changes: list[RecordChangeIn | OpsChangeIn]
+) -> list[dict[str, Any]]:
+    """Apply `changes` to the space inside the caller's write transaction; returns one result each."""
+    seq = db.lock_space(conn, space.id)
+    if seq is None:
+        raise ProblemError(404, f"space {space.id} does not exist")
+    start = seq
+    results = []
+    for change in changes:
+        seen = conn.execute(
+            select(schema.applied_changes.c.result).where(
+                schema.applied_changes.c.space_id == space.id,
+                schema.applied_changes.c.change_id == change.change_id,
+            )
+        ).scalar_one_or_none()
+        if seen is not None:
+            results.append({**json.loads(seen), "status": "duplicate"})
+            continue
+        if isinstance(change, OpsChangeIn):
+            result, used = _apply_ops(conn, space.id, caller, change, seq + 1)
+        else:
+            result, used = _apply_record(conn, space, caller, change, seq + 1)
+        seq += used
+        conn.execute(
+            insert(schema.applied_changes).values(
+                space_id=space.id, change_id=change.change_id, result=dumps(result)
+            )
+        )
+        results.append(result)
+    if seq != start:
+        conn.execute(update(schema.spaces).where(schema.spaces.c.id == space.id).values(seq=seq))
+    return results
+
+
+def _apply_ops(
+    conn: Connection, space_id: str, caller: Caller, change: OpsChangeIn, seq: int
+) -> tuple[dict[str, Any], int]:
+    o = schema.ops
+    wanted: dict[str, dict[str, Any]] = {}
+    for op in change.ops:
+        wanted.setdefault(op.id, op.model_dump())
+    known = set(
+        conn.execute(select(o.c.op_id).where(o.c.space_id == space_id, o.c.op_id.in_(list(wanted)))).scalars()
+    )
+    fresh = [op for op_id, op in wanted.items() if op_id not in known]
+    result = {
+        "change_id": change.change_id,
+        "status": "applied",
+        "rev": seq,
+        "conflicts": [],
+        "accepted": len(fresh),
+    }
+    if not fresh:
+        result["rev"] = seq - 1
+        return result, 0
+    conn.execute(
+        insert(o),
+        [{"space_id": space_id, "op_id": op["id"], "project_id": change.project, "seq": seq} for op in fresh],
+    )
+    body = {
+        "kind": "ops",
+        "id": change.project,
+        "change_id": change.change_id,
+        "author": caller.username,
+        "ops": fresh,
+    }
+    _insert_change(conn, space_id, seq, "ops", change.project, change.change_id, caller, body)
+    return result, 1
+
+
+def _apply_record(
+    conn: Connection, space: Any, caller: Caller, change: RecordChangeIn, seq: int
+) -> tuple[dict[str, Any], int]:
+    r, c = schema.records, schema.changes
+    key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
+    row = conn.execute(select(r).where(key)).first()
+    if row is not None and space.kind == "public" and row.owner_id != caller.account_id:
+        raise ProblemError(403, f"{change.kind} {change.id} in the public space belongs to someone else")
+    base = None
+    if row is not None and change.base_rev == row.rev:
+        base = (json.loads(row.doc), bool(row.deleted))
+    elif change.base_rev is not None:
+        body = conn.execute(
+            select(c.c.body).where(
+                c.c.space_id == space.id,
+                c.c.kind == change.kind,
+                c.c.record_id == change.id,
+                c.c.seq == change.base_rev,
+            )
+        ).scalar_one_or_none()
+        if body is not None:
+            doc = json.loads(body)
+            base = (doc["doc"], bool(doc["deleted"]))
+    outcome = merge_record(
+        current=None if row is None else json.loads(row.doc),
+        current_deleted=bool(row.deleted) if row is not None else False,
+        current_rev=None if row is None else row.rev,
+        current_conflicts=[] if row is None else json.loads(row.conflicts),
+        base=base,
+        base_rev=change.base_rev,
+        changed=change.fields,
+        deleted=change.deleted,
+        rev=seq,
+        change_id=change.change_id,
+        kind=change.kind,
+    )
+    now = time.time()
+    values = {
+        "rev": seq,
+        "doc": dumps(outcome.doc),
+        "deleted": outcome.deleted,
+        "conflicts": dumps(outcome.conflicts),
+        "updated_at": now,
+        **_search_columns(outcome.doc),
+    }
+    if row is None:
+        conn.execute(
+            insert(r).values(
+                space_id=space.id,
+                kind=change.kind,
+                id=change.id,
+                owner_id=caller.account_id,
+                created_at=now,
+                **values,
+            )
+        )
+    else:
+        conn.execute(update(r).where(key).values(**values))
+        conn.execute(update(c).where(c.c.space_id == space.id, c.c.seq == row.rev).values(superseded=True))
+    body = {
+        "kind": change.kind,
+        "id": change.id,
+        "change_id": change.change_id,
+        "author": caller.username,
+        "doc": outcome.doc,
+        "deleted": outcome.deleted,
+        "conflicts": outcome.conflicts,
+    }
+    _insert_change(conn, space.id, seq, change.kind, change.id, change.change_id, caller, body)
+    _update_refs(
+        conn,
+        space.id,
+        change.kind,
+        change.id,
+        caller,
+        set() if outcome.deleted else blob_refs_of(outcome.doc),
+    )
+    status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
+    return {
+        "change_id": change.change_id,
+        "status": status,
+        "rev": seq,
+        "conflicts": outcome.new_conflicts,
+    }, 1
+
+
+def _insert_change(
+    conn: Connection,
+    space_id: str,
+    seq: int,
+    kind: str,
+    record_id: str,
+    change_id: str,
+    caller: Caller,
+    body: dict[str, Any],
+) -> None:
+    conn.execute(
+        insert(schema.changes).values(
+            space_id=space_id,
+            seq=seq,
+            stamp=secrets.token_hex(4),
+            kind=kind,
+            record_id=record_id,
+            change_id=change_id,
+            author_id=caller.account_id,
+            body=dumps(body),
+            superseded=False,
+        )
+    )
+
+
+def blob_refs_of(doc: dict[str, Any]) -> set[str]:
+    """Blobs a record references: its `media` hash and any hashes listed in `blobs`."""
+    found = set()
+    media = doc.get("media")
+    if is_sha256(media):
+        found.add(media)
+    listed = doc.get("blobs")
+    if isinstance(listed, list):
+        found.update(x for x in listed if is_sha256(x))
+    return found
+
+
+def _update_refs(
+    conn: Connection, space_id: str, kind: str, record_id: str, caller: Caller, wanted: set[str]
+) -> None:
+    """Keep blob_refs equal to what the record now references; new references are granted only when the
+    writer can read the blob, so naming a hash never opens someone else's private media."""
+    br = schema.blob_refs
+    key = and_(br.c.space_id == space_id, br.c.kind == kind, br.c.record_id == record_id)
+    existing = {row.sha256: row for row in conn.execute(select(br).where(key))}
+    gone = set(existing) - wanted
+    if gone:
+        conn.execute(delete(br).where(key, br.c.sha256.in_(gone)))
+        conn.execute(
+            update(schema.blobs).where(schema.blobs.c.sha256.in_(gone)).values(released_at=time.time())
+        )
+    for sha in wanted:
+        old = existing.get(sha)
+        if old is not None and old.granted:
+            continue
+        granted = can_read_blob(conn, sha, caller.account_id, caller)
+        if old is None:
+            conn.execute(
+                insert(br).values(
+                    space_id=space_id,
+                    kind=kind,
+                    record_id=record_id,
+                    sha256=sha,
+                    author_id=caller.account_id,
+                    granted=granted,
+                )
+            )
+        elif granted:
+            conn.execute(
+                update(br).where(key, br.c.sha256 == sha).values(granted=True, author_id=caller.account_id)
+            )
+
+
+def _search_columns(doc: dict[str, Any]) -> dict[str, str]:
+    tags = (
+        [t.strip().lower() for t in doc.get("tags", []) if isinstance(t, str)]
+        if isinstance(doc.get("tags"), list)
+        else []
+    )
+    people: list[str] = []
+    credits = doc.get("credits")
+    if isinstance(credits, list):
+        for entry in credits:
+            if isinstance(entry, dict):
+                people += [
+                    str(entry[k]).strip().lower()
+                    for k in ("name", "contributor")
+                    if isinstance(entry.get(k), str)
+                ]
+    words = [doc.get("title"), doc.get("description")]
+    text = " ".join(w for w in words if isinstance(w, str)).lower()
+    return {
+        "search_text": " ".join([text, *tags, *people]),
+        "tags_text": "|" + "|".join(tags) + "|",
+        "people_text": "|" + "|".join(people) + "|",
+        "media_kind": str(doc.get("kind", ""))[:32].lower() if isinstance(doc.get("kind"), str) else "",
+        "licence": str(doc.get("licence", ""))[:64] if isinstance(doc.get("licence"), str) else "",
+    }
+
+
+def cursor_for(conn: Connection, space_id: str, seq: int, epoch: str) -> Cursor:
+    stamp = ""
+    if seq > 0:
+        stamp = conn.execute(
+            select(schema.changes.c.stamp).where(
+                schema.changes.c.space_id == space_id, schema.changes.c.seq == seq
+            )
+        ).scalar_one()
+    return Cursor(epoch=epoch, seq=seq, stamp=stamp)
+
+
+def check_cursor(conn: Connection, space: Any, cursor: Cursor, epoch: str) -> str | None:
+    """Why the cursor is not from this server's history of the space, or None when it is."""
+    if cursor.epoch != epoch:
+        return "the cursor comes from another server database (epoch differs)"
+    if cursor.seq > space.seq:
+        return f"the cursor is at change {cursor.seq} but the space has only {space.seq} (a restored backup?)"
+    if cursor.seq == 0:
+        return None if cursor.stamp == "" else "the cursor stamp does not match"
+    stamp = conn.execute(
+        select(schema.changes.c.stamp).where(
+            schema.changes.c.space_id == space.id, schema.changes.c.seq == cursor.seq
+        )
+    ).scalar_one_or_none()
+    if stamp != cursor.stamp:
+        return f"change {cursor.seq} of this space is not the one the cursor saw: restored from a backup?"
+    return None
+
+
+def read_feed(conn: Connection, space: Any, after: int, limit: int) -> tuple[list[str], int, bool]:
+    """Raw JSON of the live entries after `after`, the sequence the next page starts after, and whether
+    more may follow. Bounded by the space's sequence read before, so a page is one consistent cut."""
+    c = schema.changes
+    rows = conn.execute(
+        select(c.c.seq, c.c.body)
+        .where(c.c.space_id == space.id, c.c.seq > after, c.c.seq <= space.seq, c.c.superseded.is_(False))
+        .order_by(c.c.seq)
+        .limit(limit)
+    ).all()
+    entries = [f'{{"seq":{row.seq},{row.body[1:]}' for row in rows]
+    if len(rows) == limit:
+        return entries, rows[-1].seq, rows[-1].seq < space.seq
+    return entries, max(after, space.seq), False

@@ -1,0 +1,117 @@
+"""Blobs on the local filesystem: <root>/ab/cd/<sha256>, staging in <root>/.uploads/<session>.
+
+Parts are written at their offset into one sparse staging file and fsynced before they are recorded, so
+completing needs no copy: hash the file, then rename it into place (atomic on one filesystem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from studio.core.atomic import fsync_dir
+from studio.server.blobstore import READ_CHUNK, BlobStore, check_ids, hash_chunks
+
+
+class FileBlobStore(BlobStore):
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.staging = self.root / ".uploads"
+        self.staging.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_url(cls, url: str) -> FileBlobStore:
+        return cls(Path(unquote(urlparse(url).path)))
+
+    def _final(self, sha256: str) -> Path:
+        check_ids(sha256=sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def _staged(self, session_id: str) -> Path:
+        check_ids(session_id=session_id)
+        return self.staging / session_id
+
+    def begin(self, session_id: str, size: int) -> str:
+        fd = os.open(self._staged(session_id), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
+        return ""
+
+    def put_part(self, session_id: str, store_ref: str, number: int, offset: int, data: bytes) -> str:
+        fd = os.open(self._staged(session_id), os.O_RDWR)
+        try:
+            view = memoryview(data)
+            written = 0
+            while written < len(view):
+                written += os.pwrite(fd, view[written:], offset + written)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return ""
+
+    def assemble(self, session_id: str, store_ref: str, parts: list[tuple[int, str]], size: int) -> None:
+        path = self._staged(session_id)
+        if path.exists() and path.stat().st_size != size:
+            raise ValueError(f"staged upload {session_id} has {path.stat().st_size} bytes, not {size}")
+
+    def staged_digest(self, session_id: str) -> tuple[str, int] | None:
+        path = self._staged(session_id)
+        if not path.exists():
+            return None
+        return hash_chunks(_read_file(path, 0, path.stat().st_size))
+
+    def has_staged(self, session_id: str) -> bool:
+        return self._staged(session_id).is_file()
+
+    def publish(self, session_id: str, sha256: str) -> None:
+        final = self._final(sha256)
+        staged = self._staged(session_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(staged, final)
+        except FileNotFoundError:
+            if not final.is_file():
+                raise
+            return
+        fsync_dir(final.parent)
+        fsync_dir(self.staging)
+
+    def discard(self, session_id: str, store_ref: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._staged(session_id))
+
+    def exists(self, sha256: str) -> bool:
+        return self._final(sha256).is_file()
+
+    def digest(self, sha256: str) -> tuple[str, int] | None:
+        path = self._final(sha256)
+        if not path.is_file():
+            return None
+        return hash_chunks(_read_file(path, 0, path.stat().st_size))
+
+    def read_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        return _read_file(self._final(sha256), start, end)
+
+    def delete(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._final(sha256))
+
+    def close(self) -> None:
+        """Files need no closing; here for the interface."""
+
+
+def _read_file(path: Path, start: int, end: int) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = fh.read(min(READ_CHUNK, remaining))
+            if not chunk:
+                raise OSError(f"blob file {path.name} ended {remaining} bytes early")
+            remaining -= len(chunk)
+            yield chunk

@@ -1,0 +1,146 @@
+"""Accounts, logging in (a token per device), listing and revoking devices."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from studio.protocol import api, problems
+from studio.protocol.ids import HEX32_PATTERN, is_username
+from studio.server import schema
+from studio.server.auth import Caller, CallerDep, iso
+from studio.server.context import Context, Ctx
+from studio.server.errors import ProblemError, not_found
+from studio.server.models import AccountOut, DeviceOut, LoginIn, MeOut, SignupIn, TokenOut
+from studio.server.routes.docs import problems as responses
+from studio.server.security import hash_password, new_id, new_token, token_digest, verify_password
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post(api.ACCOUNTS, status_code=201, response_model=AccountOut, responses=responses(409))
+def signup(body: SignupIn, ctx: Ctx) -> AccountOut:
+    account_id = new_id()
+    password_hash = hash_password(body.password)
+    try:
+        with ctx.db.write() as conn:
+            conn.execute(
+                insert(schema.accounts).values(
+                    id=account_id, username=body.username, password_hash=password_hash, created_at=time.time()
+                )
+            )
+    except IntegrityError:
+        raise ProblemError(409, f"the username {body.username!r} is taken", problems.USERNAME_TAKEN) from None
+    return AccountOut(id=account_id, username=body.username)
+
+
+@router.post(api.TOKENS, status_code=201, response_model=TokenOut, responses=responses(401, 429))
+def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
+    now = time.time()
+    settings = ctx.settings
+    ip = request.client.host if request.client else "?"
+    since = now - settings.login_window
+    f = schema.login_failures
+    with ctx.db.read() as conn:
+        by_user = conn.execute(
+            select(func.count()).where(f.c.username == body.username, f.c.at > since)
+        ).scalar_one()
+        by_ip = conn.execute(select(func.count()).where(f.c.ip == ip, f.c.at > since)).scalar_one()
+        row = None
+        if is_username(body.username):
+            row = conn.execute(
+                select(schema.accounts.c.id, schema.accounts.c.password_hash).where(
+                    schema.accounts.c.username == body.username
+                )
+            ).first()
+    if by_user >= settings.login_failures or by_ip >= settings.login_failures * 5:
+        raise ProblemError(
+            429,
+            "too many failed logins; wait before trying again",
+            headers={"Retry-After": str(settings.login_window)},
+        )
+    if not verify_password(row.password_hash if row else None, body.password):
+        with ctx.db.write() as conn:
+            conn.execute(delete(f).where(f.c.at < now - settings.login_window))
+            conn.execute(insert(f).values(username=body.username[:64], ip=ip[:64], at=now))
+        raise ProblemError(401, "wrong username or password")
+    assert row is not None
+    ttl = min(body.ttl_seconds or settings.token_ttl, settings.token_ttl)
+    token, device_id = new_token(), new_id()
+    with ctx.db.write() as conn:
+        conn.execute(
+            insert(schema.tokens).values(
+                id=device_id,
+                account_id=row.id,
+                token_hash=token_digest(token),
+                name=body.device_name,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + ttl,
+                revoked=False,
+            )
+        )
+    return TokenOut(
+        token=token,
+        device_id=device_id,
+        expires_at=iso(now + ttl),
+        account=AccountOut(id=row.id, username=body.username),
+    )
+
+
+@router.delete(api.CURRENT_TOKEN, status_code=204, responses=responses(401))
+def logout(caller: CallerDep, ctx: Ctx) -> Response:
+    _revoke(ctx, caller, caller.device_id)
+    return Response(status_code=204)
+
+
+@router.get(api.ME, response_model=MeOut, responses=responses(401))
+def me(caller: CallerDep) -> MeOut:
+    return MeOut(id=caller.account_id, username=caller.username, device_id=caller.device_id)
+
+
+@router.get(api.DEVICES, response_model=list[DeviceOut], responses=responses(401))
+def devices(caller: CallerDep, ctx: Ctx) -> list[DeviceOut]:
+    t = schema.tokens
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(t)
+            .where(t.c.account_id == caller.account_id, t.c.revoked.is_(False), t.c.expires_at > time.time())
+            .order_by(t.c.created_at)
+        ).all()
+    return [
+        DeviceOut(
+            id=r.id,
+            name=r.name,
+            created_at=iso(r.created_at),
+            last_used_at=iso(r.last_used_at),
+            expires_at=iso(r.expires_at),
+            current=r.id == caller.device_id,
+        )
+        for r in rows
+    ]
+
+
+@router.delete(api.DEVICE, status_code=204, responses=responses(401, 404))
+def revoke_device(
+    caller: CallerDep,
+    ctx: Ctx,
+    device_id: str = Path(pattern=HEX32_PATTERN),
+) -> Response:
+    _revoke(ctx, caller, device_id)
+    return Response(status_code=204)
+
+
+def _revoke(ctx: Context, caller: Caller, device_id: str) -> None:
+    t = schema.tokens
+    with ctx.db.write() as conn:
+        done = conn.execute(
+            update(t)
+            .where(t.c.id == device_id, t.c.account_id == caller.account_id, t.c.revoked.is_(False))
+            .values(revoked=True)
+        ).rowcount
+    if not done:
+        raise not_found(f"device {device_id}")

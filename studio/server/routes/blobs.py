@@ -1,0 +1,206 @@
+"""Blob negotiation, part upload, completion and ranged download."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from studio.protocol import api, problems
+from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
+from studio.server import schema, uploads
+from studio.server.access import can_read_blob
+from studio.server.auth import Caller, CallerDep, MaybeCaller
+from studio.server.context import Context, Ctx
+from studio.server.errors import ProblemError, not_found
+from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
+from studio.server.routes.docs import problems as responses
+
+router = APIRouter(tags=["blobs"])
+
+SessionId = Annotated[str, Path(pattern=HEX32_PATTERN, min_length=32, max_length=32)]
+BlobHash = Annotated[str, Path(pattern=SHA256_PATTERN, min_length=64, max_length=64)]
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.post(api.NEGOTIATE, response_model=NegotiateOut, responses=responses(401, 403, 404))
+def negotiate(body: NegotiateIn, caller: CallerDep, ctx: Ctx) -> NegotiateOut:
+    return NegotiateOut(blobs=uploads.negotiate(ctx, caller, body))
+
+
+@router.get(api.UPLOAD, response_model=UploadOut, responses=responses(401, 403, 404))
+def upload_status(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> UploadOut:
+    return uploads.describe(ctx, caller, session_id)
+
+
+@router.delete(api.UPLOAD, status_code=204, responses=responses(401, 403, 404, 409))
+def abandon_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> Response:
+    uploads.abandon(ctx, caller, session_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    api.UPLOAD_PART,
+    response_model=PartOut,
+    responses=responses(401, 403, 404, 409, 411, 413),
+    openapi_extra={"requestBody": {"required": True, "content": _BINARY}},
+)
+async def put_part(
+    request: Request,
+    session_id: SessionId,
+    number: Annotated[int, Path(ge=1, le=api.MAX_PARTS)],
+    part_sha256: Annotated[
+        str, Header(alias=api.PART_SHA256_HEADER, pattern=SHA256_PATTERN, min_length=64, max_length=64)
+    ],
+    caller: CallerDep,
+    ctx: Ctx,
+) -> PartOut:
+    length = _content_length(request)
+    row, already = await run_in_threadpool(
+        uploads.check_part, ctx, caller, session_id, number, length, part_sha256
+    )
+    if already:
+        return PartOut(number=number, size=length, sha256=part_sha256)
+    data = bytearray()
+    digest = hashlib.sha256()
+    try:
+        async for chunk in request.stream():
+            if len(data) + len(chunk) > length:
+                raise ProblemError(400, "the body is longer than its Content-Length")
+            data += chunk
+            digest.update(chunk)
+    except ClientDisconnect:
+        raise ProblemError(400, "the client went away before sending the whole part") from None
+    if len(data) != length:
+        raise ProblemError(400, f"the body has {len(data)} bytes, Content-Length said {length}")
+    if digest.hexdigest() != part_sha256:
+        raise ProblemError(
+            422, f"part {number} does not hash to {api.PART_SHA256_HEADER}", problems.HASH_MISMATCH
+        )
+    await run_in_threadpool(uploads.store_part, ctx, row, number, bytes(data), part_sha256)
+    return PartOut(number=number, size=length, sha256=part_sha256)
+
+
+@router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
+def complete_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> CompleteOut:
+    sha, size = uploads.complete(ctx, caller, session_id)
+    return CompleteOut(sha256=sha, size=size, status="published")
+
+
+@router.get(
+    api.BLOB,
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The blob", "content": _BINARY},
+        206: {"description": "The requested range", "content": _BINARY},
+        304: {"description": "Not modified (If-None-Match)"},
+        **responses(401, 404, 416),
+    },
+)
+def download(
+    request: Request,
+    sha256: BlobHash,
+    caller: MaybeCaller,
+    ctx: Ctx,
+) -> Response:
+    return _serve(request, sha256, caller, ctx, body=True)
+
+
+@router.head(api.BLOB, include_in_schema=False)
+def head(
+    request: Request,
+    sha256: BlobHash,
+    caller: MaybeCaller,
+    ctx: Ctx,
+) -> Response:
+    return _serve(request, sha256, caller, ctx, body=False)
+
+
+def _serve(request: Request, sha256: str, caller: Caller | None, ctx: Context, body: bool) -> Response:
+    if not is_sha256(sha256):
+        raise ProblemError(422, "a blob id is 64 lowercase hex digits")
+    with ctx.db.read() as conn:
+        readable = can_read_blob(conn, sha256, caller.account_id if caller else None, caller)
+        size = None
+        if readable:
+            size = conn.execute(
+                schema.blobs.select()
+                .with_only_columns(schema.blobs.c.size)
+                .where(schema.blobs.c.sha256 == sha256)
+            ).scalar_one()
+    if size is None:
+        raise not_found(f"blob {sha256}")
+    etag = f'"{sha256}"'
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=31536000, immutable",
+    }
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    start, end, status = 0, size, 200
+    wanted = _parse_range(request.headers.get("range"), size)
+    if_range = request.headers.get("if-range")
+    if wanted is not None and (if_range is None or if_range.strip() == etag):
+        if wanted == "unsatisfiable":
+            raise ProblemError(
+                416,
+                f"the range is outside the blob's {size} bytes",
+                headers={"Content-Range": f"bytes */{size}"},
+            )
+        start, end = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if not body:
+        return Response(status_code=status, headers=headers, media_type="application/octet-stream")
+    chunks = ctx.store.read_range(sha256, start, end)
+    return StreamingResponse(
+        chunks, status_code=status, headers=headers, media_type="application/octet-stream"
+    )
+
+
+def _content_length(request: Request) -> int:
+    value = request.headers.get("content-length")
+    if value is None:
+        raise ProblemError(411, "a part needs a Content-Length header; chunked bodies are refused")
+    if not value.isdigit() or len(value) > 15:
+        raise ProblemError(400, f"Content-Length {value[:20]!r} is not a byte count")
+    return int(value)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    return any(tag.strip() in (etag, "*") for tag in header.split(","))
+
+
+def _parse_range(header: str | None, size: int) -> Any:
+    """(start, end_exclusive), "unsatisfiable", or None to serve the whole blob (absent, malformed or
+    multi-range headers are ignored, as RFC 9110 allows)."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, sep, last = header[6:].strip().partition("-")
+    if (
+        not sep
+        or not (first.isdigit() or last.isdigit())
+        or (first and not first.isdigit())
+        or (last and not last.isdigit())
+    ):
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size
+    start = int(first)
+    end = size if not last else min(int(last) + 1, size)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, end

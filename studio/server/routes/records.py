@@ -1,0 +1,170 @@
+"""Pushing changes, pulling the change feed, reading one record, searching the public library."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from studio.protocol import api, problems
+from studio.protocol.cursor import Cursor, decode_cursor
+from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
+from studio.server import schema
+from studio.server.access import read_space, write_space
+from studio.server.auth import CallerDep, MaybeCaller
+from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, read_feed
+from studio.server.context import Ctx
+from studio.server.errors import ProblemError, not_found
+from studio.server.models import FeedOut, PushIn, PushOut, RecordKind, RecordOut, SearchOut, SpaceId
+from studio.server.routes.docs import problems as responses
+
+router = APIRouter(tags=["records"])
+
+
+@router.post(api.CHANGES, response_model=PushOut, responses=responses(401, 403, 404, 413))
+def push(
+    space_id: SpaceId,
+    body: PushIn,
+    caller: CallerDep,
+    ctx: Ctx,
+) -> PushOut:
+    with ctx.db.write() as conn:
+        space, _role = write_space(conn, space_id, caller)
+        results = apply_push(ctx.db, conn, space, caller, body.changes)
+    return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
+
+
+@router.get(api.FEED, response_model=FeedOut, responses=responses(401, 404, 410))
+def feed(
+    space_id: SpaceId,
+    caller: MaybeCaller,
+    ctx: Ctx,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=api.FEED_MAX_LIMIT)] = api.FEED_DEFAULT_LIMIT,
+) -> Response:
+    position = None
+    if cursor:
+        try:
+            position = decode_cursor(cursor)
+        except ValueError as exc:
+            raise ProblemError(422, f"cursor: {exc}") from None
+    with ctx.db.read() as conn:
+        space, _role = read_space(conn, space_id, caller)
+        after = 0
+        if position is not None:
+            reason = check_cursor(conn, space, position, ctx.epoch)
+            if reason:
+                raise ProblemError(
+                    410,
+                    f"{reason}; pull the whole feed again and push what the server lacks",
+                    problems.CURSOR_RESET,
+                    epoch=ctx.epoch,
+                )
+            after = position.seq
+        entries, last, more = read_feed(conn, space, after, limit)
+        next_cursor = (
+            position
+            if position is not None and last == position.seq
+            else cursor_for(conn, space.id, last, ctx.epoch)
+        )
+    next_cursor = next_cursor or Cursor(ctx.epoch, 0, "")
+    text = (
+        f'{{"entries":[{",".join(entries)}],"cursor":{json.dumps(next_cursor.encode())},'
+        f'"more":{"true" if more else "false"},"epoch":{json.dumps(ctx.epoch)}}}'
+    )
+    return Response(text, media_type="application/json")
+
+
+@router.get(api.RECORD, response_model=RecordOut, responses=responses(401, 404))
+def get_record(
+    space_id: SpaceId,
+    kind: RecordKind,
+    caller: MaybeCaller,
+    ctx: Ctx,
+    record_id: str = Path(pattern=RECORD_ID_PATTERN, max_length=128),
+) -> RecordOut:
+    r, a = schema.records, schema.accounts
+    with ctx.db.read() as conn:
+        read_space(conn, space_id, caller)
+        row = conn.execute(
+            select(r, a.c.username)
+            .join(a, a.c.id == r.c.owner_id)
+            .where(r.c.space_id == space_id, r.c.kind == kind, r.c.id == record_id)
+        ).first()
+    if row is None:
+        raise not_found(f"{kind} {record_id}")
+    return _record_out(row)
+
+
+@router.get(api.SEARCH, response_model=SearchOut, responses=responses(401))
+def search(
+    _caller: MaybeCaller,
+    ctx: Ctx,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    contributor: Annotated[str | None, Query(max_length=200)] = None,
+    licence: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=api.SEARCH_MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> SearchOut:
+    r, a = schema.records, schema.accounts
+    query = (
+        select(r, a.c.username)
+        .join(a, a.c.id == r.c.owner_id)
+        .where(r.c.space_id == PUBLIC_SPACE, r.c.kind == "clip", r.c.deleted.is_(False))
+    )
+    for word in (q or "").lower().split():
+        query = query.where(r.c.search_text.like(f"%{_escape(word)}%", escape="\\"))
+    if tag:
+        query = query.where(r.c.tags_text.like(f"%|{_escape(tag.strip().lower())}|%", escape="\\"))
+    if contributor:
+        query = query.where(r.c.people_text.like(f"%|{_escape(contributor.strip().lower())}|%", escape="\\"))
+    if kind:
+        query = query.where(r.c.media_kind == kind.lower())
+    if licence:
+        query = query.where(r.c.licence == licence)
+    if cursor:
+        query = query.where(r.c.rev < _search_position(cursor))
+    with ctx.db.read() as conn:
+        rows = conn.execute(query.order_by(r.c.rev.desc()).limit(limit + 1)).all()
+    page = rows[:limit]
+    following = _search_cursor(page[-1].rev) if len(rows) > limit else None
+    return SearchOut(results=[_record_out(row) for row in page], next=following)
+
+
+def _record_out(row) -> RecordOut:  # type: ignore[no-untyped-def]
+    return RecordOut.model_validate(
+        {
+            "kind": row.kind,
+            "id": row.id,
+            "rev": row.rev,
+            "doc": json.loads(row.doc),
+            "deleted": row.deleted,
+            "conflicts": json.loads(row.conflicts),
+            "owner": row.username,
+        }
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_cursor(rev: int) -> str:
+    return base64.urlsafe_b64encode(dumps({"r": rev}).encode()).decode().rstrip("=")
+
+
+def _search_position(text: str) -> int:
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        rev = doc["r"]
+        if isinstance(rev, int) and not isinstance(rev, bool) and 0 <= rev < 2**62:
+            return rev
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise ProblemError(422, "search cursor is not one this server produced")

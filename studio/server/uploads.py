@@ -1,0 +1,266 @@
+"""Upload sessions: negotiation, durable parts, and verified publication of the whole blob.
+
+Order of completion: all parts present -> staged object assembled -> whole SHA-256 and size verified ->
+session marked verified -> object published under its hash -> blob row committed. The row is what makes a
+blob visible, so a crash at any step leaves nothing half-visible, and completing again picks up from the
+recorded state.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from studio.protocol import api, problems
+from studio.server import failpoints, schema
+from studio.server.access import can_read_blob, write_space
+from studio.server.auth import Caller
+from studio.server.context import Context
+from studio.server.errors import ProblemError, not_found
+from studio.server.models import BlobNegotiationOut, NegotiateIn, UploadOut
+from studio.server.security import new_id
+
+LIVE = ("open", "verified")
+
+
+def negotiate(ctx: Context, caller: Caller, body: NegotiateIn) -> list[BlobNegotiationOut]:
+    us = schema.upload_sessions
+    answers: dict[str, BlobNegotiationOut] = {}
+    to_open: list[tuple[str, int]] = []
+    with ctx.db.read() as conn:
+        write_space(conn, body.space, caller)
+        for blob in body.blobs:
+            if blob.sha256 in answers or any(blob.sha256 == s for s, _ in to_open):
+                continue
+            if blob.size > ctx.settings.max_blob_size:
+                answers[blob.sha256] = BlobNegotiationOut(
+                    sha256=blob.sha256,
+                    status="rejected",
+                    reason="too-large",
+                    limit=ctx.settings.max_blob_size,
+                )
+            elif can_read_blob(conn, blob.sha256, caller.account_id, caller):
+                answers[blob.sha256] = BlobNegotiationOut(sha256=blob.sha256, status="present")
+            else:
+                row = conn.execute(
+                    select(us)
+                    .where(
+                        us.c.account_id == caller.account_id,
+                        us.c.sha256 == blob.sha256,
+                        us.c.size == blob.size,
+                        us.c.space_id == body.space,
+                        us.c.state.in_(LIVE),
+                    )
+                    .order_by(us.c.created_at.desc())
+                    .limit(1)
+                ).first()
+                if row is None:
+                    to_open.append((blob.sha256, blob.size))
+                else:
+                    answers[blob.sha256] = _upload_answer(row, _received(conn, row.id))
+    for sha, size in to_open:
+        session_id = new_id()
+        store_ref = ctx.store.begin(session_id, size)
+        row_values = {
+            "id": session_id,
+            "account_id": caller.account_id,
+            "sha256": sha,
+            "size": size,
+            "part_size": api.PART_SIZE,
+            "space_id": body.space,
+            "created_at": time.time(),
+            "state": "open",
+            "store_ref": store_ref,
+        }
+        with ctx.db.write() as conn:
+            conn.execute(insert(us).values(**row_values))
+        answers[sha] = _upload_answer(_Row(row_values), [])
+    return _in_order(body, answers)
+
+
+def _in_order(body: NegotiateIn, answers: dict[str, BlobNegotiationOut]) -> list[BlobNegotiationOut]:
+    out, seen = [], set()
+    for blob in body.blobs:
+        if blob.sha256 not in seen:
+            seen.add(blob.sha256)
+            out.append(answers[blob.sha256])
+    return out
+
+
+class _Row:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _upload_answer(row: Any, received: list[int]) -> BlobNegotiationOut:
+    return BlobNegotiationOut(
+        sha256=row.sha256,
+        status="upload",
+        session_id=row.id,
+        part_size=row.part_size,
+        part_count=api.part_count(row.size, row.part_size),
+        parts_received=received,
+    )
+
+
+def _received(conn: Connection, session_id: str) -> list[int]:
+    p = schema.upload_parts
+    return list(
+        conn.execute(select(p.c.number).where(p.c.session_id == session_id).order_by(p.c.number)).scalars()
+    )
+
+
+def load_session(conn: Connection, session_id: str, caller: Caller) -> Any:
+    """The caller's own session in a space they may still write to; 404 for anything else."""
+    us = schema.upload_sessions
+    row = conn.execute(select(us).where(us.c.id == session_id)).first()
+    if row is None or row.account_id != caller.account_id:
+        raise not_found(f"upload session {session_id}")
+    write_space(conn, row.space_id, caller)
+    return row
+
+
+def describe(ctx: Context, caller: Caller, session_id: str) -> UploadOut:
+    with ctx.db.read() as conn:
+        row = load_session(conn, session_id, caller)
+        received = _received(conn, session_id)
+    return UploadOut(
+        session_id=row.id,
+        sha256=row.sha256,
+        size=row.size,
+        part_size=row.part_size,
+        part_count=api.part_count(row.size, row.part_size),
+        parts_received=received,
+    )
+
+
+def check_part(
+    ctx: Context, caller: Caller, session_id: str, number: int, length: int, part_sha: str
+) -> tuple[Any, bool]:
+    """Everything that can be judged before reading a byte: returns the session and whether the same
+    part is already stored (then the body need not be read at all)."""
+    with ctx.db.read() as conn:
+        row = load_session(conn, session_id, caller)
+        existing = conn.execute(
+            select(schema.upload_parts.c.sha256).where(
+                schema.upload_parts.c.session_id == session_id, schema.upload_parts.c.number == number
+            )
+        ).scalar_one_or_none()
+    if row.state != "open":
+        raise ProblemError(409, f"upload session {session_id} is already {row.state}", problems.CONFLICT)
+    count = api.part_count(row.size, row.part_size)
+    if number > count:
+        raise ProblemError(422, f"part {number} is beyond this blob's {count} parts")
+    expected = api.part_length(row.size, number, row.part_size)
+    if length > row.part_size:
+        raise ProblemError(413, f"a part holds at most {row.part_size} bytes, not {length}")
+    if length != expected:
+        raise ProblemError(
+            422, f"part {number} must be exactly {expected} bytes, Content-Length says {length}"
+        )
+    if existing is not None and existing != part_sha:
+        raise ProblemError(
+            409, f"part {number} was already received with another hash", problems.PART_CONFLICT
+        )
+    return row, existing is not None
+
+
+def store_part(ctx: Context, row: Any, number: int, data: bytes, part_sha: str) -> None:
+    """Write the verified part durably, then record it (a crash in between only costs a resend)."""
+    etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, data)
+    try:
+        with ctx.db.write() as conn:
+            conn.execute(
+                insert(schema.upload_parts).values(
+                    session_id=row.id, number=number, sha256=part_sha, size=len(data), etag=etag
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
+    us, parts = schema.upload_sessions, schema.upload_parts
+    with ctx.db.read() as conn:
+        row = load_session(conn, session_id, caller)
+        received = conn.execute(
+            select(parts.c.number, parts.c.etag)
+            .where(parts.c.session_id == session_id)
+            .order_by(parts.c.number)
+        ).all()
+    if row.state == "done":
+        return row.sha256, row.size
+    if row.state == "open":
+        count = api.part_count(row.size, row.part_size)
+        missing = sorted(set(range(1, count + 1)) - {r.number for r in received})
+        if missing:
+            raise ProblemError(
+                409,
+                f"{len(missing)} of {count} parts are missing",
+                problems.UPLOAD_INCOMPLETE,
+                missing=missing[:1000],
+            )
+        ctx.store.assemble(session_id, row.store_ref, [(r.number, r.etag) for r in received], row.size)
+        digest = ctx.store.staged_digest(session_id)
+        if digest != (row.sha256, row.size):
+            _drop(ctx, row)
+            got = "nothing" if digest is None else f"{digest[1]} bytes hashing to {digest[0]}"
+            raise ProblemError(
+                422,
+                f"the uploaded content is {got}, not {row.size} bytes hashing to "
+                f"{row.sha256}; the session is discarded",
+                problems.HASH_MISMATCH,
+            )
+        with ctx.db.write() as conn:
+            conn.execute(update(us).where(us.c.id == session_id).values(state="verified"))
+    try:
+        ctx.store.publish(session_id, row.sha256)
+    except FileNotFoundError:
+        _drop(ctx, row)
+        raise ProblemError(
+            409, "the staged upload was lost; negotiate again", problems.UPLOAD_INCOMPLETE, missing=[]
+        ) from None
+    failpoints.hit("blob-published")
+    _commit_blob(ctx, row)
+    return row.sha256, row.size
+
+
+def _commit_blob(ctx: Context, row: Any) -> None:
+    b, u, r = schema.blobs, schema.blob_uploaders, schema.blob_refs
+    with ctx.db.write() as conn:
+        if conn.execute(select(b.c.sha256).where(b.c.sha256 == row.sha256)).first() is None:
+            conn.execute(insert(b).values(sha256=row.sha256, size=row.size, created_at=time.time()))
+        if (
+            conn.execute(
+                select(u.c.sha256).where(u.c.sha256 == row.sha256, u.c.account_id == row.account_id)
+            ).first()
+            is None
+        ):
+            conn.execute(insert(u).values(sha256=row.sha256, account_id=row.account_id))
+        conn.execute(
+            update(r)
+            .where(and_(r.c.sha256 == row.sha256, r.c.author_id == row.account_id))
+            .values(granted=True)
+        )
+        conn.execute(delete(schema.upload_parts).where(schema.upload_parts.c.session_id == row.id))
+        conn.execute(
+            update(schema.upload_sessions).where(schema.upload_sessions.c.id == row.id).values(state="done")
+        )
+
+
+def abandon(ctx: Context, caller: Caller, session_id: str) -> None:
+    with ctx.db.read() as conn:
+        row = load_session(conn, session_id, caller)
+    if row.state == "done":
+        raise ProblemError(409, f"upload session {session_id} is already complete")
+    _drop(ctx, row)
+
+
+def _drop(ctx: Context, row: Any) -> None:
+    ctx.store.discard(row.id, row.store_ref)
+    with ctx.db.write() as conn:
+        conn.execute(delete(schema.upload_parts).where(schema.upload_parts.c.session_id == row.id))
+        conn.execute(delete(schema.upload_sessions).where(schema.upload_sessions.c.id == row.id))
