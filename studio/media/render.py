@@ -1,0 +1,132 @@
+"""Running a render plan: check the inputs, draw any title cards, run ffmpeg with progress and cancel.
+
+ffmpeg writes a temp file beside the output that is renamed only on success (studio.media.ffmpeg),
+so a failed or cancelled render leaves nothing at the output path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from studio.core.atomic import atomic_writer
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.clips import Clip
+from studio.core.errors import InvalidInput, MediaError
+from studio.core.paths import cache_dir
+from studio.core.timeline import Timeline
+from studio.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from studio.media.formats import OutputFormat, capabilities
+from studio.media.render_plan import DrawText, RenderPlan, TitleCard, TitleImages, TitleMode, build_plan
+
+TITLE_CARDS_VERSION = "titles-v1"
+
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/noto/NotoSans-Regular.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+    "/Library/Fonts/Arial.ttf",
+)
+
+
+def find_font() -> Path | None:
+    """A TrueType font for title text: a common system sans, or None when none is installed."""
+    candidates = list(_FONT_CANDIDATES)
+    if sys.platform == "win32":
+        fonts = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
+        candidates = [str(fonts / "arial.ttf"), str(fonts / "segoeui.ttf"), *candidates]
+    for candidate in candidates:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def title_mode(exe: str) -> TitleMode:
+    """drawtext when this ffmpeg has it and a font exists; otherwise PNG cards drawn with Pillow."""
+    font = find_font()
+    if font is not None and "drawtext" in capabilities(exe).filters:
+        return DrawText(font)
+    return TitleImages(cache_dir() / TITLE_CARDS_VERSION)
+
+
+def plan_render(
+    timeline: Timeline, clips: Mapping[str, Clip], fmt: OutputFormat, *, titles: TitleMode | None = None
+) -> RenderPlan:
+    """The plan for rendering `timeline` to `fmt` with this machine's ffmpeg (checked for the encoders)."""
+    exe = ffmpeg_exe()
+    capabilities(exe).check_format(fmt)
+    return build_plan(timeline, clips, fmt, titles if titles is not None else title_mode(exe))
+
+
+def draw_title_cards(plan: RenderPlan) -> None:
+    """Draw the plan's PNG title cards that are not on disk yet (they are named by their content)."""
+    for card in plan.title_cards:
+        if not card.path.is_file():
+            _draw_card(card)
+
+
+def _draw_card(card: TitleCard) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_path = find_font()
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont = (
+        ImageFont.truetype(str(font_path), card.font_size)
+        if font_path is not None
+        else ImageFont.load_default(card.font_size)
+    )
+    image = Image.new("RGBA", (card.width, card.height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    text = "\n".join(card.lines)
+    centre = (card.width / 2, card.height / 2)
+    draw.multiline_text((centre[0] + 2, centre[1] + 2), text, font=font, fill=(0, 0, 0, 150), anchor="mm",
+                        align="center")
+    draw.multiline_text(centre, text, font=font, fill=(255, 255, 255, 255), anchor="mm", align="center")
+    with atomic_writer(card.path) as fh:
+        image.save(fh, format="PNG")
+
+
+def check_inputs(plan: RenderPlan) -> None:
+    """Probe every media file once, so a damaged file is named before ffmpeg starts.
+
+    ffmpeg itself renders a truncated MP4 whose index survived without an error (the missing part
+    just freezes), so this is the only place such a file is caught.
+    """
+    from studio.media.probe import probe
+
+    cards = {str(c.path) for c in plan.title_cards}
+    problems: list[str] = []
+    for path in dict.fromkeys(plan.inputs):
+        if path in cards:
+            continue
+        try:
+            probe(Path(path))
+        except MediaError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise MediaError("cannot render: " + "; ".join(problems))
+
+
+def run_plan(
+    plan: RenderPlan,
+    output: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Render `plan` to `output` (atomically). Raises MediaError, InvalidInput or Cancelled."""
+    output = Path(output).absolute()
+    if str(output.resolve()) in {str(Path(p).resolve()) for p in plan.inputs}:
+        raise InvalidInput(f"the output {output} is one of the render's inputs; choose another file name")
+    if output.is_dir():
+        raise InvalidInput(f"the output {output} is a folder; give a file name")
+    check_inputs(plan)
+    draw_title_cards(plan)
+    run_ffmpeg(plan.args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
+    return output
