@@ -77,13 +77,15 @@ def make_video(
     frequency: int = 440,
     extra: Sequence[str] = (),
 ) -> Path:
-    """A testsrc2 picture (moving pattern) with a sine tone, `seconds` long."""
+    """A moving test pattern with a sine tone, `seconds` long (testsrc2; testsrc for odd sizes,
+    which testsrc2 rounds down to even)."""
     path = Path(path)
     if path.exists():
         return path
     default_v, default_a, mux = _VIDEO_CODECS.get(path.suffix.lower(), ("libx264", "aac", ()))
     vcodec = vcodec or default_v
-    args: list[str] = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+    source = "testsrc" if any(int(n) % 2 for n in size.split("x")) else "testsrc2"
+    args: list[str] = ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}:duration={seconds}"]
     if audio:
         args += ["-f", "lavfi", "-i", _sine(seconds, sample_rate, frequency)]
     args += ["-map", "0:v"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import secrets
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
@@ -211,10 +211,10 @@ def _failure(names: list[str], returncode: int, tail: collections.deque[str]) ->
 
 
 def _temp_sibling(output: Path) -> Path:
+    """A fresh hidden name beside `output` with its extension. ffmpeg creates the file itself, so it
+    gets the user's normal permissions (a mkstemp file would stay private, 0600)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{output.stem}.tmp", suffix=output.suffix, dir=output.parent)
-    os.close(fd)
-    return Path(name)
+    return output.with_name(f".{output.stem}.tmp{secrets.token_hex(6)}{output.suffix}")
 
 
 def _publish(tmp: Path, output: Path, names: list[str]) -> None:

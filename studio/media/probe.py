@@ -147,15 +147,14 @@ class MediaInfo:
             raise MediaError(f"stored probe data is damaged ({exc!r})") from exc
 
 
-def probe(path: Path) -> MediaInfo:
-    """Read a media file's streams. Raises MediaError naming the file and what is wrong with it."""
+def open_container(path: Path) -> Any:
+    """Open `path` with PyAV; MediaError naming the file if it is missing, empty or not media."""
     path = Path(path)
     if not path.exists():
         raise MediaError(f"{path}: no such file")
     if not path.is_file():
         raise MediaError(f"{path} is not a file")
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise MediaError(f"{path} is empty (0 bytes), not a media file")
     import av
 
@@ -163,7 +162,18 @@ def probe(path: Path) -> MediaInfo:
         container = av.open(str(path), metadata_errors="replace")
     except av.error.FFmpegError as exc:
         raise MediaError(_open_error(path, exc)) from exc
-    with container:
+    if container.format.name == "tty":
+        container.close()
+        raise MediaError(f"{path} is a text file, not a media file (ffmpeg would show it as ANSI art)")
+    return container
+
+
+def probe(path: Path) -> MediaInfo:
+    """Read a media file's streams. Raises MediaError naming the file and what is wrong with it."""
+    import av
+
+    path = Path(path)
+    with open_container(path) as container:
         video_stream = next(
             (s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic),
             None,
@@ -173,7 +183,7 @@ def probe(path: Path) -> MediaInfo:
             raise MediaError(
                 f"{path} has no audio or video stream ({container.format.name}), not a media file"
             )
-        _check_complete(path, size, container)
+        _check_complete(path, path.stat().st_size, container)
         is_image = (
             video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
         )

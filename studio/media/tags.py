@@ -155,17 +155,11 @@ def human_fields(block: dict[str, Any]) -> HumanFields:
 def container_family(path: Path) -> str | None:
     """ "mp4", "mov", "id3" (MP3), "wav", "vorbis" (FLAC, Ogg Vorbis, Opus) or "mkv" (MKV, WebM) from
     the file's content; None for media that cannot carry credits. MediaError if not media at all."""
-    import av
+    from studio.media.probe import open_container
 
     path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"{path}: no such file")
-    try:
-        with av.open(str(path), metadata_errors="replace") as container:
-            name = container.format.name
-    except av.error.FFmpegError as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise MediaError(f"{path} is not a media file that ffmpeg can read (ffmpeg: {reason})") from exc
+    with open_container(path) as container:
+        name = container.format.name
     if name.startswith("mov,mp4"):
         return "mov" if path.suffix.lower() in (".mov", ".qt") else "mp4"
     return {"mp3": "id3", "wav": "wav", "flac": "vorbis", "ogg": "vorbis", "matroska,webm": "mkv"}.get(name)

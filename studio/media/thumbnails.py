@@ -31,8 +31,8 @@ def thumbs_dir(sha256: str) -> Path:
 
 
 def _scale(height: int) -> str:
-    """Scale to `height`, width from the display aspect ratio (honours non-square pixels), even."""
-    return f"scale=w='max(2,trunc(oh*dar/2)*2)':h={height},setsar=1"
+    """Scale to `height`, width from the display aspect ratio (honours non-square pixels), rounded to even."""
+    return f"scale=w='max(2,round(oh*dar/2)*2)':h={height},setsar=1"
 
 
 def _time_label(every: Fraction) -> str:
