@@ -11,14 +11,14 @@ Counting rules of `weighted-time/1` (the default proposal, reviewed by the user 
   are all zero), so a silent piece splits picture and editing, and a piece with no editor named splits
   picture and sound. Editors are only those named (the call's `editors` plus the timeline's own editors);
   none is ever invented.
-* Picture: every clip or title item on a video track that is not muted, whose clip has a picture, earns
-  its own seconds on the timeline. Overlapping video tracks each count: a higher item may be a title,
-  a logo or a picture-in-picture over a lower one, and the model does not know how much of the frame it
-  covers, so no item is assumed hidden. A title item without a clip is the editor's work: it earns no
-  picture seconds (the editing pool pays for it).
-* Sound: every item that is heard earns its own seconds: an item that is not muted, on a track that is
-  not muted, whose clip has sound, on audio and video tracks alike (the render mixes both). A video-track
-  item kept picture-only, as .otio imports are (ARCHITECTURE section 7), is muted and earns no sound.
+* Picture: every clip item on a video track that is not muted, whose clip has a picture, earns its own
+  seconds on the timeline (muting an item silences it; its picture stays). Overlapping video tracks each
+  count: a higher item may be a logo or a picture-in-picture over a lower one, and the model does not
+  know how much of the frame it covers, so no item is assumed hidden. Title items are text typed by the
+  editor: they earn no picture seconds (the editing pool pays for them).
+* Sound: every clip item on an audio track that is heard earns its own seconds: the item and its track
+  are not muted and its clip has sound (a video clip placed on an audio track gives its sound). Items
+  on video tracks are picture only (ARCHITECTURE section 7), exactly as the render plays them.
 * A clip's earnings in a pool are split among its credits by weight (equal by default). Credits of zero
   weight are named in the credits but earn nothing; a clip whose credits all weigh zero, or that has no
   credits, claims nothing and its seconds fall to the other clips of that pool.
@@ -267,7 +267,7 @@ def _tally(timeline: Timeline, clips: Mapping[str, Clip], editors: Sequence[str]
     used: dict[str, list[tuple[Fraction, Fraction]]] = {}
     for item in timeline.iter_items():
         track = timeline.tracks.get(item.track)
-        if track is None or track.muted:
+        if track is None or track.muted or item.kind != "clip":
             continue
         clip = _clip_of(item, clips)
         pools = _pools_earned(item, track.kind, clip)
@@ -305,14 +305,14 @@ def _clip_of(item: Item, clips: Mapping[str, Clip]) -> Clip | None:
 
 
 def _pools_earned(item: Item, track_kind: str, clip: Clip | None) -> list[str]:
+    """What an item on an unmuted track adds to the piece, as studio.media.render_plan plays it."""
     if clip is None:
         return []
-    pools = []
-    if track_kind == VIDEO and (clip.has_video or clip.kind in ("video", "image", "title")):
-        pools.append(PICTURE)
-    if track_kind in (VIDEO, AUDIO) and not item.muted and clip.has_audio:
-        pools.append(SOUND)
-    return pools
+    if track_kind == VIDEO and (clip.has_video or clip.kind == "image"):
+        return [PICTURE]
+    if track_kind == AUDIO and not item.muted and clip.has_audio:
+        return [SOUND]
+    return []
 
 
 def _clip_mentions(clip: Clip, pool: str, seconds: Fraction) -> list[_Mention]:

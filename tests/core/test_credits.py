@@ -198,13 +198,23 @@ def test_nobody_to_credit_is_a_clear_error() -> None:
 # --- what counts as picture and sound -------------------------------------------------------------
 
 
-def test_video_item_with_sound_earns_picture_and_sound_unless_muted() -> None:
+def test_video_tracks_are_picture_only_and_muting_keeps_the_picture() -> None:
     b = Build()
     b.track("V1", "video")
+    b.track("A1", "audio")
     b.add("V1", clip("a", "Ann", audio=True), 0, 4)
     b.add("V1", clip("b", "Bob", audio=True), 4, 4, muted=True)
-    # picture 5000: 2500 each; sound 5000: Ann only (Bob's item is muted)
-    assert shares(b.credits()) == {"Ann": 7500, "Bob": 2500}
+    b.add("A1", clip("c", "Cy", audio=True), 0, 8)
+    # picture 5000: Ann 4 s, Bob 4 s; sound 5000: only Cy's clip, placed on an audio track
+    assert shares(b.credits()) == {"Cy": 5000, "Ann": 2500, "Bob": 2500}
+
+
+def test_muted_item_on_an_audio_track_is_not_heard() -> None:
+    b = base(editors=())
+    b.add("A1", clip("n", "Nia", video=False, audio=True), 10, 10, muted=True)
+    block = b.credits()
+    assert shares(block) == {"Cy": 5000, "Ann": 3000, "Bob": 2000}
+    assert cid("n") not in {s["clip"] for s in block["sources"]}
 
 
 def test_muted_tracks_earn_nothing_and_are_not_sources() -> None:
@@ -235,13 +245,25 @@ def test_title_without_clip_is_editing_work() -> None:
     assert block["sources"] == []
 
 
-def test_audio_clip_on_a_video_track_is_heard_not_seen() -> None:
+def test_audio_clip_on_a_video_track_is_neither_seen_nor_heard() -> None:
     b = Build()
     b.track("V1", "video")
     b.track("V2", "video")
     b.add("V1", clip("a", "Ann"), 0, 2)
     b.add("V2", clip("m", "Cy", video=False, audio=True), 0, 2)
-    assert shares(b.credits()) == {"Ann": 5000, "Cy": 5000}
+    block = b.credits()
+    assert shares(block) == {"Ann": 10000}
+    assert [s["title"] for s in block["sources"]] == ["a"]
+
+
+def test_title_items_do_not_credit_a_clip_they_name() -> None:
+    b = Build(editors=["Eve"])
+    b.track("V1", "video")
+    b.add("V1", clip("a", "Ann"), 0, 2)
+    title = b.add("V1", None, 2, 2)
+    title.clip = cid("not in the library")
+    # picture: Ann only; editing: Eve (the title item is ignored, even though its clip is unknown)
+    assert shares(b.credits(editors=())) == {"Ann": 8182, "Eve": 1818}
 
 
 def test_sources_record_seconds_used_as_the_union_of_items() -> None:
