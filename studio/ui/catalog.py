@@ -1,0 +1,75 @@
+"""The clips the app knows (local library, later the shared one), loaded in the background.
+
+Views look clips up by id on the main thread from this in-memory copy; reload() reads the store on the
+import pool and swaps the copy in when it arrives, announcing it with `changed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.clips import Clip
+from studio.core.paths import media_path
+from studio.ui import tasks
+
+Loader = Callable[[], Iterable[Clip]]
+
+
+class ClipCatalog(QObject):
+    changed = Signal()
+    load_failed = Signal(str)
+
+    def __init__(self, loader: Loader | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loader = loader
+        self.clips: dict[str, Clip] = {}
+        self.states: dict[str, str] = {}  # clip id -> "local", "remote", "pulling", "uploading", "published"
+
+    def set_loader(self, loader: Loader) -> None:
+        self._loader = loader
+
+    def get(self, clip_id: str) -> Clip | None:
+        return self.clips.get(clip_id)
+
+    def media_file(self, clip_id: str) -> tuple[Path, bool, bool] | None:
+        """(file, has picture, has sound) for clips whose media is on this machine."""
+        clip = self.clips.get(clip_id)
+        if clip is None:
+            return None
+        path = clip.path if clip.path is not None and clip.path.is_file() else media_path(clip_id)
+        if not path.is_file():
+            return None
+        return path, clip.has_video, clip.has_audio
+
+    def replace(self, clips: Iterable[Clip]) -> None:
+        self.clips = {c.id: c for c in clips}
+        for clip_id in self.clips:
+            self.states.setdefault(clip_id, "local")
+        self.changed.emit()
+
+    def add(self, clips: Iterable[Clip]) -> None:
+        for clip in clips:
+            self.clips[clip.id] = clip
+            self.states.setdefault(clip.id, "local")
+        self.changed.emit()
+
+    def set_state(self, clip_id: str, state: str) -> None:
+        if self.states.get(clip_id) != state:
+            self.states[clip_id] = state
+            self.changed.emit()
+
+    def reload(self) -> tasks.TaskHandle | None:
+        """Read the library in the background; `changed` fires when the new list is in."""
+        loader = self._loader
+        if loader is None:
+            return None
+        return tasks.submit(
+            "import",
+            lambda _ctx: list(loader()),
+            name="load library",
+            on_done=self.replace,
+            on_failed=lambda exc: self.load_failed.emit(str(exc)),
+        )

@@ -1,0 +1,119 @@
+"""The open project as the UI sees it: the core ProjectSession, with Qt signals for every change.
+
+Every edit goes through ProjectSession.apply (checked, applied and journaled in one store transaction),
+so undo/redo, crash recovery and sync all see it. The journal write is a small SQLite transaction, so
+edits stay on the main thread and are acknowledged before the UI shows them; rejected edits come back
+as edit_rejected with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.errors import StudioError
+from studio.core.project import ProjectSession, create_project, find_project, list_projects
+from studio.core.store import Store
+from studio.core.timeline import Timeline
+
+OpsSource = Iterable[dict[str, Any]] | Callable[[Timeline], Iterable[dict[str, Any]]]
+
+
+class ProjectDocument(QObject):
+    changed = Signal()  # the timeline changed: an edit, an undo/redo, or ops merged in by sync
+    history_changed = Signal()
+    edit_rejected = Signal(str)  # why an edit was refused
+    opened = Signal(str)  # project name
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.session: ProjectSession | None = None
+        self._empty = Timeline()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.session.timeline if self.session is not None else self._empty
+
+    @property
+    def name(self) -> str:
+        return self.session.name if self.session is not None else ""
+
+    def project_names(self) -> list[str]:
+        return [p.name for p in list_projects(self.store)]
+
+    def open(self, ref: str) -> None:
+        """Open an existing project (by name or id): its state is the fold of its journal."""
+        self._attach(ProjectSession(self.store, find_project(self.store, ref)))
+
+    def create(self, name: str, setup: OpsSource | None = None) -> None:
+        """A new project, optionally with first ops (default tracks) journaled as its first step."""
+        info = create_project(self.store, name)
+        session = ProjectSession(self.store, info)
+        if setup is not None:
+            session.apply("New project", setup)
+        self._attach(session)
+
+    def _attach(self, session: ProjectSession) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.session = session
+        self._unsubscribe = session.subscribe(self._on_session_changed)
+        self.opened.emit(session.name)
+        self.changed.emit()
+        self.history_changed.emit()
+
+    def _on_session_changed(self, change: object) -> None:
+        self.changed.emit()
+        self.history_changed.emit()
+
+    def apply(self, label: str, ops: OpsSource, *, merge_key: str | None = None) -> bool:
+        """Run one edit (an undo step); False, with edit_rejected emitted, when it was refused."""
+        if self.session is None:
+            self.edit_rejected.emit("open or create a project first")
+            return False
+        try:
+            self.session.apply(label, ops, merge_key=merge_key)
+        except StudioError as exc:
+            self.edit_rejected.emit(str(exc))
+            return False
+        return True
+
+    def undo(self) -> bool:
+        return self._step("undo")
+
+    def redo(self) -> bool:
+        return self._step("redo")
+
+    def _step(self, which: str) -> bool:
+        if self.session is None:
+            return False
+        try:
+            self.session.undo() if which == "undo" else self.session.redo()
+        except StudioError as exc:
+            self.edit_rejected.emit(str(exc))
+            return False
+        return True
+
+    @property
+    def undo_label(self) -> str | None:
+        return self.session.undo_label if self.session is not None else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self.session.redo_label if self.session is not None else None
+
+    def refresh(self) -> bool:
+        """Take in ops other processes or sync appended to the journal."""
+        return self.session.refresh() if self.session is not None else False
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.session = None
+        self.changed.emit()
+        self.history_changed.emit()

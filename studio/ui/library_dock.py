@@ -1,0 +1,353 @@
+"""The library dock: local clips and the shared library, searchable and filterable, dragged to the timeline.
+
+Rows show a poster (made in the background), duration, contributors, licence and whether the media is
+here, on the server, or on its way. Dragging rows carries their clip ids to the timeline; dropping files
+from a file manager opens the import dialog.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.clips import Clip
+from studio.core.timecode import format_clock
+from studio.ui.catalog import ClipCatalog
+from studio.ui.media_cache import MediaCache
+from studio.ui.theme import colors, icon
+from studio.ui.timeline.view import CLIPS_MIME
+
+CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
+STATE_ROLE = Qt.ItemDataRole.UserRole + 2
+ROW_HEIGHT = 58
+_ANY = "Any"
+_STATE_ICONS = {"remote": "pull", "pulling": "pull", "uploading": "publish", "published": "cloud-ok"}
+_STATE_TEXT = {
+    "local": "",
+    "remote": "not pulled",
+    "pulling": "pulling…",
+    "uploading": "uploading…",
+    "published": "published",
+}
+
+
+def contributors_text(clip: Clip) -> str:
+    return ", ".join(c.name for c in clip.credits) or "no credits"
+
+
+class LibraryModel(QAbstractListModel):
+    def __init__(self, catalog: ClipCatalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.rows: list[Clip] = []
+        catalog.changed.connect(self._on_catalog_changed)
+        self._on_catalog_changed()
+
+    def _on_catalog_changed(self) -> None:
+        self.beginResetModel()
+        self.rows = sorted(self.catalog.clips.values(), key=lambda c: (c.title.lower(), c.id))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        clip = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return clip.title
+        if role == CLIP_ROLE:
+            return clip
+        if role == STATE_ROLE:
+            return self.catalog.states.get(clip.id, "local")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{clip.title}\n{contributors_text(clip)}\n{clip.licence or 'no licence'}"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return [CLIPS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        mime = QMimeData()
+        ids = [self.rows[i.row()].id for i in indexes if i.isValid()]
+        mime.setData(CLIPS_MIME, json.dumps(ids).encode("utf-8"))
+        return mime
+
+
+class LibraryFilter(QSortFilterProxyModel):
+    """Search text (title, contributors, tags) and the kind/tag/contributor/licence filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+        self.kind = _ANY
+        self.tag = _ANY
+        self.contributor = _ANY
+        self.licence = _ANY
+
+    def set_filters(self, **values: str) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        clip: Clip = self.sourceModel().index(row, 0, parent).data(CLIP_ROLE)
+        if self.kind != _ANY and clip.kind != self.kind:
+            return False
+        if self.licence != _ANY and clip.licence != self.licence:
+            return False
+        if self.tag != _ANY and self.tag not in clip.tags:
+            return False
+        if self.contributor != _ANY and self.contributor not in {c.name for c in clip.credits}:
+            return False
+        if self.text:
+            haystack = " ".join(
+                [clip.title, contributors_text(clip), " ".join(clip.tags), clip.licence]
+            ).lower()
+            return all(word in haystack for word in self.text.lower().split())
+        return True
+
+
+class LibraryDelegate(QStyledItemDelegate):
+    """Poster, title, duration, contributors and licence, and the pull/publish state."""
+
+    def __init__(self, media: MediaCache | None) -> None:
+        super().__init__()
+        self.media = media
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(240, ROW_HEIGHT)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        palette = colors()
+        clip: Clip = index.data(CLIP_ROLE)
+        state: str = index.data(STATE_ROLE)
+        rect = option.rect.adjusted(3, 2, -3, -2)  # type: ignore[attr-defined]
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+            painter.fillRect(rect, QColor(palette.accent).darker(220 if palette.name == "dark" else 100))
+        elif option.state & QStyle.StateFlag.State_MouseOver:  # type: ignore[attr-defined]
+            painter.fillRect(rect, QColor(palette.track_alt_bg))
+        poster_rect = QRect(rect.left() + 4, rect.top() + 4, 80, rect.height() - 8)
+        pixmap = self.media.poster(clip.id) if self.media is not None and clip.has_video else None
+        if pixmap is not None and not pixmap.isNull():
+            scaled = pixmap.scaled(poster_rect.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            painter.drawPixmap(poster_rect, scaled, QRect(0, 0, poster_rect.width(), poster_rect.height()))
+        else:
+            kind_color = palette.audio_clip if clip.kind == "audio" else palette.video_clip
+            painter.fillRect(poster_rect, QColor(kind_color).darker(130))
+            kind_icon = {"audio": "audio", "image": "image", "title": "title"}.get(clip.kind, "video")
+            icon(kind_icon, "#ffffff").paint(painter, poster_rect.adjusted(28, 11, -28, -11))
+        x = poster_rect.right() + 10
+        title_font = QFont(option.font)  # type: ignore[attr-defined]
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(QColor(palette.text))
+        width = rect.right() - x - 26
+        title = painter.fontMetrics().elidedText(clip.title, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QRect(x, rect.top() + 4, width, 18), Qt.AlignmentFlag.AlignVCenter, title)
+        small = QFont(option.font)  # type: ignore[attr-defined]
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        painter.setFont(small)
+        painter.setPen(QColor(palette.muted))
+        duration = format_clock(clip.duration)[:-4] if clip.duration is not None else "still"
+        line2 = f"{duration}  ·  {clip.kind}"
+        if _STATE_TEXT.get(state):
+            line2 += f"  ·  {_STATE_TEXT[state]}"
+        painter.drawText(QRect(x, rect.top() + 21, width, 16), Qt.AlignmentFlag.AlignVCenter, line2)
+        line3 = f"{contributors_text(clip)}  ·  {clip.licence or 'no licence'}"
+        line3 = painter.fontMetrics().elidedText(line3, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QRect(x, rect.top() + 36, width, 16), Qt.AlignmentFlag.AlignVCenter, line3)
+        if state in _STATE_ICONS:
+            icon(_STATE_ICONS[state], palette.accent).paint(
+                painter, QRect(rect.right() - 22, rect.top() + 6, 16, 16)
+            )
+        painter.restore()
+
+
+class LibraryDock(QWidget):
+    import_requested = Signal(list)  # file paths (empty: ask with a file dialog)
+    clip_selected = Signal(str)
+    pull_requested = Signal(list)
+    publish_requested = Signal(list)
+
+    def __init__(self, catalog: ClipCatalog, media: MediaCache | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.setAcceptDrops(True)
+        self.tabs = QTabBar()
+        self.tabs.addTab("Local")
+        self.tabs.addTab("Shared")
+        self.tabs.setExpanding(False)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search title, people, tags…")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.kind = QComboBox()
+        self.tag = QComboBox()
+        self.contributor = QComboBox()
+        self.licence = QComboBox()
+        for combo, tip in (
+            (self.kind, "Kind"),
+            (self.tag, "Tag"),
+            (self.contributor, "Contributor"),
+            (self.licence, "Licence"),
+        ):
+            combo.setToolTip(f"Filter by {tip.lower()}")
+            combo.addItem(_ANY)
+            combo.currentTextChanged.connect(self._on_filters_changed)
+        self.kind.addItems(["video", "audio", "image"])
+        self.model = LibraryModel(catalog)
+        self.proxy = LibraryFilter()
+        self.proxy.setSourceModel(self.model)
+        self.list = QListView()
+        self.list.setModel(self.proxy)
+        self.list.setItemDelegate(LibraryDelegate(media))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
+        self.list.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.empty = QLabel("Drop media files here or use Import… to add clips with their credits.")
+        self.empty.setWordWrap(True)
+        self.empty.setObjectName("muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.import_button = QPushButton(icon("import"), "Import…")
+        self.import_button.clicked.connect(lambda: self.import_requested.emit([]))
+        self.pull_button = QPushButton(icon("pull"), "Pull")
+        self.pull_button.clicked.connect(lambda: self.pull_requested.emit(self.selected_ids()))
+        self.publish_button = QPushButton(icon("publish"), "Publish")
+        self.publish_button.clicked.connect(lambda: self.publish_requested.emit(self.selected_ids()))
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.tabs)
+        search_row.addWidget(self.search, 1)
+        filters = QHBoxLayout()
+        for combo in (self.kind, self.tag, self.contributor, self.licence):
+            filters.addWidget(combo, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.pull_button)
+        buttons.addWidget(self.publish_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(search_row)
+        layout.addLayout(filters)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(buttons)
+        self.search.textChanged.connect(self._on_filters_changed)
+        catalog.changed.connect(self._on_catalog_changed)
+        if media is not None:
+            media.media_ready.connect(lambda _id: self.list.viewport().update())
+        self.set_online(False)
+        self._on_catalog_changed()
+
+    def set_online(self, online: bool) -> None:
+        self.online = online
+        self.pull_button.setEnabled(online)
+        self.publish_button.setEnabled(online)
+        tip = "" if online else "Connect to a server (Sync ▸ Connect…) to pull and publish"
+        self.pull_button.setToolTip(tip)
+        self.publish_button.setToolTip(tip)
+
+    def selected_ids(self) -> list[str]:
+        return [i.data(CLIP_ROLE).id for i in self.list.selectionModel().selectedIndexes()]
+
+    def visible_titles(self) -> list[str]:
+        return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]
+
+    def _on_tab_changed(self, index: int) -> None:
+        shared = index == 1
+        if shared and not self.online:
+            self.empty.setText("The shared library appears here once you connect to a server.")
+        self._on_filters_changed()
+
+    def _on_catalog_changed(self) -> None:
+        clips = list(self.catalog.clips.values())
+        for combo, values in (
+            (self.tag, sorted({t for c in clips for t in c.tags})),
+            (self.contributor, sorted({p.name for c in clips for p in c.credits})),
+            (self.licence, sorted({c.licence for c in clips if c.licence})),
+        ):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(_ANY)
+            combo.addItems(values)
+            combo.setCurrentText(current if current in values else _ANY)
+            combo.blockSignals(False)
+        self._on_filters_changed()
+
+    def _on_filters_changed(self, *_: object) -> None:
+        self.proxy.set_filters(
+            text=self.search.text().strip(),
+            kind=self.kind.currentText(),
+            tag=self.tag.currentText(),
+            contributor=self.contributor.currentText(),
+            licence=self.licence.currentText(),
+        )
+        shared = self.tabs.currentIndex() == 1
+        states = self.catalog.states
+        if shared:
+            visible = any(
+                states.get(c.id) in ("remote", "published", "pulling") for c in self.catalog.clips.values()
+            )
+        else:
+            visible = self.proxy.rowCount() > 0
+        self.empty.setVisible(not visible)
+        if not shared:
+            self.empty.setText("Drop media files here or use Import… to add clips with their credits.")
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.clip_selected.emit(current.data(CLIP_ROLE).id)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [str(Path(u.toLocalFile())) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.import_requested.emit(paths)
+            event.acceptProposedAction()
