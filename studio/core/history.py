@@ -1,0 +1,119 @@
+"""Undo and redo, derived from the journal rather than kept beside it.
+
+Replaying this client's journal groups in append order rebuilds the two stacks: an edit group
+is pushed on the undo stack and clears the redo stack; an undo group moves the top of the undo
+stack to the redo stack; a redo group moves it back. Because the stacks are a function of the
+journal, history survives restarts and every process working on the project sees the same one.
+
+An undo appends the inverse of the target group's ops (reversed) as a new group; a redo
+appends the inverse of that undo group, i.e. the original ops again. Consecutive edits that
+share a merge key (a drag: many moves of one item) within a short window reuse one group id,
+so they undo as one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from studio.core.ops import Op, inverse
+from studio.core.store import JournalRow
+
+MERGE_WINDOW_S = 1.0
+"""Edits with the same merge key less than this many seconds apart join one undo step."""
+
+
+@dataclass(slots=True)
+class Group:
+    """One undo step of this client: its journal group id and what the menu says about it."""
+
+    id: str
+    origin: str
+    label: str
+    merge_key: str | None
+    last_created: float
+
+
+def inverse_ops(ops: Sequence[Op]) -> list[Op]:
+    """The ops that undo `ops` when applied after them: each op inverted, in reverse order."""
+    return [inverse(op) for op in reversed(ops)]
+
+
+class History:
+    """The undo and redo stacks of one client in one project."""
+
+    def __init__(self, merge_window: float = MERGE_WINDOW_S) -> None:
+        self.merge_window = merge_window
+        self._groups: dict[str, Group] = {}
+        self._undo: list[str] = []
+        self._redo: list[str] = []
+        self._last: str | None = None
+
+    def observe(self, row: JournalRow) -> None:
+        """Take one of this client's journal rows into account (rows must come in append order)."""
+        group = self._groups.get(row.group_id)
+        if group is not None:
+            group.last_created = max(group.last_created, row.created)
+            return
+        group = Group(row.group_id, row.origin, row.label, row.merge_key, row.created)
+        self._groups[row.group_id] = group
+        self._last = row.group_id
+        if row.origin == "edit":
+            self._undo.append(row.group_id)
+            self._redo.clear()
+        elif row.origin == "undo":
+            if self._undo:
+                self._redo.append(self._undo.pop())
+        elif self._redo:
+            self._undo.append(self._redo.pop())
+
+    # -- queries -----------------------------------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_label(self) -> str | None:
+        """What Undo would undo ("Move clip"), for the Edit menu; None when there is nothing."""
+        return self._groups[self._undo[-1]].label if self._undo else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._groups[self._redo[-1]].label if self._redo else None
+
+    def undo_target(self) -> Group | None:
+        """The group an undo reverts: the top of the undo stack."""
+        return self._groups[self._undo[-1]] if self._undo else None
+
+    def redo_target(self) -> Group | None:
+        """The group a redo reverts: the undo group on top of the redo stack."""
+        return self._groups[self._redo[-1]] if self._redo else None
+
+    def merge_target(self, merge_key: str | None, now: float) -> str | None:
+        """The group a new edit with `merge_key` joins, or None for a new undo step.
+
+        Only this client's latest group qualifies, and only if it is an edit with the same key
+        whose last op is less than merge_window seconds old: anything in between (an undo,
+        another edit) starts a new step.
+        """
+        if merge_key is None or self._last is None:
+            return None
+        group = self._groups[self._last]
+        if group.origin != "edit" or group.merge_key != merge_key:
+            return None
+        if not self._undo or self._undo[-1] != group.id:
+            return None
+        if now - group.last_created > self.merge_window:
+            return None
+        return group.id
+
+    def undo_stack(self) -> list[Group]:
+        """Undo steps, oldest first (the last one is undone first)."""
+        return [self._groups[g] for g in self._undo]
+
+    def redo_stack(self) -> list[Group]:
+        return [self._groups[g] for g in self._redo]

@@ -1,0 +1,265 @@
+"""Clip and contributor records in the local store.
+
+A clip row keeps what the studio knows about a media file (its id is the file's SHA-256): probe
+data, credits, licence, lineage and the studio-credits block its file carried, and whether the
+bytes are present in the content-addressed media folder. Every change to a record is queued in
+the outbox for the sync client.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from studio.core.clips import CLIP_KINDS, Clip, Credit, check_sha256
+from studio.core.errors import InvalidInput, NotFound
+from studio.core.paths import media_path
+from studio.core.store import Store, utc_now
+
+_CLIP_COLUMNS = (
+    "id, title, kind, duration, has_video, has_audio, probe, credits, licence, owner, lineage, "
+    "embedded_credits, tags, source_name, media_present, origin, space, created"
+)
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """A person credited on clips."""
+
+    id: str
+    name: str
+    contact: str = ""
+    space: str = ""
+    origin: str = "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "contact": self.contact, "space": self.space}
+
+
+@dataclass(frozen=True, slots=True)
+class ClipRecord:
+    """A clip as stored: the Clip plus where it came from."""
+
+    clip: Clip
+    source_name: str
+    media_present: bool
+    origin: str
+    space: str
+    created: str
+
+
+def _duration_text(value: Fraction | None) -> str | None:
+    return None if value is None else f"{value.numerator}/{value.denominator}"
+
+
+def _duration_value(text: str | None) -> Fraction | None:
+    return None if text is None else Fraction(text)
+
+
+def clip_to_dict(clip: Clip) -> dict[str, Any]:
+    """The clip's record as JSON (what the outbox carries and `--json` prints)."""
+    return {
+        "id": clip.id,
+        "title": clip.title,
+        "kind": clip.kind,
+        "duration": _duration_text(clip.duration),
+        "has_video": clip.has_video,
+        "has_audio": clip.has_audio,
+        "credits": [c.to_dict() for c in clip.credits],
+        "licence": clip.licence,
+        "owner": clip.owner,
+        "lineage": list(clip.lineage),
+        "embedded_credits": clip.embedded_credits,
+        "tags": list(clip.tags),
+        "probe": clip.probe,
+    }
+
+
+def _record(row: tuple[Any, ...]) -> ClipRecord:
+    (
+        cid,
+        title,
+        kind,
+        duration,
+        has_video,
+        has_audio,
+        probe,
+        credits,
+        licence,
+        owner,
+        lineage,
+        embedded,
+        tags,
+        source_name,
+        present,
+        origin,
+        space,
+        created,
+    ) = row
+    clip = Clip(
+        id=cid,
+        title=title,
+        kind=kind,
+        duration=_duration_value(duration),
+        credits=tuple(Credit.from_dict(c) for c in json.loads(credits)),
+        licence=licence,
+        owner=owner,
+        has_video=bool(has_video),
+        has_audio=bool(has_audio),
+        path=media_path(cid) if present else None,
+        lineage=tuple(json.loads(lineage)),
+        embedded_credits=None if embedded is None else json.loads(embedded),
+        tags=tuple(json.loads(tags)),
+        probe=json.loads(probe),
+    )
+    return ClipRecord(clip, source_name, bool(present), origin, space, created)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- contributors -------------------------------------------------------------------------------
+
+
+def ensure_contributor(store: Store, name: str, *, contact: str = "") -> Contributor:
+    """The contributor with this name, created if new (names are how people are credited locally)."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("a contributor needs a name")
+    with store.write() as conn:
+        row = conn.execute(
+            "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? "
+            "ORDER BY created LIMIT 1",
+            (name,),
+        ).fetchone()
+        if row is not None:
+            return Contributor(*row)
+        person = Contributor(id=uuid.uuid4().hex, name=name, contact=contact)
+        conn.execute(
+            "INSERT INTO contributors (id, name, contact, created) VALUES (?, ?, ?, ?)",
+            (person.id, person.name, person.contact, utc_now()),
+        )
+        store.add_outbox("contributor", person.id, person.to_dict())
+    return person
+
+
+def list_contributors(store: Store) -> list[Contributor]:
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT id, name, contact, space, origin FROM contributors ORDER BY name"
+        ).fetchall()
+    return [Contributor(*r) for r in rows]
+
+
+# --- clips --------------------------------------------------------------------------------------
+
+
+def save_clip(
+    store: Store,
+    clip: Clip,
+    *,
+    source_name: str = "",
+    media_present: bool = True,
+    origin: str = "local",
+    space: str = "",
+) -> Clip:
+    """Insert or update a clip record; credited people become contributors. Returns the stored clip."""
+    check_sha256(clip.id)
+    if clip.kind not in CLIP_KINDS:
+        raise InvalidInput(f"clip kind must be one of {', '.join(CLIP_KINDS)}, not {clip.kind!r}")
+    with store.write() as conn:
+        credits = []
+        for credit in clip.credits:
+            person = ensure_contributor(store, credit.name)
+            credits.append(Credit(credit.name, credit.roles, credit.weight, person.id).to_dict())
+        exists = conn.execute("SELECT created FROM clips WHERE id = ?", (clip.id,)).fetchone()
+        values = {
+            "id": clip.id,
+            "title": clip.title,
+            "kind": clip.kind,
+            "duration": _duration_text(clip.duration),
+            "has_video": int(clip.has_video),
+            "has_audio": int(clip.has_audio),
+            "probe": _dumps(clip.probe),
+            "credits": _dumps(credits),
+            "licence": clip.licence,
+            "owner": clip.owner,
+            "lineage": _dumps(list(clip.lineage)),
+            "embedded_credits": None if clip.embedded_credits is None else _dumps(clip.embedded_credits),
+            "tags": _dumps(list(clip.tags)),
+            "source_name": source_name,
+            "media_present": int(media_present),
+            "origin": origin,
+            "space": space,
+            "created": exists[0] if exists else utc_now(),
+        }
+        store.db.table("clips").upsert(values, pk="id")
+        stored = get_clip(store, clip.id)
+        store.add_outbox("clip", clip.id, clip_to_dict(stored))
+    return stored
+
+
+def set_media_present(store: Store, clip_id: str, present: bool) -> None:
+    """Record whether the clip's bytes are in the media folder (after a pull or a cleanup)."""
+    with store.write() as conn:
+        conn.execute("UPDATE clips SET media_present = ? WHERE id = ?", (int(present), clip_id))
+
+
+def get_record(store: Store, clip_id: str) -> ClipRecord:
+    with store.read() as conn:
+        row = conn.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE id = ?", (clip_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no clip {clip_id[:12]!r} in the library")
+    return _record(row)
+
+
+def get_clip(store: Store, clip_id: str) -> Clip:
+    return get_record(store, clip_id).clip
+
+
+def has_clip(store: Store, clip_id: str) -> bool:
+    with store.read() as conn:
+        return conn.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is not None
+
+
+def find_clip(store: Store, ref: str) -> Clip:
+    """A clip by id, unique id prefix, or title (case-insensitive); ambiguity is an error."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidInput("which clip? give its id, an id prefix or its title")
+    with store.read() as conn:
+        rows: list[tuple[Any, ...]] = []
+        low = ref.lower()
+        if _HEX.match(low):
+            rows = conn.execute(
+                f"SELECT {_CLIP_COLUMNS} FROM clips WHERE substr(id, 1, ?) = ? LIMIT 6", (len(low), low)
+            ).fetchall()
+        if not rows:
+            rows = conn.execute(
+                f"SELECT {_CLIP_COLUMNS} FROM clips WHERE title = ? COLLATE NOCASE LIMIT 6", (ref,)
+            ).fetchall()
+    if not rows:
+        raise NotFound(f"no clip {ref!r} in the library (give a clip id, id prefix or title)")
+    if len(rows) > 1:
+        found = ", ".join(f"{r[0][:12]} ({r[1]})" for r in rows[:5])
+        raise NotFound(f"clip {ref!r} is ambiguous: {found}: give more of the id")
+    return _record(rows[0]).clip
+
+
+def list_clips(store: Store, search: str | None = None) -> list[ClipRecord]:
+    """Clips by title, optionally those whose title, licence or credits contain `search`."""
+    sql = f"SELECT {_CLIP_COLUMNS} FROM clips"
+    params: tuple[Any, ...] = ()
+    if search:
+        like = f"%{search}%"
+        sql += " WHERE title LIKE ? OR licence LIKE ? OR credits LIKE ? OR tags LIKE ?"
+        params = (like, like, like, like)
+    with store.read() as conn:
+        rows = conn.execute(sql + " ORDER BY title COLLATE NOCASE, id", params).fetchall()
+    return [_record(r) for r in rows]

@@ -1,0 +1,102 @@
+"""The local store's schema, as an ordered list of migrations keyed by PRAGMA user_version.
+
+Migration N (1-based) turns a version N-1 database into version N. Each runs inside the
+store's write transaction together with the user_version bump, so a crash mid-migration
+leaves the previous version intact and two processes opening an old file migrate it once.
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_base(conn: sqlite3.Connection) -> None:
+    """Records, op journal, sync outbox and cursors."""
+    statements = [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE contributors (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            contact TEXT NOT NULL DEFAULT '',
+            space TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'pulled')),
+            server_rev INTEGER,
+            created TEXT NOT NULL
+        )""",
+        "CREATE INDEX contributors_name ON contributors(name)",
+        """CREATE TABLE clips (
+            id TEXT PRIMARY KEY CHECK (length(id) = 64),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('video', 'audio', 'image', 'title')),
+            duration TEXT,
+            has_video INTEGER NOT NULL DEFAULT 0,
+            has_audio INTEGER NOT NULL DEFAULT 0,
+            probe TEXT NOT NULL DEFAULT '{}',
+            credits TEXT NOT NULL DEFAULT '[]',
+            licence TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL DEFAULT '',
+            lineage TEXT NOT NULL DEFAULT '[]',
+            embedded_credits TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            source_name TEXT NOT NULL DEFAULT '',
+            media_present INTEGER NOT NULL DEFAULT 0,
+            origin TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'pulled')),
+            space TEXT NOT NULL DEFAULT '',
+            server_rev INTEGER,
+            created TEXT NOT NULL
+        )""",
+        "CREATE INDEX clips_title ON clips(title COLLATE NOCASE)",
+        """CREATE TABLE projects (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            settings TEXT NOT NULL DEFAULT '{}',
+            space TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'pulled')),
+            server_rev INTEGER,
+            created TEXT NOT NULL
+        )""",
+        # The op journal: one row per primitive op; a group of rows is one undo step.
+        """CREATE TABLE ops (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            client TEXT NOT NULL,
+            counter INTEGER NOT NULL,
+            lamport INTEGER NOT NULL,
+            op_id TEXT NOT NULL UNIQUE,
+            group_id TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('edit', 'undo', 'redo')),
+            label TEXT NOT NULL DEFAULT '',
+            merge_key TEXT,
+            created REAL NOT NULL,
+            payload TEXT NOT NULL,
+            server_rev INTEGER
+        )""",
+        "CREATE INDEX ops_project_seq ON ops(project_id, seq)",
+        "CREATE INDEX ops_project_order ON ops(project_id, lamport, client, counter)",
+        "CREATE INDEX ops_group ON ops(group_id)",
+        "CREATE INDEX ops_unacknowledged ON ops(project_id, seq) WHERE server_rev IS NULL",
+        # Changes to records (clips, contributors, projects) waiting for the sync client to push.
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created TEXT NOT NULL
+        )""",
+        "CREATE TABLE sync_state (space TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated TEXT NOT NULL)",
+    ]
+    for sql in statements:
+        conn.execute(sql)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('client_id', ?)", (uuid.uuid4().hex,))
+    conn.execute("INSERT INTO meta (key, value) VALUES ('counter', '0')")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('lamport', '0')")
+
+
+MIGRATIONS: list[Migration] = [_v1_base]
+LATEST = len(MIGRATIONS)
