@@ -48,9 +48,10 @@ def test_drag_item_moves_it_by_whole_frames_and_undo_restores(qtbot, panel):
     start = _item_center(panel, item_id)
     px = panel.scale.px_per_second
     _drag(qtbot, panel.view.viewport(), start, start + QPoint(int(2 * px), 0))
-    moved = panel.timeline.items[item_id]
-    assert moved.start == Fraction(3)
-    assert panel.document.undo_label == "Move clip"
+    # The clip's sound, placed with it on an audio track, moves along.
+    assert {panel.timeline.items[i].start for i in panel.last_placed} == {Fraction(3)}
+    assert len(panel.last_placed) == 2
+    assert panel.document.undo_label == "Move 2 clips"
     panel.document.undo()
     assert panel.timeline.items[item_id].start == Fraction(1)
     # The drawn item follows the model, not the gesture.
@@ -121,20 +122,20 @@ def test_snapping_pulls_a_dragged_edge_onto_a_neighbour(qtbot, panel):
 def test_split_at_playhead_then_undo_and_redo(qtbot, panel):
     (item_id,) = panel.place_clips([fake_sha(1)], _video_track(panel), Fraction(0))
     panel.set_playhead(Fraction(3))
-    panel.select([item_id])
+    panel.select([item_id], linked=True)
     panel.split_at_playhead()
-    parts = sorted(panel.timeline.items.values(), key=lambda i: i.start)
-    assert [(p.start, p.duration, p.source_in) for p in parts] == [
-        (0, 3, 0),
-        (3, 5, 3),
-    ]
+    for track in panel.timeline.tracks:
+        parts = panel.timeline.items_on(track)
+        if parts:
+            assert [(p.start, p.duration, p.source_in) for p in parts] == [(0, 3, 0), (3, 5, 3)]
+    assert len(panel.timeline.items) == 4
     assert panel.document.undo_label == "Split"
     panel.document.undo()
-    assert len(panel.timeline.items) == 1
+    assert len(panel.timeline.items) == 2
     assert panel.timeline.items[item_id].duration == 8
     panel.document.redo()
-    assert len(panel.timeline.items) == 2
-    assert len(panel.scene.items_by_id) == 2
+    assert len(panel.timeline.items) == 4
+    assert len(panel.scene.items_by_id) == 4
 
 
 def test_delete_and_ripple_delete(qtbot, panel):
@@ -155,7 +156,7 @@ def test_copy_paste_places_copies_at_the_playhead(qtbot, panel):
     assert panel.copy_selected() == 1
     panel.set_playhead(Fraction(20))
     panel.paste()
-    copies = [i for i in panel.timeline.items.values() if i.id != item_id]
+    copies = [i for i in panel.timeline.items.values() if i.id not in panel.last_placed]
     assert [(c.start, c.duration, c.clip) for c in copies] == [(20, 5, fake_sha(4))]
 
 

@@ -77,6 +77,42 @@ def place_clip(
     return [ops.insert(item)], item.id
 
 
+def place_linked(
+    tl: Timeline, clip_id: str, video_track: str, audio_track: str, at: Fraction, duration: Fraction
+) -> tuple[list[Op], list[str]]:
+    """A clip's picture on a video track and its sound on an audio track, side by side and linked.
+
+    Video tracks carry picture only (the render and the credits agree), so a clip with sound is placed
+    as two items sharing a link in their "studio.ui" metadata; the editor selects and moves them together.
+    """
+    _check_unlocked(tl, video_track)
+    _check_unlocked(tl, audio_track)
+    start = max(ZERO, at)
+    while True:
+        fitted = max(
+            first_free_start(tl, video_track, start, duration),
+            first_free_start(tl, audio_track, start, duration),
+        )
+        if fitted == start:
+            break
+        start = fitted
+    link = new_id()
+    out: list[Op] = []
+    ids: list[str] = []
+    for track_id in (video_track, audio_track):
+        item = Item(
+            id=new_id(),
+            track=track_id,
+            start=start,
+            duration=duration,
+            clip=clip_id,
+            metadata={"studio.ui": {"link": link}},
+        )
+        out.append(ops.insert(item))
+        ids.append(item.id)
+    return out, ids
+
+
 def add_title(
     tl: Timeline, track_id: str, at: Fraction, text: str, duration: Fraction = Fraction(4)
 ) -> list[Op]:

@@ -66,6 +66,7 @@ class TimelinePanel(QWidget):
         self.scale = TimeScale()
         self.playhead = ZERO
         self.clipboard: list[dict[str, Any]] = []
+        self.last_placed: list[str] = []
         self.scene = TimelineScene(clip_lookup, media, self)
         self.view = TimelineView(self.scene, self.scale)
         self.ruler = Ruler()
@@ -159,8 +160,10 @@ class TimelinePanel(QWidget):
     def selected_ids(self) -> list[str]:
         return self.view.selected_ids()
 
-    def select(self, item_ids: list[str]) -> None:
+    def select(self, item_ids: list[str], linked: bool = False) -> None:
         self.scene.clearSelection()
+        if linked:
+            item_ids = [i for item_id in item_ids for i in self.scene.links.get(item_id, [item_id])]
         for item_id in item_ids:
             drawn = self.scene.items_by_id.get(item_id)
             if drawn is not None:
@@ -252,21 +255,27 @@ class TimelinePanel(QWidget):
         if not ok:
             self.scene.sync(self.timeline, self.scale)
 
-    def _track_for(self, clip: Clip, preferred: str) -> str | None:
-        wanted = AUDIO if clip.kind == "audio" or not clip.has_video else VIDEO
+    def _track_of_kind(self, kind: str, preferred: str) -> str | None:
         track = self.timeline.tracks.get(preferred)
-        if track is not None and track.kind == wanted and not track.locked:
+        if track is not None and track.kind == kind and not track.locked:
             return track.id
-        for candidate in self.timeline.ordered_tracks(wanted):
+        for candidate in self.timeline.ordered_tracks(kind):
             if not candidate.locked:
                 return candidate.id
         return None
 
     def place_clips(self, clip_ids: list[str], track_id: str, at: Fraction) -> list[str]:
-        """Put clips on the timeline from `at` (one after another); returns the new item ids."""
+        """Put clips on the timeline from `at`, one after another; returns the new items' ids.
+
+        A clip with picture and sound lands as a linked pair (picture on a video track, sound on an audio
+        track); the picture item's id is returned first and `last_placed` holds every new id.
+        """
         placed: list[str] = []
+        everything: list[str] = []
 
         def build(tl: Timeline) -> list[dict[str, Any]]:
+            placed.clear()
+            everything.clear()
             scratch = tl.snapshot()
             out: list[dict[str, Any]] = []
             t = at
@@ -274,27 +283,34 @@ class TimelinePanel(QWidget):
                 clip = self.clip_lookup(clip_id)
                 if clip is None:
                     raise EditRejected(f"clip {clip_id[:12]} is not in the library")
-                target = self._track_for(clip, track_id)
-                if target is None:
-                    kind = "an audio" if not clip.has_video else "a video"
-                    raise EditRejected(f"add {kind} track (unlocked) to place {clip.title}")
                 length = clip.duration if clip.duration and clip.kind != "image" else STILL_SECONDS
-                new_ops, item_id = edit_ops.place_clip(scratch, clip_id, target, t, length)
+                video = self._track_of_kind(VIDEO, track_id) if clip.has_video else None
+                audio = self._track_of_kind(AUDIO, track_id) if clip.has_audio else None
+                if (clip.has_video and video is None) or (not clip.has_video and audio is None):
+                    kind = "a video" if clip.has_video else "an audio"
+                    raise EditRejected(f"add {kind} track (unlocked) to place {clip.title}")
+                if video is not None and audio is not None:
+                    new_ops, ids = edit_ops.place_linked(scratch, clip_id, video, audio, t, length)
+                else:
+                    new_ops, item_id = edit_ops.place_clip(scratch, clip_id, video or audio or "", t, length)
+                    ids = [item_id]
                 for op in new_ops:
                     apply_op(scratch, op)
                 out += new_ops
-                placed.append(item_id)
-                t = scratch.items[item_id].end
+                placed.append(ids[0])
+                everything.extend(ids)
+                t = scratch.items[ids[0]].end
             return out
 
         label = "Add clip" if len(clip_ids) == 1 else f"Add {len(clip_ids)} clips"
-        self.document.apply(label, build)
-        return placed
+        if not self.document.apply(label, build):
+            return []
+        self.last_placed = list(everything)
+        return list(placed)
 
     def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
-        placed = self.place_clips(clip_ids, track_id, at)
-        if placed:
-            self.select(placed)
+        if self.place_clips(clip_ids, track_id, at):
+            self.select(self.last_placed)
 
     def split_at_playhead(self) -> None:
         t = self.playhead

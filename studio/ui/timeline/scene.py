@@ -34,6 +34,7 @@ class TimelineScene(QGraphicsScene):
         self.items_by_id: dict[str, ClipItem] = {}
         self.rows: list[Row] = []
         self.conflicted_ids: set[str] = set()
+        self.links: dict[str, list[str]] = {}  # item id -> items placed with it (picture and its sound)
         self.timeline = Timeline()
         if media is not None:
             media.media_ready.connect(self._on_media_ready)
@@ -62,6 +63,12 @@ class TimelineScene(QGraphicsScene):
         rows = {row.track.id: row for row in self.rows}
         self.conflicted_ids = {c.target for c in timeline.conflicts.values() if c.entity == "item"}
         self.conflicted_ids |= {i.id for pair in timeline.overlaps() for i in pair}
+        groups: dict[str, list[str]] = {}
+        for item in timeline.items.values():
+            link = item.metadata.get("studio.ui", {}).get("link") if isinstance(item.metadata, dict) else None
+            if isinstance(link, str):
+                groups.setdefault(link, []).append(item.id)
+        self.links = {i: members for members in groups.values() if len(members) > 1 for i in members}
         for gone in set(self.items_by_id) - set(timeline.items):
             self.removeItem(self.items_by_id.pop(gone))
         for item in timeline.items.values():

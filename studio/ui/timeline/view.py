@@ -166,7 +166,8 @@ class TimelineView(QGraphicsView):
             return
         if not drawn.isSelected():
             self.timeline_scene.clearSelection()
-            drawn.setSelected(True)
+            for linked in self.timeline_scene.links.get(drawn.item_id, [drawn.item_id]):
+                self.timeline_scene.items_by_id[linked].setSelected(True)
         pos = self.mapToScene(event.position().toPoint())
         edge = self._edge(drawn, pos.x())
         ids = self.selected_ids()
