@@ -118,7 +118,7 @@ def test_video_only(media_dir: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp"])
 def test_still_images(media_dir: Path, suffix: str) -> None:
-    path = mediagen.make_image(media_dir / f"still{suffix}", "200x100")
+    path = mediagen.make_image(media_dir / f"wide200x100{suffix}", "200x100")
     info = probe(path)
     assert info.is_image and info.has_video and not info.has_audio
     assert info.duration is None
