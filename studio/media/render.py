@@ -17,7 +17,7 @@ from studio.core.clips import Clip
 from studio.core.errors import InvalidInput, MediaError
 from studio.core.paths import cache_dir
 from studio.core.timeline import Timeline
-from studio.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from studio.media.ffmpeg import FfmpegFailed, ffmpeg_exe, run_ffmpeg
 from studio.media.formats import OutputFormat, capabilities
 from studio.media.render_plan import DrawText, RenderPlan, TitleCard, TitleImages, TitleMode, build_plan
 
@@ -128,5 +128,18 @@ def run_plan(
         raise InvalidInput(f"the output {output} is a folder; give a file name")
     check_inputs(plan)
     draw_title_cards(plan)
-    run_ffmpeg(plan.args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
+    try:
+        run_ffmpeg(plan.args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
+    except FfmpegFailed as exc:
+        raise MediaError(f"ffmpeg failed to render {output.name}: {_first_errors(exc.stderr_tail)}") from exc
     return output
+
+
+def _first_errors(stderr: str, count: int = 3) -> str:
+    """ffmpeg's first complaints, which name the cause; the later lines are threads shutting down."""
+    noise = ("Terminating thread", "Task finished with error", "Nothing was written", "Could not open enc")
+    lines = [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]
+    if lines:
+        return " | ".join(lines[:count])
+    tail = stderr.strip().splitlines()
+    return tail[-1] if tail else "no message from ffmpeg"
