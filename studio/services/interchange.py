@@ -324,6 +324,10 @@ def _read_otio(otio: Any, path: Path) -> Any:
     try:
         document = otio.adapters.read_from_string(text, "otio_json")
     except Exception as exc:  # the OTIO reader raises its own and builtin errors for bad content
+        if isinstance(exc, otio.exceptions.UnsupportedSchemaError):
+            raise InvalidInput(
+                f"{path}: uses a schema version opentimelineio {otio.__version__} cannot read ({exc})"
+            ) from None
         raise InvalidInput(f"{path}: not a readable OpenTimelineIO file ({exc})") from None
     if isinstance(document, otio.schema.Timeline):
         return document
@@ -331,7 +335,14 @@ def _read_otio(otio: Any, path: Path) -> Any:
         for child in document:
             if isinstance(child, otio.schema.Timeline):
                 return child
-    raise InvalidInput(f"{path}: holds an OpenTimelineIO {document.schema_name()}, not a timeline")
+    raise InvalidInput(f"{path}: holds an OpenTimelineIO {_schema_label(document)}, not a timeline")
+
+
+def _schema_label(obj: Any) -> str:
+    """An object's schema name, naming the original one for schemas the library does not know."""
+    if obj.is_unknown_schema:
+        return f"{obj.original_schema_name}.{obj.original_schema_version} (a schema it does not know)"
+    return str(obj.schema_name())
 
 
 def _newer_schemas(otio: Any, raw: Any) -> list[str]:
@@ -524,10 +535,9 @@ class _Importer:
         track_ids: dict[str, int] = {}
         for index, child in enumerate(stack):
             if not isinstance(child, otio.schema.Track):
-                self.warn(
-                    f"the timeline's top level holds a {child.schema_name()} ({child.name or 'unnamed'}) "
-                    "instead of a track; left out"
-                )
+                name = getattr(child, "name", "") or "unnamed"
+                what = f"{_schema_label(child)} ({name})"
+                self.warn(f"the timeline's top level holds a {what} instead of a track; left out")
                 continue
             kind = {"Video": VIDEO, "Audio": AUDIO}.get(child.kind)
             if kind is None:
@@ -650,7 +660,7 @@ class _Importer:
             )
             self.walk_stack(child, at, lo, hi, top, path, kind, label)
         else:
-            what = f"{child.schema_name()} {getattr(child, 'name', '')!r}"
+            what = f"{_schema_label(child)} {getattr(child, 'name', '')!r}"
             self.warn(f"{what} on track {label} is not supported; left out")
 
     # -- clips --------------------------------------------------------------------------------------
@@ -773,7 +783,7 @@ class _Importer:
         else:
             clip = self.describe_media(clip, ref, exists, track_kind, where)
         if exists and path is not None:
-            clip = self.with_embedded_credits(clip, path, where)
+            clip = self.with_embedded_credits(clip, path, studio, where)
         return clip
 
     def apply_record(self, clip: Clip, record: dict[str, Any], where: str) -> Clip:
@@ -832,8 +842,9 @@ class _Importer:
             has_audio=clip.kind == "audio" or track_kind == AUDIO,
         )
 
-    def with_embedded_credits(self, clip: Clip, path: Path, where: str) -> Clip:
-        """A media file that carries a studio-credits block brings its credits along."""
+    def with_embedded_credits(self, clip: Clip, path: Path, studio: dict[str, Any], where: str) -> Clip:
+        """A media file that carries a studio-credits block brings its credits along: the block itself,
+        and its people and licence where the timeline file names none."""
         from studio.media.tags import read_credits
 
         try:
@@ -844,10 +855,10 @@ class _Importer:
         if block is None:
             return clip
         changes: dict[str, Any] = {"embedded_credits": block}
-        if not clip.credits:
+        if "credits" not in studio:
             changes["credits"] = _credits_of_block(block)
         work = block.get("work", {})
-        if not clip.licence and isinstance(work.get("licence"), str):
+        if "licence" not in studio and isinstance(work.get("licence"), str):
             changes["licence"] = work["licence"]
         return replace(clip, **changes)
 
