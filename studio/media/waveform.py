@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.core.atomic import atomic_write_bytes
-from studio.core.cancel import CancelToken
+from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import MediaError
 from studio.core.paths import cache_dir
 from studio.media.ffmpeg import FfmpegFailed, iter_ffmpeg_stdout
@@ -34,7 +34,14 @@ def analysis_rate(per_second: int) -> int:
     return max(1, round(_ANALYSIS_RATE / per_second)) * per_second
 
 
-def peaks(path: Path, sha256: str, *, per_second: int = 100, cancel: CancelToken | None = None) -> np.ndarray:
+def peaks(
+    path: Path,
+    sha256: str,
+    *,
+    per_second: int = 100,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Int16 array of shape (n, 2): the (min, max) sample of the mono mix in each 1/per_second s bin.
 
     n is ceil(duration * per_second); the last bin may cover a partial span.
@@ -52,10 +59,20 @@ def peaks(path: Path, sha256: str, *, per_second: int = 100, cancel: CancelToken
     chunk = bin_bytes * max(1, _CHUNK_BYTES // bin_bytes)
     args = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(rate)]
     args += ["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]
+    expected_bytes = 0
+    if progress is not None:
+        from studio.media.probe import probe
+
+        duration = probe(path).duration
+        expected_bytes = int(duration * rate * 2) if duration else 0
     parts: list[np.ndarray] = []
     rest = b""
+    received = 0
     try:
         for data in iter_ffmpeg_stdout(args, chunk_size=chunk, cancel=cancel):
+            received += len(data)
+            if progress is not None and expected_bytes:
+                progress(min(1.0, received / expected_bytes), "drawing the waveform")
             buf = rest + data if rest else data
             whole = len(buf) - len(buf) % bin_bytes
             if whole:
@@ -75,4 +92,6 @@ def peaks(path: Path, sha256: str, *, per_second: int = 100, cancel: CancelToken
     buffer = io.BytesIO()
     np.save(buffer, result, allow_pickle=False)
     atomic_write_bytes(cached, buffer.getvalue())
+    if progress is not None:
+        progress(1.0, "done")
     return result

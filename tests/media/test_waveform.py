@@ -62,6 +62,14 @@ def test_matches_a_direct_decode(tone: Path) -> None:
         assert tuple(result[i]) == (window.min(), window.max())
 
 
+def test_progress(media_dir: Path) -> None:
+    long_tone = mediagen.make_audio(media_dir / "tone-20s.flac", 20, channels=1)
+    seen: list[float] = []
+    peaks(long_tone, "12" * 32, progress=lambda f, _m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert any(0 < f < 1 for f in seen)
+
+
 def test_cached_as_npy(tone: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     first = peaks(tone, "ff" * 32)
     cached = waveform_path("ff" * 32, 100)
