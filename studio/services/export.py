@@ -1,0 +1,319 @@
+"""Export: a timeline rendered to a file that carries its credits, with a sidecar, verified.
+
+Pipeline: resolve the timeline (a project in the local store by name or id, a project file, or an
+.otio) -> snapshot -> check its media -> credits block -> optional credits roll appended -> render
+(one ffmpeg process) -> embed the credits -> re-read and verify -> move into place -> sidecar
+`<name>.credits.json` with `export_sha256` of the final bytes -> re-read the sidecar.
+
+The render and the tags go to a temp file beside the output that is renamed only once the embedded
+credits read back exactly, so the output path never holds an untagged or partial file, whatever
+fails or is cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.clips import Clip
+from studio.core.credits import WEIGHTED_TIME, compute_credits
+from studio.core.errors import InvalidInput, MediaError, NotFound
+from studio.core.fractional_index import key_between
+from studio.core.paths import cache_dir
+from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
+from studio.media.formats import OutputFormat, format_for_path
+from studio.media.render_plan import RenderPlan
+
+NO_LICENCE = "NOASSERTION"
+"""SPDX's word for "no licence was stated", used when neither the user nor the clips name one."""
+ROLL_SECONDS = Fraction(5)
+_RENDER_SHARE = 0.9  # of the progress bar; the credits roll and the tags share the rest
+
+
+@dataclass
+class ResolvedTimeline:
+    """A timeline to export with the clips its items use, and what names the work."""
+
+    timeline: Timeline
+    clips: dict[str, Clip]
+    work_id: str
+    name: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """A finished export: the file, its sidecar, the embedded block and what was rendered."""
+
+    path: Path
+    sidecar: Path
+    block: dict[str, Any]
+    duration: Fraction
+    format: str
+    command: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """What `studio render --json` prints."""
+        return {
+            "path": str(self.path),
+            "sidecar": str(self.sidecar),
+            "duration": round(float(self.duration), 3),
+            "format": self.format,
+            "title": self.block["work"]["title"],
+            "licence": self.block["work"]["licence"],
+            "contributors": [
+                {"name": c["name"], "roles": c["roles"], "share_bp": c["share_bp"]}
+                for c in self.block["contributors"]
+            ],
+            "warnings": self.warnings,
+        }
+
+
+# --- resolving TIMELINE ---------------------------------------------------------------------------
+
+
+def resolve_timeline(ref: str | Path, *, store: Any = None) -> ResolvedTimeline:
+    """TIMELINE as the CLI takes it: an .otio file, a project file, or a project's name or id.
+
+    `store` is an open local store (studio.core.store.Store); the default one is opened when needed.
+    """
+    path = Path(ref)
+    if path.suffix.lower() == ".otio" or path.is_file():
+        return _from_file(path)
+    if store is not None:
+        return _from_store(store, str(ref))
+    from studio.services.projects import open_store
+
+    with open_store() as opened:
+        return _from_store(opened, str(ref))
+
+
+def _from_file(path: Path) -> ResolvedTimeline:
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such timeline file")
+    if path.suffix.lower() == ".otio":
+        from studio.services.interchange import import_otio
+
+        imported = import_otio(path)
+        meta = imported.timeline.settings.get("metadata", {}).get("studio", {})
+        work_id = meta.get("project_id") if isinstance(meta, dict) else None
+        if not isinstance(work_id, str) or not work_id:
+            work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        name = imported.timeline.name or path.stem
+        warnings = list(imported.warnings)
+        return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings)
+    from studio.core.projectfile import load_project_file, looks_like_project_file
+
+    if not looks_like_project_file(path):
+        raise InvalidInput(f"{path} is neither a project file (.studio) nor an .otio timeline")
+    meta_, timeline, clips = load_project_file(path)
+    return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name)
+
+
+def _from_store(store: Any, ref: str) -> ResolvedTimeline:
+    from studio.core.library import get_clip, has_clip
+    from studio.services.projects import open_project
+
+    try:
+        session = open_project(store, ref)
+    except NotFound as exc:
+        raise NotFound(f"{exc} (TIMELINE is a project name or id, a project file or an .otio file)") from None
+    snapshot = session.snapshot()
+    clips = {cid: get_clip(store, cid) for cid in sorted(snapshot.clip_ids()) if has_clip(store, cid)}
+    return ResolvedTimeline(snapshot, clips, session.id, session.name)
+
+
+# --- planning -------------------------------------------------------------------------------------
+
+
+def plan_export(resolved: ResolvedTimeline, output: Path, fmt: str | None = None) -> RenderPlan:
+    """The render command for `resolved` (what `--dry-run` prints); raises on offline media."""
+    from studio.media.render import plan_render
+
+    return plan_render(resolved.timeline, resolved.clips, format_for_path(Path(output), fmt))
+
+
+def default_licence(timeline: Timeline, clips: Mapping[str, Clip]) -> str:
+    """The licence every clip used shares, else NOASSERTION (no licence is guessed for a mix)."""
+    licences = {clips[cid].licence for cid in timeline.clip_ids() if cid in clips}
+    if len(licences) == 1:
+        (only,) = licences
+        if only:
+            return only
+    return NO_LICENCE
+
+
+# --- the pipeline ---------------------------------------------------------------------------------
+
+
+def export_timeline(
+    timeline: str | Path | ResolvedTimeline,
+    output: Path,
+    *,
+    fmt: str | None = None,
+    title: str | None = None,
+    licence: str | None = None,
+    licence_url: str = "",
+    editors: Sequence[str] = (),
+    method: str = WEIGHTED_TIME,
+    pools: Mapping[str, int] | None = None,
+    manual: Mapping[str, int] | None = None,
+    credits_roll: bool = False,
+    store: Any = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    exported: datetime | None = None,
+) -> ExportResult:
+    """Render TIMELINE to `output` with its credits embedded and a verified sidecar.
+
+    `timeline` is a project name or id (in `store`, default the local store), a project file, an
+    .otio file, or an already resolved timeline (the app passes its snapshot). `fmt` defaults from
+    the output's extension. Raises MediaError (offline or damaged media, ffmpeg failure),
+    InvalidInput, NotFound or Cancelled; on any of them nothing is left at `output`.
+    """
+    resolved = timeline if isinstance(timeline, ResolvedTimeline) else resolve_timeline(timeline, store=store)
+    output = Path(output).absolute()
+    out_format = format_for_path(output, fmt)
+    report = _Progress(progress, with_roll=credits_roll and out_format.has_video)
+    snapshot = resolved.timeline.snapshot()
+    warnings = list(resolved.warnings)
+    from studio.media.render import plan_render, run_plan
+
+    plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
+    block = compute_credits(
+        snapshot,
+        resolved.clips,
+        title=title if title is not None else (resolved.name or output.stem),
+        licence=licence or default_licence(snapshot, resolved.clips),
+        licence_url=licence_url,
+        work_id=resolved.work_id,
+        exported=exported or datetime.now(UTC),
+        method=method,
+        editors=editors,
+        pools=pools,
+        manual=manual,
+    )
+    with _temp_beside(output) as work, contextlib.ExitStack() as stack:
+        if credits_roll and not out_format.has_video:
+            warnings.append(f"no credits roll: {out_format.name} has no picture")
+        elif credits_roll:
+            roll = stack.enter_context(_temp_beside(cache_dir() / "rolls" / f"roll{out_format.extension}"))
+            snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, out_format, report, cancel)
+            block["work"]["duration_s"] = float(round(snapshot.duration, 3))
+            plan = plan_render(snapshot, clips, out_format)
+        run_plan(plan, work, progress=report.phase("render"), cancel=cancel)
+        _check_cancel(cancel)
+        report.phase("tags")(0.0, "embedding credits")
+        from studio.media.tags import embed_credits, verify_embedded, write_sidecar
+
+        embed_credits(work, block, cancel=cancel)
+        verify_embedded(work, block)
+        _check_cancel(cancel)
+        os.replace(work, output)
+    sidecar = write_sidecar(output, block)
+    _verify_sidecar(output, sidecar, block)
+    report(1.0, "done")
+    from studio.media.ffmpeg import ffmpeg_exe
+
+    return ExportResult(
+        path=output,
+        sidecar=sidecar,
+        block=block,
+        duration=snapshot.duration,
+        format=out_format.name,
+        command=plan.command(ffmpeg_exe(), output),
+        warnings=warnings,
+    )
+
+
+def _with_roll(
+    snapshot: Timeline,
+    clips: Mapping[str, Clip],
+    block: dict[str, Any],
+    roll_path: Path,
+    out_format: OutputFormat,
+    report: _Progress,
+    cancel: CancelToken | None,
+) -> tuple[Timeline, dict[str, Clip]]:
+    """The snapshot with the credits roll rendered and placed after its end on the bottom video track."""
+    from studio.media.credits_roll import render_credits_roll
+    from studio.media.hashing import sha256_file
+
+    render_credits_roll(
+        block, roll_path, width=snapshot.width, height=snapshot.height, fps=snapshot.fps,
+        duration=ROLL_SECONDS, progress=report.phase("roll"), cancel=cancel,
+    )
+    roll = Clip(id=sha256_file(roll_path), title="Credits", kind="video", duration=ROLL_SECONDS,
+                has_video=True, path=roll_path)
+    extended = snapshot.snapshot()
+    bottom = next(iter(extended.ordered_tracks(VIDEO)), None)
+    if bottom is None:
+        lowest = next(iter(extended.ordered_tracks()), None)
+        order = key_between(None, lowest.order if lowest else None)
+        bottom = Track(id=new_id(), kind=VIDEO, name="V1", order=order)
+        extended.tracks[bottom.id] = bottom
+    item = Item(id=new_id(), track=bottom.id, start=extended.duration, duration=ROLL_SECONDS, clip=roll.id)
+    extended.items[item.id] = item
+    return extended, {**clips, roll.id: roll}
+
+
+def _verify_sidecar(output: Path, sidecar: Path, block: dict[str, Any]) -> None:
+    from studio.media.hashing import sha256_file
+    from studio.media.tags import credits_json
+
+    doc = json.loads(sidecar.read_text(encoding="utf-8"))
+    sha = doc.pop("export_sha256", None)
+    if sha != sha256_file(output):
+        raise MediaError(f"{sidecar}: export_sha256 does not match {output.name}")
+    if credits_json(doc) != credits_json(block):
+        raise MediaError(f"{sidecar}: the credits written differ from the ones embedded")
+
+
+def _check_cancel(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+@contextlib.contextmanager
+def _temp_beside(path: Path) -> Iterator[Path]:
+    """A fresh temp name in `path`'s folder with its extension (ffmpeg picks the muxer from it),
+    removed on the way out unless it was moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.stem}.export-{secrets.token_hex(4)}{path.suffix}")
+    try:
+        yield temp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+class _Progress:
+    """Maps each phase's own 0..1 onto its slice of the whole export."""
+
+    def __init__(self, callback: ProgressCallback | None, *, with_roll: bool) -> None:
+        self.callback = callback
+        roll = 0.1 if with_roll else 0.0
+        self.slices = {"roll": (0.0, roll), "render": (roll, _RENDER_SHARE), "tags": (_RENDER_SHARE, 0.97)}
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.callback is not None:
+            self.callback(fraction, message)
+
+    def phase(self, name: str) -> Callable[[float, str], None]:
+        low, high = self.slices[name]
+
+        def report(fraction: float, message: str) -> None:
+            self(low + (high - low) * max(0.0, min(1.0, fraction)), f"{name}: {message}")
+
+        return report
