@@ -1,0 +1,88 @@
+"""`studio render TIMELINE -o OUT [--format F] [--title T] [--licence SPDX] [--editor NAME]...
+[--dry-run] [--json]`.
+
+Renders a project (by name or id), a project file or an .otio timeline to OUT with its credits
+embedded and a `<OUT>.credits.json` sidecar. --dry-run prints the ffmpeg command that renders the
+timeline (shell-quoted, runnable as it is) and renders nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.output import ProgressBar, print_json
+from studio.media.formats import FORMAT_NAMES
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render a timeline to a media file that carries its credits",
+        description="Render TIMELINE (a project name or id, a project file or an .otio file) to OUT, "
+        "with the credits embedded in the file and written beside it as OUT.credits.json.",
+    )
+    parser.add_argument("timeline", metavar="TIMELINE", help="a project name or id, a project file or .otio")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="the file to write")
+    parser.add_argument(
+        "--format", choices=FORMAT_NAMES, help="output format (default: from OUT's extension)"
+    )
+    parser.add_argument("--title", help="the work's title (default: the project's name)")
+    parser.add_argument(
+        "--licence", metavar="SPDX", help="the work's licence (default: the clips' common licence)"
+    )
+    parser.add_argument(
+        "--editor", action="append", default=[], metavar="NAME",
+        help="credit NAME as editor of the piece; repeat for several",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the ffmpeg command instead of rendering"
+    )
+    parser.add_argument("--json", action="store_true", help="print a summary as one JSON document")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.services.export import export_timeline, plan_export, resolve_timeline
+
+    resolved = resolve_timeline(args.timeline)
+    for warning in resolved.warnings:
+        print(f"studio: warning: {warning}", file=sys.stderr)
+    if args.dry_run:
+        return _dry_run(args, plan_export(resolved, args.output, args.format))
+    bar = ProgressBar("render")
+    try:
+        result = export_timeline(
+            resolved, args.output, fmt=args.format, title=args.title, licence=args.licence,
+            editors=args.editor, progress=bar,
+        )
+    finally:
+        bar.close()
+    for warning in result.warnings[len(resolved.warnings):]:
+        print(f"studio: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print_json(result.summary())
+        return 0
+    print(f"{result.path}  ({float(result.duration):.3f} s, {result.format})")
+    print(f"{result.sidecar}")
+    for person in result.block["contributors"]:
+        print(f"  {person['name']}  {person['share_bp'] / 100:g} %  {', '.join(person['roles'])}")
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, plan: Any) -> int:
+    from studio.media.ffmpeg import ffmpeg_exe
+    from studio.media.render import draw_title_cards
+
+    draw_title_cards(plan)  # the command reads these cards, so they must exist for it to run
+    command = plan.command(ffmpeg_exe(), args.output)
+    if args.json:
+        duration = round(float(plan.duration), 3)
+        print_json({"command": command, "duration": duration, "format": plan.format.name})
+    else:
+        print(subprocess.list2cmdline(command) if sys.platform == "win32" else shlex.join(command))
+    return 0
