@@ -1,0 +1,710 @@
+"""The sync engine: push local work, pull the change feeds, fetch the media the user asked for.
+
+One run (`SyncEngine.sync`):
+1. push: freeze the outbox into pending record changes, upload the media those records reference, push the
+   changes (idempotent by change id), then push every project op no server has acknowledged;
+2. pull: for each space, fetch feed pages; each page and its cursor are applied in ONE local transaction,
+   so a crash re-applies at most a page, and applying one twice changes nothing (ops are keyed by op id,
+   records are set to a revision);
+3. push again whatever the pull made pending (edits frozen while merging, a reconcile's re-push);
+4. fetch media: clips pulled on request and clips that local projects use but whose bytes are missing.
+
+A `410 cursor-reset` (the server was restored, or is another database) makes the engine reconcile: pull
+the whole feed of that space again and re-push every local change the server does not have.
+
+Timeline ops merge by the shared fold in (lamport, client, counter) order (studio.core.ops), never by
+wall clock, so clients whose clocks disagree merge exactly as if they agreed.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.core import ops as op_mod
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.errors import InvalidInput
+from studio.core.paths import media_path
+from studio.core.store import ORIGINS, Store, utc_now
+from studio.core.timeline import Timeline
+from studio.protocol import api, problems
+from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES, is_record_id, is_sha256, parse_op_id
+from studio.sync import records, state
+from studio.sync.client import ApiClient, ApiError
+from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record
+from studio.sync.records import KINDS, MISSING, RecordRejected
+from studio.sync.state import Shadow, get_shadow, put_shadow
+from studio.sync.transfer import BlobSource, TransferStats, download_blob, upload_blobs
+
+FEED_PAGE = api.FEED_MAX_LIMIT
+OPS_PER_PUSH = 2000
+FAILPOINT_ENV = "STUDIO_SYNC_FAILPOINT"
+
+
+def failpoint(name: str) -> None:
+    """Die right here when STUDIO_SYNC_FAILPOINT names this point (crash tests); otherwise nothing."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        sys.stderr.write(f"studio sync: failpoint {name} reached, exiting\n")
+        sys.stderr.flush()
+        os._exit(75)
+
+
+@dataclass
+class SyncReport:
+    """What one sync did and what is left for the user."""
+
+    server: str = ""
+    state: str = "up_to_date"
+    pushed_changes: int = 0
+    pushed_ops: int = 0
+    pulled_entries: int = 0
+    applied_records: int = 0
+    applied_ops: int = 0
+    uploaded_blobs: int = 0
+    uploaded_parts: int = 0
+    downloaded_blobs: int = 0
+    requests: int = 0
+    reconciled: list[str] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def wire_op(row: Any) -> dict[str, Any]:
+    """A journal row as an op on the wire: id and Lamport stamp for the server, the rest for clients."""
+    return {
+        "id": row.op_id,
+        "lamport": row.lamport,
+        "payload": row.op,
+        "group": row.group_id,
+        "origin": row.origin,
+        "label": row.label,
+    }
+
+
+def fold(store: Store, project_id: str) -> Timeline:
+    """The project's timeline as every replica computes it: its journal folded in total order."""
+    timeline = Timeline()
+    for row in store.journal_ordered(project_id):
+        op_mod.apply(timeline, row.op, row.op_id)
+    return timeline
+
+
+def project_conflicts(store: Store, project_id: str, name: str) -> list[dict[str, Any]]:
+    timeline = fold(store, project_id)
+    out: list[dict[str, Any]] = []
+    for c in sorted(timeline.conflicts.values(), key=lambda c: c.id):
+        out.append(
+            {
+                "where": "project",
+                "project": name,
+                "project_id": project_id,
+                "id": c.id,
+                "kind": c.kind,
+                "entity": c.entity,
+                "target": c.target,
+                "field": c.field,
+                "values": c.values,
+            }
+        )
+    for a, b in timeline.overlaps():
+        out.append(
+            {
+                "where": "project",
+                "project": name,
+                "project_id": project_id,
+                "id": f"overlap:{a.id}:{b.id}",
+                "kind": "overlap",
+                "entity": "item",
+                "target": a.id,
+                "field": None,
+                "values": [a.id, b.id],
+            }
+        )
+    return out
+
+
+def list_conflicts(store: Store) -> list[dict[str, Any]]:
+    """Every unresolved conflict: in shared projects' timelines (including overlapping items) and on
+    records the server flagged."""
+    state.ensure_schema(store)
+    with store.read() as conn:
+        projects = conn.execute("SELECT id, name FROM projects WHERE space != '' ORDER BY name").fetchall()
+        found = [{"where": "record", **c} for c in state.record_conflicts(conn)]
+    out: list[dict[str, Any]] = []
+    for project_id, name in projects:
+        out += project_conflicts(store, project_id, name)
+    return out + found
+
+
+_CLIPS_OF_PROJECT = (
+    "SELECT DISTINCT json_extract(payload, '$.value.clip') FROM ops WHERE project_id = ? "
+    "AND json_extract(payload, '$.op') = 'insert' AND json_extract(payload, '$.entity') = 'item'"
+)
+
+
+class SyncEngine:
+    """Syncs one local store with one server as one user."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: ApiClient,
+        username: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.username = username
+        self.cancel = cancel or client.cancel
+        client.cancel = self.cancel
+        self._progress = progress
+        self._span = (0.0, 1.0)
+        self.report = SyncReport(server=client.base_url)
+        self.transfers = TransferStats()
+        self._roles: dict[str, str | None] = {}
+        self._blocked: set[str] = set()
+        self._stale: dict[str, set[tuple[str, str]]] = {}
+        self._uploaded: set[tuple[str, str]] = set()
+        state.ensure_schema(store)
+        state.bind(store, client.base_url, username)
+
+    # -- progress ------------------------------------------------------------------------------------------
+    def _phase(self, start: float, end: float) -> None:
+        self._span = (start, end)
+        self._tell(0.0, "")
+
+    def _tell(self, fraction: float, message: str) -> None:
+        if self._progress is not None:
+            start, end = self._span
+            self._progress(start + (end - start) * max(0.0, min(1.0, fraction)), message)
+
+    def _sub(self, message: str) -> Callable[[float, str], None]:
+        return lambda fraction, _msg: self._tell(fraction, message)
+
+    # -- spaces and permissions ----------------------------------------------------------------------------
+    def load_spaces(self) -> list[dict[str, Any]]:
+        spaces = self.client.get_json(api.SPACES)
+        self._roles = {s["id"]: s.get("role") for s in spaces}
+        return list(spaces)
+
+    def can_push(self, space: str, kind: str, record_id: str, shadow: Shadow | None) -> bool:
+        if space in self._blocked:
+            return False
+        if space == PUBLIC_SPACE:
+            return shadow is None or shadow.owner in ("", self.username)
+        if space not in self._roles:
+            return True
+        return self._roles[space] in WRITER_ROLES
+
+    def _writable(self, space: str) -> bool:
+        return space not in self._blocked and (
+            space == PUBLIC_SPACE or self._roles.get(space) in WRITER_ROLES
+        )
+
+    # -- the whole run ------------------------------------------------------------------------------------
+    def sync(self) -> SyncReport:
+        spaces = self.load_spaces()
+        self._phase(0.0, 0.25)
+        self.push()
+        self._phase(0.25, 0.8)
+        for index, space in enumerate(spaces):
+            self._span = (0.25 + 0.55 * index / len(spaces), 0.25 + 0.55 * (index + 1) / len(spaces))
+            self.pull_space(space["id"])
+        self._phase(0.8, 0.85)
+        if self._has_outgoing():
+            self.push()
+        self._phase(0.85, 1.0)
+        self.fetch_media()
+        return self.finish()
+
+    def finish(self) -> SyncReport:
+        self.report.conflicts = list_conflicts(self.store)
+        with self.store.read() as conn:
+            self.report.rejected = state.rejected_entries(conn)
+        self.report.state = "conflicts" if self.report.conflicts else "up_to_date"
+        self.report.requests = self.client.requests_made
+        self.report.uploaded_parts = self.transfers.parts_sent
+        self._tell(1.0, "done")
+        return self.report
+
+    def _has_outgoing(self) -> bool:
+        with self.store.read() as conn:
+            if conn.execute("SELECT 1 FROM sync_pending LIMIT 1").fetchone():
+                return True
+            if conn.execute(
+                f"SELECT 1 FROM outbox WHERE kind IN ({', '.join('?' * len(KINDS))}) LIMIT 1", KINDS
+            ).fetchone():
+                return True
+            return (
+                conn.execute(
+                    "SELECT 1 FROM ops JOIN projects p ON p.id = ops.project_id "
+                    "WHERE ops.server_rev IS NULL AND p.space != '' LIMIT 1"
+                ).fetchone()
+                is not None
+            )
+
+    # -- push ---------------------------------------------------------------------------------------------
+    def push(self) -> None:
+        """Push record changes (after the media they reference) and unacknowledged project ops."""
+        with self.store.write() as conn:
+            freeze(conn, self.can_push)
+            self._queue_project_clips(conn)
+        self._push_pending()
+        self._push_ops()
+
+    def _queue_project_clips(self, conn: sqlite3.Connection) -> None:
+        """A shared project's collaborators need the records of the clips its timeline uses."""
+        for project_id, space in conn.execute(
+            "SELECT id, space FROM projects WHERE space != '' ORDER BY id"
+        ).fetchall():
+            if not self._writable(space):
+                continue
+            for (clip_id,) in conn.execute(_CLIPS_OF_PROJECT, (project_id,)).fetchall():
+                if not is_sha256(clip_id) or get_shadow(conn, space, "clip", clip_id) is not None:
+                    continue
+                if conn.execute(
+                    "SELECT 1 FROM sync_pending WHERE space = ? AND kind = 'clip' AND record_id = ?",
+                    (space, clip_id),
+                ).fetchone():
+                    continue
+                if conn.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone():
+                    queue_record(conn, "clip", clip_id, None, self.can_push, extra_spaces=[space])
+
+    def _next_batch(self) -> dict[str, list[Pending]]:
+        """The oldest pending change of each record, per space: one change per record per push, so a
+        later change can be rebased on the revision its predecessor produced."""
+        with self.store.read() as conn:
+            pending = all_pending(conn)
+        batch: dict[str, list[Pending]] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for change in pending:
+            key = (change.space, change.kind, change.record_id)
+            if key in seen or change.space in self._blocked:
+                continue
+            seen.add(key)
+            group = batch.setdefault(change.space, [])
+            if len(group) < api.MAX_CHANGES_PER_PUSH:
+                group.append(change)
+        return batch
+
+    def _push_pending(self) -> None:
+        while True:
+            self.cancel.raise_if_cancelled()
+            batch = self._next_batch()
+            if not batch:
+                return
+            for space, changes in batch.items():
+                self._upload_media_of(space, changes)
+                seqs = [c.seq for c in changes]
+                with self.store.write() as conn:
+                    conn.executemany("UPDATE sync_pending SET sent = 1 WHERE seq = ?", [(s,) for s in seqs])
+                try:
+                    doc = self.client.post_json(
+                        api.CHANGES.format(space_id=space),
+                        {"changes": [c.wire() for c in changes]},
+                        idempotent=True,
+                    )
+                except ApiError as exc:
+                    if exc.status not in (403, 404):
+                        raise
+                    # Refused as a whole (role changed, space gone): nothing was applied; keep it all.
+                    self._block(space, exc)
+                    with self.store.write() as conn:
+                        conn.executemany(
+                            "UPDATE sync_pending SET sent = 0 WHERE seq = ?", [(s,) for s in seqs]
+                        )
+                    continue
+                results = {r["change_id"]: r for r in doc["results"]}
+                with self.store.write() as conn:
+                    for change in changes:
+                        result = results.get(change.change_id)
+                        if result is not None:
+                            self._acknowledge(conn, change, result)
+                self._tell(0.5, f"pushed {self.report.pushed_changes} changes")
+
+    def _block(self, space: str, exc: ApiError) -> None:
+        self._blocked.add(space)
+        self.report.warnings.append(
+            f"space {space}: the server refused local changes ({exc.detail}); they are kept and retried "
+            "on the next sync"
+        )
+
+    def _acknowledge(self, conn: sqlite3.Connection, change: Pending, result: dict[str, Any]) -> None:
+        conn.execute("DELETE FROM sync_pending WHERE seq = ?", (change.seq,))
+        self.report.pushed_changes += 1
+        if result.get("status") != "applied":
+            return  # merged with others' changes or in conflict: the pull brings the server's version
+        rev = int(result["rev"])
+        shadow = get_shadow(conn, change.space, change.kind, change.record_id)
+        doc = dict(shadow.doc) if shadow else {}
+        doc.update(change.fields)
+        deleted = change.deleted if change.deleted is not None else bool(shadow and shadow.deleted)
+        conflicts = [c for c in (shadow.conflicts if shadow else []) if c.get("field") not in change.fields]
+        owner = shadow.owner if shadow and shadow.owner else self.username
+        put_shadow(
+            conn, Shadow(change.space, change.kind, change.record_id, rev, doc, deleted, conflicts, owner)
+        )
+        conn.execute(
+            "UPDATE sync_pending SET base_rev = ? WHERE space = ? AND kind = ? AND record_id = ? "
+            "AND sent = 0 AND base_rev IS ?",
+            (rev, change.space, change.kind, change.record_id, change.base_rev),
+        )
+
+    def _upload_media_of(self, space: str, changes: list[Pending]) -> None:
+        blobs: list[BlobSource] = []
+        for change in changes:
+            sha = change.fields.get("media") if change.kind == "clip" else None
+            if not is_sha256(sha) or (space, sha) in self._uploaded:
+                continue
+            path = media_path(sha)
+            if path.is_file():
+                blobs.append(BlobSource(sha, path.stat().st_size, path))
+        if blobs:
+            self.upload(space, blobs)
+
+    def upload(self, space: str, blobs: list[BlobSource]) -> None:
+        before = self.transfers.blobs_uploaded
+        upload_blobs(
+            self.client,
+            space,
+            blobs,
+            progress=self._sub("uploading media"),
+            cancel=self.cancel,
+            stats=self.transfers,
+        )
+        self.report.uploaded_blobs += self.transfers.blobs_uploaded - before
+        self._uploaded.update((space, b.sha256) for b in blobs)
+
+    def _push_ops(self) -> None:
+        with self.store.read() as conn:
+            projects = conn.execute(
+                "SELECT DISTINCT p.id, p.space FROM projects p JOIN ops o ON o.project_id = p.id "
+                "WHERE p.space != '' AND o.server_rev IS NULL ORDER BY p.id"
+            ).fetchall()
+        for project_id, space in projects:
+            if not self._writable(space):
+                if space not in self._blocked:
+                    self.report.warnings.append(
+                        f"project {project_id[:8]}: you may only view it here, so your edits stay local"
+                    )
+                continue
+            while True:
+                self.cancel.raise_if_cancelled()
+                rows = self.store.unacknowledged_ops(project_id, limit=OPS_PER_PUSH)
+                if not rows:
+                    break
+                change = {
+                    "change_id": f"ops-{rows[0].op_id}-{rows[-1].op_id}",
+                    "kind": "ops",
+                    "project": project_id,
+                    "ops": [wire_op(r) for r in rows],
+                }
+                try:
+                    doc = self.client.post_json(
+                        api.CHANGES.format(space_id=space), {"changes": [change]}, idempotent=True
+                    )
+                except ApiError as exc:
+                    if exc.status not in (403, 404):
+                        raise
+                    self._block(space, exc)
+                    break
+                rev = int(doc["results"][0]["rev"])
+                self.store.acknowledge_ops({r.op_id: rev for r in rows})
+                self.report.pushed_ops += len(rows)
+                self._tell(0.9, f"pushed {self.report.pushed_ops} edits")
+
+    # -- pull ---------------------------------------------------------------------------------------------
+    def pull_space(self, space: str) -> None:
+        """Apply the space's feed from the stored cursor; reconcile when the server disowns it."""
+        with self.store.read() as conn:
+            cursor = state.get_cursor(conn, space)
+        reconciling = False
+        pages = 0
+        while True:
+            self.cancel.raise_if_cancelled()
+            params: dict[str, Any] = {"limit": FEED_PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            try:
+                page = self.client.get_json(api.FEED.format(space_id=space), params=params)
+            except ApiError as exc:
+                if exc.type == problems.CURSOR_RESET and not reconciling:
+                    self._start_reconcile(space)
+                    reconciling, cursor = True, None
+                    continue
+                if exc.status == 404:
+                    self.report.warnings.append(f"space {space} is no longer visible to you")
+                    return
+                raise
+            self.apply_page(space, page, previous=cursor)
+            pages += 1
+            self._tell(1 - 0.5**pages, f"pulled {self.report.pulled_entries} changes")
+            cursor = page["cursor"]
+            if not page["more"]:
+                break
+        if reconciling:
+            self._finish_reconcile(space)
+
+    def apply_page(self, space: str, page: dict[str, Any], previous: str | None = None) -> None:
+        """Apply one feed page and store its cursor in one transaction."""
+        entries = page.get("entries", [])
+        if not entries and page.get("cursor") == previous:
+            return
+        with self.store.write() as conn:
+            for entry in entries:
+                self._apply_entry(conn, space, entry)
+            failpoint("after-apply")
+            state.set_cursor(conn, space, page["cursor"])
+        self.report.pulled_entries += len(entries)
+
+    def _apply_entry(self, conn: sqlite3.Connection, space: str, entry: dict[str, Any]) -> None:
+        kind, record_id = entry.get("kind"), entry.get("id")
+        if not isinstance(kind, str) or not is_record_id(record_id):
+            state.reject_entry(conn, space, entry, "entry without a valid kind and id")
+            return
+        if space == PUBLIC_SPACE and not self._follows_public(conn, kind, record_id, entry):
+            return
+        if space in self._stale:
+            self._stale[space].discard((kind, record_id))
+        if kind == "ops":
+            self._apply_ops(conn, space, record_id, entry)
+        else:
+            self._apply_record(conn, space, kind, record_id, entry)
+
+    def _follows_public(
+        self, conn: sqlite3.Connection, kind: str, record_id: str, entry: dict[str, Any]
+    ) -> bool:
+        """The public feed carries everyone's clips; keep only ours and those pulled here."""
+        if entry.get("author") == self.username:
+            return True
+        if get_shadow(conn, PUBLIC_SPACE, kind, record_id) is not None:
+            return True
+        table = {
+            "clip": "clips",
+            "project": "projects",
+            "ops": "projects",
+            "contributor": "contributors",
+        }.get(kind)
+        if table is None:
+            return False
+        row = conn.execute(f"SELECT space FROM {table} WHERE id = ?", (record_id,)).fetchone()
+        return row is not None and row[0] == PUBLIC_SPACE
+
+    def _apply_ops(
+        self, conn: sqlite3.Connection, space: str, project_id: str, entry: dict[str, Any]
+    ) -> None:
+        if conn.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+            name = records._free_name(conn, project_id, f"shared {project_id[:8]}", "")
+            conn.execute(
+                "INSERT INTO projects (id, name, settings, space, origin, created) "
+                "VALUES (?, ?, '{}', ?, 'pulled', ?)",
+                (project_id, name, space, utc_now()),
+            )
+        seq = int(entry.get("seq", 0))
+        rows, bad = [], []
+        for op in entry.get("ops") or []:
+            try:
+                client_id, counter = parse_op_id(op.get("id"))
+                lamport = op.get("lamport")
+                if not isinstance(lamport, int) or isinstance(lamport, bool) or lamport < 0:
+                    raise ValueError("bad lamport")
+                origin = op.get("origin", "edit")
+                if origin not in ORIGINS:
+                    raise ValueError("bad origin")
+                payload = op_mod.validate(op.get("payload"))
+            except (ValueError, TypeError, AttributeError, InvalidInput):
+                bad.append(str(op.get("id") if isinstance(op, dict) else op)[:60])
+                continue
+            rows.append(
+                {
+                    "client": client_id,
+                    "counter": counter,
+                    "lamport": lamport,
+                    "group_id": str(op.get("group") or op["id"]),
+                    "origin": origin,
+                    "label": str(op.get("label", ""))[:200],
+                    "payload": payload,
+                    "server_rev": seq,
+                }
+            )
+        self.report.applied_ops += self.store.insert_remote_ops(project_id, rows)
+        conn.executemany(
+            "UPDATE ops SET server_rev = ? WHERE op_id = ? AND server_rev IS NULL",
+            [(seq, f"{r['client']}:{r['counter']}") for r in rows],
+        )
+        if bad:
+            state.reject_entry(conn, space, entry, f"{len(bad)} op(s) not understood: {', '.join(bad[:5])}")
+
+    def _apply_record(
+        self, conn: sqlite3.Connection, space: str, kind: str, record_id: str, entry: dict[str, Any]
+    ) -> None:
+        doc = entry.get("doc") or {}
+        rev = int(entry.get("seq", 0))
+        deleted = bool(entry.get("deleted"))
+        conflicts = list(entry.get("conflicts") or [])
+        old = get_shadow(conn, space, kind, record_id)
+        owner = old.owner if old is not None and old.owner else str(entry.get("author", ""))
+        adjusted: dict[str, Any] = {}
+        if kind in KINDS:
+            # Local edits not yet frozen are frozen now, on the revision they were made on.
+            freeze(conn, self.can_push, kind=kind, record_id=record_id)
+            try:
+                adjusted = self._merge_into_local(conn, space, kind, record_id, doc, deleted, rev, owner, old)
+            except RecordRejected as exc:
+                state.reject_entry(conn, space, entry, f"{kind} {record_id}: {exc}")
+        put_shadow(conn, Shadow(space, kind, record_id, rev, {**doc, **adjusted}, deleted, conflicts, owner))
+        self.report.applied_records += 1
+
+    def _merge_into_local(
+        self,
+        conn: sqlite3.Connection,
+        space: str,
+        kind: str,
+        record_id: str,
+        doc: dict[str, Any],
+        deleted: bool,
+        rev: int,
+        owner: str,
+        old: Shadow | None,
+    ) -> dict[str, Any]:
+        """Three-way merge of the pulled version into the local row: a field the user changed (pending,
+        or different from the last server version) stays as the user left it; the rest follows the server.
+        A deleted record is never deleted here: local work is not thrown away."""
+        local, _home, origin = records.local_doc(conn, kind, record_id)
+        mine = pending_fields(conn, space, kind, record_id)
+        if deleted:
+            return {}
+        if local is None:
+            if "deleted" in mine or old is not None:
+                return {}  # deleted here on purpose; the pending delete (or its ack) settles it
+            return records.write_local(
+                conn, kind, record_id, doc, space=space, owner=owner, rev=rev, create=True
+            )
+        merged = dict(local)
+        diverged = False
+        for name, value in doc.items():
+            if name in mine or name not in local:
+                continue
+            if old is not None:
+                if local[name] != old.doc.get(name, MISSING):
+                    continue
+            elif origin == "local":
+                diverged = diverged or local[name] != value
+                continue
+            merged[name] = value
+        if diverged and self.can_push(space, kind, record_id, None):
+            # First sight of a record both sides made: push ours with no base, so every field that
+            # differs becomes a visible conflict on the server instead of one side winning silently.
+            queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+        if merged == local:
+            return {}
+        return records.write_local(
+            conn, kind, record_id, merged, space=space, owner=owner, rev=rev, create=False
+        )
+
+    # -- reconcile --------------------------------------------------------------------------------------
+    def _start_reconcile(self, space: str) -> None:
+        with self.store.write() as conn:
+            state.drop_cursor(conn, space)
+            self._stale[space] = {
+                (r[0], r[1])
+                for r in conn.execute("SELECT kind, record_id FROM sync_shadow WHERE space = ?", (space,))
+            }
+            conn.execute(
+                "UPDATE ops SET server_rev = NULL "
+                "WHERE project_id IN (SELECT id FROM projects WHERE space = ?)",
+                (space,),
+            )
+        self.report.reconciled.append(space)
+        self.report.warnings.append(
+            f"space {space}: the server does not know our position in its history "
+            "(restored or replaced); pulled everything again and re-pushed what it lacks"
+        )
+
+    def _finish_reconcile(self, space: str) -> None:
+        """Records we had from this space that the server no longer has go back up whole."""
+        lost = self._stale.pop(space, set())
+        with self.store.write() as conn:
+            for kind, record_id in sorted(lost):
+                conn.execute(
+                    "DELETE FROM sync_shadow WHERE space = ? AND kind = ? AND record_id = ?",
+                    (space, kind, record_id),
+                )
+                conn.execute(
+                    "UPDATE sync_pending SET base_rev = NULL WHERE space = ? AND kind = ? AND record_id = ?",
+                    (space, kind, record_id),
+                )
+                if kind in KINDS:
+                    queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+
+    # -- media --------------------------------------------------------------------------------------------
+    def fetch_media(self) -> None:
+        """Download media the user asked for and media of clips local projects use."""
+        with self.store.read() as conn:
+            wanted = dict(state.wanted_media(conn))
+            missing = {r[0] for r in conn.execute("SELECT id FROM clips WHERE media_present = 0")}
+            if missing:
+                for (project_id,) in conn.execute("SELECT id FROM projects").fetchall():
+                    for (clip_id,) in conn.execute(_CLIPS_OF_PROJECT, (project_id,)).fetchall():
+                        if clip_id in missing:
+                            wanted.setdefault(clip_id, None)
+        for index, (sha, size) in enumerate(sorted(wanted.items())):
+            self.cancel.raise_if_cancelled()
+            share = (index / len(wanted), (index + 1) / len(wanted))
+            self.fetch_one(
+                sha, size, lambda f, _m, s=share: self._tell(s[0] + (s[1] - s[0]) * f, "downloading")
+            )
+
+    def fetch_one(self, sha: str, size: int | None, progress: ProgressCallback | None = None) -> Path | None:
+        """Download one blob into the media folder; a blob the server will not give is reported, not fatal."""
+        dest = media_path(sha)
+        if not dest.is_file():
+            try:
+                download_blob(
+                    self.client,
+                    sha,
+                    dest,
+                    size=size,
+                    progress=progress,
+                    cancel=self.cancel,
+                    stats=self.transfers,
+                )
+            except ApiError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self.report.warnings.append(f"media {sha[:12]} is not available to you on the server")
+                return None
+            self.report.downloaded_blobs += 1
+        with self.store.write() as conn:
+            state.media_arrived(conn, sha)
+        return dest
+
+
+def pending_summary(store: Store) -> dict[str, int]:
+    """How much local work waits for a server (for `studio sync --json` and the status bar)."""
+    state.ensure_schema(store)
+    with store.read() as conn:
+        changes = int(conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0])
+        outbox = int(
+            conn.execute(
+                f"SELECT count(*) FROM outbox o WHERE kind IN ({', '.join('?' * len(KINDS))})", KINDS
+            ).fetchone()[0]
+        )
+        ops = int(
+            conn.execute(
+                "SELECT count(*) FROM ops JOIN projects p ON p.id = ops.project_id "
+                "WHERE ops.server_rev IS NULL AND p.space != ''"
+            ).fetchone()[0]
+        )
+    return {"pending_changes": changes, "outbox": outbox, "unpushed_ops": ops}
