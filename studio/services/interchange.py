@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 from studio.core.atomic import atomic_write_text
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import CLIP_KINDS, SHA256_RE, Clip, Credit
-from studio.core.errors import InvalidInput, StudioError
+from studio.core.errors import InvalidInput, MediaError, StudioError
 from studio.core.fractional_index import keys_after, validate_key
 from studio.core.paths import media_path
 from studio.core.timecode import ZERO, from_json, to_json
@@ -422,6 +422,16 @@ def _credits_of_block(block: dict[str, Any]) -> tuple[Credit, ...]:
     return tuple(people)
 
 
+def _lineage_of_block(block: dict[str, Any]) -> tuple[str, ...]:
+    """The clips a remix was made from, nearest first, then their own ancestors."""
+    seen: list[str] = []
+    for source in block.get("sources", []):
+        for clip_id in [source.get("clip"), *source.get("via", [])]:
+            if isinstance(clip_id, str) and SHA256_RE.match(clip_id) and clip_id not in seen:
+                seen.append(clip_id)
+    return tuple(seen)
+
+
 def _url_to_path(url: str, base: Path) -> Path | None:
     """The local file a target_url names: file URLs (file:///x, file://localhost/D%3a/x), plain
     paths (relative ones against the .otio file's folder); None for other schemes or hosts."""
@@ -735,10 +745,12 @@ class _Importer:
             self.warn(f"{where}: image sequences ({url}) are not supported; the clip is offline")
         claimed = studio.get("clip_id") or ref_studio.get("clip_id")
         exists = path is not None and path.is_file()
+        file_id = self.file_id(path, where) if exists and path is not None else None
+        exists = file_id is not None
         if isinstance(claimed, str) and SHA256_RE.match(claimed):
             clip_id = claimed
-        elif exists and path is not None:
-            clip_id = self.hash(path, where)
+        elif file_id is not None:
+            clip_id = file_id
         else:
             key = url or f"otio-missing:{oclip.name}"
             clip_id = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -759,11 +771,16 @@ class _Importer:
             self.warn(f"media offline: {url or oclip.name or clip_id} (clip {clip.title!r})")
         return clip_id
 
-    def hash(self, path: Path, where: str) -> str:
+    def file_id(self, path: Path, where: str) -> str | None:
+        """The SHA-256 of a media file (read once per file), or None with a warning if unreadable."""
         from studio.media.hashing import sha256_file
 
         if path not in self.hashes:
-            self.hashes[path] = sha256_file(path, cancel=self.cancel)
+            try:
+                self.hashes[path] = sha256_file(path, cancel=self.cancel)
+            except MediaError as exc:
+                self.warn(f"{where}: {exc}; the clip is offline")
+                return None
         return self.hashes[path]
 
     def new_clip(
@@ -857,6 +874,8 @@ class _Importer:
         changes: dict[str, Any] = {"embedded_credits": block}
         if "credits" not in studio:
             changes["credits"] = _credits_of_block(block)
+        if "clip" not in studio:
+            changes["lineage"] = _lineage_of_block(block)
         work = block.get("work", {})
         if "licence" not in studio and isinstance(work.get("licence"), str):
             changes["licence"] = work["licence"]
@@ -935,12 +954,15 @@ class _Importer:
             if not isinstance(tid, str) or not tid or tid in used:
                 tid = new_id()
             used.add(tid)
-            if studio:
-                name = top.name
-            elif ours:
-                name = f"{top.name} layer {'.'.join(str(p + 1) for p in lane.path)}"
+            # Another tool's tracks are numbered V1, A1 ... as our commands name them (its names go to
+            # metadata); our own keep their names, and a layer added elsewhere is named after its track.
+            numbered = f"{'V' if lane.kind == VIDEO else 'A'}{counts[lane.kind]}"
+            if not ours:
+                name = numbered
+            elif studio or not lane.path:
+                name = top.name or numbered
             else:
-                name = f"{'V' if lane.kind == VIDEO else 'A'}{counts[lane.kind]}"
+                name = f"{top.name or numbered} layer {'.'.join(str(p + 1) for p in lane.path)}"
             metadata: dict[str, Any] = _get(studio, "metadata", dict, {})
             if not ours and top.name and top.name != name and not lane.path:
                 metadata = {"otio": {"name": top.name}}

@@ -28,7 +28,8 @@ BLOCK = {
              "exported": "2026-01-02T03:04:05Z", "duration_s": 2},
     "contributors": [{"id": "c-ann", "name": "Ann", "roles": ["camera"], "share_bp": 7000},
                      {"id": "c-bo", "name": "Bo", "roles": ["music", "editor"], "share_bp": 3000}],
-    "sources": [],
+    "sources": [{"clip": "d" * 64, "title": "Dawn", "kind": "video", "owner": "ann", "licence": "CC-BY-4.0",
+                 "used_s": 1.5, "via": ["e" * 64]}],
     "share_method": "weighted-time/1",
     "share_params": {},
 }
@@ -381,6 +382,7 @@ def test_media_with_embedded_credits_brings_them(tmp_path: Path, media: dict[str
     assert clip.credits == (Credit("Ann", ("camera",), contributor_id="c-ann"),
                             Credit("Bo", ("music", "editor"), contributor_id="c-bo"))
     assert clip.licence == "CC-BY-SA-4.0"
+    assert clip.lineage == ("d" * 64, "e" * 64)
 
 
 def test_credits_licence_and_editors_from_metadata_written_by_hand(
