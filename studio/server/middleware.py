@@ -7,6 +7,8 @@ import logging
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
+
 from studio.protocol import problems
 
 access_log = logging.getLogger("studio.server.access")
@@ -14,8 +16,11 @@ access_log = logging.getLogger("studio.server.access")
 Scope = dict[str, Any]
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from receive(); an HTTPException so that the framework's body parsing passes it on as 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is over the {limit}-byte limit")
 
 
 class BodyLimit:
@@ -49,7 +54,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.limit)
             return message
 
         async def tracking_send(message: Any) -> None:

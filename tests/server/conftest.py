@@ -34,6 +34,7 @@ class ServerProcess:
 
     def __init__(self, root: Path, database: str = "", blobs: str = "", env: dict[str, str] | None = None):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.data = root / "data"
         self.database = database
         self.blobs = blobs

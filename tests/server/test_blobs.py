@@ -1,0 +1,150 @@
+"""Blob upload and download over HTTP: parts, resume, verification, ranges, limits, garbage collection."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import requests
+
+from studio.protocol import api, problems
+from tests.server.conftest import Api, signup
+
+MIB = 1024 * 1024
+
+
+def _negotiate(user: Api, space: str, data: bytes, sha: str | None = None) -> dict:
+    sha = sha or hashlib.sha256(data).hexdigest()
+    r = user.post(api.NEGOTIATE, json={"space": space, "blobs": [{"sha256": sha, "size": len(data)}]})
+    assert r.status_code == 200, r.text
+    return r.json()["blobs"][0]
+
+
+def _part(user: Api, session: str, n: int, body: bytes, sha: str | None = None) -> requests.Response:
+    return user.put(api.UPLOAD_PART.format(session_id=session, number=n), data=body,
+                    headers={api.PART_SHA256_HEADER: sha or hashlib.sha256(body).hexdigest()})
+
+
+def test_multi_part_upload_resume_and_download(alice: Api) -> None:
+    space = alice.new_space()
+    data = os.urandom(2 * api.PART_SIZE + 12345)
+    answer = _negotiate(alice, space, data)
+    assert answer["status"] == "upload" and answer["part_count"] == 3 and answer["parts_received"] == []
+    alice.send_parts(answer, data, only=[3, 1])
+    resumed = _negotiate(alice, space, data)
+    assert resumed["session_id"] == answer["session_id"] and resumed["parts_received"] == [1, 3]
+    early = alice.post(api.UPLOAD_COMPLETE.format(session_id=answer["session_id"]))
+    assert early.status_code == 409 and early.json()["missing"] == [2]
+    alice.send_parts(resumed, data)
+    done = alice.post(api.UPLOAD_COMPLETE.format(session_id=answer["session_id"]))
+    assert done.status_code == 200 and done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    again = alice.post(api.UPLOAD_COMPLETE.format(session_id=answer["session_id"]))
+    assert again.status_code == 200
+    assert _negotiate(alice, space, data)["status"] == "present"
+    got = alice.get(api.BLOB.format(sha256=done.json()["sha256"]))
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["etag"] == f'"{done.json()["sha256"]}"'
+    assert got.headers["accept-ranges"] == "bytes"
+
+
+def test_ranges_etags_and_conditional_requests(alice: Api) -> None:
+    data = os.urandom(100_000)
+    sha = alice.upload("public", data)
+    url = api.BLOB.format(sha256=sha)
+    etag = f'"{sha}"'
+    r = alice.get(url, headers={"Range": "bytes=10-19"})
+    assert r.status_code == 206 and r.content == data[10:20]
+    assert r.headers["content-range"] == f"bytes 10-19/{len(data)}"
+    assert alice.get(url, headers={"Range": "bytes=99990-"}).content == data[99990:]
+    assert alice.get(url, headers={"Range": "bytes=-5"}).content == data[-5:]
+    assert alice.get(url, headers={"Range": "bytes=5-2"}).status_code == 200
+    unsatisfiable = alice.get(url, headers={"Range": "bytes=100000-"})
+    assert unsatisfiable.status_code == 416 and unsatisfiable.headers["content-range"] == f"bytes */{len(data)}"
+    matched = alice.get(url, headers={"Range": "bytes=0-3", "If-Range": etag})
+    assert matched.status_code == 206 and matched.content == data[:4]
+    stale = alice.get(url, headers={"Range": "bytes=0-3", "If-Range": '"0000"'})
+    assert stale.status_code == 200 and stale.content == data
+    assert alice.get(url, headers={"If-None-Match": etag}).status_code == 304
+    head = alice.request("HEAD", url)
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(data)) and head.content == b""
+
+
+def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
+    space = alice.new_space()
+    data = os.urandom(api.PART_SIZE + 10)
+    answer = _negotiate(alice, space, data)
+    session = answer["session_id"]
+    first = data[: api.PART_SIZE]
+    assert _part(alice, session, 1, first, sha="0" * 64).json()["type"] == problems.HASH_MISMATCH
+    assert _part(alice, session, 1, first[:-1]).status_code == 422
+    assert _part(alice, session, 2, data[api.PART_SIZE :] + b"x").status_code == 422
+    assert _part(alice, session, 3, b"x").status_code == 422
+    assert _part(alice, session, 0, b"x").status_code == 422
+    assert _part(alice, session, 1, first).status_code == 200
+    assert _part(alice, session, 1, first).status_code == 200
+    conflict = _part(alice, session, 1, first[:-1] + b"\0" if first[-1:] != b"\0" else first[:-1] + b"\1")
+    assert conflict.status_code == 409 and conflict.json()["type"] == problems.PART_CONFLICT
+
+    def chunked():
+        yield data[api.PART_SIZE :]
+
+    r = alice.put(api.UPLOAD_PART.format(session_id=session, number=2), data=chunked(),
+                  headers={api.PART_SHA256_HEADER: hashlib.sha256(data[api.PART_SIZE :]).hexdigest()})
+    assert r.status_code == 411
+    assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
+
+
+def test_oversized_blobs_are_refused_at_negotiation(alice: Api) -> None:
+    space = alice.new_space()
+    r = alice.post(api.NEGOTIATE, json={"space": space, "blobs": [{"sha256": "a" * 64, "size": 10**12}]})
+    assert r.json()["blobs"][0] == {**r.json()["blobs"][0], "status": "rejected", "reason": "too-large"}
+    assert "session_id" not in r.json()["blobs"][0] or r.json()["blobs"][0]["session_id"] is None
+
+
+def test_whole_hash_mismatch_discards_the_session(alice: Api) -> None:
+    space = alice.new_space()
+    data = os.urandom(5000)
+    lie = hashlib.sha256(b"something else").hexdigest()
+    answer = _negotiate(alice, space, data, sha=lie)
+    assert _part(alice, answer["session_id"], 1, data).status_code == 200
+    r = alice.post(api.UPLOAD_COMPLETE.format(session_id=answer["session_id"]))
+    assert r.status_code == 422 and r.json()["type"] == problems.HASH_MISMATCH
+    assert alice.get(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 404
+    assert alice.get(api.BLOB.format(sha256=lie)).status_code == 404
+
+
+def test_abandoned_session(alice: Api) -> None:
+    space = alice.new_space()
+    answer = _negotiate(alice, space, b"abc" * 100)
+    assert alice.delete(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 204
+    assert alice.get(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 404
+    assert _negotiate(alice, space, b"abc" * 100)["session_id"] != answer["session_id"]
+
+
+def test_unreferenced_blobs_are_collected_after_the_grace_period(make_server) -> None:
+    server = make_server(env={"STUDIO_SERVER_GC_GRACE": "1", "STUDIO_SERVER_GC_INTERVAL": "1"}).start()
+    user = signup(server.url)
+    kept, dropped = os.urandom(3000), os.urandom(3000)
+    kept_sha = user.upload("public", kept)
+    dropped_sha = user.upload("public", dropped)
+    push = user.push("public", {"change_id": "gc-keep-0001", "kind": "clip", "id": "keep", "base_rev": None,
+                                "fields": {"media": kept_sha, "credits": [{"name": "A", "role": "b"}]}})
+    assert push.status_code == 200
+    deadline = time.monotonic() + 20
+    while user.get(api.BLOB.format(sha256=dropped_sha)).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert user.get(api.BLOB.format(sha256=dropped_sha)).status_code == 404
+    assert user.get(api.BLOB.format(sha256=kept_sha)).content == kept
+    if not server.blobs:
+        leftovers = [p.name for p in (server.data / "blobs").rglob("*") if p.is_file()]
+        assert kept_sha in leftovers and dropped_sha not in leftovers
+    assert user.upload("public", dropped) == dropped_sha
+    assert user.get(api.BLOB.format(sha256=dropped_sha)).content == dropped
+
+
+def test_a_big_blob_round_trips(alice: Api) -> None:
+    data = os.urandom(20 * MIB + 7)
+    sha = alice.upload(alice.new_space(), data)
+    got = alice.get(api.BLOB.format(sha256=sha))
+    assert hashlib.sha256(got.content).hexdigest() == sha
