@@ -317,36 +317,6 @@ def set_track(tl: Timeline, track_id: str, **changes: Any) -> list[Op]:
     return [] if ops.is_noop(op) else [op]
 
 
-def resolve_conflict(tl: Timeline, conflict_id: str, keep_index: int) -> list[Op]:
-    """Settle a conflict: keep values[keep_index] for a field, or keep/remove an item deleted by someone."""
-    conflict = tl.conflicts.get(conflict_id)
-    if conflict is None:
-        raise NotFound(f"no conflict {conflict_id}")
-    if conflict.kind == "field" and conflict.field and conflict.entity != "timeline":
-        entity = tl.collection(conflict.entity).get(conflict.target)
-        if entity is None:
-            raise NotFound(f"the {conflict.entity} of conflict {conflict_id} is gone")
-        value = conflict.values[keep_index]
-        current = type(entity).encode_field(conflict.field, getattr(entity, conflict.field))
-        op = {
-            "op": "set",
-            "entity": conflict.entity,
-            "id": conflict.target,
-            "new": {conflict.field: value},
-            "old": {conflict.field: current},
-        }
-    elif conflict.kind == "deleted" and keep_index == 1:
-        entity = tl.collection(conflict.entity).get(conflict.target)
-        if entity is None:
-            op = {"op": "set", "entity": "timeline", "id": "", "new": {}, "old": {}}
-        else:
-            op = ops.remove(entity)
-    else:
-        op = {"op": "set", "entity": "timeline", "id": "", "new": {}, "old": {}}
-    op["resolves"] = [conflict_id]
-    return [op]
-
-
 def default_tracks() -> list[Op]:
     """V1, V2, A1, A2 for a new project."""
     scratch = Timeline()

@@ -21,6 +21,7 @@ _LABEL_MIN_PX = 28
 _DETAIL_MIN_PX = 40
 _ROUND_MIN_PX = 8
 
+_BY_IDENTITY = {"peaks", "thumbnails"}  # arrays and pixmap lists: a new object means new content
 ITEM_KIND_VIDEO = "video"
 ITEM_KIND_AUDIO = "audio"
 ITEM_KIND_TITLE = "title"
@@ -56,7 +57,10 @@ class ClipItem(QGraphicsRectItem):
         """Change what is drawn; repaints (and re-caches) only when something differs."""
         changed = False
         for name, value in values.items():
-            if getattr(self, name) is not value and getattr(self, name) != value:
+            current = getattr(self, name)
+            if current is value:
+                continue
+            if name in _BY_IDENTITY or current != value:
                 setattr(self, name, value)
                 changed = True
         if changed:

@@ -108,7 +108,7 @@ class TimelineScene(QGraphicsScene):
         if clip is not None and self.media is not None:
             if kind == ITEM_KIND_VIDEO and clip.has_video:
                 thumbs = self.media.thumbnails(clip.id)
-            if clip.has_audio:
+            if kind == ITEM_KIND_AUDIO and clip.has_audio:
                 peaks = self.media.peaks(clip.id)
         drawn.set_look(
             kind=kind,

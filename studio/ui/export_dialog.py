@@ -1,0 +1,404 @@
+"""Export: format and quality, the credits review (each contributor's proposed share, editable, with the
+method shown), an optional credits roll, progress and cancel; then the file in the file manager and an
+offer to add it to the library as a new clip (published when a server is connected).
+
+The export renders a snapshot, so editing can go on meanwhile. The work runs on the export pool:
+credits block -> render (one ffmpeg process) -> credits embedded -> sidecar -> re-read and checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core import credits as credits_mod
+from studio.core.clips import Clip, Credit
+from studio.core.errors import StudioError
+from studio.core.timeline import Timeline
+from studio.ui import tasks
+from studio.ui.catalog import ClipCatalog
+from studio.ui.document import ProjectDocument
+from studio.ui.import_dialog import LICENCES, ImportRequest
+from studio.ui.preview import proxy_timeline
+from studio.ui.theme import icon
+
+QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
+FORMAT_NAMES = ("mp4", "webm", "mkv", "m4a", "mp3", "wav", "flac", "ogg")
+
+
+@dataclass
+class ExportSettings:
+    output: Path
+    title: str
+    licence: str
+    fmt: str = "mp4"
+    height: int = 720
+    editors: list[str] = field(default_factory=list)
+    method: str = credits_mod.WEIGHTED_TIME
+    manual: dict[str, int] | None = None
+    credits_roll: bool = False
+    span: tuple[Fraction, Fraction] | None = None
+
+
+def resolved_clips(timeline: Timeline, catalog: ClipCatalog) -> dict[str, Clip]:
+    """The timeline's clips with their local media files (the render and the credits need both)."""
+    out = {}
+    for clip_id in timeline.clip_ids():
+        clip = catalog.get(clip_id)
+        found = catalog.media_file(clip_id)
+        if clip is not None:
+            out[clip_id] = replace(clip, path=found[0]) if found else clip
+    return out
+
+
+def export_piece(
+    timeline: Timeline, clips: dict[str, Clip], settings: ExportSettings, ctx: tasks.TaskContext
+) -> dict[str, Any]:
+    """Run the export service on a snapshot at the chosen size and span; returns the embedded block."""
+    from studio.services.export import ResolvedTimeline, export_timeline
+
+    snapshot = timeline.snapshot()
+    if settings.span is not None:
+        snapshot = proxy_timeline(snapshot, *settings.span)
+        snapshot.settings["width"], snapshot.settings["height"] = timeline.width, timeline.height
+    if settings.height:
+        scale = Fraction(settings.height, snapshot.height)
+        snapshot.settings["width"] = max(2, round(snapshot.width * scale / 2) * 2)
+        snapshot.settings["height"] = settings.height
+    result = export_timeline(
+        ResolvedTimeline(snapshot, clips, uuid.uuid4().hex, settings.title),
+        settings.output,
+        fmt=settings.fmt,
+        title=settings.title,
+        licence=settings.licence or None,
+        editors=settings.editors,
+        method=settings.method,
+        manual=settings.manual,
+        credits_roll=settings.credits_roll,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+    )
+    return result.block
+
+
+class ExportDialog(QDialog):
+    exported = Signal(str)  # the file written
+    publish_requested = Signal(object)  # ImportRequest for the exported file
+
+    def __init__(
+        self,
+        document: ProjectDocument,
+        catalog: ClipCatalog,
+        parent: QWidget | None = None,
+        mark_range: tuple[Fraction, Fraction] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setMinimumWidth(680)
+        self.document = document
+        self.catalog = catalog
+        self.mark_range = mark_range
+        self.snapshot = document.timeline.snapshot()
+        self.clips = resolved_clips(self.snapshot, catalog)
+        self.rows: list[credits_mod.ShareRow] = []
+        self.task: tasks.TaskHandle | None = None
+        self.block: dict[str, Any] | None = None
+        name = document.name or "Remix"
+        self.title = QLineEdit(name)
+        self.licence = QComboBox()
+        self.licence.setEditable(True)
+        self.licence.addItems(list(LICENCES))
+        self.editors = QLineEdit(", ".join(self.snapshot.editors))
+        self.editors.setPlaceholderText("Who edited this piece (comma separated); empty: no editing share")
+        self.format = QComboBox()
+        self.format.addItems(list(FORMAT_NAMES))
+        self.quality = QComboBox()
+        self.quality.addItems(list(QUALITY))
+        self.quality.setCurrentText("Standard (720p)")
+        self.range = QComboBox()
+        self.range.addItem("Whole timeline")
+        if mark_range is not None:
+            self.range.addItem("Marked range (I–O)")
+        self.output = QLineEdit(str(Path.home() / "Videos" / f"{_safe(name)}.mp4"))
+        browse = QPushButton(icon("folder"), "Choose…")
+        browse.clicked.connect(self._on_browse_clicked)
+        self.format.currentTextChanged.connect(self._on_format_changed)
+        self.roll = QCheckBox("Append a credits roll")
+        self.method = QComboBox()
+        self.method.addItems(list(credits_mod.METHODS))
+        self.method.currentTextChanged.connect(lambda _m: self.refresh_proposal())
+        self.method_note = QLabel()
+        self.method_note.setObjectName("muted")
+        self.method_note.setWordWrap(True)
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(
+            ["Contributor", "Roles", "Picture s", "Sound s", "Editing s", "Share %"]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.itemChanged.connect(self._on_share_edited)
+        self.total = QLabel()
+        self.editors.editingFinished.connect(self.refresh_proposal)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.export_button = QPushButton(icon("export"), "Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.show_button = QPushButton(icon("folder"), "Show in folder")
+        self.show_button.clicked.connect(self._on_show_clicked)
+        self.publish_button = QPushButton(icon("publish"), "Publish as a new clip")
+        self.publish_button.clicked.connect(self._on_publish_clicked)
+        for button in (self.show_button, self.publish_button):
+            button.setVisible(False)
+        form = QFormLayout()
+        form.addRow("Title", self.title)
+        form.addRow("Licence", self.licence)
+        form.addRow("Editors", self.editors)
+        fmt_row = QHBoxLayout()
+        fmt_row.addWidget(self.format)
+        fmt_row.addWidget(self.quality)
+        fmt_row.addWidget(self.range)
+        form.addRow("Format", fmt_row)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.output, 1)
+        out_row.addWidget(browse)
+        form.addRow("File", out_row)
+        form.addRow("", self.roll)
+        review = QGroupBox("Credits review")
+        review_layout = QVBoxLayout(review)
+        method_row = QHBoxLayout()
+        method_row.addWidget(QLabel("Share method"))
+        method_row.addWidget(self.method)
+        method_row.addStretch(1)
+        review_layout.addLayout(method_row)
+        review_layout.addWidget(self.method_note)
+        review_layout.addWidget(self.table)
+        review_layout.addWidget(self.total)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.show_button)
+        buttons.addWidget(self.publish_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(review, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.refresh_proposal()
+
+    # -- proposal ----------------------------------------------------------------------------------
+    def editor_names(self) -> list[str]:
+        return [n.strip() for n in self.editors.text().split(",") if n.strip()]
+
+    def refresh_proposal(self, manual: dict[str, int] | None = None) -> None:
+        method = self.method.currentText()
+        try:
+            self.rows = credits_mod.propose_shares(
+                self.snapshot,
+                self.clips,
+                method=method,
+                editors=self.editor_names(),
+                manual=manual if method == credits_mod.MANUAL else None,
+            )
+        except StudioError as exc:
+            self.rows = []
+            self.status.setText(str(exc))
+        notes = {
+            credits_mod.WEIGHTED_TIME: "Picture 45 %, sound 45 %, editing 10 %: each earns the seconds "
+            "their clips play; a pool nobody claims is shared over the others. Edit a share to override.",
+            credits_mod.EQUAL_PER_CONTRIBUTOR: "Everyone credited gets the same share.",
+            credits_mod.MANUAL: "Shares as typed below; they must add up to 100 %.",
+        }
+        self.method_note.setText(notes.get(method, method))
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        for row in self.rows:
+            n = self.table.rowCount()
+            self.table.insertRow(n)
+            values = [
+                row.name,
+                ", ".join(row.roles),
+                f"{float(row.picture_s):.1f}",
+                f"{float(row.sound_s):.1f}",
+                f"{float(row.editing_s):.1f}",
+                f"{row.share_bp / 100:.2f}",
+            ]
+            for col, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                if col != 5:
+                    cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(n, col, cell)
+        self.table.blockSignals(False)
+        self._show_total()
+
+    def shares(self) -> dict[str, int]:
+        """contributor id -> basis points as shown in the table."""
+        out = {}
+        for n, row in enumerate(self.rows):
+            cell = self.table.item(n, 5)
+            try:
+                out[row.contributor_id] = round(float(cell.text().replace("%", "").strip()) * 100)
+            except (AttributeError, ValueError):
+                out[row.contributor_id] = 0
+        return out
+
+    def _show_total(self) -> None:
+        total = sum(self.shares().values())
+        self.total.setText(f"Total {total / 100:.2f} %" + ("" if total == 10000 else "  — must be 100 %"))
+        self.export_button.setEnabled(total == 10000 and bool(self.rows))
+
+    def _on_share_edited(self, cell: QTableWidgetItem) -> None:
+        if cell.column() != 5:
+            return
+        if self.method.currentText() != credits_mod.MANUAL:
+            self.method.blockSignals(True)
+            self.method.setCurrentText(credits_mod.MANUAL)
+            self.method.blockSignals(False)
+            self.method_note.setText("Shares as typed below (manual/1); they must add up to 100 %.")
+        self._show_total()
+
+    def set_share(self, row: int, percent: float) -> None:
+        self.table.item(row, 5).setText(f"{percent:.2f}")
+
+    # -- output ------------------------------------------------------------------------------------
+    def _on_format_changed(self, fmt: str) -> None:
+        path = Path(self.output.text())
+        self.output.setText(str(path.with_suffix("." + fmt)))
+        self.roll.setEnabled(fmt in ("mp4", "webm", "mkv"))
+        self.quality.setEnabled(fmt in ("mp4", "webm", "mkv"))
+
+    def _on_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.output.text())
+        if path:
+            self.output.setText(path)
+
+    def settings(self) -> ExportSettings:
+        method = self.method.currentText()
+        span = self.mark_range if self.range.currentIndex() == 1 else None
+        return ExportSettings(
+            output=Path(self.output.text()).expanduser(),
+            title=self.title.text().strip(),
+            licence=self.licence.currentText().strip(),
+            fmt=self.format.currentText(),
+            height=QUALITY[self.quality.currentText()],
+            editors=self.editor_names(),
+            method=method,
+            manual=self.shares() if method == credits_mod.MANUAL else None,
+            credits_roll=self.roll.isChecked() and self.roll.isEnabled(),
+            span=span,
+        )
+
+    def start(self) -> tasks.TaskHandle | None:
+        settings = self.settings()
+        if not settings.title:
+            self.status.setText("Give the piece a title")
+            return None
+        settings.output.parent.mkdir(parents=True, exist_ok=True)
+        snapshot, clips = self.snapshot, self.clips
+        self.export_button.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setValue(0)
+        self.status.setText("Exporting…")
+        self.output_path = settings.output
+        self.task = tasks.submit(
+            "export",
+            lambda ctx: export_piece(snapshot, clips, settings, ctx),
+            name="export",
+            on_progress=self._on_progress,
+            on_done=self._on_done,
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+        )
+        return self.task
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(round(max(0.0, fraction) * 1000))
+        if message:
+            self.status.setText(f"Exporting… {message}")
+
+    def _on_done(self, block: dict[str, Any]) -> None:
+        self.task = None
+        self.block = block
+        self.progress.setValue(1000)
+        people = ", ".join(f"{p['name']} {p['share_bp'] / 100:.1f} %" for p in block["contributors"])
+        self.status.setText(f"Exported {self.output_path.name} with credits: {people}")
+        self.cancel_button.setText("Close")
+        for button in (self.show_button, self.publish_button):
+            button.setVisible(True)
+        self.exported.emit(str(self.output_path))
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.export_button.setEnabled(True)
+        self.status.setText(f"Export failed: {exc}")
+
+    def _on_cancelled(self) -> None:
+        self.task = None
+        self.export_button.setEnabled(True)
+        self.progress.setVisible(False)
+        self.status.setText("Export cancelled; nothing was written.")
+
+    def _on_cancel_clicked(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        else:
+            self.reject()
+
+    def _on_show_clicked(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output_path.parent)))
+
+    def publish_request(self) -> ImportRequest:
+        """The exported file as a new clip: its embedded credits come along; lineage names its sources."""
+        assert self.block is not None
+        people = [Credit(p["name"], tuple(p["roles"]) or ("creator",)) for p in self.block["contributors"]]
+        return ImportRequest(
+            paths=[self.output_path],
+            title=self.block["work"]["title"],
+            credits=people,
+            licence=self.block["work"]["licence"] or None,
+            lineage=[s["clip"] for s in self.block["sources"]],
+        )
+
+    def _on_publish_clicked(self) -> None:
+        self.publish_requested.emit(self.publish_request())
+        self.accept()
+
+    def closeEvent(self, event: Any) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        super().closeEvent(event)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in name).strip() or "export"

@@ -1,0 +1,221 @@
+"""Importing files with their credits: who made them and in which roles, the licence, what they remix.
+
+The dialog only gathers the answers (an ImportRequest); run_import does the work on the import pool
+with its own store connection, so hashing and copying large files never touches the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.clips import Clip, Credit
+from studio.ui.theme import icon
+
+LICENCES = (
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-4.0",
+    "CC0-1.0",
+    "CC-BY-ND-4.0",
+    "LicenseRef-All-Rights-Reserved",
+)
+ROLES = ("creator", "camera", "music", "sound", "performer", "voice", "editor", "writer", "animation")
+MEDIA_FILTER = (
+    "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.mp3 *.wav *.flac *.ogg *.opus *.m4a *.png *.jpg *.jpeg *.webp)"
+)
+
+
+@dataclass
+class ImportRequest:
+    paths: list[Path]
+    title: str | None = None
+    credits: list[Credit] = field(default_factory=list)
+    licence: str | None = None
+    lineage: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+def run_import(request: ImportRequest, progress: ProgressCallback, cancel: CancelToken) -> list[Clip]:
+    """Import the files into the local library (runs on a worker thread with its own store connection)."""
+    from studio.core.library import save_clip
+    from studio.core.store import Store
+    from studio.services.library import import_files
+
+    store = Store()
+    try:
+        imported = import_files(
+            store,
+            request.paths,
+            title=request.title,
+            creators=request.credits,
+            licence=request.licence,
+            progress=progress,
+            cancel=cancel,
+        )
+        clips = []
+        for result in imported:
+            clip = result.clip
+            if request.lineage or request.tags:
+                lineage = tuple(dict.fromkeys([*request.lineage, *clip.lineage]))
+                tags = tuple(dict.fromkeys([*clip.tags, *request.tags]))
+                clip = save_clip(
+                    store, replace(clip, lineage=lineage, tags=tags), source_name=result.source.name
+                )
+            clips.append(clip)
+        return clips
+    finally:
+        store.close()
+
+
+class ImportDialog(QDialog):
+    """Files, then the credits form: contributors with roles, licence, lineage and tags."""
+
+    def __init__(self, paths: list[str], library: list[Clip], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import media")
+        self.setMinimumWidth(560)
+        self.files = QListWidget()
+        self.files.setMaximumHeight(90)
+        add_files = QPushButton(icon("folder"), "Add files…")
+        add_files.clicked.connect(self._on_add_files_clicked)
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("From the file name (or the file's own credits)")
+        self.people = QTableWidget(0, 2)
+        self.people.setHorizontalHeaderLabels(["Contributor", "Roles (comma separated)"])
+        self.people.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.people.verticalHeader().setVisible(False)
+        self.people.setMinimumHeight(110)
+        add_person = QPushButton("Add contributor")
+        add_person.clicked.connect(lambda: self.add_person("", "creator"))
+        remove_person = QPushButton("Remove")
+        remove_person.clicked.connect(lambda: self.people.removeRow(self.people.currentRow()))
+        self.licence = QComboBox()
+        self.licence.setEditable(True)
+        self.licence.addItem("")
+        self.licence.addItems(LICENCES)
+        self.licence.setToolTip("An SPDX licence id; empty keeps the file's own or none")
+        self.lineage = QListWidget()
+        self.lineage.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.lineage.setMaximumHeight(100)
+        for clip in library:
+            entry = QListWidgetItem(
+                f"{clip.title}  ·  {', '.join(c.name for c in clip.credits) or 'no credits'}"
+            )
+            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Unchecked)
+            entry.setData(Qt.ItemDataRole.UserRole, clip.id)
+            self.lineage.addItem(entry)
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("beach, summer, loop")
+        self.error = QLabel()
+        self.error.setObjectName("muted")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        buttons.accepted.connect(self._on_accepted)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        form = QFormLayout()
+        files_row = QHBoxLayout()
+        files_row.addWidget(self.files, 1)
+        files_row.addWidget(add_files, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow("Files", files_row)
+        form.addRow("Title", self.title)
+        people_box = QVBoxLayout()
+        people_box.addWidget(self.people)
+        people_buttons = QHBoxLayout()
+        people_buttons.addWidget(add_person)
+        people_buttons.addWidget(remove_person)
+        people_buttons.addStretch(1)
+        people_box.addLayout(people_buttons)
+        form.addRow("Credits", people_box)
+        form.addRow("Licence", self.licence)
+        form.addRow("Remixes", self.lineage)
+        form.addRow("Tags", self.tags)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        for path in paths:
+            self.files.addItem(str(path))
+        self._sync_ok()
+
+    def _sync_ok(self) -> None:
+        self.ok_button.setEnabled(self.files.count() > 0)
+
+    def _on_add_files_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", str(Path.home()), MEDIA_FILTER)
+        for path in paths:
+            self.files.addItem(path)
+        self._sync_ok()
+
+    def add_person(self, name: str, roles: str) -> None:
+        row = self.people.rowCount()
+        self.people.insertRow(row)
+        self.people.setItem(row, 0, QTableWidgetItem(name))
+        self.people.setItem(row, 1, QTableWidgetItem(roles))
+
+    def request(self) -> ImportRequest:
+        credits = []
+        for row in range(self.people.rowCount()):
+            name_item, roles_item = self.people.item(row, 0), self.people.item(row, 1)
+            name = " ".join((name_item.text() if name_item else "").split())
+            if not name:
+                continue
+            roles = tuple(
+                r.strip() for r in (roles_item.text() if roles_item else "").split(",") if r.strip()
+            )
+            credits.append(Credit(name=name, roles=roles or ("creator",)))
+        lineage = [
+            self.lineage.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.lineage.count())
+            if self.lineage.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        licence = self.licence.currentText().strip() or None
+        return ImportRequest(
+            paths=[Path(self.files.item(i).text()) for i in range(self.files.count())],
+            title=self.title.text().strip() or None,
+            credits=credits,
+            licence=licence,
+            lineage=lineage,
+            tags=[t.strip() for t in self.tags.text().split(",") if t.strip()],
+        )
+
+    def _on_accepted(self) -> None:
+        from studio.services.library import check_licence
+
+        try:
+            check_licence(self.licence.currentText())
+        except Exception as exc:
+            self.error.setText(str(exc))
+            return
+        missing = [p for p in self.request().paths if not p.is_file()]
+        if missing:
+            self.error.setText(f"Not a file: {missing[0]}")
+            return
+        self.accept()

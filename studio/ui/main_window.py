@@ -1,0 +1,552 @@
+"""The main window: library, preview, inspector and timeline docks, menus with shortcuts, status bar.
+
+Owns the open project (ProjectDocument), the clip catalog and the media cache, and wires the panels to
+them. Layout, theme and the last project are remembered with QSettings, so after a crash or a kill the
+app reopens the project as its journal left it: every acknowledged edit is there.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import __version__
+from studio.core.clips import Clip
+from studio.core.store import Store
+from studio.core.timecode import ZERO
+from studio.services.sync_status import SyncStatusModel
+from studio.ui import tasks, theme
+from studio.ui.catalog import ClipCatalog
+from studio.ui.document import ProjectDocument
+from studio.ui.import_dialog import ImportDialog, ImportRequest, run_import
+from studio.ui.inspector_dock import InspectorDock
+from studio.ui.library_dock import LibraryDock
+from studio.ui.media_cache import MediaCache
+from studio.ui.preview import PreviewWidget
+from studio.ui.sync_panel import ConflictsPanel, StatusBridge, SyncBadge
+from studio.ui.timeline import edit_ops
+from studio.ui.timeline.panel import TimelinePanel
+
+LAST_PROJECT_KEY = "project/last"
+DEFAULT_PROJECT = "My first remix"
+SHUTTLE_RATES = (1, 2, 4, 8)
+
+
+def load_library() -> list[Clip]:
+    """Every local clip (runs on a worker thread, with its own store connection)."""
+    from studio.core.library import list_clips
+
+    store = Store()
+    try:
+        return [record.clip for record in list_clips(store)]
+    finally:
+        store.close()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, settings: QSettings, sync_status: SyncStatusModel) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.sync_status = sync_status
+        self.setWindowIcon(theme.app_icon())
+        self.setDockNestingEnabled(True)
+        self.catalog = ClipCatalog(load_library, self)
+        self.media = MediaCache(self.catalog.media_file, self)
+        self.document = ProjectDocument(store, self)
+        self.timeline = TimelinePanel(self.document, self.catalog.get, self.media)
+        self.library = LibraryDock(self.catalog, self.media)
+        self.inspector = InspectorDock(self.catalog)
+        self.preview = PreviewWidget(self.document, self.catalog)
+        self.conflicts = ConflictsPanel(self.document)
+        self.bridge = StatusBridge(sync_status, self)
+        self.shuttle = 0
+        self.mark_in: Fraction | None = None
+        self.mark_out: Fraction | None = None
+        self._task: tasks.TaskHandle | None = None
+        self.setCentralWidget(self.preview)
+        self.library_dock = self._dock("Library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.conflicts_dock = self._dock("Conflicts", self.conflicts, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.timeline_dock = self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
+        self.inspector_dock.raise_()
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self.resize(1440, 900)
+        self._restore_layout()
+        self.catalog.reload()
+
+    # -- construction ------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.message = QLabel()
+        bar.addWidget(self.message, 1)
+        self.task_label = QLabel()
+        self.task_bar = QProgressBar()
+        self.task_bar.setRange(0, 1000)
+        self.task_bar.setFixedWidth(160)
+        self.task_cancel = QToolButton()
+        self.task_cancel.setIcon(theme.icon("close"))
+        self.task_cancel.setToolTip("Cancel")
+        self.task_cancel.clicked.connect(self._on_task_cancel_clicked)
+        for widget in (self.task_label, self.task_bar, self.task_cancel):
+            bar.addPermanentWidget(widget)
+            widget.setVisible(False)
+        self.sync_badge = SyncBadge(self.bridge)
+        self.sync_badge.clicked.connect(self.show_conflicts)
+        bar.addPermanentWidget(self.sync_badge)
+
+    def _action(
+        self, text: str, slot: Any, shortcut: str | QKeySequence | None = None, icon: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(theme.icon(icon))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        tl = self.timeline
+        self.actions_by_name: dict[str, QAction] = {}
+        a = self.actions_by_name
+        a["new"] = self._action("&New project…", self.new_project, QKeySequence.StandardKey.New)
+        a["open"] = self._action("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
+        a["import"] = self._action("&Import media…", lambda: self.import_files([]), "Ctrl+I", "import")
+        a["export"] = self._action("&Export…", self.export, "Ctrl+E", "export")
+        a["demo"] = self._action("Open the &demo library", self.open_demo, icon="demo")
+        a["preferences"] = self._action("&Preferences…", self.show_preferences, "Ctrl+,", "settings")
+        a["quit"] = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        a["undo"] = self._action("&Undo", self.document.undo, "Ctrl+Z", "undo")
+        a["redo"] = self._action("&Redo", self.document.redo, "Ctrl+Shift+Z", "redo")
+        a["copy"] = self._action("&Copy", tl.copy_selected, QKeySequence.StandardKey.Copy, "copy")
+        a["paste"] = self._action("&Paste", tl.paste, QKeySequence.StandardKey.Paste, "paste")
+        a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
+        a["delete"] = self._action("&Delete", lambda: tl.delete_selected(False), "Delete", "delete")
+        a["ripple"] = self._action(
+            "Ripple d&elete", lambda: tl.delete_selected(True), "Shift+Delete", "ripple-delete"
+        )
+        a["select_all"] = self._action("Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
+        a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
+        a["zoom_in"].setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence("Ctrl++")])
+        a["zoom_out"] = self._action("Zoom &out", tl.zoom_out, "-", "zoom-out")
+        a["zoom_out"].setShortcuts([QKeySequence("-"), QKeySequence("Ctrl+-")])
+        a["zoom_fit"] = self._action("Zoom to &fit", tl.zoom_fit, "Shift+Z", "zoom-fit")
+        a["add_video"] = self._action("Add &video track", lambda: tl.add_track("video"), icon="add-track")
+        a["add_audio"] = self._action("Add &audio track", lambda: tl.add_track("audio"), icon="audio")
+        a["add_title"] = self._action("Add &title", tl.add_title, "T", "title")
+        a["play"] = self._action("&Play / pause", self.toggle_play, "Space", "play")
+        a["reverse"] = self._action("Play &backwards (J)", lambda: self.shuttle_step(-1), "J")
+        a["stop"] = self._action("&Stop (K)", self.stop, "K", "stop")
+        a["forward"] = self._action("Play &forwards (L)", lambda: self.shuttle_step(1), "L")
+        a["mark_in"] = self._action("Mark &in", self.set_mark_in, "I")
+        a["mark_out"] = self._action("Mark &out", self.set_mark_out, "O")
+        a["start"] = self._action("Go to s&tart", lambda: self.seek(ZERO), "Home", "to-start")
+        a["end"] = self._action(
+            "Go to &end", lambda: self.seek(self.document.timeline.duration), "End", "to-end"
+        )
+        a["sync_connect"] = self._action("&Connect to a server…", self.show_welcome, icon="server")
+        a["conflicts"] = self._action("Show &conflicts", self.show_conflicts, icon="warning")
+        a["shortcuts"] = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "keyboard")
+        a["about"] = self._action("&About Remix Studio", self.show_about, icon="help")
+        self.theme_actions = {}
+        for name in theme.THEMES:
+            action = self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n))
+            action.setCheckable(True)
+            self.theme_actions[name] = action
+        menus = {
+            "&File": [
+                "new",
+                "open",
+                None,
+                "import",
+                "export",
+                None,
+                "demo",
+                None,
+                "preferences",
+                None,
+                "quit",
+            ],
+            "&Edit": ["undo", "redo", None, "copy", "paste", "select_all", None, "split", "delete", "ripple"],
+            "&Timeline": ["add_video", "add_audio", "add_title", None, "zoom_in", "zoom_out", "zoom_fit"],
+            "&Playback": [
+                "play",
+                "reverse",
+                "stop",
+                "forward",
+                None,
+                "mark_in",
+                "mark_out",
+                None,
+                "start",
+                "end",
+            ],
+            "&Sync": ["sync_connect", "conflicts"],
+            "&Help": ["shortcuts", "about"],
+        }
+        for title, names in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(a[name])
+            if title == "&Timeline":
+                menu.addSeparator()
+                for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
+                    menu.addAction(dock.toggleViewAction())
+                menu.addSeparator()
+                for action in self.theme_actions.values():
+                    menu.addAction(action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar-main")
+        toolbar.setMovable(False)
+        for name in ("import", "export", None, "undo", "redo", None, "split", "delete", None, "play"):
+            if name is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(a[name])
+
+    def _connect(self) -> None:
+        self.document.changed.connect(self._on_document_changed)
+        self.document.history_changed.connect(self._on_history_changed)
+        self.document.edit_rejected.connect(self.post)
+        self.document.opened.connect(self._on_project_opened)
+        self.timeline.status_posted.connect(self.post)
+        self.timeline.files_dropped.connect(self.import_files)
+        self.timeline.selection_changed.connect(self._on_timeline_selection_changed)
+        self.timeline.playhead_changed.connect(self.preview.show_frame_at)
+        self.library.import_requested.connect(self.import_files)
+        self.library.clip_selected.connect(self._on_library_clip_selected)
+        self.inspector.item_edited.connect(self._on_item_edited)
+        self.inspector.clip_saved.connect(lambda _id: self.catalog.reload())
+        self.inspector.status_posted.connect(self.post)
+        self.catalog.changed.connect(
+            lambda: self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
+        )
+        self.catalog.load_failed.connect(lambda msg: self.post(f"Library not loaded: {msg}"))
+        self.preview.position_changed.connect(lambda t: self.timeline.set_playhead(t, follow=True))
+        self.preview.status_posted.connect(self.post)
+        self.preview.playing_changed.connect(self._on_playing_changed)
+        self.bridge.status_changed.connect(
+            lambda _s: self.library.set_online(self.sync_status.status.state != "offline")
+        )
+
+    # -- project -----------------------------------------------------------------------------------
+    def open_last_project(self) -> None:
+        """Reopen the project used last (its journal holds every acknowledged edit), or start one."""
+        last = str(self.settings.value(LAST_PROJECT_KEY, "") or "")
+        names = self.document.project_names()
+        if last and last in names:
+            self.document.open(last)
+        elif names:
+            self.document.open(names[0])
+        else:
+            self.document.create(DEFAULT_PROJECT, edit_ops.default_tracks())
+
+    def new_project(self) -> None:
+        name, ok = QInputDialog.getText(self, "New project", "Name:")
+        if ok and name.strip():
+            try:
+                self.document.create(name.strip(), edit_ops.default_tracks())
+            except Exception as exc:
+                self.post(str(exc))
+
+    def open_project_dialog(self) -> None:
+        names = self.document.project_names()
+        if not names:
+            self.post("No projects yet")
+            return
+        name, ok = QInputDialog.getItem(self, "Open project", "Project:", names, 0, False)
+        if ok:
+            self.document.open(name)
+
+    def _on_project_opened(self, name: str) -> None:
+        self.settings.setValue(LAST_PROJECT_KEY, name)
+        self.settings.sync()
+        self.setWindowTitle(f"Remix Studio — {name}")
+        if self.document.timeline.items:
+            QTimer.singleShot(0, self.timeline.zoom_fit)
+
+    def _on_document_changed(self) -> None:
+        n = self.conflicts.count()
+        self.conflicts_dock.setWindowTitle(f"Conflicts ({n})" if n else "Conflicts")
+        self._on_timeline_selection_changed(self.timeline.selected_ids())
+
+    def _on_history_changed(self) -> None:
+        undo, redo = self.document.undo_label, self.document.redo_label
+        self.actions_by_name["undo"].setText(f"&Undo {undo}" if undo else "&Undo")
+        self.actions_by_name["undo"].setEnabled(undo is not None)
+        self.actions_by_name["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
+        self.actions_by_name["redo"].setEnabled(redo is not None)
+
+    def _select_all(self) -> None:
+        self.timeline.select(list(self.document.timeline.items))
+
+    # -- selection and inspector -------------------------------------------------------------------
+    def _on_timeline_selection_changed(self, ids: list[str]) -> None:
+        items = [self.document.timeline.items[i] for i in ids if i in self.document.timeline.items]
+        if len(items) >= 1:
+            item = items[0]
+            self.inspector.show_item(item, self.catalog.get(item.clip) if item.clip else None)
+
+    def _on_library_clip_selected(self, clip_id: str) -> None:
+        clip = self.catalog.get(clip_id)
+        if clip is not None:
+            self.inspector.show_clip(clip)
+
+    def _on_item_edited(self, item_id: str, label: str, changes: dict[str, Any]) -> None:
+        self.timeline.set_item_fields(item_id, label, **changes)
+
+    # -- long work ---------------------------------------------------------------------------------
+    def post(self, message: str, timeout_ms: int = 6000) -> None:
+        self.message.setText(message)
+        QTimer.singleShot(timeout_ms, lambda m=message: self.message.text() == m and self.message.setText(""))
+
+    def run_task(self, pool: str, label: str, fn: Any, on_done: Any) -> tasks.TaskHandle:
+        """Run work on a pool with its progress and a cancel button in the status bar."""
+        for widget in (self.task_label, self.task_bar, self.task_cancel):
+            widget.setVisible(True)
+        self.task_label.setText(label)
+        self.task_bar.setValue(0)
+
+        def finish() -> None:
+            for widget in (self.task_label, self.task_bar, self.task_cancel):
+                widget.setVisible(False)
+
+        def done(result: Any) -> None:
+            finish()
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            finish()
+            self.post(f"{label} failed: {exc}", 12000)
+
+        def cancelled() -> None:
+            finish()
+            self.post(f"{label} cancelled")
+
+        self._task = tasks.submit(
+            pool,
+            fn,
+            name=label,
+            on_done=done,
+            on_failed=failed,
+            on_cancelled=cancelled,
+            on_progress=lambda f, m: (self.task_bar.setValue(round(f * 1000)), self.task_bar.setToolTip(m)),
+        )
+        return self._task
+
+    def _on_task_cancel_clicked(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def import_files(self, paths: list[str]) -> None:
+        dialog = ImportDialog(paths, list(self.catalog.clips.values()), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.start_import(dialog.request())
+
+    def start_import(self, request: ImportRequest) -> tasks.TaskHandle:
+        n = len(request.paths)
+        return self.run_task(
+            "import",
+            f"Importing {n} file{'s' if n != 1 else ''}",
+            lambda ctx: run_import(request, ctx.progress, ctx.cancel),
+            self._on_imported,
+        )
+
+    def _on_imported(self, clips: list[Clip]) -> None:
+        self.catalog.add(clips)
+        self.post(f"Imported {', '.join(c.title for c in clips)}")
+
+    def export(self) -> None:
+        from studio.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.document, self.catalog, self, mark_range=self._marked_range())
+        dialog.exported.connect(self._on_exported)
+        dialog.exec()
+
+    def _on_exported(self, path: str) -> None:
+        self.post(f"Exported {path}")
+        self.catalog.reload()
+
+    def _marked_range(self) -> tuple[Fraction, Fraction] | None:
+        if self.mark_in is not None and self.mark_out is not None and self.mark_out > self.mark_in:
+            return self.mark_in, self.mark_out
+        return None
+
+    def open_demo(self) -> None:
+        from studio.ui.welcome import open_demo_library
+
+        open_demo_library(self)
+
+    # -- playback ----------------------------------------------------------------------------------
+    def seek(self, t: Fraction) -> None:
+        self.timeline.set_playhead(t, follow=True)
+
+    def toggle_play(self) -> None:
+        if self.preview.playing:
+            self.stop()
+        else:
+            self.shuttle = 1
+            self.preview.play(self.timeline.playhead, 1)
+
+    def stop(self) -> None:
+        self.shuttle = 0
+        self.preview.pause()
+
+    def shuttle_step(self, direction: int) -> None:
+        """J and L: each press plays faster in that direction; the other key slows down first."""
+        if self.shuttle == 0 or (self.shuttle > 0) != (direction > 0):
+            self.shuttle = direction
+        else:
+            index = min(SHUTTLE_RATES.index(abs(self.shuttle)) + 1, len(SHUTTLE_RATES) - 1)
+            self.shuttle = SHUTTLE_RATES[index] * direction
+        self.preview.play(self.timeline.playhead, self.shuttle)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.actions_by_name["play"].setIcon(theme.icon("pause" if playing else "play"))
+        if not playing:
+            self.shuttle = 0
+
+    def set_mark_in(self) -> None:
+        self.mark_in = self.timeline.playhead
+        self._show_marks()
+
+    def set_mark_out(self) -> None:
+        self.mark_out = self.timeline.playhead
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        marked = self._marked_range()
+        scale = self.timeline.scale
+        self.timeline.ruler.in_out = (scale.x(marked[0]), scale.x(marked[1])) if marked else None
+        self.timeline.ruler.update()
+        self.preview.set_range(marked)
+
+    # -- dialogs -----------------------------------------------------------------------------------
+    def show_conflicts(self) -> None:
+        self.conflicts_dock.show()
+        self.conflicts_dock.raise_()
+
+    def show_preferences(self) -> None:
+        from studio.ui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.set_theme(str(self.settings.value("ui/theme", "dark")))
+
+    def show_welcome(self) -> None:
+        from studio.ui.welcome import WelcomeDialog
+
+        WelcomeDialog(self, self.settings).exec()
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for action in self.actions_by_name.values():
+            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            if keys:
+                rows.append((action.text().replace("&", ""), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(0, 2)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setStretchLastSection(True)
+        for name, keys in self.shortcut_rows():
+            row = table.rowCount()
+            table.insertRow(row)
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(460, 560)
+        dialog.exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Remix Studio",
+            f"<b>Remix Studio {__version__}</b><p>Remix contributed clips on a timeline and export pieces "
+            "that carry their credits, through remixes of remixes.</p>",
+        )
+
+    def set_theme(self, name: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, name)
+        for key, action in self.theme_actions.items():
+            action.setChecked(key == name)
+        self.settings.setValue("ui/theme", name)
+        self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
+        for drawn in self.timeline.scene.items_by_id.values():
+            drawn.update()
+        self.timeline.view.resetCachedContent()
+        self.update()
+
+    # -- layout memory -----------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.resizeDocks(
+            [self.library_dock, self.inspector_dock], [360, 320], Qt.Orientation.Horizontal
+        ) if state is None else None
+        if state is None:
+            self.resizeDocks([self.timeline_dock], [340], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.preview.shutdown()
+        self.bridge.close()
+        tasks.shutdown(2000)
+        super().closeEvent(event)

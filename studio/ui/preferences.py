@@ -1,0 +1,80 @@
+"""Preferences: server and account, folders, default export, theme. Stored with QSettings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.paths import cache_dir, data_dir
+from studio.ui.export_dialog import FORMAT_NAMES, QUALITY
+from studio.ui.theme import THEMES
+
+KEYS = {
+    "server": "sync/server",
+    "account": "sync/account",
+    "theme": "ui/theme",
+    "export_format": "export/format",
+    "export_quality": "export/quality",
+    "export_folder": "export/folder",
+}
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.settings = settings
+        self.server = QLineEdit(str(settings.value(KEYS["server"], "") or ""))
+        self.server.setPlaceholderText("https://studio.example.org (empty: work offline)")
+        self.account = QLineEdit(str(settings.value(KEYS["account"], "") or ""))
+        self.theme = QComboBox()
+        self.theme.addItems(list(THEMES))
+        self.theme.setCurrentText(str(settings.value(KEYS["theme"], "dark")))
+        self.export_format = QComboBox()
+        self.export_format.addItems(list(FORMAT_NAMES))
+        self.export_format.setCurrentText(str(settings.value(KEYS["export_format"], "mp4")))
+        self.export_quality = QComboBox()
+        self.export_quality.addItems(list(QUALITY))
+        self.export_quality.setCurrentText(str(settings.value(KEYS["export_quality"], "Standard (720p)")))
+        self.export_folder = QLineEdit(str(settings.value(KEYS["export_folder"], "") or ""))
+        form = QFormLayout()
+        form.addRow("Server", self.server)
+        form.addRow("Account", self.account)
+        form.addRow("Theme", self.theme)
+        form.addRow("Export format", self.export_format)
+        form.addRow("Export quality", self.export_quality)
+        form.addRow("Export folder", self.export_folder)
+        data = QLabel(f"Library and projects: {data_dir()}\nCaches (thumbnails, previews): {cache_dir()}")
+        data.setObjectName("muted")
+        form.addRow("Folders", data)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._on_accepted)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _on_accepted(self) -> None:
+        values = {
+            "server": self.server.text().strip(),
+            "account": self.account.text().strip(),
+            "theme": self.theme.currentText(),
+            "export_format": self.export_format.currentText(),
+            "export_quality": self.export_quality.currentText(),
+            "export_folder": self.export_folder.text().strip(),
+        }
+        for name, value in values.items():
+            self.settings.setValue(KEYS[name], value)
+        self.settings.sync()
+        self.accept()

@@ -1,0 +1,173 @@
+"""Sync in the window: the status-bar badge fed by the sync status model, and the conflicts panel.
+
+The status model may change on any thread (the sync client runs on the network pool); the bridge
+re-emits each change as a queued Qt signal so widgets only ever update on the main thread.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core import edits
+from studio.core.timecode import format_clock
+from studio.services.sync_status import (
+    CONFLICTS,
+    ERROR,
+    OFFLINE,
+    SYNCING,
+    UP_TO_DATE,
+    SyncStatus,
+    SyncStatusModel,
+)
+from studio.ui.document import ProjectDocument
+from studio.ui.theme import colors, icon
+
+_ICONS = {
+    OFFLINE: "cloud-off",
+    SYNCING: "cloud-sync",
+    UP_TO_DATE: "cloud-ok",
+    CONFLICTS: "warning",
+    ERROR: "error",
+}
+
+
+class StatusBridge(QObject):
+    """Carries SyncStatusModel changes to the main thread."""
+
+    status_changed = Signal(object)
+
+    def __init__(self, model: SyncStatusModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._unsubscribe = model.subscribe(self.status_changed.emit)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+
+class SyncBadge(QWidget):
+    """'● Up to date' / 'Syncing 40 %' with a bar / '3 conflicts' in the status bar; click for details."""
+
+    clicked = Signal()
+
+    def __init__(self, bridge: StatusBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setObjectName("syncBadge")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setFixedWidth(90)
+        self.bar.setTextVisible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.text)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        bridge.status_changed.connect(self._on_status_changed)
+        self._on_status_changed(bridge.model.status)
+
+    def _on_status_changed(self, status: SyncStatus) -> None:
+        palette = colors()
+        color = {CONFLICTS: palette.conflict, ERROR: palette.playhead, UP_TO_DATE: palette.audio_clip}.get(
+            status.state, palette.muted
+        )
+        self.icon.setPixmap(icon(_ICONS[status.state], color).pixmap(16, 16))
+        self.text.setText(status.describe())
+        self.setToolTip(status.reason or status.message or status.describe())
+        self.bar.setVisible(status.state == SYNCING)
+        self.bar.setValue(round(status.progress * 1000))
+        self.state = status.state
+
+    def mousePressEvent(self, event: object) -> None:
+        self.clicked.emit()
+
+
+class ConflictsPanel(QWidget):
+    """Every unresolved conflict and overlap of the open project, each with its choices."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self._on_current_changed)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.choices = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(self.choices)
+        document.changed.connect(self.refresh)
+        self.refresh()
+
+    def count(self) -> int:
+        tl = self.document.timeline
+        return len(tl.conflicts) + len(tl.overlaps())
+
+    def refresh(self) -> None:
+        tl = self.document.timeline
+        self.list.clear()
+        for conflict in sorted(tl.conflicts.values(), key=lambda c: c.id):
+            what = f"{conflict.entity} {conflict.target[:8]}"
+            if conflict.kind == "field":
+                text = f"{what}: two values for {conflict.field or 'the whole record'}"
+            else:
+                text = f"{what} was edited by one person and deleted by another"
+            entry = QListWidgetItem(icon("warning", colors().conflict), text)
+            entry.setData(Qt.ItemDataRole.UserRole, conflict.id)
+            self.list.addItem(entry)
+        for a, b in tl.overlaps():
+            track = tl.tracks.get(a.track)
+            entry = QListWidgetItem(
+                icon("warning", colors().conflict),
+                f"Items overlap on {track.name if track else a.track} at {format_clock(b.start)}: move one",
+            )
+            self.list.addItem(entry)
+        n = self.count()
+        self.summary.setText("No conflicts." if n == 0 else f"{n} to resolve. Pick one to see the choices.")
+        self._clear_choices()
+
+    def _clear_choices(self) -> None:
+        while self.choices.count():
+            widget = self.choices.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+
+    def _on_current_changed(self, row: int) -> None:
+        self._clear_choices()
+        entry = self.list.item(row) if row >= 0 else None
+        conflict_id = entry.data(Qt.ItemDataRole.UserRole) if entry is not None else None
+        conflict = self.document.timeline.conflicts.get(conflict_id) if conflict_id else None
+        if conflict is None:
+            return
+        if conflict.kind == "deleted":
+            options = [(0, f"Keep the {conflict.entity}"), (1, f"Delete the {conflict.entity}")]
+        else:
+            options = [
+                (i, f"Keep {json.dumps(v)[:40]}" + (" (now)" if i == 0 else ""))
+                for i, v in enumerate(conflict.values)
+            ]
+        for index, label in options:
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, c=conflict.id, i=index: self.resolve(c, i))
+            self.choices.addWidget(button)
+
+    def resolve(self, conflict_id: str, choice: int) -> bool:
+        return self.document.apply(
+            "Resolve conflict", lambda tl: edits.resolve_conflict(tl, conflict_id, choice)
+        )
