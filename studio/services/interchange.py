@@ -543,6 +543,7 @@ class _Importer:
         stack = document.tracks
         self.take_markers(stack.markers, ZERO, ZERO, None, "the timeline")
         track_ids: dict[str, int] = {}
+        per_kind = {VIDEO: 0, AUDIO: 0}
         for index, child in enumerate(stack):
             if not isinstance(child, otio.schema.Track):
                 name = getattr(child, "name", "") or "unnamed"
@@ -554,6 +555,7 @@ class _Importer:
                 label = child.name or str(index + 1)
                 self.warn(f"track {label}: kind {child.kind!r} is neither video nor audio; left out")
                 continue
+            per_kind[kind] += 1
             studio = _studio(child.metadata)
             tid = studio.get("track_id")
             if isinstance(tid, str) and tid in track_ids and studio.get("lane"):
@@ -563,7 +565,7 @@ class _Importer:
                     track_ids.setdefault(tid, index)
                 self.tops[index] = _TopTrack(index, child.name, kind, not child.enabled, studio)
                 self.lane(index, (), kind)
-            label = child.name or f"{index + 1}"
+            label = child.name or f"{'V' if kind == VIDEO else 'A'}{per_kind[kind]} (unnamed)"
             lo, hi = self.track_window(child, label)
             self.walk_track(child, ZERO, lo, hi, index, (), kind, label)
         timeline = self.build_timeline(document, meta)
@@ -664,10 +666,11 @@ class _Importer:
             inner_kind = {"Video": VIDEO, "Audio": AUDIO}.get(child.kind, kind)
             self.walk_track(child, at, lo, hi, top, path, inner_kind, label)
         elif isinstance(child, otio.schema.Stack):
-            self.warn(
-                f"nested stack {child.name!r} on track {label} was flattened into it "
-                "(its upper layers go to tracks just above)"
-            )
+            if not len(child):
+                self.warn(f"nested stack {child.name!r} on track {label} is empty (a gap in its place)")
+                return
+            layers = " (its upper layers go to tracks just above)" if len(child) > 1 else ""
+            self.warn(f"nested stack {child.name!r} on track {label} was flattened into it{layers}")
             self.walk_stack(child, at, lo, hi, top, path, kind, label)
         else:
             what = f"{_schema_label(child)} {getattr(child, 'name', '')!r}"
