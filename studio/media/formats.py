@@ -28,6 +28,7 @@ class OutputFormat:
     audio_args: tuple[str, ...]
     muxer_args: tuple[str, ...] = ()
     sample_rate: int | None = None  # the only rate the audio encoder takes, if it is picky
+    muxer: str = ""  # named with -f, so an output whose extension says otherwise still gets this format
 
     @property
     def has_video(self) -> bool:
@@ -42,7 +43,7 @@ class OutputFormat:
         if self.video_codec:
             args += ["-c:v", self.video_codec, *self.video_args]
         args += ["-c:a", self.audio_codec, *self.audio_args]
-        return args + list(self.muxer_args)
+        return [*args, *self.muxer_args, *(["-f", self.muxer] if self.muxer else [])]
 
     def output_sample_rate(self, project_rate: int) -> int:
         return self.sample_rate or project_rate
@@ -54,7 +55,7 @@ _AAC = ("-b:a", "192k")
 FORMATS: dict[str, OutputFormat] = {
     f.name: f
     for f in (
-        OutputFormat("mp4", ".mp4", "libx264", _H264, "aac", _AAC, ("-movflags", "+faststart")),
+        OutputFormat("mp4", ".mp4", "libx264", _H264, "aac", _AAC, ("-movflags", "+faststart"), muxer="mp4"),
         OutputFormat(
             "webm",
             ".webm",
@@ -76,14 +77,15 @@ FORMATS: dict[str, OutputFormat] = {
             "libopus",
             ("-b:a", "160k"),
             sample_rate=48000,
+            muxer="webm",
         ),
-        OutputFormat("mkv", ".mkv", "libx264", _H264, "aac", _AAC),
-        OutputFormat("m4a", ".m4a", None, (), "aac", _AAC, ("-movflags", "+faststart")),
-        OutputFormat("mp3", ".mp3", None, (), "libmp3lame", ("-b:a", "192k"), ("-write_xing", "1")),
+        OutputFormat("mkv", ".mkv", "libx264", _H264, "aac", _AAC, muxer="matroska"),
+        OutputFormat("m4a", ".m4a", None, (), "aac", _AAC, ("-movflags", "+faststart"), muxer="ipod"),
+        OutputFormat("mp3", ".mp3", None, (), "libmp3lame", ("-b:a", "192k"), muxer="mp3"),
         # bitexact keeps the WAV muxer from writing a LIST/INFO chunk, which would hide ID3 credits.
-        OutputFormat("wav", ".wav", None, (), "pcm_s16le", (), ("-fflags", "+bitexact")),
-        OutputFormat("flac", ".flac", None, (), "flac", ()),
-        OutputFormat("ogg", ".ogg", None, (), "libvorbis", ("-q:a", "6")),
+        OutputFormat("wav", ".wav", None, (), "pcm_s16le", (), ("-fflags", "+bitexact"), muxer="wav"),
+        OutputFormat("flac", ".flac", None, (), "flac", (), muxer="flac"),
+        OutputFormat("ogg", ".ogg", None, (), "libvorbis", ("-q:a", "6"), muxer="ogg"),
     )
 }
 FORMAT_NAMES = tuple(FORMATS)
