@@ -518,7 +518,8 @@ def test_sample_premiere_markers_and_tracks() -> None:
     shot = next(i for i in tl.items.values() if result.clips[i.clip].title == "sc01_sh030_anim.mov")
     assert clip_marker.at == shot.start + Fraction(73, 30)
     assert {
-        "clip 'test_title' on track V3 (unnamed) is generated (Slug) and has no media; left out (a gap in its place)",
+        "clip 'test_title' on track V3 (unnamed) is generated (Slug) and has no media; "
+        "left out (a gap in its place)",
         "nested stack 'sc01_sh010_anim' on track V2 (unnamed) is empty (a gap in its place)",
     } <= set(result.warnings)
     video_ids = {t.id for t in tl.ordered_tracks("video")}
