@@ -116,12 +116,12 @@ def render_credits_roll(
     height: int,
     fps: Fraction,
     duration: Fraction = Fraction(5),
-    sample_rate: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Render the roll of `block` to `out` (.mp4, .mkv or .webm): `duration` seconds at width x height
-    and `fps`, with a silent stereo track at `sample_rate` when given (so it concatenates with sound).
+    """Render the roll of `block` to `out` (.mp4, .mkv or .webm): `duration` seconds of picture at
+    width x height and `fps`, no sound (the export places it on a video track; sound comes from audio
+    tracks).
 
     A roll that fits the frame stands still; a longer one holds, scrolls evenly, and holds at the end.
     The file appears at `out` only when complete.
@@ -142,17 +142,11 @@ def render_credits_roll(
         roll_height = _draw_roll(lines, width, height, picture)
         rate = f"{fps.numerator}/{fps.denominator}"
         args = ["-i", str(picture)]
-        if sample_rate is not None:
-            layout = f"anullsrc=sample_rate={sample_rate}:channel_layout=stereo"
-            args += ["-f", "lavfi", "-t", _secs(duration), "-i", layout]
         scroll = _scroll_expr(duration, roll_height - height)
         vf = f"loop=loop=-1:size=1:start=0,setpts=N/({rate})/TB,"
         vf += f"crop={width}:{height}:0:'{scroll}',format=yuv420p"
         args += ["-vf", vf, "-r", rate, "-frames:v", str(frames), "-map", "0:v"]
         args += ["-c:v", str(fmt.video_codec), *fmt.video_args]
-        if sample_rate is not None:
-            args += ["-map", "1:a", "-c:a", fmt.audio_codec, *fmt.audio_args]
-            args += ["-ar", str(fmt.output_sample_rate(sample_rate)), "-ac", "2"]
         args += list(fmt.muxer_args)
         run_ffmpeg(args, duration=duration, progress=progress, cancel=cancel, output=Path(out))
     return Path(out)
