@@ -106,12 +106,14 @@ class _Writer:
         self.timeline = timeline
         self.clips = clips
         self.fps = timeline.fps
+        # Frame counts at the project rate only when that rate reads back as itself (24000/1001 does).
+        self.frame_rate_exact = _rate(float(self.fps)) == self.fps
         self.warnings: list[str] = []
 
     def rt(self, t: Fraction) -> Any:
         """An exact RationalTime: frames at the project rate when t is on the frame grid, else num/den."""
         frames = t * self.fps
-        if frames.denominator == 1:
+        if frames.denominator == 1 and self.frame_rate_exact:
             return self.otio.opentime.RationalTime(float(frames.numerator), float(self.fps))
         if abs(t.numerator) >= _EXACT_LIMIT or t.denominator >= _EXACT_LIMIT:
             raise InvalidInput(f"the time {t} s is too fine to write exactly to OpenTimelineIO")

@@ -117,6 +117,21 @@ def test_round_trip_is_exact(tmp_path: Path, media: dict[str, Path]) -> None:
     assert back.timeline.items["i5"].start == Fraction(1, 48000)
 
 
+@pytest.mark.parametrize("fps", [Fraction(24000, 1001), Fraction(30000, 1001), Fraction(100000, 3001)])
+def test_frame_rates_round_trip_exactly(tmp_path: Path, fps: Fraction) -> None:
+    tl = Timeline()
+    tl.settings["fps"] = fps
+    tl.tracks["v"] = Track("v", "video", "V1", "V")
+    frame = 1 / fps
+    for n, (start, length) in enumerate([(0, 1), (7, 1001), (100003, 5)]):
+        tl.items[f"t{n}"] = Item(
+            f"t{n}", "v", start * frame, length * frame, source_in=n * frame, kind="title", text=f"card {n}"
+        )
+    tl.items["odd"] = Item("odd", "v", Fraction(10**9, 7), Fraction(1, 44100), kind="title", text="off grid")
+    export_otio(tl, {}, tmp_path / "r.otio")
+    assert import_otio(tmp_path / "r.otio").timeline == tl
+
+
 def test_exported_file_read_by_the_otio_library(tmp_path: Path, media: dict[str, Path]) -> None:
     tl, clips = studio_project(media)
     path = tmp_path / "harbour.otio"
