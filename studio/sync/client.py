@@ -3,7 +3,8 @@
 Retries are only for requests that are safe to repeat: GET/HEAD/PUT/DELETE, and POSTs the protocol makes
 idempotent (pushes carry change ids, negotiation and `complete` are repeatable), which callers mark with
 `idempotent=True`. A request that never reached the server (connection refused, connect timeout) is retried
-whatever its method; 429 and 503 are retried after the server's Retry-After. Waits use the cancel token, so a
+whatever its method; 429 is retried whatever the method and 502/503/504 only when safe, both after the
+server's Retry-After when it gives one. Waits use the cancel token, so a
 cancel ends a backoff at once.
 """
 
@@ -27,8 +28,7 @@ from studio.core.errors import InvalidInput, StudioError
 from studio.protocol import problems
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-RETRY_STATUSES = frozenset({429, 503})
-GATEWAY_STATUSES = frozenset({502, 504})
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout)
 
 
@@ -209,7 +209,9 @@ class ApiClient:
             status = response.status_code
             if status in wanted:
                 return response
-            retryable = status in RETRY_STATUSES or (safe and status in GATEWAY_STATUSES)
+            # 429 means "not processed, come back later": always safe. A 5xx gateway or unavailable
+            # answer may come after the request was processed, so only repeatable requests retry it.
+            retryable = status == 429 or (safe and status in UNAVAILABLE_STATUSES)
             if retryable and attempt + 1 < self.retry.attempts:
                 wait = _retry_after(response)
                 response.close()

@@ -463,17 +463,20 @@ class SyncEngine:
             return
         with self.store.write() as conn:
             for entry in entries:
-                self._apply_entry(conn, space, entry)
+                self.apply_entry(conn, space, entry)
             failpoint("after-apply")
             state.set_cursor(conn, space, page["cursor"])
         self.report.pulled_entries += len(entries)
 
-    def _apply_entry(self, conn: sqlite3.Connection, space: str, entry: dict[str, Any]) -> None:
+    def apply_entry(
+        self, conn: sqlite3.Connection, space: str, entry: dict[str, Any], *, requested: bool = False
+    ) -> None:
+        """Apply one feed entry (or one record the user asked for: `requested`) inside `conn`'s write."""
         kind, record_id = entry.get("kind"), entry.get("id")
         if not isinstance(kind, str) or not is_record_id(record_id):
             state.reject_entry(conn, space, entry, "entry without a valid kind and id")
             return
-        if space == PUBLIC_SPACE and not self._follows_public(conn, kind, record_id, entry):
+        if space == PUBLIC_SPACE and not requested and not self._follows_public(conn, kind, record_id, entry):
             return
         if space in self._stale:
             self._stale[space].discard((kind, record_id))

@@ -34,6 +34,7 @@ from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError
 CHUNK = 1 << 20
 MAX_STALLED_ATTEMPTS = 6
 MAX_REFETCHES = 3
+MAX_PART_ATTEMPTS = 3
 _STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -187,20 +188,24 @@ def _send_part(
     if len(data) != length:
         raise SyncError(f"{blob.path} is shorter than when it was announced ({blob.size} bytes)")
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        response = client.request(
-            "PUT",
-            api.UPLOAD_PART.format(session_id=session, number=number),
-            data=data,
-            headers={api.PART_SHA256_HEADER: digest, "Content-Type": "application/octet-stream"},
-        )
-    except ApiError as exc:
-        if exc.type == problems.PART_CONFLICT:
-            raise SyncError(
-                f"the server holds a different part {number} of {blob.path.name}: "
-                "the file changed since the upload started"
-            ) from exc
-        raise
+    for attempt in range(1, MAX_PART_ATTEMPTS + 1):
+        try:
+            response = client.request(
+                "PUT",
+                api.UPLOAD_PART.format(session_id=session, number=number),
+                data=data,
+                headers={api.PART_SHA256_HEADER: digest, "Content-Type": "application/octet-stream"},
+            )
+            break
+        except ApiError as exc:
+            if exc.type == problems.PART_CONFLICT:
+                raise SyncError(
+                    f"the server holds a different part {number} of {blob.path.name}: "
+                    "the file changed since the upload started"
+                ) from exc
+            if exc.type != problems.HASH_MISMATCH or attempt == MAX_PART_ATTEMPTS:
+                raise
+            # The server hashed other bytes than we sent: damaged on the way, so send them again.
     echoed = response.json().get("sha256")
     if echoed != digest:
         raise SyncError(

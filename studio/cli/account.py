@@ -1,0 +1,76 @@
+"""`studio signup URL --user U`, `studio login URL --user U` and `studio logout`.
+
+The password comes from a prompt (getpass) or, with --password-stdin, from the first line of standard
+input; never from an argument, where other users could read it in the process list. The token is kept
+in the OS keyring where one exists, else in a file only the user can read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from studio.core.errors import InvalidInput
+
+
+def register(subparsers: Any) -> None:
+    for name, text in (
+        ("signup", "create an account on a server and log in"),
+        ("login", "log this computer in to a server"),
+    ):
+        parser = subparsers.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        parser.add_argument("url", metavar="URL", help="the server, e.g. http://studio.example:8750")
+        parser.add_argument("--user", required=True, metavar="U", help="user name")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input",
+        )
+        parser.add_argument("--device", metavar="NAME", help="name of this device in the device list")
+        parser.set_defaults(func=_signup if name == "signup" else _login)
+    parser = subparsers.add_parser("logout", help="revoke this computer's token and forget it")
+    parser.set_defaults(func=_logout)
+
+
+def read_password(from_stdin: bool, *, confirm: bool = False) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password.removesuffix("\r")
+    else:
+        password = getpass.getpass("Password: ")
+        if confirm and getpass.getpass("Password again: ") != password:
+            raise InvalidInput("the two passwords differ")
+    if not password:
+        raise InvalidInput("no password given")
+    return password
+
+
+def _signup(args: argparse.Namespace) -> int:
+    from studio.services.sync import signup
+
+    account = signup(
+        args.url, args.user, read_password(args.password_stdin, confirm=True), device_name=args.device
+    )
+    print(
+        f"signed up and logged in as {account.username} on {account.server} (token in the {account.backend})"
+    )
+    return 0
+
+
+def _login(args: argparse.Namespace) -> int:
+    from studio.services.sync import login
+
+    account = login(args.url, args.user, read_password(args.password_stdin), device_name=args.device)
+    print(f"logged in as {account.username} on {account.server} (token in the {account.backend})")
+    return 0
+
+
+def _logout(_args: argparse.Namespace) -> int:
+    from studio.services.sync import logout
+
+    account = logout()
+    print(f"logged out {account.username} from {account.server}" if account else "not logged in")
+    return 0

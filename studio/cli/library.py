@@ -1,0 +1,47 @@
+"""`studio library search TEXT [--json]`: find clips in the shared public library."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from studio.cli.output import print_json
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("library", help="the shared library on the server")
+    sub = parser.add_subparsers(dest="library_command", metavar="SUBCOMMAND", required=True)
+    p = sub.add_parser("search", help="search shared clips by words, tag, kind, contributor or licence")
+    p.add_argument("text", metavar="TEXT", nargs="?", default="")
+    p.add_argument("--tag")
+    p.add_argument("--kind", choices=("video", "audio", "image", "title"))
+    p.add_argument("--contributor", metavar="NAME")
+    p.add_argument("--licence", metavar="SPDX")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.services.sync import search_library
+
+    hits = search_library(
+        args.text,
+        kind=args.kind,
+        licence=args.licence,
+        tag=args.tag,
+        contributor=args.contributor,
+        limit=args.limit,
+    )
+    if args.json:
+        print_json(hits)
+        return 0
+    if not hits:
+        print("no shared clips match")
+    for hit in hits:
+        people = ", ".join(f"{c['name']} ({c['role']})" for c in hit["credits"])
+        print(
+            f"{hit['id'][:12]}  {hit['title']}  [{hit['kind']}, {hit['licence'] or 'no licence'}]  "
+            f"by {people or hit['owner']}"
+        )
+    return 0

@@ -1,0 +1,49 @@
+"""`studio pull CLIP`: bring a shared clip into the local library with its credits, lineage and media.
+
+CLIP is a clip id, a unique id prefix or words of its title as `studio library search` shows them.
+The name of a shared project works too: it is brought up to date with its media.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from studio.cli.output import ProgressBar, print_json
+from studio.core.errors import NotFound
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("pull", help="pull a shared clip (or shared project) with its media")
+    parser.add_argument("target", metavar="CLIP")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.core.project import find_project
+    from studio.core.store import Store
+    from studio.services.sync import pull_clip, pull_project
+
+    with Store() as store:
+        try:
+            find_project(store, args.target)
+            is_project = True
+        except NotFound:
+            is_project = False
+    bar = ProgressBar("pulling")
+    try:
+        result = (
+            pull_project(args.target, progress=bar) if is_project else pull_clip(args.target, progress=bar)
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print_json(result)
+    elif is_project:
+        print(f"{result['name']} is up to date")
+    else:
+        for warning in result.get("warnings", []):
+            print(f"warning: {warning}")
+        print(result["id"])
+    return 0
