@@ -213,7 +213,10 @@ def _parse_document(doc: Any, folder: Path) -> LoadedProject:
         if upgrade is None:
             raise _Bad("schema", f"{source} files cannot be read by this version (no upgrade known)")
         doc = upgrade(doc)
-        version = _schema_version(doc.get("schema"))
+        upgraded = _schema_version(doc.get("schema"))
+        if upgraded <= version:
+            raise _Bad("schema", f"the upgrade from {source} did not move the file forward")
+        version = upgraded
     meta, timeline, clips = _parse_current(doc, folder)
     return LoadedProject(meta._replace(upgraded_from=upgraded_from), timeline, clips)
 

@@ -17,6 +17,7 @@ from studio.core.clips import Clip, Credit
 from studio.core.errors import InvalidInput
 from studio.core.projectfile import (
     CURRENT_SCHEMA,
+    UPGRADES,
     load_project_file,
     looks_like_project_file,
     parse_project_document,
@@ -172,6 +173,12 @@ def test_draft_with_ntsc_rate_snaps_to_frames(tmp_path: Path) -> None:
     _, tl, _ = load_project_file(write_json(tmp_path / "ntsc.studio", doc))
     assert tl.fps == Fraction(24000, 1001)
     assert tl.items["i1"].start == Fraction(5005, 24000)
+
+
+def test_an_upgrade_that_does_not_advance_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(UPGRADES, "studio.project/0", lambda doc: dict(doc))
+    with pytest.raises(InvalidInput, match=r"old\.studio: schema: the upgrade from studio\.project/0 did"):
+        load_project_file(write_json(tmp_path / "old.studio", DRAFT))
 
 
 def test_bad_draft_names_the_field(tmp_path: Path) -> None:
