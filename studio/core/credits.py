@@ -69,7 +69,11 @@ EDITOR_ROLE = "editor"
 _NAME_ID_PREFIX = "n-"
 _NAME_ID_RE = re.compile(r"^n-[0-9a-f]{16}$")
 _EXPORTED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-_LICENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-() ]*$")
+_LICENCE_RE = re.compile(r"^[A-Za-z0-9(][A-Za-z0-9.+\-() ]*$")
+_NOBODY = (
+    "credits: nobody to credit (no credited clip is seen or heard and no editor is named); "
+    "credit the clips or name an editor"
+)
 _BLOCK_KEYS = {"schema", "work", "contributors", "sources", "share_method", "share_params"}
 _OPTIONAL_BLOCK_KEYS = {"export_sha256"}
 _WORK_KEYS = {"id", "title", "licence", "licence_url", "exported", "duration_s"}
@@ -441,9 +445,7 @@ def _shares(
     if method not in METHODS:
         raise InvalidInput(f"credits: unknown share method {method!r} (known: {', '.join(METHODS)})")
     if not tally.people:
-        raise InvalidInput(
-            "credits: nobody to credit (the clips used carry no credits and no editor is named)"
-        )
+        raise InvalidInput(_NOBODY)
     params: dict[str, Any] = {"editors": list(tally.editors)}
     if method == WEIGHTED_TIME:
         exact, params["pools"], params["claimed"] = _weighted_time(tally.people, pools)
@@ -480,9 +482,7 @@ def _weighted_time(
     totals = {pool: sum((p.earned[pool] for p in people), Fraction(0)) for pool in POOLS}
     claimed = [pool for pool in POOLS if totals[pool] > 0]
     if not claimed:
-        raise InvalidInput(
-            "credits: nobody to credit (no credited clip is seen or heard and no editor is named)"
-        )
+        raise InvalidInput(_NOBODY)
     claimed_bp = sum(configured[pool] for pool in claimed)
     effective: dict[str, Fraction] = {}
     for pool in claimed:

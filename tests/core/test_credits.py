@@ -529,6 +529,7 @@ def test_work_fields() -> None:
         "duration_s": 10.0,
     }
     assert block["schema"] == "studio-credits/1"
+    assert base().credits(licence="(MIT OR Apache-2.0)")["work"]["licence"] == "(MIT OR Apache-2.0)"
 
 
 @pytest.mark.parametrize(
