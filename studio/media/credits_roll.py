@@ -1,8 +1,10 @@
 """The credits roll: a short video segment naming everyone in a credits block, appended to an export.
 
 Pillow draws the whole roll once as one tall picture and a single ffmpeg process scrolls it (`loop`
-repeats the decoded picture in memory, `crop` moves down it frame by frame), which is about four times
-faster than re-reading the picture for every frame and far faster than composing frames in Python.
+repeats the decoded picture in memory, `crop` moves down it frame by frame): 1.4 s for 5 s at 720p,
+against 6 s when ffmpeg re-reads the picture for every frame (`-loop 1`). moviepy scrolling the same
+picture runs about as fast, but the ffmpeg runner brings progress, an immediate cancel and atomic
+output with it.
 Names in any script are drawn with the installed font that has their glyphs (DejaVu, Noto, CJK
 fonts ... searched once); a character no font covers is drawn as the font's missing-glyph box, never an
 error.
