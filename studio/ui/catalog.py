@@ -72,4 +72,5 @@ class ClipCatalog(QObject):
             name="load library",
             on_done=self.replace,
             on_failed=lambda exc: self.load_failed.emit(str(exc)),
+            owner=self,
         )

@@ -339,6 +339,7 @@ class ExportDialog(QDialog):
             on_done=self._on_done,
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
+            owner=self,
         )
         return self.task
 

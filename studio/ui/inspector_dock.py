@@ -258,4 +258,5 @@ class InspectorDock(QScrollArea):
             name="save credits",
             on_done=self.clip_saved.emit,
             on_failed=lambda exc: self.status_posted.emit(f"Credits not saved: {exc}"),
+            owner=self,
         )

@@ -123,7 +123,7 @@ class LibraryFilter(QSortFilterProxyModel):
     def set_filters(self, **values: str) -> None:
         for name, value in values.items():
             setattr(self, name, value)
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         clip: Clip = self.sourceModel().index(row, 0, parent).data(CLIP_ROLE)

@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.message = QLabel()
         bar.addWidget(self.message, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.clear)
         self.task_label = QLabel()
         self.task_bar = QProgressBar()
         self.task_bar.setRange(0, 1000)
@@ -335,7 +338,7 @@ class MainWindow(QMainWindow):
     # -- long work ---------------------------------------------------------------------------------
     def post(self, message: str, timeout_ms: int = 6000) -> None:
         self.message.setText(message)
-        QTimer.singleShot(timeout_ms, lambda m=message: self.message.text() == m and self.message.setText(""))
+        self._message_timer.start(timeout_ms)
 
     def run_task(self, pool: str, label: str, fn: Any, on_done: Any) -> tasks.TaskHandle:
         """Run work on a pool with its progress and a cancel button in the status bar."""
@@ -368,6 +371,7 @@ class MainWindow(QMainWindow):
             on_failed=failed,
             on_cancelled=cancelled,
             on_progress=lambda f, m: (self.task_bar.setValue(round(f * 1000)), self.task_bar.setToolTip(m)),
+            owner=self,
         )
         return self._task
 

@@ -83,6 +83,7 @@ class MediaCache(QObject):
             name=f"{what} {clip_id[:8]}",
             on_done=lambda result: self._on_loaded(key, result),
             on_failed=lambda _exc: self._on_failed(key),
+            owner=self,
         )
 
     def _on_loaded(self, key: tuple[str, str], result: Any) -> None:

@@ -255,6 +255,7 @@ class PreviewWidget(QWidget):
             name="frame at playhead",
             on_done=lambda image: self._on_frame_decoded(request, t, image),
             on_failed=lambda exc: self._on_frame_failed(request, exc),
+            owner=self,
         )
 
     def _title_card(self, text: str) -> QImage:
@@ -331,6 +332,7 @@ class PreviewWidget(QWidget):
             on_done=self._on_proxy_ready,
             on_failed=self._on_proxy_failed,
             on_progress=lambda f, _m: self.state.setText(f"Preparing preview… {round(f * 100)} %"),
+            owner=self,
         )
 
     def _on_proxy_ready(self, path: Path) -> None:

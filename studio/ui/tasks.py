@@ -76,6 +76,7 @@ class TaskHandle:
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.orphaned = False
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -128,26 +129,47 @@ def submit(
     on_failed: Callable[[BaseException], None] | None = None,
     on_progress: Callable[[float, str], None] | None = None,
     on_cancelled: Callable[[], None] | None = None,
+    owner: QObject | None = None,
 ) -> TaskHandle:
-    """Run fn(context) on the named pool; callbacks run on the main thread. Call from the main thread."""
+    """Run fn(context) on the named pool; callbacks run on the main thread. Call from the main thread.
+
+    With an `owner`, the task is cancelled and its callbacks dropped when the owner is destroyed, so a
+    late result never reaches a closed window.
+    """
     handle = TaskHandle(name or getattr(fn, "__name__", "task"), pool_name)
     _live.add(handle)
+    if owner is not None:
+        owner.destroyed.connect(lambda *_: _orphan(handle))
 
     def release(*_: Any) -> None:
         _live.discard(handle)
 
     if on_progress is not None:
-        handle.signals.progressed.connect(on_progress)
+        handle.signals.progressed.connect(_unless_orphaned(handle, on_progress))
     if on_done is not None:
-        handle.signals.finished.connect(on_done)
+        handle.signals.finished.connect(_unless_orphaned(handle, on_done))
     if on_failed is not None:
-        handle.signals.failed.connect(on_failed)
+        handle.signals.failed.connect(_unless_orphaned(handle, on_failed))
     if on_cancelled is not None:
-        handle.signals.cancelled.connect(on_cancelled)
+        handle.signals.cancelled.connect(_unless_orphaned(handle, on_cancelled))
     for signal in (handle.signals.finished, handle.signals.failed, handle.signals.cancelled):
         signal.connect(release)
     pool(pool_name).start(_Runnable(handle, fn))
     return handle
+
+
+def _orphan(handle: TaskHandle) -> None:
+    handle.cancel()
+    handle.orphaned = True
+    _live.discard(handle)
+
+
+def _unless_orphaned(handle: TaskHandle, callback: Callable[..., None]) -> Callable[..., None]:
+    def deliver(*args: Any) -> None:
+        if not handle.orphaned:
+            callback(*args)
+
+    return deliver
 
 
 def running() -> list[TaskHandle]:

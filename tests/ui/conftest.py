@@ -40,7 +40,12 @@ def clips() -> dict[str, Clip]:
     """Library records for placing (the timeline only needs their ids, kinds and lengths)."""
     out = {}
     for n, (title, kind, seconds) in enumerate(
-        [("Beach walk", "video", 8), ("Drum loop", "audio", 6), ("Poster", "image", None), ("City", "video", 5)],
+        [
+            ("Beach walk", "video", 8),
+            ("Drum loop", "audio", 6),
+            ("Poster", "image", None),
+            ("City", "video", 5),
+        ],
         start=1,
     ):
         sha = fake_sha(n)

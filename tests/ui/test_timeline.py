@@ -70,7 +70,7 @@ def test_drag_onto_the_track_above_changes_track(qtbot, panel):
 
 def test_move_onto_another_item_is_rejected_and_drawn_back(qtbot, panel):
     v1 = _video_track(panel)
-    first, second = panel.place_clips([fake_sha(1), fake_sha(4)], v1, Fraction(0))
+    _first, second = panel.place_clips([fake_sha(1), fake_sha(4)], v1, Fraction(0))
     messages = []
     panel.status_posted.connect(messages.append)
     panel.view.snapping = False
@@ -109,7 +109,7 @@ def test_trim_cannot_reveal_more_than_the_media(qtbot, panel):
 
 def test_snapping_pulls_a_dragged_edge_onto_a_neighbour(qtbot, panel):
     v1, v2 = _video_track(panel, 0), _video_track(panel, 1)
-    (a,) = panel.place_clips([fake_sha(1)], v1, Fraction(0))
+    panel.place_clips([fake_sha(1)], v1, Fraction(0))
     (b,) = panel.place_clips([fake_sha(4)], v2, Fraction(10))
     px = panel.scale.px_per_second
     start = _item_center(panel, b)
@@ -174,9 +174,13 @@ def test_rubber_band_selects_several_items(qtbot, panel):
 def test_track_header_toggles_mute_and_lock_and_locked_tracks_refuse_edits(qtbot, panel):
     v1 = _video_track(panel)
     (item_id,) = panel.place_clips([fake_sha(1)], v1, Fraction(0))
-    qtbot.mouseClick(panel.headers, Qt.MouseButton.LeftButton, pos=panel.headers.button_rect(v1, "mute").center())
+    qtbot.mouseClick(
+        panel.headers, Qt.MouseButton.LeftButton, pos=panel.headers.button_rect(v1, "mute").center()
+    )
     assert panel.timeline.tracks[v1].muted
-    qtbot.mouseClick(panel.headers, Qt.MouseButton.LeftButton, pos=panel.headers.button_rect(v1, "lock").center())
+    qtbot.mouseClick(
+        panel.headers, Qt.MouseButton.LeftButton, pos=panel.headers.button_rect(v1, "lock").center()
+    )
     assert panel.timeline.tracks[v1].locked
     messages = []
     panel.status_posted.connect(messages.append)

@@ -1,0 +1,279 @@
+"""The whole studio as a person uses it: import with credits, drag to the timeline, trim, split, undo, redo,
+export through the dialog, and read the exported file's credits with readers we did not write.
+
+A watchdog timer on the main thread records the longest gap between its ticks while import, thumbnails
+and the export run in the background; a blocked UI thread would show a gap close to the work's length.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QDialog
+
+from tests import mediagen
+
+pytestmark = [pytest.mark.qt, pytest.mark.slow]
+STALLS: dict[str, tuple[float, float]] = {}
+
+
+class Watchdog:
+    """Ticks every 5 ms on the main thread and keeps the longest gap between ticks."""
+
+    def __init__(self) -> None:
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._on_tick)
+        self.longest_ms = 0.0
+        self._last = 0
+
+    def start(self) -> None:
+        self.longest_ms = 0.0
+        self.clock.start()
+        self._last = self.clock.elapsed()
+        self.timer.start()
+
+    def _on_tick(self) -> None:
+        now = self.clock.elapsed()
+        self.longest_ms = max(self.longest_ms, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        self._on_tick()
+        self.timer.stop()
+        return self.longest_ms
+
+
+def _assert_responsive(name: str, stall_ms: float, work_s: float) -> None:
+    STALLS[name] = (stall_ms, work_s)
+    print(f"\n{name}: longest UI stall {stall_ms:.0f} ms while the work took {work_s:.2f} s")
+    # A blocked UI thread stalls for about the whole work; scheduler noise is far below half of it.
+    assert stall_ms < max(250.0, work_s * 1000 * 0.5), f"{name}: the UI thread stalled {stall_ms:.0f} ms"
+
+
+@pytest.fixture
+def media(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("flow-media")
+    return {
+        "walk": mediagen.make_video(folder / "walk.mp4", 6, size="640x360", rate=25),
+        "city": mediagen.make_video(folder / "city.mp4", 5, size="640x360", rate=25, frequency=660),
+    }
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    monkeypatch.setenv("STUDIO_NO_WELCOME", "1")
+    from studio.ui.app import build_window, create_app
+
+    create_app([])
+    win = build_window(show_welcome=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def _on_next_dialog(handler) -> None:
+    """Run handler(dialog) once the next modal dialog is up (exec() blocks the test until it closes)."""
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog):
+            handler(dialog)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(20, poll)
+
+
+def _drop_clip(window, clip_id: str, track_id: str, seconds: float) -> None:
+    """Drop the library's own drag data for a clip onto a track at a time, as a drag from the list does."""
+    library = window.library
+    row = next(
+        r
+        for r in range(library.proxy.rowCount())
+        if library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 1).id == clip_id
+    )
+    mime = library.proxy.mimeData([library.proxy.index(row, 0)])
+    view = window.timeline.view
+    track_row = window.timeline.scene.row_for_track(track_id)
+    target = view.mapFromScene(window.timeline.scale.x(Fraction(seconds)), track_row.top + 10)
+    pos = QPointF(target)
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    for event in (
+        QDragEnterEvent(target, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragMoveEvent(target, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDropEvent(pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+    ):
+        QApplication.sendEvent(view.viewport(), event)
+
+
+def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp_path):
+    import mutagen
+
+    watchdog = Watchdog()
+
+    # --- import two files with the credits form ---
+    def fill_import(dialog) -> None:
+        dialog.add_person("Ann Lee", "camera, sound")
+        dialog.add_person("Bob Diaz", "camera")
+        dialog.licence.setCurrentText("CC-BY-4.0")
+        dialog.tags.setText("beach, summer")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+
+    watchdog.start()
+    started = time.monotonic()
+    _on_next_dialog(fill_import)
+    window.import_files([str(media["walk"]), str(media["city"])])
+    qtbot.waitUntil(lambda: len(window.catalog.clips) == 2, timeout=60_000)
+    # Thumbnails and waveforms are made in the background as soon as the clips are on the timeline.
+    clips = {c.title: c for c in window.catalog.clips.values()}
+    assert set(clips) == {"walk", "city"}
+    walk = clips["walk"]
+    assert [(c.name, c.roles) for c in walk.credits] == [
+        ("Ann Lee", ("camera", "sound")),
+        ("Bob Diaz", ("camera",)),
+    ]
+    assert walk.licence == "CC-BY-4.0" and walk.tags == ("beach", "summer")
+    tl = window.document.timeline
+    v1 = tl.ordered_tracks("video")[0].id
+    _drop_clip(window, walk.id, v1, 0)
+    _drop_clip(window, clips["city"].id, v1, 6)
+    panel = window.timeline
+    qtbot.waitUntil(
+        lambda: window.media.pending() == 0 and len(window.media.thumbnails(walk.id)) > 0, timeout=60_000
+    )
+    _assert_responsive("import + thumbnails + waveforms", watchdog.stop(), time.monotonic() - started)
+
+    tl = window.document.timeline
+    pictures = sorted(tl.items_on(v1), key=lambda i: i.start)
+    assert [(i.clip, i.start, i.duration) for i in pictures] == [(walk.id, 0, 6), (clips["city"].id, 6, 5)]
+    assert len(tl.items) == 4  # each clip's sound went to an audio track beside its picture
+    # --- trim the second clip's end with the mouse ---
+    panel.view.snapping = False
+    city_item = pictures[1]
+    drawn = panel.scene.items_by_id[city_item.id]
+    rect = drawn.sceneBoundingRect()
+    grab = panel.view.mapFromScene(rect.right() - 2, rect.center().y())
+    qtbot.mousePress(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=grab)
+    for step in range(1, 5):
+        qtbot.mouseMove(panel.view.viewport(), grab - QPoint(int(panel.scale.px_per_second * step / 4), 0))
+    qtbot.mouseRelease(
+        panel.view.viewport(), Qt.MouseButton.LeftButton, pos=grab - QPoint(int(panel.scale.px_per_second), 0)
+    )
+    assert window.document.timeline.items[city_item.id].duration == 4
+    assert window.actions_by_name["undo"].text() == "&Undo Trim end"
+    # --- split at the playhead with S, undo with Ctrl+Z, redo with Ctrl+Shift+Z ---
+    panel.set_playhead(Fraction(3))
+    panel.select([pictures[0].id])
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view, Qt.Key.Key_S)
+    assert len(window.document.timeline.items_on(v1)) == 3
+    qtbot.keyClick(panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.document.timeline.items_on(v1)) == 2
+    qtbot.keyClick(
+        panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert len(window.document.timeline.items_on(v1)) == 3
+    # --- export through the dialog, with the credits review ---
+    out = tmp_path / "exports" / "beach day.mp4"
+    seen: dict[str, object] = {}
+
+    def run_export(dialog) -> None:
+        dialog.output.setText(str(out))
+        dialog.title.setText("Beach day")
+        dialog.licence.setCurrentText("CC-BY-SA-4.0")
+        dialog.quality.setCurrentText("Draft (540p)")
+        seen["proposal"] = {r.name: r.share_bp for r in dialog.rows}
+        seen["method"] = dialog.method.currentText()
+        watchdog.start()
+        seen["started"] = time.monotonic()
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        dialog.exported.connect(lambda path: seen.update(path=path, ended=time.monotonic()))
+
+        def close_when_done() -> None:
+            if "path" in seen or (dialog.task is None and dialog.status.text().startswith("Export failed")):
+                seen["status"] = dialog.status.text()
+                dialog.accept()
+            else:
+                QTimer.singleShot(50, close_when_done)
+
+        QTimer.singleShot(50, close_when_done)
+
+    _on_next_dialog(run_export)
+    window.export()
+    assert "path" in seen, seen.get("status")
+    _assert_responsive("export", watchdog.stop(), float(seen["ended"]) - float(seen["started"]))
+    assert seen["method"] == "weighted-time/1"
+    assert sum(seen["proposal"].values()) == 10000
+    # Read the credits back with mutagen (MP4 freeform atom) and ffmpeg's own metadata reader.
+    tags = mutagen.File(out)
+    block = json.loads(bytes(tags["----:com.apple.iTunes:CREDITS_JSON"][0]).decode("utf-8"))
+    assert block["work"]["title"] == "Beach day" and block["work"]["licence"] == "CC-BY-SA-4.0"
+    assert {p["name"]: p["share_bp"] for p in block["contributors"]} == seen["proposal"]
+    assert {s["clip"] for s in block["sources"]} == {walk.id, clips["city"].id}
+    meta = mediagen.ffmetadata(out)
+    assert "Ann Lee" in meta.get("artist", "") and "Bob Diaz" in meta.get("artist", "")
+    (sidecar,) = out.parent.glob("*.credits.json")
+    assert json.loads(sidecar.read_text(encoding="utf-8"))["contributors"] == block["contributors"]
+
+
+def test_sync_badge_follows_the_status_model_from_another_thread(qtbot, window):
+    import threading
+
+    assert window.sync_badge.state == "offline"
+    assert "no server configured" in window.sync_badge.text.text()
+    model = window.sync_status
+
+    def feed() -> None:
+        for n in range(5):
+            model.syncing(n / 5, "pulling clips")
+        model.conflicts(2)
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: window.sync_badge.state == "conflicts")
+    assert window.sync_badge.text.text() == "2 conflicts to resolve"
+    model.up_to_date()
+    qtbot.waitUntil(lambda: window.sync_badge.text.text() == "Up to date")
+
+
+def test_shortcuts_are_listed_in_the_help_menu(window):
+    rows = dict(window.shortcut_rows())
+    for action, key in [
+        ("Split at playhead", "S"),
+        ("Play / pause", "Space"),
+        ("Ripple delete", "Shift+Del"),
+    ]:
+        assert key in rows[action]
+    help_menu = next(m for m in window.menuBar().actions() if m.text() == "&Help").menu()
+    assert "Keyboard shortcuts" in [a.text().replace("&", "") for a in help_menu.actions()]
+
+
+def test_layout_and_project_are_remembered_after_a_kill(qtbot, window):
+    """A new window (as after a crash) reopens the last project with every acknowledged edit."""
+    from studio.ui.app import build_window
+
+    panel = window.timeline
+    panel.add_track("video")
+    panel.add_title("Still here")
+    name = window.document.name
+    window.save_layout()
+    reopened = build_window(show_welcome=False)
+    qtbot.addWidget(reopened)
+    assert reopened.document.name == name
+    texts = [i.text for i in reopened.document.timeline.items.values()]
+    assert texts == ["Still here"]
+    assert len(reopened.document.timeline.ordered_tracks("video")) == 3
