@@ -5,6 +5,7 @@ repeats the decoded picture in memory, `crop` moves down it frame by frame): 1.4
 against 6 s when ffmpeg re-reads the picture for every frame (`-loop 1`). moviepy scrolling the same
 picture runs about as fast, but the ffmpeg runner brings progress, an immediate cancel and atomic
 output with it.
+
 Names in any script are drawn with the installed font that has their glyphs (DejaVu, Noto, CJK
 fonts ... searched once); a character no font covers is drawn as the font's missing-glyph box, never an
 error.
