@@ -66,7 +66,7 @@ def get_space(space_id: SpaceId, caller: MaybeCaller, ctx: Ctx) -> SpaceOut:
     return SpaceOut(id=row.id, name=row.name, kind=row.kind, role=role, epoch=ctx.epoch)
 
 
-@router.get(api.MEMBERS, response_model=list[MemberOut], responses=responses(401, 404))
+@router.get(api.MEMBERS, response_model=list[MemberOut], responses=responses(401, 404, 409))
 def list_members(space_id: SpaceId, caller: CallerDep, ctx: Ctx) -> list[MemberOut]:
     m, a = schema.members, schema.accounts
     with ctx.db.read() as conn:
