@@ -51,8 +51,17 @@ class ServerProcess:
     def start(self, **extra_env: str) -> ServerProcess:
         port_file = self.root / f"port-{self.starts}"
         self.starts += 1
-        cmd = [sys.executable, "-m", "studio.server", "--data", str(self.data), "--port", "0",
-               "--port-file", str(port_file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "studio.server",
+            "--data",
+            str(self.data),
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ]
         if self.database:
             cmd += ["--database", self.database]
         if self.blobs:
@@ -195,8 +204,11 @@ def signup(base: str, name: str | None = None, password: str = "correct horse ba
     username = name or unique("u")
     r = requests.post(base + api.ACCOUNTS, json={"username": username, "password": password}, timeout=60)
     assert r.status_code == 201, r.text
-    r = requests.post(base + api.TOKENS, json={"username": username, "password": password,
-                                               "device_name": "laptop"}, timeout=60)
+    r = requests.post(
+        base + api.TOKENS,
+        json={"username": username, "password": password, "device_name": "laptop"},
+        timeout=60,
+    )
     assert r.status_code == 201, r.text
     return Api(base, r.json()["token"], username)
 
@@ -243,7 +255,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def server(backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     _kind, database, blobs = backend
     proc = ServerProcess(tmp_path_factory.mktemp("server"), database, blobs, env=_test_env())
     proc.start()
@@ -252,7 +266,10 @@ def server(backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFacto
 
 
 def _test_env() -> dict[str, str]:
-    return {"STUDIO_SERVER_MAX_BLOB_SIZE": str(64 * 1024 * 1024), "STUDIO_SERVER_MAX_BODY": str(2 * 1024 * 1024)}
+    return {
+        "STUDIO_SERVER_MAX_BLOB_SIZE": str(64 * 1024 * 1024),
+        "STUDIO_SERVER_MAX_BODY": str(2 * 1024 * 1024),
+    }
 
 
 @pytest.fixture
@@ -261,9 +278,15 @@ def make_server(backend: tuple[str, str, str], tmp_path: Path) -> Iterator[Any]:
     made: list[ServerProcess] = []
     _kind, database, blobs = backend
 
-    def make(env: dict[str, str] | None = None, root: Path | None = None, shared: bool = True) -> ServerProcess:
-        proc = ServerProcess(root or tmp_path / f"s{len(made)}", database if shared else "",
-                             blobs if shared else "", env={**_test_env(), **(env or {})})
+    def make(
+        env: dict[str, str] | None = None, root: Path | None = None, shared: bool = True
+    ) -> ServerProcess:
+        proc = ServerProcess(
+            root or tmp_path / f"s{len(made)}",
+            database if shared else "",
+            blobs if shared else "",
+            env={**_test_env(), **(env or {})},
+        )
         made.append(proc)
         return proc
 

@@ -14,8 +14,13 @@ CREDITS = [{"name": "Ann", "role": "camera"}]
 
 
 def _clip(cid: str, change: str, **fields: object) -> dict:
-    return {"change_id": change, "kind": "clip", "id": cid, "base_rev": None,
-            "fields": {"title": "t", "credits": CREDITS, **fields}}
+    return {
+        "change_id": change,
+        "kind": "clip",
+        "id": cid,
+        "base_rev": None,
+        "fields": {"title": "t", "credits": CREDITS, **fields},
+    }
 
 
 def _private_paths(space: str, record: str, blob: str, session: str) -> list[tuple[str, str, dict]]:
@@ -43,8 +48,13 @@ def team(alice: Api) -> dict:
     r = alice.push(space, _clip("secret-clip", "alice-c-0001", media=sha))
     assert r.status_code == 200, r.text
     pending = os.urandom(3000)
-    neg = alice.post(api.NEGOTIATE, json={"space": space, "blobs": [
-        {"sha256": hashlib.sha256(pending).hexdigest(), "size": len(pending)}]})
+    neg = alice.post(
+        api.NEGOTIATE,
+        json={
+            "space": space,
+            "blobs": [{"sha256": hashlib.sha256(pending).hexdigest(), "size": len(pending)}],
+        },
+    )
     return {"space": space, "sha": sha, "media": media, "session": neg.json()["blobs"][0]["session_id"]}
 
 
@@ -97,8 +107,9 @@ def test_a_removed_member_loses_everything(team: dict, alice: Api, bob: Api) -> 
     for method, path, kw in _private_paths(space, "secret-clip", team["sha"], session):
         r = bob.request(method, path, **kw)
         assert r.status_code == 404, (method, path, r.status_code)
-    part = bob.put(api.UPLOAD_PART.format(session_id=session, number=1), data=data,
-                   headers={api.PART_SHA256_HEADER: sha})
+    part = bob.put(
+        api.UPLOAD_PART.format(session_id=session, number=1), data=data, headers={api.PART_SHA256_HEADER: sha}
+    )
     assert part.status_code == 404
 
 
@@ -106,8 +117,14 @@ def test_someone_elses_upload_session_is_invisible(team: dict, alice: Api, bob: 
     alice.add_member(team["space"], bob.username, "editor")
     session = team["session"]
     assert bob.get(api.UPLOAD.format(session_id=session)).status_code == 404
-    assert bob.put(api.UPLOAD_PART.format(session_id=session, number=1), data=b"x" * 3000,
-                   headers={api.PART_SHA256_HEADER: "0" * 64}).status_code == 404
+    assert (
+        bob.put(
+            api.UPLOAD_PART.format(session_id=session, number=1),
+            data=b"x" * 3000,
+            headers={api.PART_SHA256_HEADER: "0" * 64},
+        ).status_code
+        == 404
+    )
     assert bob.post(api.UPLOAD_COMPLETE.format(session_id=session)).status_code == 404
     assert bob.delete(api.UPLOAD.format(session_id=session)).status_code == 404
     assert alice.get(api.UPLOAD.format(session_id=session)).status_code == 200
@@ -139,8 +156,13 @@ def test_public_space_reads_for_all_and_writes_by_owner_only(alice: Api, bob: Ap
     assert anon.get(api.RECORD.format(space_id="public", kind="clip", record_id="pub-a")).status_code == 200
     entries, _ = anon.pull_all("public")
     assert any(e["id"] == "pub-a" for e in entries)
-    theft = {"change_id": "bob-pub-0001", "kind": "clip", "id": "pub-a", "base_rev": None,
-             "fields": {"title": "mine now"}}
+    theft = {
+        "change_id": "bob-pub-0001",
+        "kind": "clip",
+        "id": "pub-a",
+        "base_rev": None,
+        "fields": {"title": "mine now"},
+    }
     assert bob.push("public", theft).status_code == 403
     assert anon.push("public", _clip("anon", "anon-pub-001")).status_code == 401
     assert anon.post(api.SPACES, json={"name": "x"}).status_code == 401

@@ -24,8 +24,9 @@ def test_signup_login_and_me(server: ServerProcess) -> None:
 
 
 def test_username_taken_is_a_problem_document(server: ServerProcess, alice: Api) -> None:
-    r = requests.post(server.url + api.ACCOUNTS, json={"username": alice.username, "password": "x" * 12},
-                      timeout=30)
+    r = requests.post(
+        server.url + api.ACCOUNTS, json={"username": alice.username, "password": "x" * 12}, timeout=30
+    )
     assert r.status_code == 409
     assert r.headers["content-type"] == problems.PROBLEM_CONTENT_TYPE
     assert r.json()["type"] == problems.USERNAME_TAKEN
@@ -107,7 +108,9 @@ def test_secrets_are_stored_hashed_and_never_logged(server: ServerProcess, backe
     if backend[0] != "embedded":
         return
     with sqlite3.connect(server.data / "studio.db") as db:
-        (stored,) = db.execute("SELECT password_hash FROM accounts WHERE username = ?", (user.username,)).fetchone()
+        (stored,) = db.execute(
+            "SELECT password_hash FROM accounts WHERE username = ?", (user.username,)
+        ).fetchone()
         tokens = [row[0] for row in db.execute("SELECT token_hash FROM tokens")]
     assert stored.startswith("$argon2id$") and password not in stored
     assert user.token not in tokens and all(len(t) == 64 for t in tokens)

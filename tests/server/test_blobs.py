@@ -22,8 +22,11 @@ def _negotiate(user: Api, space: str, data: bytes, sha: str | None = None) -> di
 
 
 def _part(user: Api, session: str, n: int, body: bytes, sha: str | None = None) -> requests.Response:
-    return user.put(api.UPLOAD_PART.format(session_id=session, number=n), data=body,
-                    headers={api.PART_SHA256_HEADER: sha or hashlib.sha256(body).hexdigest()})
+    return user.put(
+        api.UPLOAD_PART.format(session_id=session, number=n),
+        data=body,
+        headers={api.PART_SHA256_HEADER: sha or hashlib.sha256(body).hexdigest()},
+    )
 
 
 def test_multi_part_upload_resume_and_download(alice: Api) -> None:
@@ -60,14 +63,18 @@ def test_ranges_etags_and_conditional_requests(alice: Api) -> None:
     assert alice.get(url, headers={"Range": "bytes=-5"}).content == data[-5:]
     assert alice.get(url, headers={"Range": "bytes=5-2"}).status_code == 200
     unsatisfiable = alice.get(url, headers={"Range": "bytes=100000-"})
-    assert unsatisfiable.status_code == 416 and unsatisfiable.headers["content-range"] == f"bytes */{len(data)}"
+    assert (
+        unsatisfiable.status_code == 416 and unsatisfiable.headers["content-range"] == f"bytes */{len(data)}"
+    )
     matched = alice.get(url, headers={"Range": "bytes=0-3", "If-Range": etag})
     assert matched.status_code == 206 and matched.content == data[:4]
     stale = alice.get(url, headers={"Range": "bytes=0-3", "If-Range": '"0000"'})
     assert stale.status_code == 200 and stale.content == data
     assert alice.get(url, headers={"If-None-Match": etag}).status_code == 304
     head = alice.request("HEAD", url)
-    assert head.status_code == 200 and head.headers["content-length"] == str(len(data)) and head.content == b""
+    assert (
+        head.status_code == 200 and head.headers["content-length"] == str(len(data)) and head.content == b""
+    )
 
 
 def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
@@ -89,8 +96,11 @@ def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
     def chunked():
         yield data[api.PART_SIZE :]
 
-    r = alice.put(api.UPLOAD_PART.format(session_id=session, number=2), data=chunked(),
-                  headers={api.PART_SHA256_HEADER: hashlib.sha256(data[api.PART_SIZE :]).hexdigest()})
+    r = alice.put(
+        api.UPLOAD_PART.format(session_id=session, number=2),
+        data=chunked(),
+        headers={api.PART_SHA256_HEADER: hashlib.sha256(data[api.PART_SIZE :]).hexdigest()},
+    )
     assert r.status_code == 411
     assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
 
@@ -128,8 +138,16 @@ def test_unreferenced_blobs_are_collected_after_the_grace_period(make_server) ->
     kept, dropped = os.urandom(3000), os.urandom(3000)
     kept_sha = user.upload("public", kept)
     dropped_sha = user.upload("public", dropped)
-    push = user.push("public", {"change_id": "gc-keep-0001", "kind": "clip", "id": "keep", "base_rev": None,
-                                "fields": {"media": kept_sha, "credits": [{"name": "A", "role": "b"}]}})
+    push = user.push(
+        "public",
+        {
+            "change_id": "gc-keep-0001",
+            "kind": "clip",
+            "id": "keep",
+            "base_rev": None,
+            "fields": {"media": kept_sha, "credits": [{"name": "A", "role": "b"}]},
+        },
+    )
     assert push.status_code == 200
     deadline = time.monotonic() + 20
     while user.get(api.BLOB.format(sha256=dropped_sha)).status_code == 200 and time.monotonic() < deadline:

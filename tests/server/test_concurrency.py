@@ -39,14 +39,22 @@ def test_two_processes_share_one_database_and_one_bucket(make_server) -> None:
     bob_on_second = Api(second.url, bob.token, bob.username)
     data = os.urandom(300_000)
     sha = alice.upload(space, data)
-    alice.push(space, {**_change("media-00001", "m"), "kind": "clip",
-                       "fields": {"media": sha, "credits": [{"name": "A", "role": "b"}]}})
+    alice.push(
+        space,
+        {
+            **_change("media-00001", "m"),
+            "kind": "clip",
+            "fields": {"media": sha, "credits": [{"name": "A", "role": "b"}]},
+        },
+    )
     assert bob_on_second.get(api.BLOB.format(sha256=sha)).content == data
 
     writers = [alice, bob_on_second]
     ids = [f"w{w}-{i:05d}" for i in range(40) for w in range(2)]
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda cid: writers[int(cid[1])].push(space, _change(cid, cid)).raise_for_status(), ids))
+        list(
+            pool.map(lambda cid: writers[int(cid[1])].push(space, _change(cid, cid)).raise_for_status(), ids)
+        )
     on_first, _ = alice.pull_all(space, limit=9)
     on_second, _ = bob_on_second.pull_all(space, limit=9)
     assert [e["seq"] for e in on_first] == [e["seq"] for e in on_second]
@@ -97,7 +105,9 @@ def test_a_late_commit_is_never_skipped_by_a_paging_reader(make_server) -> None:
         held = db.writer.connect()
         tx = held.begin()
         space_row = held.execute(select(schema.spaces).where(schema.spaces.c.id == space)).first()
-        apply_push(db, held, space_row, caller, [RecordChangeIn.model_validate(_change("late-00001", "late"))])
+        apply_push(
+            db, held, space_row, caller, [RecordChangeIn.model_validate(_change("late-00001", "late"))]
+        )
         behind = threading.Thread(target=write, args=("behind", 5))
         behind.start()
         time.sleep(1.0)
@@ -116,6 +126,10 @@ def test_a_late_commit_is_never_skipped_by_a_paging_reader(make_server) -> None:
         reader_thread.join(timeout=30)
         db.dispose()
     assert not errors
-    expected = [f"before-{i:05d}" for i in range(5)] + ["late-00001"] + [f"behind-{i:05d}" for i in range(5)] \
+    expected = (
+        [f"before-{i:05d}" for i in range(5)]
+        + ["late-00001"]
+        + [f"behind-{i:05d}" for i in range(5)]
         + [f"after-{i:05d}" for i in range(5)]
+    )
     assert seen == expected

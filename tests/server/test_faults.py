@@ -26,15 +26,20 @@ def test_killed_mid_part_then_resumed(make_server) -> None:
     space = user.new_space()
     data = os.urandom(api.PART_SIZE + 300_000)
     sha = hashlib.sha256(data).hexdigest()
-    answer = user.post(api.NEGOTIATE, json={"space": space, "blobs": [{"sha256": sha, "size": len(data)}]}).json()
+    answer = user.post(
+        api.NEGOTIATE, json={"space": space, "blobs": [{"sha256": sha, "size": len(data)}]}
+    ).json()
     answer = answer["blobs"][0]
     user.send_parts(answer, data, only=[1])
     second = data[api.PART_SIZE :]
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
-            (f"PUT {api.UPLOAD_PART.format(session_id=answer['session_id'], number=2)} HTTP/1.1\r\nHost: x\r\n"
-             f"Authorization: Bearer {user.token}\r\n{api.PART_SHA256_HEADER}: "
-             f"{hashlib.sha256(second).hexdigest()}\r\nContent-Length: {len(second)}\r\n\r\n").encode()
+            (
+                f"PUT {api.UPLOAD_PART.format(session_id=answer['session_id'], number=2)} HTTP/1.1\r\n"
+                "Host: x\r\n"
+                f"Authorization: Bearer {user.token}\r\n{api.PART_SHA256_HEADER}: "
+                f"{hashlib.sha256(second).hexdigest()}\r\nContent-Length: {len(second)}\r\n\r\n"
+            ).encode()
         )
         sock.sendall(second[: len(second) // 2])
         time.sleep(0.3)
@@ -86,7 +91,9 @@ def test_replayed_pushes_after_a_restart_apply_once(make_server) -> None:
     assert [e["change_id"] for e in entries] == ["restart-0001"]
 
 
-def test_a_server_restored_from_an_older_backup_makes_clients_reconcile(make_server, backend, tmp_path) -> None:
+def test_a_server_restored_from_an_older_backup_makes_clients_reconcile(
+    make_server, backend, tmp_path
+) -> None:
     if backend[0] != "embedded":
         pytest.skip("a restore is played on the embedded data folder (copied back from a backup)")
     server = make_server(shared=False)
@@ -111,8 +118,12 @@ def test_a_server_restored_from_an_older_backup_makes_clients_reconcile(make_ser
     assert reset.status_code == 410 and reset.json()["type"] == problems.CURSOR_RESET
     other = signup(server.url)
     assert user.add_member(space, other.username, "editor").status_code == 200
-    other.push(space, _clip("other-0001", "o1", name="O"), _clip("other-0002", "o2", name="O2"),
-               _clip("other-0003", "o3", name="O3"))
+    other.push(
+        space,
+        _clip("other-0001", "o1", name="O"),
+        _clip("other-0002", "o2", name="O2"),
+        _clip("other-0003", "o3", name="O3"),
+    )
     assert user.feed(space, cursor).status_code == 410
     server_now, fresh_cursor = user.pull_all(space)
     have = {e["change_id"] for e in server_now}

@@ -98,8 +98,9 @@ def test_credits_invariant_becomes_a_conflict_not_a_refusal(alice: Api, space: s
     result = bad["results"][0]
     assert result["status"] == "conflict"
     assert [(c["field"], c["reason"]) for c in result["conflicts"]] == [("credits", "invariant")]
-    weights = alice.push(space, record("clip", "k1", result["rev"],
-                                       credits=[{"name": "A", "role": "r", "weight": -1}])).json()
+    weights = alice.push(
+        space, record("clip", "k1", result["rev"], credits=[{"name": "A", "role": "r", "weight": -1}])
+    ).json()
     assert weights["results"][0]["conflicts"][0]["reason"] == "invariant"
     fixed = alice.push(space, record("clip", "k1", weights["results"][0]["rev"], credits=CREDITS)).json()
     assert fixed["results"][0]["status"] == "applied"
@@ -109,12 +110,24 @@ def test_credits_invariant_becomes_a_conflict_not_a_refusal(alice: Api, space: s
 
 def test_ops_are_an_append_only_log_deduplicated_by_id(alice: Api, bob: Api, space: str) -> None:
     ca, cb = secrets.token_hex(16), secrets.token_hex(16)
-    first = {"change_id": cid(), "kind": "ops", "project": "film",
-             "ops": [op(ca, 1, 1, set={"item": "i1", "at": "0"}), op(ca, 2, 2, move={"item": "i1"})]}
-    concurrent = {"change_id": cid(), "kind": "ops", "project": "film",
-                  "ops": [op(cb, 1, 1, set={"item": "i1", "at": "5"})]}
-    replay = {"change_id": cid(), "kind": "ops", "project": "film",
-              "ops": [op(ca, 2, 2, move={"item": "i1"}), op(ca, 3, 3, remove="i1")]}
+    first = {
+        "change_id": cid(),
+        "kind": "ops",
+        "project": "film",
+        "ops": [op(ca, 1, 1, set={"item": "i1", "at": "0"}), op(ca, 2, 2, move={"item": "i1"})],
+    }
+    concurrent = {
+        "change_id": cid(),
+        "kind": "ops",
+        "project": "film",
+        "ops": [op(cb, 1, 1, set={"item": "i1", "at": "5"})],
+    }
+    replay = {
+        "change_id": cid(),
+        "kind": "ops",
+        "project": "film",
+        "ops": [op(ca, 2, 2, move={"item": "i1"}), op(ca, 3, 3, remove="i1")],
+    }
     assert alice.push(space, first).json()["results"][0]["accepted"] == 2
     assert bob.push(space, concurrent).json()["results"][0]["accepted"] == 1
     assert alice.push(space, replay).json()["results"][0]["accepted"] == 1
@@ -170,16 +183,42 @@ def test_malformed_changes_are_refused_whole(alice: Api, space: str) -> None:
 def test_search_the_public_library(alice: Api, bob: Api, anon: Api) -> None:
     tag = "tag" + secrets.token_hex(4)
     clips = [
-        ("s1", {"title": f"Sunrise over hills {tag}", "kind": "video", "tags": [tag, "nature"],
-                "licence": "CC-BY-4.0", "credits": [{"name": "Ann Lee", "role": "camera"}]}),
-        ("s2", {"title": f"City rain {tag}", "kind": "audio", "tags": [tag], "licence": "CC0-1.0",
-                "credits": [{"name": "Bo", "role": "sound"}]}),
-        ("s3", {"title": f"Sunrise drums {tag}", "kind": "audio", "tags": [tag, "music"],
-                "licence": "CC-BY-4.0", "credits": [{"name": "Bo", "role": "music"}]}),
+        (
+            "s1",
+            {
+                "title": f"Sunrise over hills {tag}",
+                "kind": "video",
+                "tags": [tag, "nature"],
+                "licence": "CC-BY-4.0",
+                "credits": [{"name": "Ann Lee", "role": "camera"}],
+            },
+        ),
+        (
+            "s2",
+            {
+                "title": f"City rain {tag}",
+                "kind": "audio",
+                "tags": [tag],
+                "licence": "CC0-1.0",
+                "credits": [{"name": "Bo", "role": "sound"}],
+            },
+        ),
+        (
+            "s3",
+            {
+                "title": f"Sunrise drums {tag}",
+                "kind": "audio",
+                "tags": [tag, "music"],
+                "licence": "CC-BY-4.0",
+                "credits": [{"name": "Bo", "role": "music"}],
+            },
+        ),
     ]
     for rid, fields in clips:
         assert alice.push("public", record("clip", f"{rid}{tag}", None, **fields)).status_code == 200
-    bob.push(alice.new_space(), record("clip", "hidden", None, title=f"Sunrise secret {tag}", credits=CREDITS))
+    bob.push(
+        alice.new_space(), record("clip", "hidden", None, title=f"Sunrise secret {tag}", credits=CREDITS)
+    )
 
     def ids(**params: object) -> list[str]:
         r = anon.get(api.SEARCH, params=params)

@@ -38,13 +38,20 @@ def fuzz_user(fuzz_server: ServerProcess):
 
 def _fuzz_operation(operation, server: ServerProcess, user, failures: list[str]) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=12,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case) -> None:
         token = user.token
         if case.operation.path == api.CURRENT_TOKEN:
             token = signup(server.url).token
-        case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+        case.call_and_validate(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+        )
 
     try:
         run()
