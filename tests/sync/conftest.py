@@ -1,0 +1,211 @@
+"""Fixtures for the sync tests: a live server on loopback and client data folders that act as machines.
+
+Each `Client` is one machine: its own data, config and cache folders. Tests drive a client either in
+this process (`with client.active():` points the studio's folders at it) or as real CLI subprocesses
+with its environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from studio.core.store import Store
+from studio.protocol import api
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+_DIRS = ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR")
+
+
+class ServerProcess:
+    """One `python -m studio.server` process on 127.0.0.1; restartable on the same data folder."""
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.data = root / "data"
+        self.env = dict(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.log_path = root / "server.log"
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        port_file = self.root / f"port-{self.starts}"
+        self.starts += 1
+        cmd = [
+            sys.executable,
+            "-m",
+            "studio.server",
+            "--data",
+            str(self.data),
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text())
+        requests.get(self.url + api.HEALTH, timeout=30).raise_for_status()
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def access(self) -> list[dict[str, Any]]:
+        """The server's access log lines (one JSON object per request)."""
+        import json
+
+        out = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    out.append(json.loads(line))
+        return out
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(3)}"
+
+
+class Client:
+    """One machine: its folders, and helpers to act as it in-process or through the CLI."""
+
+    def __init__(self, root: Path, name: str, extra_env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.name = name
+        self.user = ""
+        self.extra_env = dict(extra_env or {})
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "STUDIO_DATA_DIR": str(self.root / "data"),
+            "STUDIO_CONFIG_DIR": str(self.root / "config"),
+            "STUDIO_CACHE_DIR": str(self.root / "cache"),
+            "STUDIO_KEYRING": "file",
+            **self.extra_env,
+        }
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Point the studio's folders (and so the store, media and login) at this machine."""
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    @contextlib.contextmanager
+    def store(self) -> Iterator[Store]:
+        with self.active():
+            store = Store()
+            try:
+                yield store
+            finally:
+                store.close()
+
+    def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a services function as this machine, on its own store."""
+        with self.store() as store:
+            return func(*args, store=store, **kwargs)
+
+    def signup(self, url: str, user: str | None = None) -> Client:
+        from studio.services import sync as svc
+
+        self.user = user or unique(self.name)
+        with self.active():
+            svc.signup(url, self.user, PASSWORD)
+        return self
+
+    def cli(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "studio.cli.main", *args],
+            cwd=REPO,
+            input=input,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+            env={**os.environ, **self.env, **(env or {})},
+        )
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "studio.cli.main", *args],
+            cwd=REPO,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **self.env, **(env or {})},
+        )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One live server shared by the tests that do not restart or break it."""
+    proc = ServerProcess(tmp_path_factory.mktemp("server")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server this test may kill, restart or restore."""
+    proc = ServerProcess(tmp_path / "server")
+    proc.root.mkdir(parents=True)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def machines(tmp_path: Path) -> Any:
+    """make(name) -> a fresh Client with its own folders under this test's tmp_path."""
+
+    def make(name: str, **env: str) -> Client:
+        return Client(tmp_path / name, name, env)
+
+    return make
