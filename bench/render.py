@@ -1,0 +1,281 @@
+"""`studio render` vs a hand-written single ffmpeg filtergraph, and vs moviepy, on an 8-cut 720p edit.
+
+The timeline: eight 3 s cuts from eight generated 1280x720 30 fps clips on V1, their sound on A1, and a
+music bed on A2 at -8 dB with 1 s fades. Measured alternately (order swapped every round):
+
+1. `.venv/bin/studio render project.studio -o out.mp4` as a subprocess (Python start-up, credits,
+   tags, sidecar and verification included) against one hand-written ffmpeg command with the same
+   cuts and encoder settings (concat + amix). Budget: <= 1.10x (median of per-round ratios).
+2. moviepy 2 (concatenate_videoclips + CompositeAudioClip + write_videofile, same codec settings) in
+   a subprocess against the same hand-written command, to show the gap.
+3. Input strategy, on one 30 s source cut eight times out of order: our plan's command (one input
+   per cut with -ss/-t) against the same graph fed by a single input and split/asplit.
+
+Usage: .venv/bin/python bench/render.py [--rounds N] [--skip-moviepy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import mediagen  # noqa: E402
+
+BUDGET = 1.10
+CUTS = 8
+CUT_S = 3
+SOURCE_IN = Fraction(1, 4)
+FPS = 30
+SIZE = (1280, 720)
+MUSIC_DB = -8
+ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+          "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart"]
+STUDIO = Path(sys.executable).with_name("studio")
+
+
+# --- media and project ------------------------------------------------------------------------------
+
+
+def make_media(work: Path) -> tuple[list[Path], Path, Path]:
+    sources = [
+        mediagen.make_video(work / f"cut{i}.mp4", CUT_S + 1, size="1280x720", rate=FPS,
+                            frequency=300 + 60 * i)
+        for i in range(CUTS)
+    ]
+    music = mediagen.make_audio(work / "music.m4a", CUTS * CUT_S + 1, frequency=523)
+    long_source = mediagen.make_video(work / "long.mp4", 30, size="1280x720", rate=FPS)
+    return sources, music, long_source
+
+
+def write_project(work: Path, sources: list[Path], music: Path, name: str = "edit") -> Path:
+    from studio.core.clips import Clip, Credit
+    from studio.core.fractional_index import keys_after
+    from studio.core.projectfile import save_project_file
+    from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, Track, new_id
+    from studio.media.hashing import sha256_file
+    from studio.media.probe import probe
+
+    def clip(path: Path, who: str) -> Clip:
+        info = probe(path)
+        return Clip(id=sha256_file(path), title=path.stem, kind="video" if info.has_video else "audio",
+                    duration=info.duration, credits=(Credit(who),), licence="CC-BY-4.0",
+                    has_video=info.has_video, has_audio=info.has_audio, path=path, probe=info.to_dict())
+
+    cuts = [clip(p, f"Camera {i}") for i, p in enumerate(sources)]
+    bed = clip(music, "Composer")
+    tl = Timeline()
+    tl.settings.update(name=name, width=SIZE[0], height=SIZE[1], fps=Fraction(FPS), sample_rate=48000)
+    keys = keys_after(None, 3)
+    tracks = [Track(id=new_id(), kind=k, name=n, order=o) for (k, n), o in
+              zip([(VIDEO, "V1"), (AUDIO, "A1"), (AUDIO, "A2")], keys, strict=True)]
+    for t in tracks:
+        tl.tracks[t.id] = t
+    for i, c in enumerate(cuts):
+        for track in tracks[:2]:
+            item = Item(id=new_id(), track=track.id, start=Fraction(i * CUT_S), duration=Fraction(CUT_S),
+                        source_in=SOURCE_IN, clip=c.id)
+            tl.items[item.id] = item
+    total = Fraction(CUTS * CUT_S)
+    music_item = Item(id=new_id(), track=tracks[2].id, start=Fraction(0), duration=total, clip=bed.id,
+                      gain_db=MUSIC_DB, fade_in=Fraction(1), fade_out=Fraction(1))
+    tl.items[music_item.id] = music_item
+    path = work / f"{name}.studio"
+    save_project_file(path, f"bench-{name}", name, tl, {c.id: c for c in [*cuts, bed]})
+    return path
+
+
+# --- the commands -----------------------------------------------------------------------------------
+
+
+def hand_written(sources: list[Path], music: Path, out: Path) -> list[str]:
+    """What a person would write for this edit: cuts concatenated with their sound, music mixed in."""
+    args = [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for src in sources:
+        args += ["-ss", str(float(SOURCE_IN)), "-t", str(CUT_S), "-i", str(src)]
+    args += ["-i", str(music)]
+    total = CUTS * CUT_S
+    pairs = "".join(f"[{i}:v][{i}:a]" for i in range(CUTS))
+    graph = (
+        f"{pairs}concat=n={CUTS}:v=1:a=1[v][cuts];"
+        f"[{CUTS}:a]atrim=0:{total},volume={MUSIC_DB}dB,afade=t=in:d=1,afade=t=out:st={total - 1}:d=1[bed];"
+        "[cuts][bed]amix=inputs=2:normalize=0:duration=first[a]"
+    )
+    return [*args, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *ENCODE, str(out)]
+
+
+MOVIEPY_JOB = """
+import sys
+from moviepy import AudioFileClip, CompositeAudioClip, VideoFileClip, concatenate_videoclips
+from moviepy.audio.fx import AudioFadeIn, AudioFadeOut, MultiplyVolume
+out, music, start, cut, db, *sources = sys.argv[1:]
+start, cut, db = float(start), float(cut), float(db)
+cuts = [VideoFileClip(s).subclipped(start, start + cut) for s in sources]
+video = concatenate_videoclips(cuts)
+total = video.duration
+bed = AudioFileClip(music).subclipped(0, total).with_effects(
+    [MultiplyVolume(10 ** (db / 20)), AudioFadeIn(1), AudioFadeOut(1)])
+video = video.with_audio(CompositeAudioClip([video.audio, bed]))
+video.write_videofile(out, fps=30, codec="libx264", preset="veryfast", audio_codec="aac",
+                      audio_bitrate="192k", logger=None,
+                      ffmpeg_params=["-crf", "20", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+"""
+
+
+def moviepy_command(sources: list[Path], music: Path, out: Path) -> list[str]:
+    return [sys.executable, "-c", MOVIEPY_JOB, str(out), str(music), str(float(SOURCE_IN)), str(CUT_S),
+            str(MUSIC_DB), *map(str, sources)]
+
+
+def split_variant(plan_args: list[str], long_source: Path) -> list[str]:
+    """Our plan's graph with the per-cut inputs replaced by one input of the file, split, and trims."""
+    inputs: list[list[str]] = []
+    i = 0
+    rest: list[str] = []
+    while i < len(plan_args):
+        if plan_args[i] in ("-ss", "-t", "-i", "-loop", "-framerate"):
+            current: list[str] = []
+            while plan_args[i] != "-i":
+                current += plan_args[i:i + 2]
+                i += 2
+            current += plan_args[i:i + 2]
+            i += 2
+            inputs.append(current)
+        else:
+            rest = plan_args[i:]
+            break
+    graph = rest[rest.index("-filter_complex") + 1]
+    video_cuts = [(n, a) for n, a in enumerate(inputs) if "-ss" in a]
+    labels = [f"[src{n}]" for n, _ in video_cuts]
+    chains = [f"[0:v:0]split={len(labels)}{''.join(labels)}"]
+    for (n, a), label in zip(video_cuts, labels, strict=True):
+        ss, t = float(a[a.index("-ss") + 1]), float(a[a.index("-t") + 1])
+        chains.append(f"{label}trim=start={ss}:duration={t},setpts=PTS-STARTPTS[cut{n}]")
+        graph = graph.replace(f"[{n}:v:0]", f"[cut{n}]")
+    audio_inputs = [n for n, a in enumerate(inputs) if "-ss" not in a]
+    for n in audio_inputs:
+        graph = graph.replace(f"[{n}:a:0]", "[0:a:0]")
+    new_rest = list(rest)
+    new_rest[new_rest.index("-filter_complex") + 1] = ";".join(chains) + ";" + graph
+    return [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-i", str(long_source), *new_rest]
+
+
+def long_source_plan(long_source: Path, out: Path) -> list[str]:
+    """Our plan for eight 3 s cuts out of one 30 s source, out of order, with its sound on A1."""
+    from studio.core.clips import Clip
+    from studio.core.fractional_index import keys_after
+    from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, Track, new_id
+    from studio.media.formats import get_format
+    from studio.media.hashing import sha256_file
+    from studio.media.probe import probe
+    from studio.media.render import plan_render
+
+    info = probe(long_source)
+    source = Clip(id=sha256_file(long_source), title="long", kind="video", duration=info.duration,
+                  has_video=True, has_audio=True, path=long_source)
+    tl = Timeline()
+    tl.settings.update(width=SIZE[0], height=SIZE[1], fps=Fraction(FPS), sample_rate=48000)
+    v, a = (Track(id=new_id(), kind=k, name=n, order=o)
+            for (k, n), o in zip([(VIDEO, "V1"), (AUDIO, "A1")], keys_after(None, 2), strict=True))
+    tl.tracks.update({v.id: v, a.id: a})
+    order = [6, 1, 7, 3, 0, 5, 2, 4]
+    for slot, piece in enumerate(order):
+        for track in (v, a):
+            item = Item(id=new_id(), track=track.id, start=Fraction(slot * CUT_S), duration=Fraction(CUT_S),
+                        source_in=Fraction(piece * CUT_S) + SOURCE_IN, clip=source.id)
+            tl.items[item.id] = item
+    plan = plan_render(tl, {source.id: source}, get_format("mp4"))
+    return [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *plan.args, str(out)]
+
+
+# --- timing -----------------------------------------------------------------------------------------
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of the process and the children it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {shlex.join(command)[:300]}\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+Run = Callable[[], tuple[float, float]]
+
+
+def compare(label: str, ours: Run, reference: Run, rounds: int) -> float:
+    """Alternate the two (order swapped each round); print and return the median wall-time ratio.
+
+    The CPU-time ratio is printed too: on a shared machine it moves far less than wall time."""
+    ratios, cpu_ratios, ours_s, ref_s = [], [], [], []
+    for r in range(rounds):
+        if r % 2 == 0:
+            a, b = ours(), reference()
+        else:
+            b, a = reference(), ours()
+        ours_s.append(a[0])
+        ref_s.append(b[0])
+        ratios.append(a[0] / b[0])
+        cpu_ratios.append(a[1] / b[1])
+        print(f"  {label} round {r + 1}: {a[0]:.2f} s vs {b[0]:.2f} s = {a[0] / b[0]:.3f}x "
+              f"(CPU {a[1]:.1f} s vs {b[1]:.1f} s = {a[1] / b[1]:.3f}x)", flush=True)
+    ratio = statistics.median(ratios)
+    print(f"{label}: median {statistics.median(ours_s):.2f} s vs {statistics.median(ref_s):.2f} s, "
+          f"wall ratio {ratio:.3f}x, CPU ratio {statistics.median(cpu_ratios):.3f}x", flush=True)
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-moviepy", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ)
+        for key in ("STUDIO_DATA_DIR", "STUDIO_CACHE_DIR", "STUDIO_CONFIG_DIR"):
+            env[key] = os.environ[key] = str(work / key.lower())
+        print("generating 720p sources ...", flush=True)
+        sources, music, long_source = make_media(work)
+        project = write_project(work, sources, music)
+        studio_cmd = [str(STUDIO), "render", str(project), "-o", str(work / "studio.mp4")]
+        hand_cmd = hand_written(sources, music, work / "hand.mp4")
+        print(f"timeline: {CUTS} cuts of {CUT_S} s at {SIZE[0]}x{SIZE[1]} {FPS} fps + music bed; "
+              f"{args.rounds} rounds each, alternating", flush=True)
+        ratio = compare("studio render / hand-written ffmpeg", lambda: timed(studio_cmd, env),
+                        lambda: timed(hand_cmd, env), args.rounds)
+        verdict = "within" if ratio <= BUDGET else "OVER"
+        print(f"=> studio render {ratio:.3f}x the hand-written filtergraph ({verdict} budget {BUDGET}x)")
+        if not args.skip_moviepy:
+            mp_cmd = moviepy_command(sources, music, work / "moviepy.mp4")
+            mp_ratio = compare("moviepy / hand-written ffmpeg", lambda: timed(mp_cmd, env),
+                               lambda: timed(hand_cmd, env), args.rounds)
+            print(f"=> moviepy {mp_ratio:.3f}x the hand-written filtergraph; studio render is "
+                  f"{mp_ratio / ratio:.2f}x faster than moviepy")
+        per_cut = long_source_plan(long_source, work / "per-cut.mp4")
+        split = [*split_variant(per_cut[per_cut.index("-y") + 1:-1], long_source), str(work / "split.mp4")]
+        strategy = compare("one input per cut (-ss/-t) / one input + split", lambda: timed(per_cut, env),
+                           lambda: timed(split, env), args.rounds)
+        print(f"=> per-cut inputs take {strategy:.3f}x the time of a split single input")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
