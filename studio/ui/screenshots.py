@@ -1,0 +1,147 @@
+"""Screenshots of the studio with the demo project, for the README: `python -m studio.ui.screenshots`.
+
+Runs the real app under a real X server: the one in $DISPLAY, or an Xvfb it starts (and stops) itself.
+Data, config and caches go to a temporary folder, so the user's library is never touched. Writes
+docs/screenshots/main-dark.png, main-light.png and export.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZE = (1600, 1000)
+
+
+def start_xvfb() -> subprocess.Popen[bytes]:
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        raise SystemExit(
+            "screenshots need an X server: install Xvfb (apt-get install xvfb xauth) or set DISPLAY"
+        )
+    display = f":{90 + os.getpid() % 100}"
+    proc = subprocess.Popen(
+        [exe, display, "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            break
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = display
+    return proc
+
+
+def take(out: Path) -> list[Path]:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.app import build_window, create_app
+    from studio.ui.welcome import open_demo_library
+
+    app = create_app([sys.argv[0]])
+    window = build_window(show_welcome=False)
+    window.resize(*SIZE)
+    window.move(0, 0)
+    window.show()
+    handle = open_demo_library(window)
+    saved: list[Path] = []
+
+    def wait(condition, then, limit_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + limit_s
+
+        def poll() -> None:
+            if condition() or time.monotonic() > deadline:
+                then()
+            else:
+                QTimer.singleShot(100, poll)
+
+        poll()
+
+    def shoot(name: str) -> None:
+        QApplication.processEvents()
+        path = out / name
+        screen = window.screen()
+        image = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+        image.save(str(path))
+        saved.append(path)
+
+    def styled() -> None:
+        panel = window.timeline
+        panel.zoom_fit()
+        items = sorted(window.document.timeline.items.values(), key=lambda i: (i.start, i.track))
+        picture = next(i for i in items if i.kind == "clip")
+        panel.select([picture.id], linked=True)
+        panel.set_playhead(picture.start + 2)
+        clips = list(window.catalog.clips.values())
+        if clips:
+            window.library.list.setCurrentIndex(window.library.proxy.index(0, 0))
+            panel.select([picture.id], linked=True)
+        wait(lambda: window.media.pending() == 0, lambda: QTimer.singleShot(800, dark))
+
+    def dark() -> None:
+        shoot("main-dark.png")
+        window.set_theme("light")
+        QTimer.singleShot(500, light)
+
+    def light() -> None:
+        shoot("main-light.png")
+        window.set_theme("dark")
+        QTimer.singleShot(300, export)
+
+    def export() -> None:
+        from studio.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(window.document, window.catalog, window)
+        dialog.roll.setChecked(True)
+        dialog.show()
+
+        def grab_dialog() -> None:
+            QApplication.processEvents()
+            path = out / "export.png"
+            dialog.grab().save(str(path))
+            saved.append(path)
+            dialog.close()
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(600, grab_dialog)
+
+    wait(
+        lambda: handle.done.is_set() and not window.task_bar.isVisible(),
+        lambda: QTimer.singleShot(500, styled),
+    )
+    app.exec()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    xvfb = None if os.environ.get("DISPLAY") else start_xvfb()
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    home = tempfile.mkdtemp(prefix="studio-shots-")
+    for key in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
+        os.environ[key] = str(Path(home) / key.split("_")[1].lower())
+    try:
+        for path in take(args.out):
+            print(path)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
