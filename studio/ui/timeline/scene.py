@@ -20,6 +20,8 @@ from studio.ui.timeline.items import ITEM_KIND_AUDIO, ITEM_KIND_TITLE, ITEM_KIND
 
 ClipLookup = Callable[[str], Clip | None]
 _ITEM_MARGIN = 2
+OVERVIEW_MIN_ITEMS = 400  # with this many items narrower than OVERVIEW_PX, draw merged bars instead
+OVERVIEW_PX = 3.0
 _TAIL_PX = 800
 
 
@@ -34,7 +36,10 @@ class TimelineScene(QGraphicsScene):
         self.items_by_id: dict[str, ClipItem] = {}
         self.rows: list[Row] = []
         self.conflicted_ids: set[str] = set()
-        self.links: dict[str, list[str]] = {}  # item id -> items placed with it (picture and its sound)
+        self.links: dict[str, list[str]] = {}
+        self.overview: list[
+            tuple[Row, list[tuple[float, float]]]
+        ] = []  # level of detail when zoomed out  # item id -> items placed with it (picture and its sound)
         self.timeline = Timeline()
         if media is not None:
             media.media_ready.connect(self._on_media_ready)
@@ -82,9 +87,30 @@ class TimelineScene(QGraphicsScene):
                 self.items_by_id[item.id] = drawn
             self._place(drawn, self.item_rect(item, row, scale))
             self._style(drawn, item, row)
+        self._level_of_detail(timeline, scale, rows)
         width = max(scale.x(timeline.duration) + _TAIL_PX, 2000.0)
         height = self.rows[-1].bottom if self.rows else 0
         self.setSceneRect(QRectF(0, 0, width, max(height, 1)))
+
+    def _level_of_detail(self, timeline: Timeline, scale: TimeScale, rows: dict[str, Row]) -> None:
+        """Zoomed out over thousands of items, each drawn item would be a pixel or two: draw each track as
+        merged bars (a few hundred rectangles) and hide the items, which the view then skips."""
+        narrow = sum(1 for i in timeline.items.values() if scale.x(i.duration) < OVERVIEW_PX)
+        overview = narrow >= OVERVIEW_MIN_ITEMS
+        self.overview = []
+        if overview:
+            for row in self.rows:
+                spans: list[tuple[float, float]] = []
+                for item in timeline.items_on(row.track.id):
+                    x0, x1 = scale.x(item.start), scale.x(item.end)
+                    if spans and x0 - spans[-1][1] < 1.0:
+                        spans[-1] = (spans[-1][0], max(spans[-1][1], x1))
+                    else:
+                        spans.append((x0, x1))
+                self.overview.append((row, spans))
+        for drawn in self.items_by_id.values():
+            if drawn.isVisible() == overview:
+                drawn.setVisible(not overview)
 
     def _place(self, drawn: ClipItem, rect: QRectF) -> None:
         if drawn.pos().x() != rect.x() or drawn.pos().y() != rect.y():

@@ -115,6 +115,12 @@ class TimelineView(QGraphicsView):
                 painter.fillRect(band, QBrush(QColor(palette.locked_hatch), Qt.BrushStyle.BDiagPattern))
             painter.setPen(QPen(line, 1))
             painter.drawLine(QPointF(rect.left(), row.bottom - 0.5), QPointF(rect.right(), row.bottom - 0.5))
+        for row, spans in self.timeline_scene.overview:
+            color = QColor(palette.video_clip if row.track.kind == "video" else palette.audio_clip)
+            top, height = row.top + 2, row.height - 4
+            for x0, x1 in spans:
+                if x1 >= rect.left() and x0 <= rect.right():
+                    painter.fillRect(QRectF(x0, top, max(1.0, x1 - x0), height), color)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         palette = colors()
