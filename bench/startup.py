@@ -25,7 +25,8 @@ QTimer.singleShot(0, lambda: (print("shown", flush=True), app.quit()))
 app.exec()
 """
 BARE = _SHOW.format(
-    setup="from PySide6.QtWidgets import QApplication, QMainWindow\napp = QApplication(sys.argv)\nwindow = QMainWindow()"
+    setup="from PySide6.QtWidgets import QApplication, QMainWindow\n"
+    "app = QApplication(sys.argv)\nwindow = QMainWindow()"
 )
 STUDIO = _SHOW.format(
     setup="from studio.ui.app import build_window, create_app\napp = create_app(sys.argv)\n"

@@ -83,7 +83,7 @@ def measure(app, panel, label: str, scroll: bool) -> float:  # type: ignore[no-u
     viewport = view.viewport()
     viewport.repaint()
     start = time.perf_counter()
-    for frame in range(FRAMES):
+    for _frame in range(FRAMES):
         if scroll:
             bar.setValue((bar.value() + 37) % max(1, bar.maximum()))
         else:
