@@ -21,6 +21,7 @@ from typing import Any
 
 from studio.core.atomic import atomic_write_text, fsync_dir
 from studio.core.cancel import CancelToken
+from studio.core.credits import validate_block
 from studio.core.errors import InvalidInput, MediaError
 from studio.media import tags_id3, tags_mkv, tags_mp4, tags_vorbis
 from studio.media.ffmpeg import run_ffmpeg
@@ -61,37 +62,6 @@ def credits_json(block: dict[str, Any]) -> str:
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"the credits block cannot be written as JSON: {exc}") from exc
     return text
-
-
-def validate_block(block: Any) -> dict[str, Any]:
-    """Check the shape of a studio-credits/1 block; raise InvalidInput naming the first problem."""
-    if not isinstance(block, dict):
-        raise InvalidInput(f"credits block must be a JSON object, got {type(block).__name__}")
-    if block.get("schema") != CREDITS_SCHEMA:
-        raise InvalidInput(f"credits block schema must be {CREDITS_SCHEMA!r}, got {block.get('schema')!r}")
-    work = block.get("work")
-    if not isinstance(work, dict) or not isinstance(work.get("title"), str):
-        raise InvalidInput("credits block needs work.title (text)")
-    people = block.get("contributors")
-    if not isinstance(people, list):
-        raise InvalidInput("credits block needs a contributors list")
-    for i, person in enumerate(people):
-        if not isinstance(person, dict) or not isinstance(person.get("name"), str):
-            raise InvalidInput(f"contributor #{i + 1} needs a name")
-        roles = person.get("roles", [])
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise InvalidInput(f"contributor {person['name']!r}: roles must be a list of text")
-        share = person.get("share_bp")
-        if not isinstance(share, int) or isinstance(share, bool) or not 0 <= share <= 10000:
-            raise InvalidInput(f"contributor {person['name']!r}: share_bp must be a whole number 0..10000")
-    if people and sum(p["share_bp"] for p in people) != 10000:
-        raise InvalidInput(
-            f"contributor shares must sum to 10000 basis points, got {sum(p['share_bp'] for p in people)}"
-        )
-    sources = block.get("sources", [])
-    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
-        raise InvalidInput("credits block sources must be a list of objects")
-    return block
 
 
 def percent(share_bp: int) -> str:
