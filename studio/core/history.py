@@ -1,12 +1,13 @@
 """Undo and redo, derived from the journal rather than kept beside it.
 
 Replaying this client's journal groups in append order rebuilds the two stacks: an edit group
-is pushed on the undo stack and clears the redo stack; an undo group moves the top of the undo
-stack to the redo stack; a redo group moves it back. Because the stacks are a function of the
-journal, history survives restarts and every process working on the project sees the same one.
+is pushed on the undo stack and clears the redo stack; an undo group pops the undo stack and is
+pushed on the redo stack; a redo group pops the redo stack and is pushed on the undo stack.
+Because the stacks are a function of the journal, history survives restarts and every process
+working on the project sees the same one.
 
-An undo appends the inverse of the target group's ops (reversed) as a new group; a redo
-appends the inverse of that undo group, i.e. the original ops again. Consecutive edits that
+Undo and redo are the same step: append the inverse of the top group's ops (reversed) as a new
+group. Undoing an undo group (a redo) thus appends the original ops again. Consecutive edits that
 share a merge key (a drag: many moves of one item) within a short window reuse one group id,
 so they undo as one step.
 """
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from studio.core.ops import Op, inverse
-from studio.core.store import JournalRow
 
 MERGE_WINDOW_S = 1.0
 """Edits with the same merge key less than this many seconds apart join one undo step."""
@@ -32,6 +33,21 @@ class Group:
     label: str
     merge_key: str | None
     last_created: float
+
+
+class Step(Protocol):
+    """What history reads from a journal row (JournalRow and StepRow both have it)."""
+
+    @property
+    def group_id(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def merge_key(self) -> str | None: ...
+    @property
+    def created(self) -> float: ...
 
 
 def inverse_ops(ops: Sequence[Op]) -> list[Op]:
@@ -49,7 +65,7 @@ class History:
         self._redo: list[str] = []
         self._last: str | None = None
 
-    def observe(self, row: JournalRow) -> None:
+    def observe(self, row: Step) -> None:
         """Take one of this client's journal rows into account (rows must come in append order)."""
         group = self._groups.get(row.group_id)
         if group is not None:
@@ -63,9 +79,12 @@ class History:
             self._redo.clear()
         elif row.origin == "undo":
             if self._undo:
-                self._redo.append(self._undo.pop())
-        elif self._redo:
-            self._undo.append(self._redo.pop())
+                self._undo.pop()
+            self._redo.append(row.group_id)
+        else:
+            if self._redo:
+                self._redo.pop()
+            self._undo.append(row.group_id)
 
     # -- queries -----------------------------------------------------------------------------------
     @property
@@ -86,7 +105,7 @@ class History:
         return self._groups[self._redo[-1]].label if self._redo else None
 
     def undo_target(self) -> Group | None:
-        """The group an undo reverts: the top of the undo stack."""
+        """The group an undo reverts: the top of the undo stack (an edit or a redo)."""
         return self._groups[self._undo[-1]] if self._undo else None
 
     def redo_target(self) -> Group | None:

@@ -98,5 +98,21 @@ def _v1_base(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('lamport', '0')")
 
 
-MIGRATIONS: list[Migration] = [_v1_base]
+def _v2_fold_cache(conn: sqlite3.Connection) -> None:
+    """A cached fold per project, so opening a long-edited project does not replay every op."""
+    conn.execute(
+        """CREATE TABLE fold_cache (
+            project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            lamport INTEGER NOT NULL,
+            client TEXT NOT NULL,
+            counter INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX ops_project_client ON ops(project_id, client, seq)")
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache]
 LATEST = len(MIGRATIONS)

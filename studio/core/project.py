@@ -21,15 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.core import ops as op_mod
-from studio.core.errors import EditRejected, InvalidInput, NotFound
+from studio.core.errors import EditRejected, InvalidInput, NotFound, StudioError
 from studio.core.history import MERGE_WINDOW_S, Group, History, inverse_ops
 from studio.core.ops import Op
 from studio.core.placement import attach
-from studio.core.store import JournalRow, Store, utc_now
+from studio.core.store import FoldCache, JournalRow, Store, utc_now
 from studio.core.timeline import Timeline
 
 _NAME_BAD = re.compile(r"[\x00-\x1f\x7f]")
 MAX_NAME = 200
+CACHE_AFTER = 2000
+"""Ops folded on top of the cached fold at open before a new cache is written."""
+FOLD_SCHEMA = "studio.fold/1"
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -140,6 +143,23 @@ def rename_project(store: Store, project_id: str, name: str) -> ProjectInfo:
 # --- session ------------------------------------------------------------------------------------
 
 
+def _encode(timeline: Timeline) -> dict[str, Any]:
+    """A fold as JSON for the cache, tombstones included (they decide later merges)."""
+    return {
+        "schema": FOLD_SCHEMA,
+        "timeline": timeline.to_dict(),
+        "tombstones": [[entity, eid, value] for (entity, eid), value in timeline.tombstones.items()],
+    }
+
+
+def _decode(state: dict[str, Any]) -> Timeline:
+    if state.get("schema") != FOLD_SCHEMA:
+        raise InvalidInput(f"fold cache schema {state.get('schema')!r} is not {FOLD_SCHEMA}")
+    timeline = Timeline.from_dict(state["timeline"])
+    timeline.tombstones = {(str(e), str(i)): dict(v) for e, i, v in state["tombstones"]}
+    return timeline
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What a listener is told after the timeline changed: the ops applied, or a full reload."""
@@ -234,20 +254,41 @@ class ProjectSession:
             self._placement.refresh(op["id"])
 
     def _refold(self) -> None:
-        timeline = Timeline()
-        history = History(self.merge_window)
-        rows = self.store.journal_ordered(self.id)
-        for row in rows:
-            op_mod.apply(timeline, row.op, row.op_id)
-        self._placement = attach(timeline)
-        mine = sorted((r for r in rows if r.client == self.store.client_id), key=lambda r: r.seq)
-        for row in mine:
-            history.observe(row)
+        """Rebuild state and history: the cached fold plus the journal after it, or the whole journal."""
+        with self.store.read():
+            cached = self._from_cache()
+            if cached is None:
+                timeline, seq, key = Timeline(), 0, (0, "", 0)
+                rows = self.store.journal_ordered(self.id)
+            else:
+                timeline, seq, key, rows = cached
+            for row in rows:
+                op_mod.apply(timeline, row.op, row.op_id)
+            history = History(self.merge_window)
+            for step in self.store.step_rows(self.id, self.store.client_id):
+                history.observe(step)
         self._timeline = timeline
+        self._placement = attach(timeline)
         self._history = history
-        self._last_seq = max((r.seq for r in rows), default=0)
-        self._max_key: tuple[int, str, int] = rows[-1].key if rows else (0, "", 0)
+        self._last_seq = max([seq, *(r.seq for r in rows)])
+        self._max_key: tuple[int, str, int] = rows[-1].key if rows else key
         self._dirty = False
+        if len(rows) >= CACHE_AFTER and self.store.can_write:
+            self.store.save_fold_cache(self.id, FoldCache(self._last_seq, self._max_key, _encode(timeline)))
+
+    def _from_cache(self) -> tuple[Timeline, int, tuple[int, str, int], list[JournalRow]] | None:
+        """The cached fold and the rows after it, unless those rows sort before the cache's last op."""
+        cache = self.store.load_fold_cache(self.id)
+        if cache is None:
+            return None
+        tail = self.store.journal_after(self.id, cache.seq)
+        if tail and min(r.key for r in tail) < cache.key:
+            return None
+        try:
+            timeline = _decode(cache.state)
+        except (StudioError, KeyError, TypeError, ValueError):
+            return None
+        return timeline, cache.seq, cache.key, sorted(tail, key=lambda r: r.key)
 
     def _take(self, rows: list[JournalRow]) -> None:
         """Fold rows that sort after everything folded so far."""
@@ -278,8 +319,7 @@ class ProjectSession:
 
     def refresh(self) -> bool:
         """Take in what other processes or sync appended; True if the timeline changed."""
-        with self.store.read():
-            change = self._catch_up()
+        change = self._catch_up()
         if change is not None:
             self._notify(change)
         return change is not None

@@ -76,6 +76,27 @@ class JournalRow:
         return (self.lamport, self.client, self.counter)
 
 
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """A journal row without its op: what undo history needs."""
+
+    seq: int
+    group_id: str
+    origin: str
+    label: str
+    merge_key: str | None
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class FoldCache:
+    """A project's state folded up to journal row `seq`, whose greatest op key is `key`."""
+
+    seq: int
+    key: tuple[int, str, int]
+    state: dict[str, Any]
+
+
 def _row(values: Sequence[Any]) -> JournalRow:
     return JournalRow(
         seq=values[0],
@@ -203,6 +224,11 @@ class Store:
                 self._depth = 0
                 if self.conn.in_transaction:
                     self.conn.execute("COMMIT")
+
+    @property
+    def can_write(self) -> bool:
+        """False inside a read() transaction, where write() would have to upgrade a snapshot."""
+        return self._depth == 0 or self._writing
 
     def _require_write(self) -> None:
         if not self._writing:
@@ -372,6 +398,51 @@ class Store:
                 f"SELECT {_ROW_COLUMNS} FROM ops WHERE group_id = ? ORDER BY seq", (group_id,)
             )
             return [_row(v) for v in cur]
+
+    def step_rows(self, project_id: str, client: str) -> list[StepRow]:
+        """One client's journal rows without their ops, in append order (for undo history)."""
+        with self._lock:
+            cur = self.conn.execute(
+                "SELECT seq, group_id, origin, label, merge_key, created FROM ops "
+                "WHERE project_id = ? AND client = ? ORDER BY seq",
+                (project_id, client),
+            )
+            return [StepRow(*v) for v in cur]
+
+    def load_fold_cache(self, project_id: str) -> FoldCache | None:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT seq, lamport, client, counter, state FROM fold_cache WHERE project_id = ?",
+                (project_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            state = json.loads(row[4])
+        except ValueError:
+            return None
+        return FoldCache(seq=row[0], key=(row[1], row[2], row[3]), state=state)
+
+    def save_fold_cache(self, project_id: str, cache: FoldCache) -> None:
+        """Keep `cache` unless a cache of a later seq is already stored."""
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO fold_cache (project_id, seq, lamport, client, counter, state, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(project_id) DO UPDATE SET seq = excluded.seq, "
+                "lamport = excluded.lamport, client = excluded.client, counter = excluded.counter, "
+                "state = excluded.state, created = excluded.created WHERE excluded.seq > fold_cache.seq",
+                (
+                    project_id,
+                    cache.seq,
+                    *cache.key,
+                    json.dumps(cache.state, separators=(",", ":"), ensure_ascii=False),
+                    utc_now(),
+                ),
+            )
+
+    def drop_fold_cache(self, project_id: str) -> None:
+        with self.write():
+            self.conn.execute("DELETE FROM fold_cache WHERE project_id = ?", (project_id,))
 
     def unacknowledged_ops(self, project_id: str, limit: int = 1000) -> list[JournalRow]:
         """Rows no server has acknowledged yet, oldest first (what sync pushes)."""

@@ -1,0 +1,308 @@
+"""Project use-cases shared by the CLI and the app: create, open by name or id, edit, undo, show,
+and .otio import/export.
+
+Each edit is one ProjectSession edit: checked against the caught-up timeline and journaled in one
+store transaction, so several processes can edit one project at once and a crash loses nothing
+acknowledged. Times are given as text (decimals or exact fractions) or Fractions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from studio.core import edits
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.clips import Clip
+from studio.core.edits import format_seconds
+from studio.core.errors import InvalidInput, NotFound, StudioError
+from studio.core.library import find_clip, get_clip, get_record, has_clip, save_clip
+from studio.core.ops import Op, insert, set_settings
+from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project
+from studio.core.store import Store
+from studio.core.timecode import parse_time
+from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline
+
+TimeArg = str | Fraction | None
+
+
+def open_store(path: Path | None = None) -> Store:
+    """The local store (the data folder's studio.db unless `path` is given)."""
+    return Store(path)
+
+
+def parse_seconds(value: TimeArg, what: str) -> Fraction | None:
+    """A time argument: None stays None; text must be seconds (1.5, 3/2) and not negative."""
+    if value is None or isinstance(value, Fraction):
+        return value
+    try:
+        t = parse_time(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {exc}") from None
+    if t < 0:
+        raise InvalidInput(f"{what}: {value!r} is negative")
+    return t
+
+
+def new_project(store: Store, name: str) -> ProjectInfo:
+    return create_project(store, name)
+
+
+def open_project(store: Store, ref: str) -> ProjectSession:
+    """A session on the project named `ref` (or with that id / id prefix)."""
+    return ProjectSession(store, find_project(store, ref))
+
+
+# --- edits ----------------------------------------------------------------------------------------
+
+
+def _track_for(tx_timeline: Timeline, clip: Clip, track: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The track to put `clip` on, and the ops creating it when it does not exist yet.
+
+    A named V<n>/A<n> track that is missing is created; with no name, the lowest track of the
+    clip's kind (sound-only clips: audio, else video) is used, or V1/A1 made.
+    """
+    if track is not None:
+        if tx_timeline.track_by_name(track) is not None:
+            return track, []
+        kind = edits.track_kind_for_name(track)
+        if kind is None:
+            edits.find_track(tx_timeline, track)  # raises NotFound listing the tracks
+        assert kind is not None
+        return track, edits.add_track(tx_timeline, kind, track)
+    kind = AUDIO if clip.kind == "audio" else VIDEO
+    existing = tx_timeline.ordered_tracks(kind)
+    if existing:
+        return existing[0].name, []
+    name = edits.next_track_name(tx_timeline, kind)
+    return name, edits.add_track(tx_timeline, kind, name)
+
+
+def add_clip(
+    session: ProjectSession,
+    clip_ref: str,
+    *,
+    track: str | None = None,
+    at: TimeArg = None,
+    source_in: TimeArg = None,
+    source_out: TimeArg = None,
+) -> Item:
+    """Place a library clip (id, id prefix or title) on a track; returns the new item."""
+    clip = find_clip(session.store, clip_ref)
+    at_t = parse_seconds(at, "--at")
+    in_t = parse_seconds(source_in, "--in")
+    out_t = parse_seconds(source_out, "--out")
+    item_id = edits.new_id()
+    with session.edit("Add clip") as tx:
+        name, track_ops = _track_for(tx.timeline, clip, track)
+        tx.do(track_ops)
+        tx.do(
+            edits.insert_item(
+                tx.timeline, clip, name, at=at_t, source_in=in_t, source_out=out_t, item_id=item_id
+            )
+        )
+    return session.timeline.items[item_id]
+
+
+def find_item(session: ProjectSession, ref: str) -> Item:
+    return edits.find_item(session.timeline, ref)
+
+
+def move_item(
+    session: ProjectSession, item_ref: str, *, at: TimeArg = None, track: str | None = None
+) -> Item:
+    at_t = parse_seconds(at, "--at")
+    if at_t is None and track is None:
+        raise InvalidInput("move needs --at and/or --track")
+    with session.edit("Move clip") as tx:
+        item = edits.find_item(tx.timeline, item_ref)
+        tx.do(edits.move_item(tx.timeline, item.id, at=at_t, track_ref=track))
+    return session.timeline.items[item.id]
+
+
+def _clip_duration(store: Store, item: Item) -> Fraction | None:
+    if item.clip is None or not has_clip(store, item.clip):
+        return None
+    clip = get_clip(store, item.clip)
+    return None if clip.kind in ("image", "title") else clip.duration
+
+
+def trim_item(
+    session: ProjectSession, item_ref: str, *, source_in: TimeArg = None, source_out: TimeArg = None
+) -> Item:
+    in_t = parse_seconds(source_in, "--in")
+    out_t = parse_seconds(source_out, "--out")
+    if in_t is None and out_t is None:
+        raise InvalidInput("trim needs --in and/or --out")
+    with session.edit("Trim clip") as tx:
+        item = edits.find_item(tx.timeline, item_ref)
+        bound = _clip_duration(session.store, item)
+        tx.do(edits.trim_item(tx.timeline, item.id, source_in=in_t, source_out=out_t, clip_duration=bound))
+    return session.timeline.items[item.id]
+
+
+def remove_item(session: ProjectSession, item_ref: str) -> str:
+    with session.edit("Remove clip") as tx:
+        item = edits.find_item(tx.timeline, item_ref)
+        tx.do(edits.remove_item(tx.timeline, item.id))
+    return item.id
+
+
+def undo(session: ProjectSession) -> str:
+    return session.undo()
+
+
+def redo(session: ProjectSession) -> str:
+    return session.redo()
+
+
+# --- show -----------------------------------------------------------------------------------------
+
+
+def describe(session: ProjectSession) -> dict[str, Any]:
+    """The project as `studio project show --json` prints it (times as exact seconds text)."""
+    tl = session.timeline
+    tracks = tl.ordered_tracks()
+    names = {t.id: t.name for t in tracks}
+    titles: dict[str, str] = {}
+    for cid in tl.clip_ids():
+        if has_clip(session.store, cid):
+            titles[cid] = get_clip(session.store, cid).title
+    items = []
+    for item in tl.iter_items():
+        items.append(
+            {
+                "id": item.id,
+                "kind": item.kind,
+                "clip": item.clip,
+                "title": titles.get(item.clip or "", "") if item.kind == "clip" else item.text,
+                "track": names.get(item.track, item.track),
+                "at": format_seconds(item.start),
+                "in": format_seconds(item.source_in),
+                "out": format_seconds(item.source_out),
+                "duration": format_seconds(item.duration),
+                "gain_db": item.gain_db,
+                "muted": item.muted,
+            }
+        )
+    return {
+        "id": session.id,
+        "name": session.name,
+        "duration": format_seconds(tl.duration),
+        "tracks": [
+            {"id": t.id, "name": t.name, "kind": t.kind, "muted": t.muted, "locked": t.locked} for t in tracks
+        ],
+        "items": items,
+        "markers": [
+            {"id": m.id, "at": format_seconds(m.at), "note": m.note, "author": m.author, "done": m.done}
+            for m in sorted(tl.markers.values(), key=lambda m: (m.at, m.id))
+        ],
+        "conflicts": [c.to_dict() for c in sorted(tl.conflicts.values(), key=lambda c: c.id)],
+        "overlaps": [[a.id, b.id] for a, b in tl.overlaps()],
+        "undo": session.undo_label,
+        "redo": session.redo_label,
+    }
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+
+def share_project(store: Store, ref: str, user: str, role: str = "editor") -> None:
+    """Sharing needs an account on a server; until one is set up there is nothing to share with."""
+    find_project(store, ref)
+    raise StudioError(f"sharing {ref!r} with {user} needs a server: run studio login first")
+
+
+# --- interchange ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedProject:
+    session: ProjectSession
+    offline: list[str]
+    warnings: list[str]
+
+
+def import_timeline(
+    store: Store,
+    path: Path,
+    *,
+    name: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ImportedProject:
+    """A new project from an .otio file: its clips join the library (media copied in when found)
+    and its timeline becomes the project's first undo step."""
+    from studio.media.hashing import import_into_store
+    from studio.services.interchange import import_otio
+
+    path = Path(path)
+    imported = import_otio(path, progress=progress, cancel=cancel)
+    project_name = name or imported.timeline.name or path.stem
+    try:
+        find_project(store, project_name)
+    except NotFound:
+        pass
+    else:
+        raise InvalidInput(f"there is already a project named {project_name!r}: give another with --name")
+    warnings = list(imported.warnings)
+    present: dict[str, bool] = {}
+    for clip in imported.clips.values():
+        present[clip.id] = False
+        if clip.id in imported.offline or clip.path is None or not clip.path.is_file():
+            continue
+        sha = import_into_store(clip.path, cancel=cancel)
+        if sha == clip.id:
+            present[clip.id] = True
+        else:
+            warnings.append(
+                f"{clip.path} no longer matches clip {clip.id[:12]} named in the file; not copied"
+            )
+    with store.write():
+        for clip in imported.clips.values():
+            if has_clip(store, clip.id):
+                record = get_record(store, clip.id)
+                if present[clip.id] and not record.media_present:
+                    save_clip(
+                        store,
+                        record.clip,
+                        source_name=record.source_name,
+                        media_present=True,
+                        origin=record.origin,
+                        space=record.space,
+                    )
+                continue
+            source_name = clip.path.name if clip.path is not None else ""
+            save_clip(store, clip, source_name=source_name, media_present=present[clip.id])
+        info = create_project(store, project_name)
+        session = ProjectSession(store, info)
+        with session.edit(f"Import {path.name}") as tx:
+            _load_timeline(tx.timeline, imported.timeline, tx.do)
+    return ImportedProject(session, list(imported.offline), warnings)
+
+
+def _load_timeline(current: Timeline, source: Timeline, do: Callable[[Iterable[Op]], None]) -> None:
+    changed = {k: v for k, v in source.settings.items() if k in SETTINGS and current.settings.get(k) != v}
+    if changed:
+        do([set_settings(current, **changed)])
+    do([insert(t) for t in source.ordered_tracks()])
+    do([insert(i) for i in source.iter_items()])
+    do([insert(m) for m in source.markers.values()])
+
+
+def export_timeline(
+    session: ProjectSession,
+    path: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> list[str]:
+    """Write the project as .otio (atomically); returns warnings for what the file cannot hold."""
+    from studio.services.interchange import export_otio
+
+    snapshot = session.snapshot()
+    clips = {cid: get_clip(session.store, cid) for cid in snapshot.clip_ids() if has_clip(session.store, cid)}
+    return export_otio(snapshot, clips, Path(path), progress=progress, cancel=cancel)
