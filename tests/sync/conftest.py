@@ -209,3 +209,62 @@ def machines(tmp_path: Path) -> Any:
         return Client(tmp_path / name, name, env)
 
     return make
+
+
+def noise_wav(path: Path, seconds: float, seed: int) -> Path:
+    """White noise as 48 kHz stereo 16-bit WAV (192 kB per second): big, fast to make, unique per seed."""
+    from tests import mediagen
+
+    mediagen.run(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"anoisesrc=d={seconds}:c=white:r=48000:a=0.5:seed={seed}",
+            "-ac",
+            "2",
+            "-c:a",
+            "pcm_s16le",
+            str(path),
+        ]
+    )
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def wait_for(predicate: Any, timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A small RAM file system at `path`, so 'disk full' happens for real (needs mount permission)."""
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        pytest.skip(
+            f"cannot mount a tmpfs to fill a disk for real ({done.stderr.strip() or 'not permitted'})"
+        )
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def resize_tmpfs(path: Path, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True, capture_output=True)
