@@ -22,12 +22,14 @@ class BlobStore(abc.ABC):
         """Prepare staging for a session; returns a store reference kept with the session."""
 
     @abc.abstractmethod
-    def put_part(self, session_id: str, store_ref: str, number: int, offset: int, data: bytes) -> str:
-        """Store one verified part durably; returns the store's tag for it."""
+    def put_part(
+        self, session_id: str, store_ref: str, number: int, offset: int, data: bytes | bytearray
+    ) -> str:
+        """Store one verified part; returns the store's tag for it."""
 
     @abc.abstractmethod
     def assemble(self, session_id: str, store_ref: str, parts: list[tuple[int, str]], size: int) -> None:
-        """Join the staged parts into one staged object (idempotent)."""
+        """Join the staged parts into one durable staged object (idempotent)."""
 
     @abc.abstractmethod
     def staged_digest(self, session_id: str) -> tuple[str, int] | None:

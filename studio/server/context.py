@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+import hashlib
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -13,11 +14,22 @@ from studio.server.settings import Settings
 
 
 @dataclass
+class RunningHash:
+    """SHA-256 over the parts of one upload that this process stored in order, so that completing an
+    upload sent in order needs no second read of the whole blob."""
+
+    next_part: int = 1
+    digest: Any = field(default_factory=hashlib.sha256)
+    size: int = 0
+
+
+@dataclass
 class Context:
     settings: Settings
     db: Database
     store: BlobStore
     epoch: str
+    running: dict[str, RunningHash] = field(default_factory=dict)
 
 
 def get_context(request: Request) -> Context:

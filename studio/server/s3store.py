@@ -74,9 +74,15 @@ class S3BlobStore(BlobStore):
         answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._staged(session_id))
         return str(answer["UploadId"])
 
-    def put_part(self, session_id: str, store_ref: str, number: int, offset: int, data: bytes) -> str:
+    def put_part(
+        self, session_id: str, store_ref: str, number: int, offset: int, data: bytes | bytearray
+    ) -> str:
         answer = self.client.upload_part(
-            Bucket=self.bucket, Key=self._staged(session_id), UploadId=store_ref, PartNumber=number, Body=data
+            Bucket=self.bucket,
+            Key=self._staged(session_id),
+            UploadId=store_ref,
+            PartNumber=number,
+            Body=bytes(data),
         )
         return str(answer["ETag"])
 

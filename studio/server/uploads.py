@@ -168,8 +168,8 @@ def check_part(
     return row, existing is not None
 
 
-def store_part(ctx: Context, row: Any, number: int, data: bytes, part_sha: str) -> None:
-    """Write the verified part durably, then record it (a crash in between only costs a resend)."""
+def store_part(ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str) -> None:
+    """Write the verified part, then record it (a crash in between only costs a resend)."""
     etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, data)
     try:
         with ctx.db.write() as conn:
@@ -204,7 +204,11 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
                 missing=missing[:1000],
             )
         ctx.store.assemble(session_id, row.store_ref, [(r.number, r.etag) for r in received], row.size)
-        digest = ctx.store.staged_digest(session_id)
+        running = ctx.running.pop(session_id, None)
+        if running is not None and running.next_part == count + 1 and ctx.store.has_staged(session_id):
+            digest: tuple[str, int] | None = (running.digest.hexdigest(), running.size)
+        else:
+            digest = ctx.store.staged_digest(session_id)
         if digest != (row.sha256, row.size):
             _drop(ctx, row)
             got = "nothing" if digest is None else f"{digest[1]} bytes hashing to {digest[0]}"
@@ -260,6 +264,7 @@ def abandon(ctx: Context, caller: Caller, session_id: str) -> None:
 
 
 def _drop(ctx: Context, row: Any) -> None:
+    ctx.running.pop(row.id, None)
     ctx.store.discard(row.id, row.store_ref)
     with ctx.db.write() as conn:
         conn.execute(delete(schema.upload_parts).where(schema.upload_parts.c.session_id == row.id))

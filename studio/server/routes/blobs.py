@@ -15,7 +15,7 @@ from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
 from studio.server.access import can_read_blob
 from studio.server.auth import Caller, CallerDep, MaybeCaller
-from studio.server.context import Context, Ctx
+from studio.server.context import Context, Ctx, RunningHash
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
 from studio.server.routes.docs import problems as responses
@@ -81,7 +81,12 @@ async def put_part(
         raise ProblemError(
             422, f"part {number} does not hash to {api.PART_SHA256_HEADER}", problems.HASH_MISMATCH
         )
-    await run_in_threadpool(uploads.store_part, ctx, row, number, bytes(data), part_sha256)
+    await run_in_threadpool(uploads.store_part, ctx, row, number, data, part_sha256)
+    running = ctx.running.setdefault(session_id, RunningHash())
+    if running.next_part == number:
+        running.digest.update(data)
+        running.size += len(data)
+        running.next_part += 1
     return PartOut(number=number, size=length, sha256=part_sha256)
 
 

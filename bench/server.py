@@ -1,0 +1,302 @@
+"""Server benchmark on loopback.
+
+1. Throughput of a 200 MB blob through the API (negotiate, 8 MiB parts, complete; ranged-capable download)
+   as a ratio to curl against a static endpoint on the same machine (the standard library's threaded HTTP
+   server serving the file and writing PUT bodies with fsync, as our parts are). Both sides are driven by
+   the same curl binary, measured alternately in the same run. Target: >= 0.8.
+2. Change feed of a 10,000-record space: an incremental pull with nothing new (target: one request, under
+   50 ms) and a full pull.
+
+Run: .venv/bin/python bench/server.py [--mb 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.server
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from studio.protocol import api  # noqa: E402
+
+
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_PUT(self) -> None:
+        length = int(self.headers["Content-Length"])
+        target = Path(self.directory) / "upload.bin"
+        with open(target, "wb") as fh:
+            remaining = length
+            while remaining:
+                chunk = self.rfile.read(min(1 << 20, remaining))
+                if not chunk:
+                    break
+                fh.write(chunk)
+                remaining -= len(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def start_reference(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    def handler(*a: object, **kw: object) -> StaticHandler:
+        return StaticHandler(*a, directory=str(folder), **kw)  # type: ignore[arg-type]
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port_file = work / "port"
+    env = {**os.environ, "STUDIO_SERVER_MAX_BLOB_SIZE": str(1 << 40)}
+    log = open(work / "server.log", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "studio.server",
+            "--data",
+            str(work / "data"),
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    while not port_file.exists():
+        if proc.poll() is not None:
+            raise SystemExit(f"server did not start: {(work / 'server.log').read_text()}")
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{int(port_file.read_text())}"
+    requests.get(url + api.HEALTH, timeout=30).raise_for_status()
+    return proc, url
+
+
+def login(url: str, name: str) -> str:
+    requests.post(url + api.ACCOUNTS, json={"username": name, "password": "bench password"}, timeout=30)
+    r = requests.post(url + api.TOKENS, json={"username": name, "password": "bench password"}, timeout=30)
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+def curl(*args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "--fail", "-o", "/dev/null", *args], check=True)
+    return time.perf_counter() - start
+
+
+def api_upload(
+    url: str, token: str, space: str, parts: list[Path], sha: str, size: int, parallel: int
+) -> float:
+    auth = f"Authorization: Bearer {token}"
+    start = time.perf_counter()
+    r = requests.post(
+        url + api.NEGOTIATE,
+        json={"space": space, "blobs": [{"sha256": sha, "size": size}]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    session = r.json()["blobs"][0]["session_id"]
+    args: list[str] = []
+    for n, part in enumerate(parts, start=1):
+        if args:
+            args.append("--next")
+        part_sha = hashlib.sha256(part.read_bytes()).hexdigest() if n == 1 else part.name.split("-")[1]
+        args += [
+            "-sS",
+            "--fail",
+            "-o",
+            "/dev/null",
+            "-H",
+            auth,
+            "-H",
+            f"{api.PART_SHA256_HEADER}: {part_sha}",
+            "-T",
+            str(part),
+            url + api.UPLOAD_PART.format(session_id=session, number=n),
+        ]
+    t_parts = time.perf_counter()
+    many = ["-s", "--parallel", "--parallel-max", str(parallel)] if parallel > 1 else []
+    subprocess.run(["curl", *many, *args], check=True)
+    t_complete = time.perf_counter()
+    done = requests.post(
+        url + api.UPLOAD_COMPLETE.format(session_id=session),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=600,
+    )
+    done.raise_for_status()
+    end = time.perf_counter()
+    if os.environ.get("BENCH_DETAIL"):
+        print(
+            f"  negotiate {t_parts - start:.3f}s parts {t_complete - t_parts:.3f}s "
+            f"complete {end - t_complete:.3f}s"
+        )
+    return end - start
+
+
+def bench_blobs(work: Path, url: str, ref_url: str, ref_dir: Path, mb: int, rounds: int) -> None:
+    token = login(url, "bench")
+    space = requests.post(
+        url + api.SPACES, json={"name": "bench"}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()["id"]
+    size = mb * 1_000_000
+    blob = work / "blob.bin"
+    with open(blob, "wb") as fh:
+        fh.write(os.urandom(size))
+    shutil.copy(blob, ref_dir / "blob.bin")
+    parts_dir = work / "parts"
+    parts_dir.mkdir()
+    parts: list[Path] = []
+    with open(blob, "rb") as fh:
+        for n in range(1, api.part_count(size) + 1):
+            data = fh.read(api.PART_SIZE)
+            path = parts_dir / f"{n:05d}-{hashlib.sha256(data).hexdigest()}"
+            path.write_bytes(data)
+            parts.append(path)
+    times: dict[str, list[float]] = {
+        "ref_up": [],
+        "api_up": [],
+        "api_up_parallel": [],
+        "ref_down": [],
+        "api_down": [],
+    }
+    last_sha = ""
+    for i in range(rounds):
+        first = bytearray(parts[0].read_bytes())
+        first[:8] = i.to_bytes(8, "big")
+        parts[0].write_bytes(first)
+        whole = hashlib.sha256(first)
+        for part in parts[1:]:
+            whole.update(part.read_bytes())
+        last_sha = whole.hexdigest()
+        times["ref_up"].append(curl("-T", str(blob), ref_url + "/upload.bin"))
+        times["api_up"].append(api_upload(url, token, space, parts, last_sha, size, 1))
+        first[8:16] = i.to_bytes(8, "big")
+        parts[0].write_bytes(first)
+        whole = hashlib.sha256(first)
+        for part in parts[1:]:
+            whole.update(part.read_bytes())
+        times["api_up_parallel"].append(api_upload(url, token, space, parts, whole.hexdigest(), size, 2))
+        times["ref_down"].append(curl(ref_url + "/blob.bin"))
+        times["api_down"].append(
+            curl("-H", f"Authorization: Bearer {token}", url + api.BLOB.format(sha256=last_sha))
+        )
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for kind in ("up", "down"):
+        ref_rate = size / med[f"ref_{kind}"] / 1e6
+        api_rate = size / med[f"api_{kind}"] / 1e6
+        print(
+            f"blob {'upload' if kind == 'up' else 'download'} {mb} MB: API {api_rate:7.1f} MB/s, "
+            f"static endpoint {ref_rate:7.1f} MB/s, ratio {api_rate / ref_rate:.2f} (target >= 0.8)"
+        )
+    par_rate = size / med["api_up_parallel"] / 1e6
+    print(
+        f"blob upload {mb} MB, 2 parts at a time: API {par_rate:7.1f} MB/s, ratio "
+        f"{par_rate / (size / med['ref_up'] / 1e6):.2f} to the single-stream static endpoint"
+    )
+
+
+def bench_feed(url: str, records: int) -> None:
+    token = login(url, "feedbench")
+    headers = {"Authorization": f"Bearer {token}"}
+    session = requests.Session()
+    session.headers.update(headers)
+    space = session.post(url + api.SPACES, json={"name": "feed"}).json()["id"]
+    batch = api.MAX_CHANGES_PER_PUSH
+    for start in range(0, records, batch):
+        changes = [
+            {
+                "change_id": f"bench-{i:08d}",
+                "kind": "clip",
+                "id": f"clip{i}",
+                "base_rev": None,
+                "fields": {
+                    "title": f"Clip {i}",
+                    "kind": "video",
+                    "tags": ["bench"],
+                    "licence": "CC-BY-4.0",
+                    "credits": [{"name": "Ann", "role": "camera"}],
+                },
+            }
+            for i in range(start, min(records, start + batch))
+        ]
+        session.post(url + api.CHANGES.format(space_id=space), json={"changes": changes}).raise_for_status()
+    t0 = time.perf_counter()
+    cursor, requests_made, entries = None, 0, 0
+    while True:
+        params = {"limit": api.FEED_MAX_LIMIT, **({"cursor": cursor} if cursor else {})}
+        page = session.get(url + api.FEED.format(space_id=space), params=params).json()
+        requests_made += 1
+        entries += len(page["entries"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    full = time.perf_counter() - t0
+    print(
+        f"feed full pull of {records} records: {entries} entries in {requests_made} requests, "
+        f"{full * 1000:.0f} ms"
+    )
+    samples = []
+    for _ in range(30):
+        t = time.perf_counter()
+        page = session.get(url + api.FEED.format(space_id=space), params={"cursor": cursor}).json()
+        samples.append(time.perf_counter() - t)
+        assert page["entries"] == [] and not page["more"]
+    print(
+        f"feed incremental pull with nothing new: 1 request, "
+        f"median {statistics.median(samples) * 1000:.1f} ms, "
+        f"max {max(samples) * 1000:.1f} ms (target < 50 ms)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--records", type=int, default=10_000)
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        print("bench/server.py needs curl on PATH (the reference client for both sides)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
+        work = Path(tmp)
+        ref_dir = work / "static"
+        ref_dir.mkdir()
+        httpd, ref_url = start_reference(ref_dir)
+        proc, url = start_server(work)
+        try:
+            bench_blobs(work, url, ref_url, ref_dir, args.mb, args.rounds)
+            bench_feed(url, args.records)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            httpd.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
