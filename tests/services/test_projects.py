@@ -1,0 +1,154 @@
+"""Project use-cases on real imported media: placing clips (tracks made as needed), edits checked
+against the clips' real durations, `show` documents, and .otio round trips through the interchange."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from studio.core.clips import Clip
+from studio.core.errors import EditRejected, InvalidInput, NotFound, StudioError
+from studio.core.library import get_record
+from studio.core.store import Store
+from studio.services import projects
+from studio.services.library import import_files, parse_creator
+from tests import mediagen
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "otio"
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("project-media")
+    return {
+        "video": mediagen.make_video(folder / "harbour.mp4", 2, size="160x120"),
+        "tone": mediagen.make_audio(folder / "gulls.wav", 1),
+    }
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "studio.db") as opened:
+        yield opened
+
+
+@pytest.fixture()
+def clips(store: Store, media: dict[str, Path]) -> dict[str, Clip]:
+    video, tone = import_files(store, [media["video"], media["tone"]], creators=[parse_creator("Ann:camera")])
+    return {"video": video.clip, "tone": tone.clip}
+
+
+def test_clips_go_on_tracks_of_their_kind_made_as_needed(store: Store, clips: dict[str, Clip]) -> None:
+    projects.new_project(store, "p")
+    session = projects.open_project(store, "p")
+    picture = projects.add_clip(session, "harbour")
+    sound = projects.add_clip(session, clips["tone"].id[:10], at="1/2")
+    titled = projects.add_clip(
+        session, clips["video"].id, track="V2", at="0.25", source_in="0.5", source_out="1.5"
+    )
+    names = {t.id: t.name for t in session.timeline.tracks.values()}
+    assert (names[picture.track], names[sound.track], names[titled.track]) == ("V1", "A1", "V2")
+    assert (picture.start, picture.duration) == (0, clips["video"].duration)
+    assert sound.start == Fraction(1, 2)
+    assert (titled.start, titled.source_in, titled.source_out) == (
+        Fraction(1, 4),
+        Fraction(1, 2),
+        Fraction(3, 2),
+    )
+    with pytest.raises(NotFound, match=r"no track 'Music' in this project \(tracks: V1, A1, V2\)"):
+        projects.add_clip(session, "gulls", track="Music")
+    with pytest.raises(InvalidInput, match="--at: not a time"):
+        projects.add_clip(session, "gulls", at="soon")
+    with pytest.raises(InvalidInput, match="--in: '-1' is negative"):
+        projects.add_clip(session, "gulls", source_in="-1")
+    with pytest.raises(EditRejected, match="sound only"):
+        projects.add_clip(session, "gulls", track="V3")
+    assert session.timeline.track_by_name("V3") is None  # the refused edit made no track either
+
+
+def test_edits_use_the_clips_real_durations(store: Store, clips: dict[str, Clip]) -> None:
+    projects.new_project(store, "p")
+    session = projects.open_project(store, "p")
+    item = projects.add_clip(session, "harbour", at=3)
+    duration = clips["video"].duration
+    assert duration is not None
+    with pytest.raises(EditRejected, match="past the end of the clip"):
+        projects.trim_item(session, item.id[:6], source_out=duration + Fraction(1, 10))
+    trimmed = projects.trim_item(session, item.id[:6], source_in="1/2")
+    assert (trimmed.start, trimmed.source_in, trimmed.end) == (Fraction(7, 2), Fraction(1, 2), 3 + duration)
+    moved = projects.move_item(session, item.id, at="10")
+    assert moved.start == 10
+    with pytest.raises(InvalidInput, match="move needs --at and/or --track"):
+        projects.move_item(session, item.id)
+    assert projects.remove_item(session, item.id[:8]) == item.id
+    assert projects.undo(session) == "Remove clip"
+    assert projects.undo(session) == "Move clip"
+    assert projects.redo(session) == "Move clip"
+    assert session.timeline.items[item.id].start == 10
+
+
+def test_show_lists_tracks_items_and_conflicts_with_exact_times(store: Store, clips: dict[str, Clip]) -> None:
+    projects.new_project(store, "p")
+    session = projects.open_project(store, "p")
+    item = projects.add_clip(session, "harbour", at="1/3", source_out="1.25")
+    doc = projects.describe(projects.open_project(store, "p"))
+    assert [(t["name"], t["kind"]) for t in doc["tracks"]] == [("V1", "video")]
+    (shown,) = doc["items"]
+    assert shown == {
+        "id": item.id,
+        "kind": "clip",
+        "clip": clips["video"].id,
+        "title": "harbour",
+        "track": "V1",
+        "at": "1/3",
+        "in": "0",
+        "out": "1.25",
+        "duration": "1.25",
+        "gain_db": 0.0,
+        "muted": False,
+    }
+    assert (doc["conflicts"], doc["overlaps"], doc["undo"], doc["redo"]) == ([], [], "Add clip", None)
+
+
+def test_sharing_needs_a_server(store: Store) -> None:
+    projects.new_project(store, "p")
+    with pytest.raises(StudioError, match="needs a server: run studio login first"):
+        projects.share_project(store, "p", "bob")
+    with pytest.raises(NotFound):
+        projects.share_project(store, "nope", "bob")
+
+
+def test_otio_export_and_import_round_trip(store: Store, clips: dict[str, Clip], tmp_path: Path) -> None:
+    projects.new_project(store, "p")
+    session = projects.open_project(store, "p")
+    projects.add_clip(session, "harbour", at="1/2", source_in="1/4", source_out="3/2")
+    projects.add_clip(session, "gulls", at="1")
+    out = tmp_path / "p.otio"
+    projects.export_timeline(session, out)
+    assert out.is_file()
+    imported = projects.import_timeline(store, out, name="copy")
+    assert imported.offline == []
+    original, copy = projects.describe(session), projects.describe(imported.session)
+    keep = ("clip", "track", "at", "in", "out")
+    assert sorted(tuple(i[k] for k in keep) for i in copy["items"]) == sorted(
+        tuple(i[k] for k in keep) for i in original["items"]
+    )
+    assert copy["undo"] == "Import p.otio"
+    projects.undo(imported.session)
+    assert imported.session.timeline.items == {}
+    with pytest.raises(InvalidInput, match="already a project named 'copy'"):
+        projects.import_timeline(store, out, name="copy")
+
+
+def test_importing_a_timeline_whose_media_is_offline(store: Store) -> None:
+    import opentimelineio as otio
+
+    path = SAMPLES / "simple_cut.otio"
+    imported = projects.import_timeline(store, path)
+    assert imported.session.name == otio.adapters.read_from_file(str(path)).name
+    assert imported.offline and imported.session.timeline.items
+    for clip_id in imported.offline:
+        assert get_record(store, clip_id).media_present is False
