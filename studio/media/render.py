@@ -6,9 +6,11 @@ so a failed or cancelled render leaves nothing at the output path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from studio.core.atomic import atomic_writer
@@ -22,6 +24,8 @@ from studio.media.formats import OutputFormat, capabilities
 from studio.media.render_plan import DrawText, RenderPlan, TitleCard, TitleImages, TitleMode, build_plan
 
 TITLE_CARDS_VERSION = "titles-v1"
+INLINE_GRAPH_LIMIT = 24_000
+"""Longer filtergraphs go to ffmpeg in a file rather than on the command line."""
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -128,11 +132,35 @@ def run_plan(
         raise InvalidInput(f"the output {output} is a folder; give a file name")
     check_inputs(plan)
     draw_title_cards(plan)
-    try:
-        run_ffmpeg(plan.args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
-    except FfmpegFailed as exc:
-        raise MediaError(f"ffmpeg failed to render {output.name}: {_first_errors(exc.stderr_tail)}") from exc
+    with _graph_passed(plan) as args:
+        try:
+            run_ffmpeg(args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
+        except FfmpegFailed as exc:
+            detail = _first_errors(exc.stderr_tail)
+            raise MediaError(f"ffmpeg failed to render {output.name}: {detail}") from exc
     return output
+
+
+@contextlib.contextmanager
+def _graph_passed(plan: RenderPlan) -> Iterator[list[str]]:
+    """The plan's arguments, with a long filtergraph read by ffmpeg from a file (`-/filter_complex`):
+    Windows caps a whole command line at 32767 characters and Linux one argument at 128 KiB."""
+    args = list(plan.args)
+    if len(plan.filtergraph) <= INLINE_GRAPH_LIMIT:
+        yield args
+        return
+    at = args.index("-filter_complex")
+    folder = cache_dir() / "graphs"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="graph-", suffix=".txt", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(plan.filtergraph)
+        args[at:at + 2] = ["-/filter_complex", name]
+        yield args
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
 
 
 def _first_errors(stderr: str, count: int = 3) -> str:

@@ -20,7 +20,7 @@ from studio.core.clips import Clip
 from studio.core.errors import Cancelled, InvalidInput, MediaError
 from studio.core.timeline import Timeline
 from studio.media.formats import FORMATS, get_format
-from studio.media.render import find_font, plan_render, run_plan
+from studio.media.render import INLINE_GRAPH_LIMIT, find_font, plan_render, run_plan
 from studio.media.render_plan import DrawText, TitleImages, TitleMode
 from tests import mediagen
 from tests.media.test_render_plan import clip_for, clip_map, timeline
@@ -337,6 +337,20 @@ def test_titles_over_picture(media_dir: Path, tmp_path: Path) -> None:
         assert (centre.min(axis=1) > 200).sum() > 100, mode  # white letters
         assert near(with_title[:20, :20], (255, 0, 0)) and near(without, (255, 0, 0))
         assert (without[90:150, 40:280].reshape(-1, 3).min(axis=1) > 200).sum() == 0
+
+
+def test_many_cuts_pass_a_long_graph_through_a_file(av_clip: Clip, tone: Clip, tmp_path: Path) -> None:
+    cut = Fraction(1, 10)
+    items = [dict(clip=av_clip, start=i * cut, duration=cut, source_in=(i % 19) * cut) for i in range(60)]
+    sound = [dict(clip=tone, start=i * cut, duration=cut, source_in=(i % 19) * cut) for i in range(60)]
+    tl = timeline([("V1", items), ("A1", sound)])
+    plan = plan_render(tl, clip_map(av_clip, tone), get_format("mp4"))
+    assert len(plan.filtergraph) > INLINE_GRAPH_LIMIT
+    out = run_plan(plan, tmp_path / "cuts.mp4")
+    assert len(frames(out)) == 150
+    assert abs(ffmpeg_duration(out) - 6) <= 1 / 25
+    assert volume(out, 0.5, 5)[0] > -30
+    assert not list((Path(os.environ["STUDIO_CACHE_DIR"]) / "graphs").iterdir())
 
 
 # --- failures -------------------------------------------------------------------------------------
