@@ -26,18 +26,18 @@ FRAMES = 120
 def build():  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QApplication
 
-    from studio.core import ops
+    from studio.core import edits, ops
     from studio.core.clips import Clip, Credit
     from studio.core.timeline import Item, Timeline, new_id
     from studio.ui import theme
-    from studio.ui.timeline import edit_ops
     from studio.ui.timeline.panel import TimelinePanel
 
     app = QApplication.instance() or QApplication([])
     theme.apply_theme(app, "dark")
     timeline = Timeline()
-    for op in edit_ops.default_tracks():
-        ops.apply(timeline, op)
+    for kind in ("video", "video", "audio", "audio"):
+        for op in edits.add_track(timeline, kind):
+            ops.apply(timeline, op)
     tracks = [t.id for t in timeline.ordered_tracks()]
     clips = {}
     for n in range(CLIPS):

@@ -7,6 +7,7 @@ import pool and swaps the copy in when it arrives, announcing it with `changed`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -43,6 +44,17 @@ class ClipCatalog(QObject):
         if not path.is_file():
             return None
         return path, clip.has_video, clip.has_audio
+
+    def resolved(self, clip_ids: Iterable[str]) -> dict[str, Clip]:
+        """The clips known among `clip_ids`, each pointing at its media on this machine when it is here
+        (what a render and the credits need; clips without media are left for the render to name)."""
+        out = {}
+        for clip_id in clip_ids:
+            clip = self.clips.get(clip_id)
+            found = self.media_file(clip_id)
+            if clip is not None:
+                out[clip_id] = replace(clip, path=found[0]) if found else clip
+        return out
 
     def replace(self, clips: Iterable[Clip]) -> None:
         self.clips = {c.id: c for c in clips}

@@ -14,11 +14,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.errors import StudioError
-from studio.core.project import ProjectSession, create_project, find_project, list_projects
+from studio.core.project import EditTx, ProjectSession, create_project, find_project, list_projects
 from studio.core.store import Store
 from studio.core.timeline import Timeline
 
 OpsSource = Iterable[dict[str, Any]] | Callable[[Timeline], Iterable[dict[str, Any]]]
+Steps = Callable[[EditTx], object]
+"""A gesture: core edits done one after another in one open edit (see studio.ui.timeline.gestures)."""
 
 
 class ProjectDocument(QObject):
@@ -49,12 +51,13 @@ class ProjectDocument(QObject):
         """Open an existing project (by name or id): its state is the fold of its journal."""
         self._attach(ProjectSession(self.store, find_project(self.store, ref)))
 
-    def create(self, name: str, setup: OpsSource | None = None) -> None:
-        """A new project, optionally with first ops (default tracks) journaled as its first step."""
+    def create(self, name: str, setup: Steps | None = None) -> None:
+        """A new project, optionally with first edits (default tracks) journaled as its first step."""
         info = create_project(self.store, name)
         session = ProjectSession(self.store, info)
         if setup is not None:
-            session.apply("New project", setup)
+            with session.edit("New project") as tx:
+                setup(tx)
         self._attach(session)
 
     def _attach(self, session: ProjectSession) -> None:
@@ -72,11 +75,18 @@ class ProjectDocument(QObject):
 
     def apply(self, label: str, ops: OpsSource, *, merge_key: str | None = None) -> bool:
         """Run one edit (an undo step); False, with edit_rejected emitted, when it was refused."""
+        return self.edit(
+            label, lambda tx: tx.do(ops(tx.timeline) if callable(ops) else ops), merge_key=merge_key
+        )
+
+    def edit(self, label: str, steps: Steps, *, merge_key: str | None = None) -> bool:
+        """Run a gesture made of several core edits as one undo step: all of it, or (refused) none."""
         if self.session is None:
             self.edit_rejected.emit("open or create a project first")
             return False
         try:
-            self.session.apply(label, ops, merge_key=merge_key)
+            with self.session.edit(label, merge_key=merge_key) as tx:
+                steps(tx)
         except StudioError as exc:
             self.edit_rejected.emit(str(exc))
             return False

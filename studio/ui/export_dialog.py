@@ -9,7 +9,7 @@ credits block -> render (one ffmpeg process) -> credits embedded -> sidecar -> r
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -39,15 +39,15 @@ from studio.core import credits as credits_mod
 from studio.core.clips import Clip, Credit
 from studio.core.errors import StudioError
 from studio.core.timeline import Timeline
+from studio.media.formats import FORMAT_NAMES
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.import_dialog import LICENCES, ImportRequest
-from studio.ui.preview import proxy_timeline
+from studio.ui.snapshots import at_height, span_of
 from studio.ui.theme import icon
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
-FORMAT_NAMES = ("mp4", "webm", "mkv", "m4a", "mp3", "wav", "flac", "ogg")
 
 
 @dataclass
@@ -64,31 +64,15 @@ class ExportSettings:
     span: tuple[Fraction, Fraction] | None = None
 
 
-def resolved_clips(timeline: Timeline, catalog: ClipCatalog) -> dict[str, Clip]:
-    """The timeline's clips with their local media files (the render and the credits need both)."""
-    out = {}
-    for clip_id in timeline.clip_ids():
-        clip = catalog.get(clip_id)
-        found = catalog.media_file(clip_id)
-        if clip is not None:
-            out[clip_id] = replace(clip, path=found[0]) if found else clip
-    return out
-
-
 def export_piece(
     timeline: Timeline, clips: dict[str, Clip], settings: ExportSettings, ctx: tasks.TaskContext
 ) -> dict[str, Any]:
     """Run the export service on a snapshot at the chosen size and span; returns the embedded block."""
     from studio.services.export import ResolvedTimeline, export_timeline
 
-    snapshot = timeline.snapshot()
-    if settings.span is not None:
-        snapshot = proxy_timeline(snapshot, *settings.span)
-        snapshot.settings["width"], snapshot.settings["height"] = timeline.width, timeline.height
+    snapshot = span_of(timeline, *settings.span) if settings.span is not None else timeline.snapshot()
     if settings.height:
-        scale = Fraction(settings.height, snapshot.height)
-        snapshot.settings["width"] = max(2, round(snapshot.width * scale / 2) * 2)
-        snapshot.settings["height"] = settings.height
+        snapshot = at_height(snapshot, settings.height)
     result = export_timeline(
         ResolvedTimeline(snapshot, clips, uuid.uuid4().hex, settings.title),
         settings.output,
@@ -123,7 +107,7 @@ class ExportDialog(QDialog):
         self.catalog = catalog
         self.mark_range = mark_range
         self.snapshot = document.timeline.snapshot()
-        self.clips = resolved_clips(self.snapshot, catalog)
+        self.clips = catalog.resolved(self.snapshot.clip_ids())
         self.rows: list[credits_mod.ShareRow] = []
         self.task: tasks.TaskHandle | None = None
         self.block: dict[str, Any] | None = None

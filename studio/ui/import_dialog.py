@@ -18,20 +18,18 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip, Credit
+from studio.ui.credits_editor import CreditsEditor
 from studio.ui.theme import icon
 
 LICENCES = (
@@ -104,15 +102,7 @@ class ImportDialog(QDialog):
         add_files.clicked.connect(self._on_add_files_clicked)
         self.title = QLineEdit()
         self.title.setPlaceholderText("From the file name (or the file's own credits)")
-        self.people = QTableWidget(0, 2)
-        self.people.setHorizontalHeaderLabels(["Contributor", "Roles (comma separated)"])
-        self.people.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.people.verticalHeader().setVisible(False)
-        self.people.setMinimumHeight(110)
-        add_person = QPushButton("Add contributor")
-        add_person.clicked.connect(lambda: self.add_person("", "creator"))
-        remove_person = QPushButton("Remove")
-        remove_person.clicked.connect(lambda: self.people.removeRow(self.people.currentRow()))
+        self.people = CreditsEditor()
         self.licence = QComboBox()
         self.licence.setEditable(True)
         self.licence.addItem("")
@@ -146,14 +136,7 @@ class ImportDialog(QDialog):
         files_row.addWidget(add_files, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow("Files", files_row)
         form.addRow("Title", self.title)
-        people_box = QVBoxLayout()
-        people_box.addWidget(self.people)
-        people_buttons = QHBoxLayout()
-        people_buttons.addWidget(add_person)
-        people_buttons.addWidget(remove_person)
-        people_buttons.addStretch(1)
-        people_box.addLayout(people_buttons)
-        form.addRow("Credits", people_box)
+        form.addRow("Credits", self.people)
         form.addRow("Licence", self.licence)
         form.addRow("Remixes", self.lineage)
         form.addRow("Tags", self.tags)
@@ -175,22 +158,10 @@ class ImportDialog(QDialog):
         self._sync_ok()
 
     def add_person(self, name: str, roles: str) -> None:
-        row = self.people.rowCount()
-        self.people.insertRow(row)
-        self.people.setItem(row, 0, QTableWidgetItem(name))
-        self.people.setItem(row, 1, QTableWidgetItem(roles))
+        self.people.add_person(name, roles)
 
     def request(self) -> ImportRequest:
-        credits = []
-        for row in range(self.people.rowCount()):
-            name_item, roles_item = self.people.item(row, 0), self.people.item(row, 1)
-            name = " ".join((name_item.text() if name_item else "").split())
-            if not name:
-                continue
-            roles = tuple(
-                r.strip() for r in (roles_item.text() if roles_item else "").split(",") if r.strip()
-            )
-            credits.append(Credit(name=name, roles=roles or ("creator",)))
+        credits = self.people.credits()
         lineage = [
             self.lineage.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(self.lineage.count())

@@ -18,24 +18,22 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.core.clips import Clip, Credit
+from studio.core.clips import Clip
 from studio.core.timecode import format_clock, parse_time
 from studio.core.timeline import Item
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
+from studio.ui.credits_editor import CreditsEditor
 from studio.ui.import_dialog import LICENCES
 
 
@@ -107,20 +105,13 @@ class InspectorDock(QScrollArea):
         # Clip credits and licence.
         self.credits_box = QGroupBox("Credits")
         credits_layout = QVBoxLayout(self.credits_box)
-        self.people = QTableWidget(0, 2)
-        self.people.setHorizontalHeaderLabels(["Contributor", "Roles"])
-        self.people.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.people.verticalHeader().setVisible(False)
-        self.people.setMaximumHeight(140)
+        self.people = CreditsEditor()
         self.licence = QComboBox()
         self.licence.setEditable(True)
         self.licence.addItems(["", *LICENCES])
-        add = QPushButton("Add contributor")
-        add.clicked.connect(lambda: self._add_person("", "creator"))
         self.save = QPushButton("Save credits")
         self.save.clicked.connect(self._on_save_clicked)
         credits_layout.addWidget(self.people)
-        credits_layout.addWidget(add)
         licence_form = QFormLayout()
         licence_form.addRow("Licence", self.licence)
         credits_layout.addLayout(licence_form)
@@ -193,9 +184,7 @@ class InspectorDock(QScrollArea):
         self.heading.setText(clip.title)
         length = format_clock(clip.duration) if clip.duration is not None else "still image"
         self.subtitle.setText(f"{clip.kind} · {length} · {clip.id[:12]}")
-        self.people.setRowCount(0)
-        for credit in clip.credits:
-            self._add_person(credit.name, ", ".join(credit.roles))
+        self.people.set_credits(clip.credits)
         self.licence.setCurrentText(clip.licence)
         others = self.catalog.clips
 
@@ -210,12 +199,6 @@ class InspectorDock(QScrollArea):
         for box in (self.credits_box, self.lineage_box, self.probe_box):
             box.setVisible(True)
 
-    def _add_person(self, name: str, roles: str) -> None:
-        row = self.people.rowCount()
-        self.people.insertRow(row)
-        self.people.setItem(row, 0, QTableWidgetItem(name))
-        self.people.setItem(row, 1, QTableWidgetItem(roles))
-
     def _edit(self, label: str, **changes: Any) -> None:
         if self.item is not None:
             self.item_edited.emit(self.item.id, label, changes)
@@ -223,16 +206,9 @@ class InspectorDock(QScrollArea):
     def edited_clip(self) -> Clip | None:
         if self.clip is None:
             return None
-        credits = []
-        for row in range(self.people.rowCount()):
-            name = (self.people.item(row, 0).text() if self.people.item(row, 0) else "").strip()
-            roles = tuple(
-                r.strip()
-                for r in (self.people.item(row, 1).text() if self.people.item(row, 1) else "").split(",")
-            )
-            if name:
-                credits.append(Credit(name=name, roles=tuple(r for r in roles if r) or ("creator",)))
-        return replace(self.clip, credits=tuple(credits), licence=self.licence.currentText().strip())
+        return replace(
+            self.clip, credits=tuple(self.people.credits()), licence=self.licence.currentText().strip()
+        )
 
     def _on_save_clicked(self) -> None:
         clip = self.edited_clip()

@@ -121,9 +121,10 @@ class LibraryFilter(QSortFilterProxyModel):
         self.licence = _ANY
 
     def set_filters(self, **values: str) -> None:
+        self.beginFilterChange()
         for name, value in values.items():
             setattr(self, name, value)
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         clip: Clip = self.sourceModel().index(row, 0, parent).data(CLIP_ROLE)

@@ -41,7 +41,7 @@ from studio.ui.library_dock import LibraryDock
 from studio.ui.media_cache import MediaCache
 from studio.ui.preview import PreviewWidget
 from studio.ui.sync_panel import ConflictsPanel, StatusBridge, SyncBadge
-from studio.ui.timeline import edit_ops
+from studio.ui.timeline import gestures
 from studio.ui.timeline.panel import TimelinePanel
 
 LAST_PROJECT_KEY = "project/last"
@@ -279,13 +279,13 @@ class MainWindow(QMainWindow):
         elif names:
             self.document.open(names[0])
         else:
-            self.document.create(DEFAULT_PROJECT, edit_ops.default_tracks())
+            self.document.create(DEFAULT_PROJECT, gestures.default_tracks)
 
     def new_project(self) -> None:
         name, ok = QInputDialog.getText(self, "New project", "Name:")
         if ok and name.strip():
             try:
-                self.document.create(name.strip(), edit_ops.default_tracks())
+                self.document.create(name.strip(), gestures.default_tracks)
             except Exception as exc:
                 self.post(str(exc))
 

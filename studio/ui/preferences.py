@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.paths import cache_dir, data_dir
-from studio.ui.export_dialog import FORMAT_NAMES, QUALITY
+from studio.media.formats import FORMAT_NAMES
+from studio.ui.export_dialog import QUALITY
 from studio.ui.theme import THEMES
 
 KEYS = {

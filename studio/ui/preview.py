@@ -27,6 +27,7 @@ from studio.core.timeline import VIDEO, Timeline
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
+from studio.ui.snapshots import at_height, span_of
 from studio.ui.theme import colors, icon
 
 PROXY_HEIGHT = 240
@@ -70,30 +71,16 @@ def decode_frame(path: Path, at: Fraction, width: int) -> QImage:
 
 
 def proxy_format() -> Any:
-    from studio.media.formats import OutputFormat
+    """The export's MP4 format, encoded for speed: a preview is watched once, right away."""
+    from studio.media.formats import get_format
 
     video = ("-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p", "-g", "15")
-    return OutputFormat("preview", ".mp4", "libx264", video, "aac", ("-b:a", "96k"))
+    return replace(get_format("mp4"), name="preview", video_args=video, audio_args=("-b:a", "96k"))
 
 
 def proxy_timeline(timeline: Timeline, start: Fraction, end: Fraction) -> Timeline:
     """A low-resolution copy of [start, end) of the timeline, shifted to begin at 0."""
-    snap = timeline.snapshot()
-    scale = PROXY_HEIGHT / max(1, snap.height)
-    snap.settings["height"] = PROXY_HEIGHT
-    snap.settings["width"] = max(2, round(snap.width * scale / 2) * 2)
-    for item_id, item in list(snap.items.items()):
-        if item.end <= start or item.start >= end:
-            del snap.items[item_id]
-            continue
-        cut_head = max(ZERO, start - item.start)
-        cut_tail = max(ZERO, item.end - end)
-        item.start = max(ZERO, item.start - start)
-        item.source_in += cut_head if item.kind == "clip" else ZERO
-        item.duration -= cut_head + cut_tail
-        item.fade_in = min(item.fade_in, item.duration)
-        item.fade_out = min(item.fade_out, item.duration)
-    return snap
+    return at_height(span_of(timeline, start, end), PROXY_HEIGHT)
 
 
 def render_proxy(timeline: Timeline, clips: dict[str, Clip], ctx: tasks.TaskContext) -> Path:
@@ -314,12 +301,7 @@ class PreviewWidget(QWidget):
             self.status_posted.emit("Nothing to play: the timeline is empty")
             return
         snapshot = proxy_timeline(tl, start, end)
-        clips = {}
-        for clip_id in snapshot.clip_ids():
-            clip = self.catalog.get(clip_id)
-            found = self.catalog.media_file(clip_id)
-            if clip is not None and found is not None:
-                clips[clip_id] = replace(clip, path=found[0])
+        clips = self.catalog.resolved(snapshot.clip_ids())
         if self._proxy_task is not None:
             self._proxy_task.cancel()
         self._proxy_start = start

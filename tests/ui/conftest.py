@@ -24,10 +24,10 @@ def store():
 @pytest.fixture
 def document(qapp, store):
     from studio.ui.document import ProjectDocument
-    from studio.ui.timeline import edit_ops
+    from studio.ui.timeline import gestures
 
     doc = ProjectDocument(store)
-    doc.create(f"test {uuid.uuid4().hex[:6]}", edit_ops.default_tracks())
+    doc.create(f"test {uuid.uuid4().hex[:6]}", gestures.default_tracks)
     return doc
 
 

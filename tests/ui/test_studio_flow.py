@@ -277,3 +277,30 @@ def test_layout_and_project_are_remembered_after_a_kill(qtbot, window):
     texts = [i.text for i in reopened.document.timeline.items.values()]
     assert texts == ["Still here"]
     assert len(reopened.document.timeline.ordered_tracks("video")) == 3
+
+
+def test_welcome_demo_opens_the_demo_remix_from_the_demo_service(qtbot, window):
+    import mutagen
+
+    from studio.ui.welcome import WelcomeDialog
+
+    dialog = WelcomeDialog(window, window.settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
+    assert window.settings.value("welcome/done", False, type=bool)
+    qtbot.waitUntil(lambda: window.document.name == "Demo remix", timeout=120_000)
+    qtbot.waitUntil(lambda: len(window.catalog.clips) >= 7, timeout=30_000)
+    tl = window.document.timeline
+    used = {i.clip for i in tl.items.values() if i.clip}
+    assert used and used <= set(window.catalog.clips)
+    assert any(i.kind == "title" for i in tl.items.values())
+    assert all(window.catalog.clips[c].credits for c in used)
+    # The service's export of the remix carries the credits of every clip's contributors.
+    from studio.services.demo import default_out_dir
+
+    export = default_out_dir() / "demo-remix.mp4"
+    assert str(export) in window.message.text()
+    block = json.loads(bytes(mutagen.File(export)["----:com.apple.iTunes:CREDITS_JSON"][0]).decode("utf-8"))
+    names = {p["name"] for p in block["contributors"]}
+    assert {c.name for clip_id in used for c in window.catalog.clips[clip_id].credits} <= names

@@ -77,7 +77,7 @@ def test_move_onto_another_item_is_rejected_and_drawn_back(qtbot, panel):
     start = _item_center(panel, second)
     _drag(qtbot, panel.view.viewport(), start, start - QPoint(int(4 * panel.scale.px_per_second), 0))
     assert panel.timeline.items[second].start == Fraction(8)
-    assert messages and "already has an item" in messages[-1]
+    assert messages and "would overlap" in messages[-1]
     assert panel.scene.items_by_id[second].pos().x() == pytest.approx(8 * panel.scale.px_per_second)
 
 
@@ -105,6 +105,66 @@ def test_trim_cannot_reveal_more_than_the_media(qtbot, panel):
     right = panel.view.mapFromScene(rect.right() - 2, rect.center().y())
     _drag(qtbot, panel.view.viewport(), right, right + QPoint(int(3 * panel.scale.px_per_second), 0))
     assert panel.timeline.items[item_id].duration == Fraction(5)
+
+
+def test_trimming_a_picture_trims_its_linked_sound_too(qtbot, panel):
+    (item_id,) = panel.place_clips([fake_sha(1)], _video_track(panel), Fraction(0))
+    panel.view.snapping = False
+    rect = panel.scene.items_by_id[item_id].sceneBoundingRect()
+    right = panel.view.mapFromScene(rect.right() - 2, rect.center().y())
+    _drag(qtbot, panel.view.viewport(), right, right - QPoint(int(3 * panel.scale.px_per_second), 0))
+    assert sorted((panel.timeline.items[i].end, panel.timeline.tracks[panel.timeline.items[i].track].kind)
+                  for i in panel.last_placed) == [(5, "audio"), (5, "video")]  # fmt: skip
+    panel.document.undo()
+    assert {panel.timeline.items[i].end for i in panel.last_placed} == {8}
+
+
+def test_a_title_start_can_be_dragged_left(qtbot, panel):
+    panel.set_playhead(Fraction(4))
+    panel.add_title("Opening")
+    (title,) = [i for i in panel.timeline.items.values() if i.kind == "title"]
+    panel.view.snapping = False
+    rect = panel.scene.items_by_id[title.id].sceneBoundingRect()
+    left = panel.view.mapFromScene(rect.left() + 2, rect.center().y())
+    _drag(qtbot, panel.view.viewport(), left, left - QPoint(int(2 * panel.scale.px_per_second), 0))
+    item = panel.timeline.items[title.id]
+    assert (item.start, item.end) == (Fraction(2), title.end)
+
+
+def test_split_pair_gives_the_right_parts_a_link_of_their_own(qtbot, panel):
+    (item_id,) = panel.place_clips([fake_sha(1)], _video_track(panel), Fraction(0))
+    panel.set_playhead(Fraction(3))
+    panel.select([item_id], linked=True)
+    panel.split_at_playhead()
+    right_picture = next(
+        i
+        for i in panel.timeline.items.values()
+        if i.start == 3 and panel.timeline.tracks[i.track].kind == "video"
+    )
+    panel.scene.clearSelection()
+    qtbot.mouseClick(
+        panel.view.viewport(), Qt.MouseButton.LeftButton, pos=_item_center(panel, right_picture.id)
+    )
+    selected = [panel.timeline.items[i] for i in panel.selected_ids()]
+    assert sorted((i.start, panel.timeline.tracks[i.track].kind) for i in selected) == [
+        (3, "audio"),
+        (3, "video"),
+    ]
+
+
+def test_pasting_a_linked_pair_links_the_copies_to_each_other(qtbot, panel):
+    (item_id,) = panel.place_clips([fake_sha(1)], _video_track(panel), Fraction(0))
+    panel.set_item_fields(item_id, "Fade", fade_in=Fraction(1))
+    panel.select([item_id], linked=True)
+    panel.copy_selected()
+    panel.set_playhead(Fraction(10))
+    panel.paste()
+    copies = [i for i in panel.timeline.items.values() if i.id not in panel.last_placed]
+    assert sorted((c.start, c.fade_in) for c in copies) == [(10, 0), (10, 1)]
+    assert panel.document.undo_label == "Paste"
+    links = {c.metadata["studio.ui"]["link"] for c in copies}
+    originals = {panel.timeline.items[i].metadata["studio.ui"]["link"] for i in panel.last_placed}
+    assert len(links) == 1 and links != originals
 
 
 def test_snapping_pulls_a_dragged_edge_onto_a_neighbour(qtbot, panel):

@@ -1,8 +1,8 @@
 """The timeline panel: tools, ruler, track headers and the view, turning gestures into project edits.
 
-Each gesture becomes one labelled undo step through ProjectDocument.apply, with ops from
-studio.ui.timeline.edit_ops; the scene is then brought in step with the model, so what is drawn is
-always what the journal says.
+Each gesture becomes one labelled undo step through ProjectDocument.edit, made of the core's checked
+edits (studio.core.edits, composed in studio.ui.timeline.gestures); the scene is then brought in step
+with the model, so what is drawn is always what the journal says.
 """
 
 from __future__ import annotations
@@ -15,22 +15,22 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
+from studio.core import edits
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected
-from studio.core.ops import apply as apply_op
+from studio.core.project import EditTx
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline
 from studio.ui.document import ProjectDocument
 from studio.ui.media_cache import MediaCache
 from studio.ui.theme import icon
-from studio.ui.timeline import edit_ops
+from studio.ui.timeline import gestures
 from studio.ui.timeline.geometry import MAX_PX_PER_SECOND, MIN_PX_PER_SECOND, ZOOM_STEP, TimeScale
 from studio.ui.timeline.headers import HEADER_WIDTH, TrackHeaders
 from studio.ui.timeline.ruler import Ruler
 from studio.ui.timeline.scene import TimelineScene
 from studio.ui.timeline.view import TimelineView
 
-STILL_SECONDS = Fraction(5)
 _SLIDER_STEPS = 1000
 
 
@@ -234,35 +234,15 @@ class TimelinePanel(QWidget):
         self.view.snapping = self.snap_button.isChecked()
 
     # -- edits -------------------------------------------------------------------------------------
-    def _clip_length(self, clip_id: str) -> Fraction | None:
-        clip = self.clip_lookup(clip_id)
-        return clip.duration if clip is not None else None
-
     def _on_move_requested(self, ids: list[str], delta: Fraction, tracks: dict[str, str]) -> None:
         label = "Move clip" if len(ids) == 1 else f"Move {len(ids)} clips"
-        if not self.document.apply(label, lambda tl: edit_ops.move(tl, ids, delta, tracks)):
+        if not self.document.edit(label, lambda tx: gestures.move(tx, ids, delta, tracks)):
             self.scene.sync(self.timeline, self.scale)
 
     def _on_trim_requested(self, item_id: str, edge: str, t: Fraction) -> None:
-        if edge == "start":
-            ok = self.document.apply(
-                "Trim start", lambda tl: edit_ops.trim_start(tl, item_id, t, self._clip_length)
-            )
-        else:
-            ok = self.document.apply(
-                "Trim end", lambda tl: edit_ops.trim_end(tl, item_id, t, self._clip_length)
-            )
-        if not ok:
+        label = "Trim start" if edge == "start" else "Trim end"
+        if not self.document.edit(label, lambda tx: gestures.trim(tx, item_id, edge, t, self.clip_lookup)):
             self.scene.sync(self.timeline, self.scale)
-
-    def _track_of_kind(self, kind: str, preferred: str) -> str | None:
-        track = self.timeline.tracks.get(preferred)
-        if track is not None and track.kind == kind and not track.locked:
-            return track.id
-        for candidate in self.timeline.ordered_tracks(kind):
-            if not candidate.locked:
-                return candidate.id
-        return None
 
     def place_clips(self, clip_ids: list[str], track_id: str, at: Fraction) -> list[str]:
         """Put clips on the timeline from `at`, one after another; returns the new items' ids.
@@ -273,37 +253,21 @@ class TimelinePanel(QWidget):
         placed: list[str] = []
         everything: list[str] = []
 
-        def build(tl: Timeline) -> list[dict[str, Any]]:
+        def steps(tx: EditTx) -> None:
             placed.clear()
             everything.clear()
-            scratch = tl.snapshot()
-            out: list[dict[str, Any]] = []
             t = at
             for clip_id in clip_ids:
                 clip = self.clip_lookup(clip_id)
                 if clip is None:
                     raise EditRejected(f"clip {clip_id[:12]} is not in the library")
-                length = clip.duration if clip.duration and clip.kind != "image" else STILL_SECONDS
-                video = self._track_of_kind(VIDEO, track_id) if clip.has_video else None
-                audio = self._track_of_kind(AUDIO, track_id) if clip.has_audio else None
-                if (clip.has_video and video is None) or (not clip.has_video and audio is None):
-                    kind = "a video" if clip.has_video else "an audio"
-                    raise EditRejected(f"add {kind} track (unlocked) to place {clip.title}")
-                if video is not None and audio is not None:
-                    new_ops, ids = edit_ops.place_linked(scratch, clip_id, video, audio, t, length)
-                else:
-                    new_ops, item_id = edit_ops.place_clip(scratch, clip_id, video or audio or "", t, length)
-                    ids = [item_id]
-                for op in new_ops:
-                    apply_op(scratch, op)
-                out += new_ops
+                ids = gestures.place_clip(tx, clip, track_id, t)
                 placed.append(ids[0])
                 everything.extend(ids)
-                t = scratch.items[ids[0]].end
-            return out
+                t = tx.timeline.items[ids[0]].end
 
         label = "Add clip" if len(clip_ids) == 1 else f"Add {len(clip_ids)} clips"
-        if not self.document.apply(label, build):
+        if not self.document.edit(label, steps):
             return []
         self.last_placed = list(everything)
         return list(placed)
@@ -317,7 +281,7 @@ class TimelinePanel(QWidget):
         ids = self.selected_ids() or [
             i.id for i in self.timeline.items.values() if i.start < t < i.end and not self._locked(i)
         ]
-        self.document.apply("Split", lambda tl: edit_ops.split(tl, ids, t))
+        self.document.edit("Split", lambda tx: gestures.split(tx, ids, t))
 
     def _locked(self, item: Item) -> bool:
         track = self.timeline.tracks.get(item.track)
@@ -328,10 +292,8 @@ class TimelinePanel(QWidget):
         if not ids:
             self.status_posted.emit("Select the items to delete first")
             return
-        if ripple:
-            self.document.apply("Ripple delete", lambda tl: edit_ops.ripple_delete(tl, ids))
-        else:
-            self.document.apply("Delete", lambda tl: edit_ops.delete(tl, ids))
+        label = "Ripple delete" if ripple else "Delete"
+        self.document.edit(label, lambda tx: gestures.delete(tx, ids, ripple=ripple))
 
     def copy_selected(self) -> int:
         self.clipboard = [
@@ -344,9 +306,13 @@ class TimelinePanel(QWidget):
         copied = list(self.clipboard)
         selected = self.selected_ids()
         fallback = self.timeline.items[selected[0]].track if selected else None
-        before = set(self.timeline.items)
-        if self.document.apply("Paste", lambda tl: edit_ops.paste(tl, copied, self.playhead, fallback)):
-            self.select(sorted(set(self.timeline.items) - before))
+        pasted: list[str] = []
+
+        def steps(tx: EditTx) -> None:
+            pasted[:] = gestures.paste(tx, copied, self.playhead, fallback, self.clip_lookup)
+
+        if self.document.edit("Paste", steps):
+            self.select(pasted)
 
     def add_title(self, text: str = "Title") -> None:
         videos = [t for t in self.timeline.ordered_tracks(VIDEO) if not t.locked]
@@ -354,28 +320,26 @@ class TimelinePanel(QWidget):
             self.status_posted.emit("Add a video track (unlocked) for titles")
             return
         top = videos[-1].id
-        self.document.apply("Add title", lambda tl: edit_ops.add_title(tl, top, self.playhead, text))
+        self.document.edit("Add title", lambda tx: gestures.add_title(tx, top, self.playhead, text))
 
     def add_track(self, kind: str) -> None:
-        self.document.apply(f"Add {kind} track", lambda tl: edit_ops.add_track(tl, kind))
+        self.document.apply(f"Add {kind} track", lambda tl: edits.add_track(tl, kind))
 
     def _on_mute_toggled(self, track_id: str) -> None:
-        track = self.timeline.tracks[track_id]
-        label = "Unmute track" if track.muted else "Mute track"
-        self.document.apply(label, lambda tl: edit_ops.set_track(tl, track_id, muted=not track.muted))
+        muted = not self.timeline.tracks[track_id].muted
+        label = "Mute track" if muted else "Unmute track"
+        self.document.apply(label, lambda tl: edits.set_track_muted(tl, track_id, muted))
 
     def _on_lock_toggled(self, track_id: str) -> None:
-        track = self.timeline.tracks[track_id]
-        label = "Unlock track" if track.locked else "Lock track"
-        self.document.apply(label, lambda tl: edit_ops.set_track(tl, track_id, locked=not track.locked))
+        locked = not self.timeline.tracks[track_id].locked
+        label = "Lock track" if locked else "Unlock track"
+        self.document.apply(label, lambda tl: edits.set_track_locked(tl, track_id, locked))
 
     def _on_rename_requested(self, track_id: str, name: str) -> None:
-        self.document.apply("Rename track", lambda tl: edit_ops.set_track(tl, track_id, name=name))
+        self.document.apply("Rename track", lambda tl: edits.rename_track(tl, track_id, name))
 
     def _on_remove_requested(self, track_id: str) -> None:
-        self.document.apply("Remove track", lambda tl: edit_ops.remove_track(tl, track_id))
+        self.document.apply("Remove track", lambda tl: edits.remove_track(tl, track_id))
 
     def set_item_fields(self, item_id: str, label: str, **changes: Any) -> bool:
-        return self.document.apply(
-            label, lambda tl: edit_ops.set_item(tl, item_id, **changes), merge_key=None
-        )
+        return self.document.edit(label, lambda tx: gestures.set_item_fields(tx, item_id, **changes))
