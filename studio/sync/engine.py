@@ -36,7 +36,7 @@ from studio.protocol import api, problems
 from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES, is_record_id, is_sha256, parse_op_id
 from studio.sync import records, state
 from studio.sync.client import ApiClient, ApiError
-from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record
+from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record, queue_unbased
 from studio.sync.records import KINDS, MISSING, RecordRejected
 from studio.sync.state import Shadow, get_shadow, put_shadow
 from studio.sync.transfer import BlobSource, TransferStats, download_blob, upload_blobs
@@ -464,7 +464,8 @@ class SyncEngine:
         with self.store.write() as conn:
             for entry in entries:
                 self.apply_entry(conn, space, entry)
-            failpoint("after-apply")
+            if entries:
+                failpoint("after-apply")
             state.set_cursor(conn, space, page["cursor"])
         self.report.pulled_entries += len(entries)
 
@@ -583,33 +584,39 @@ class SyncEngine:
     ) -> dict[str, Any]:
         """Three-way merge of the pulled version into the local row: a field the user changed (pending,
         or different from the last server version) stays as the user left it; the rest follows the server.
-        A deleted record is never deleted here: local work is not thrown away."""
+        A deleted record is never deleted here: local work is not thrown away.
+
+        Without a trustworthy base (first sight of a record made here too, or a server restored from a
+        backup that lost part of the history) a field that differs keeps the local value and is pushed
+        with no base revision, so the server shows the disagreement as a conflict instead of either side
+        winning silently."""
         local, _home, origin = records.local_doc(conn, kind, record_id)
         mine = pending_fields(conn, space, kind, record_id)
         if deleted:
             return {}
+        reconciling = space in self._stale
         if local is None:
             if "deleted" in mine or old is not None:
                 return {}  # deleted here on purpose; the pending delete (or its ack) settles it
             return records.write_local(
                 conn, kind, record_id, doc, space=space, owner=owner, rev=rev, create=True
             )
+        trusted = old is not None and not reconciling
         merged = dict(local)
-        diverged = False
+        differing: dict[str, Any] = {}
         for name, value in doc.items():
             if name in mine or name not in local:
                 continue
-            if old is not None:
-                if local[name] != old.doc.get(name, MISSING):
-                    continue
-            elif origin == "local":
-                diverged = diverged or local[name] != value
-                continue
-            merged[name] = value
-        if diverged and self.can_push(space, kind, record_id, None):
-            # First sight of a record both sides made: push ours with no base, so every field that
-            # differs becomes a visible conflict on the server instead of one side winning silently.
-            queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+            if trusted:
+                assert old is not None
+                if local[name] == old.doc.get(name, MISSING):
+                    merged[name] = value
+            elif origin == "pulled" and not reconciling:
+                merged[name] = value
+            elif local[name] != value:
+                differing[name] = local[name]
+        if differing and self.can_push(space, kind, record_id, None):
+            queue_unbased(conn, space, kind, record_id, differing)
         if merged == local:
             return {}
         return records.write_local(

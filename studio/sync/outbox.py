@@ -208,3 +208,24 @@ def _queue_in_space(
         ),
     )
     return True
+
+
+def queue_unbased(
+    conn: sqlite3.Connection, space: str, kind: str, record_id: str, fields: dict[str, Any]
+) -> None:
+    """Queue local values whose server history is unknown (a record made on both sides, or a server
+    restored from a backup): pushed with no base revision, every field that differs on the server
+    becomes a conflict there."""
+    queued = pending_for(conn, space, kind, record_id)
+    last = queued[-1] if queued else None
+    if last is not None and not last.sent:
+        conn.execute(
+            "UPDATE sync_pending SET fields = ?, base_rev = NULL WHERE seq = ?",
+            (dumps({**last.fields, **fields}), last.seq),
+        )
+        return
+    conn.execute(
+        "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, deleted, sent) "
+        "VALUES (?, ?, ?, ?, NULL, ?, NULL, 0)",
+        (uuid.uuid4().hex, space, kind, record_id, dumps(fields)),
+    )
