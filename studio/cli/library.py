@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     for hit in hits:
         people = ", ".join(f"{c['name']} ({c['role']})" for c in hit["credits"])
         print(
-            f"{hit['id'][:12]}  {hit['title']}  [{hit['kind']}, {hit['licence'] or 'no licence'}]  "
+            f"{hit['id']}  {hit['title']}  [{hit['kind']}, {hit['licence'] or 'no licence'}]  "
             f"by {people or hit['owner']}"
         )
     return 0

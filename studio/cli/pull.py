@@ -1,6 +1,6 @@
 """`studio pull CLIP`: bring a shared clip into the local library with its credits, lineage and media.
 
-CLIP is a clip id, a unique id prefix or words of its title as `studio library search` shows them.
+CLIP is a clip id as `studio library search` prints it, or words of its title matching one clip.
 The name of a shared project works too: it is brought up to date with its media.
 """
 

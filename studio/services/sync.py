@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from studio.protocol import api
 from studio.protocol.ids import PUBLIC_SPACE, is_sha256, is_username
 from studio.services.sync_status import SyncStatusModel
 from studio.sync import credentials, records, state
-from studio.sync.client import ApiClient, ApiError, NotAuthenticated, OfflineError, normalise_url
+from studio.sync.client import ApiClient, ApiError, NotAuthenticated, OfflineError, SyncError, normalise_url
 from studio.sync.engine import SyncEngine, SyncReport, list_conflicts, pending_summary
 from studio.sync.outbox import queue_record
 
@@ -75,7 +76,13 @@ def _engine(
 ) -> Iterator[SyncEngine]:
     login = current_login()
     with _opened(store) as opened, client_for(login, cancel) as client:
-        yield SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+        try:
+            yield SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+        except sqlite3.Error as exc:
+            raise SyncError(
+                f"the local store could not be written ({exc}); what was synced before is kept, "
+                "run the sync again once that is fixed"
+            ) from exc
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -389,7 +396,10 @@ def _find_remote_clip(client: ApiClient, ref: str) -> dict[str, Any]:
     by_title = [r for r in results if str(r["doc"].get("title", "")).lower() == ref.lower()]
     matches = by_prefix or by_title or results
     if not matches:
-        raise NotFound(f"no shared clip matches {ref!r} (try studio library search {ref!r})")
+        raise NotFound(
+            f"no shared clip matches {ref!r}: give the whole clip id (64 hex digits, as studio library "
+            "search prints it) or words of its title"
+        )
     if len(matches) > 1:
         names = ", ".join(f"{r['id'][:12]} ({r['doc'].get('title', '')})" for r in matches[:5])
         raise NotFound(f"{ref!r} matches several shared clips: {names}; give more of the id")
