@@ -8,12 +8,18 @@ rather than assumed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.core.errors import InvalidInput, MediaError
+
+_CAPS_FOLDER = "ffmpeg-capabilities-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +138,26 @@ class Capabilities:
 
 @functools.lru_cache(maxsize=4)
 def capabilities(exe: str) -> Capabilities:
-    """The encoders and filters of the ffmpeg at `exe` (cached per binary)."""
-    return Capabilities(
+    """The encoders and filters of the ffmpeg at `exe`, asked once per binary and kept in the cache
+    folder (keyed by the binary's path, size and time), so a render does not pay two ffmpeg runs."""
+    from studio.core.atomic import atomic_write_text
+    from studio.core.paths import cache_dir
+
+    stat = os.stat(exe)
+    key = hashlib.sha256(f"{os.path.abspath(exe)}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    stored = cache_dir() / _CAPS_FOLDER / f"{key[:32]}.json"
+    try:
+        doc = json.loads(stored.read_text(encoding="utf-8"))
+        return Capabilities(encoders=frozenset(doc["encoders"]), filters=frozenset(doc["filters"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = Capabilities(
         encoders=frozenset(_listing(exe, "-encoders")), filters=frozenset(_listing(exe, "-filters"))
     )
+    doc = {"encoders": sorted(found.encoders), "filters": sorted(found.filters)}
+    with contextlib.suppress(OSError):
+        atomic_write_text(stored, json.dumps(doc))
+    return found
 
 
 def _listing(exe: str, flag: str) -> list[str]:

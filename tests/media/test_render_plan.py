@@ -5,6 +5,7 @@ Also the timeline and clip builders the render, export and CLI tests share.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from fractions import Fraction
@@ -17,7 +18,7 @@ from studio.core.clips import Clip, Credit
 from studio.core.errors import InvalidInput, MediaError
 from studio.core.fractional_index import keys_after
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, Track, new_id
-from studio.media.formats import FORMATS, format_for_path, get_format
+from studio.media.formats import FORMATS, Capabilities, capabilities, format_for_path, get_format
 from studio.media.hashing import sha256_file
 from studio.media.probe import probe
 from studio.media.render_plan import DrawText, TitleImages, build_plan, escape_filter_value
@@ -226,3 +227,24 @@ def test_filter_values_reach_ffmpeg_unchanged(text: str, tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     written = report.read_text(encoding="utf-8")
     assert written.split("\n", 1)[1] == f"probe={text}\n"
+
+
+def test_encoders_are_read_from_the_binary_and_checked(tmp_path: Path) -> None:
+    listing = subprocess.run([mediagen.ffmpeg(), "-hide_banner", "-encoders"], capture_output=True,
+                             text=True).stdout
+    capabilities.cache_clear()
+    found = capabilities(mediagen.ffmpeg())
+    for fmt in FORMATS.values():
+        found.check_format(fmt)
+        for codec in fmt.encoders:
+            assert f" {codec} " in listing
+    assert "drawtext" in found.filters or "drawtext" not in subprocess.run(
+        [mediagen.ffmpeg(), "-hide_banner", "-filters"], capture_output=True, text=True).stdout
+    stored = list((Path(os.environ["STUDIO_CACHE_DIR"]) / "ffmpeg-capabilities-v1").iterdir())
+    assert len(stored) == 1
+    stored[0].write_text("{damaged", encoding="utf-8")
+    capabilities.cache_clear()
+    assert capabilities(mediagen.ffmpeg()) == found  # a damaged cache entry is asked again
+    bare = Capabilities(encoders=frozenset({"aac"}), filters=frozenset())
+    with pytest.raises(MediaError, match=r"cannot write webm: encoder\(s\) libvpx-vp9, libopus missing"):
+        bare.check_format(get_format("webm"))
