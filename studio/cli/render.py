@@ -47,8 +47,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.media.formats import format_for_path
     from studio.services.export import export_timeline, plan_export, resolve_timeline
 
+    format_for_path(args.output, args.format)  # a wrong extension is named before any work
     resolved = resolve_timeline(args.timeline)
     for warning in resolved.warnings:
         print(f"studio: warning: {warning}", file=sys.stderr)

@@ -3,6 +3,7 @@ errors on stderr with exit 2, and a progress bar only on a terminal."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pty
@@ -17,7 +18,8 @@ from mutagen.mp4 import MP4
 from studio.cli.main import main
 from studio.core.projectfile import save_project_file
 from tests import mediagen
-from tests.media.test_render import ffmpeg_duration, streams
+from tests.cli.conftest import Run, ok, one_line_error
+from tests.media.test_render import ffmpeg_duration, streams, volume
 from tests.media.test_render_plan import clip_for, clip_map, timeline
 
 STUDIO = Path(sys.executable).with_name("studio")
@@ -36,9 +38,13 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def project(media: dict[str, Path], tmp_path: Path) -> Path:
     video = clip_for(media["video"], credits=("Ann",))
     music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
-    tl = timeline([("V1", [dict(clip=video, start=0, duration="1.5", source_in="0.25")]),
-                   ("V2", [dict(kind="title", text="Pier: 'night' [1]", start="0.5", duration="0.5")]),
-                   ("A1", [dict(clip=music, start="0.5", duration="1.5", fade_in="0.5")])])
+    tl = timeline(
+        [
+            ("V1", [dict(clip=video, start=0, duration="1.5", source_in="0.25")]),
+            ("V2", [dict(kind="title", text="Pier: 'night' [1]", start="0.5", duration="0.5")]),
+            ("A1", [dict(clip=music, start="0.5", duration="1.5", fade_in="0.5")]),
+        ]
+    )
     path = tmp_path / "pier.studio"
     save_project_file(path, "p-pier", "Pier", tl, clip_map(video, music))
     return path
@@ -46,8 +52,23 @@ def project(media: dict[str, Path], tmp_path: Path) -> Path:
 
 def test_render_json_summary(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "pier.mp4"
-    code = main(["render", str(project), "-o", str(out), "--title", "Pier at night", "--licence", "CC-BY-4.0",
-                 "--editor", "Cy", "--editor", "Dee", "--json"])
+    code = main(
+        [
+            "render",
+            str(project),
+            "-o",
+            str(out),
+            "--title",
+            "Pier at night",
+            "--licence",
+            "CC-BY-4.0",
+            "--editor",
+            "Cy",
+            "--editor",
+            "Dee",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     doc = json.loads(captured.out)
@@ -78,8 +99,12 @@ def test_format_from_extension_or_named(
 
 def test_dry_run_prints_a_command_that_renders_the_same(project: Path, tmp_path: Path) -> None:
     planned = tmp_path / "planned.mp4"
-    done = subprocess.run([str(STUDIO), "render", str(project), "-o", str(planned), "--dry-run"],
-                          capture_output=True, text=True, env=os.environ.copy())
+    done = subprocess.run(
+        [str(STUDIO), "render", str(project), "-o", str(planned), "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
     assert done.returncode == 0, done.stderr
     assert not planned.exists()  # nothing rendered
     command = shlex.split(done.stdout.strip())
@@ -105,8 +130,12 @@ def test_errors_name_the_problem(project: Path, tmp_path: Path, capsys: pytest.C
 def test_progress_bar_on_a_terminal_only(project: Path, tmp_path: Path) -> None:
     leader, follower = pty.openpty()
     try:
-        done = subprocess.run([str(STUDIO), "render", str(project), "-o", str(tmp_path / "tty.mp4")],
-                              stdout=subprocess.PIPE, stderr=follower, env=os.environ.copy())
+        done = subprocess.run(
+            [str(STUDIO), "render", str(project), "-o", str(tmp_path / "tty.mp4")],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env=os.environ.copy(),
+        )
         os.close(follower)
         shown = b""
         while True:
@@ -121,6 +150,31 @@ def test_progress_bar_on_a_terminal_only(project: Path, tmp_path: Path) -> None:
         os.close(leader)
     assert done.returncode == 0
     assert b"render [" in shown and b"100.0%" in shown
-    quiet = subprocess.run([str(STUDIO), "render", str(project), "-o", str(tmp_path / "pipe.mp4")],
-                           capture_output=True, env=os.environ.copy())
+    quiet = subprocess.run(
+        [str(STUDIO), "render", str(project), "-o", str(tmp_path / "pipe.mp4")],
+        capture_output=True,
+        env=os.environ.copy(),
+    )
     assert quiet.returncode == 0 and b"render [" not in quiet.stderr
+
+
+def test_render_a_project_built_on_the_command_line(studio: Run, cli_media: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    ok(studio("import", cli_media["video"], "--creator", "Ann:camera", "--licence", "CC-BY-4.0"))
+    ok(studio("import", cli_media["tone"], "--creator", "Bo:music", "--licence", "CC-BY-4.0"))
+    ok(studio("project", "new", "harbour cut"))
+    ok(studio("project", "add", "harbour cut", "harbour", "--track", "V1"))
+    ok(studio("project", "add", "harbour cut", "harbour", "--track", "A1"))
+    ok(studio("project", "add", "harbour cut", "gulls", "--track", "A2", "--at", "1"))
+    out = tmp_path / "cut.webm"
+    doc = json.loads(ok(studio("render", "harbour cut", "-o", out, "--editor", "Cy", "--json")))
+    assert doc["format"] == "webm" and doc["duration"] == 2.0 and doc["licence"] == "CC-BY-4.0"
+    people = {c["name"]: (c["roles"], c["share_bp"]) for c in doc["contributors"]}
+    assert set(people) == {"Ann", "Bo", "Cy"} and sum(bp for _r, bp in people.values()) == 10000
+    assert people["Bo"][0] == ["music"]
+    info = streams(out)
+    assert info["video"]["codec"] == "vp9" and info["audio"]["codec"] == "opus"
+    assert volume(out, 1.1, 0.8)[0] > volume(out, 0.1, 0.8)[0] + 3  # the gulls join the harbour's sound
+    side = json.loads(Path(doc["sidecar"]).read_text(encoding="utf-8"))
+    assert side["export_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert "x.gif from '.gif'" in one_line_error(studio("render", "harbour cut", "-o", tmp_path / "x.gif"))
