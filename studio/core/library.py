@@ -127,8 +127,10 @@ def _dumps(value: Any) -> str:
 # --- contributors -------------------------------------------------------------------------------
 
 
-def ensure_contributor(store: Store, name: str, *, contact: str = "") -> Contributor:
-    """The contributor with this name, created if new (names are how people are credited locally)."""
+def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: bool = True) -> Contributor:
+    """The contributor with this name, created if new (names are how people are credited locally).
+
+    queue=False for records that came from the server (nothing to push back)."""
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("a contributor needs a name")
@@ -145,7 +147,8 @@ def ensure_contributor(store: Store, name: str, *, contact: str = "") -> Contrib
             "INSERT INTO contributors (id, name, contact, created) VALUES (?, ?, ?, ?)",
             (person.id, person.name, person.contact, utc_now()),
         )
-        store.add_outbox("contributor", person.id, person.to_dict())
+        if queue:
+            store.add_outbox("contributor", person.id, person.to_dict())
     return person
 
 
@@ -168,15 +171,19 @@ def save_clip(
     media_present: bool = True,
     origin: str = "local",
     space: str = "",
+    queue: bool = True,
 ) -> Clip:
-    """Insert or update a clip record; credited people become contributors. Returns the stored clip."""
+    """Insert or update a clip record; credited people become contributors. Returns the stored clip.
+
+    The change is queued in the outbox for sync unless queue=False (a record pulled from the server).
+    """
     check_sha256(clip.id)
     if clip.kind not in CLIP_KINDS:
         raise InvalidInput(f"clip kind must be one of {', '.join(CLIP_KINDS)}, not {clip.kind!r}")
     with store.write() as conn:
         credits = []
         for credit in clip.credits:
-            person = ensure_contributor(store, credit.name)
+            person = ensure_contributor(store, credit.name, queue=queue)
             credits.append(Credit(credit.name, credit.roles, credit.weight, person.id).to_dict())
         exists = conn.execute("SELECT created FROM clips WHERE id = ?", (clip.id,)).fetchone()
         values = {
@@ -201,7 +208,8 @@ def save_clip(
         }
         store.db.table("clips").upsert(values, pk="id")
         stored = get_clip(store, clip.id)
-        store.add_outbox("clip", clip.id, clip_to_dict(stored))
+        if queue:
+            store.add_outbox("clip", clip.id, clip_to_dict(stored))
     return stored
 
 

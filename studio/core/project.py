@@ -81,8 +81,10 @@ def create_project(
     settings: dict[str, Any] | None = None,
     project_id: str | None = None,
     space: str = "",
+    queue: bool = True,
 ) -> ProjectInfo:
-    """A new, empty project. Names are unique in a store."""
+    """A new, empty project. Names are unique in a store. queue=False: do not queue it for sync
+    (a project pulled from the server)."""
     name = check_project_name(name)
     info = ProjectInfo(
         id=project_id or uuid.uuid4().hex,
@@ -99,7 +101,8 @@ def create_project(
             )
         except sqlite3.IntegrityError:
             raise InvalidInput(f"there is already a project named {name!r}") from None
-        store.add_outbox("project", info.id, info.to_dict())
+        if queue:
+            store.add_outbox("project", info.id, info.to_dict())
     return info
 
 
@@ -162,7 +165,11 @@ def _decode(state: dict[str, Any]) -> Timeline:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a listener is told after the timeline changed: the ops applied, or a full reload."""
+    """What a listener is told after the timeline changed: the ops applied, or a full reload.
+
+    origin: "edit", "undo" or "redo" (made by this session), "other" (appended by another process
+    or by sync, taken in by refresh or before an edit), "reload" (state rebuilt from the journal).
+    """
 
     ops: tuple[Op, ...]
     reloaded: bool
@@ -200,7 +207,10 @@ class EditTx:
 
 
 class ProjectSession:
-    """An open project: its folded timeline, its history for this client, and edit/undo/redo."""
+    """An open project: its folded timeline, its history for this client, and edit/undo/redo.
+
+    Use a session from one thread; other threads (render, export) work on snapshot() values.
+    """
 
     def __init__(
         self, store: Store, project: ProjectInfo | str, *, merge_window: float = MERGE_WINDOW_S
@@ -390,7 +400,7 @@ class ProjectSession:
 
     @property
     def undo_label(self) -> str | None:
-        """ "Move clip" for an "Undo Move clip" menu entry; None when there is nothing to undo."""
+        """The label of the step Undo would revert, for an "Undo Move clip" menu entry (None: nothing)."""
         return self._history.undo_label
 
     @property

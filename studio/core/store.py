@@ -97,6 +97,18 @@ class FoldCache:
     state: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A record change waiting to be pushed; change_id makes the push idempotent."""
+
+    seq: int
+    change_id: str
+    kind: str
+    record_id: str
+    payload: dict[str, Any]
+    created: str
+
+
 def _row(values: Sequence[Any]) -> JournalRow:
     return JournalRow(
         seq=values[0],
@@ -478,6 +490,35 @@ class Store:
                 ),
             )
         return change_id
+
+    def outbox(self, limit: int = 500) -> list[OutboxEntry]:
+        """Queued record changes, oldest first."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, change_id, kind, record_id, payload, created FROM outbox ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def remove_outbox(self, change_ids: Iterable[str]) -> None:
+        """Drop changes the server has taken."""
+        with self.write():
+            self.conn.executemany("DELETE FROM outbox WHERE change_id = ?", [(c,) for c in change_ids])
+
+    # -- sync cursors ------------------------------------------------------------------------------
+    def get_cursor(self, space: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute("SELECT cursor FROM sync_state WHERE space = ?", (space,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_cursor(self, space: str, cursor: str) -> None:
+        """Store a change-feed cursor; call it inside the write() that applies the page it ends."""
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO sync_state (space, cursor, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT(space) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated",
+                (space, cursor, utc_now()),
+            )
 
     # -- checks ------------------------------------------------------------------------------------
     def integrity_check(self) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -55,22 +56,28 @@ def test_cli_killed_at_random_moments_loses_no_acknowledged_edit(
     ok(studio("import", cli_media["tone"]))
     ok(studio("project", "new", "crash"))
     rnd = random.Random(20260101)
+    durations: list[float] = []
     started = time.monotonic()
     ok(studio("project", "add", "crash", "gulls", "--at", "0", "--out", "1"))
-    typical = time.monotonic() - started
+    durations.append(time.monotonic() - started)
     acknowledged: set[str] = set()
-    killed = 0
-    for n in range(1, 31):
+    killed = runs = 0
+    while runs < 60 and (killed < 12 or runs < 20):
+        runs += 1
+        # Kill somewhere between start-up and exit, as long as a whole run takes right now.
+        delay = rnd.uniform(0.2, 1.1) * statistics.median(durations[-5:])
+        started = time.monotonic()
         proc = subprocess.Popen(
-            [str(STUDIO), "project", "add", "crash", "gulls", "--at", str(2 * n), "--out", "1"],
+            [str(STUDIO), "project", "add", "crash", "gulls", "--at", str(2 * runs), "--out", "1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
         try:
-            proc.wait(timeout=rnd.uniform(0.3, 1.2) * typical)
+            proc.wait(timeout=delay)
             out = proc.stdout.read() if proc.stdout else ""
             assert proc.returncode == 0
+            durations.append(time.monotonic() - started)
         except subprocess.TimeoutExpired:
             out = kill(proc)
             killed += 1

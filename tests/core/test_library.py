@@ -91,3 +91,6 @@ def test_clip_changes_are_queued_for_sync(store: Store) -> None:
     assert [(k, r) for k, r, _ in rows][-2:] == [("clip", clip.id), ("clip", clip.id)]
     assert ("contributor", clip.credits[0].contributor_id) in [(k, r) for k, r, _ in rows]
     assert json.loads(rows[-1][2])["title"] == "Harbour at dawn"
+    before = len(store.outbox())
+    save_clip(store, replace(make_clip("pulled"), credits=(Credit("Cy"),)), origin="pulled", queue=False)
+    assert len(store.outbox()) == before

@@ -187,11 +187,21 @@ def test_pushed_ops_are_acknowledged(session: ProjectSession) -> None:
     assert [r.op_id for r in store.unacknowledged_ops(session.id)] == [pending[1].op_id]
 
 
-def test_record_changes_are_queued_in_the_outbox(store: Store) -> None:
+def test_record_changes_are_queued_in_the_outbox_until_taken(store: Store) -> None:
     info = create_project(store, "queued")
-    rows = store.conn.execute("SELECT kind, record_id, payload FROM outbox ORDER BY seq").fetchall()
-    assert [(k, r) for k, r, _ in rows] == [("project", info.id)]
-    assert json.loads(rows[0][2])["name"] == "queued"
+    create_project(store, "pulled", queue=False)
+    (entry,) = store.outbox()
+    assert (entry.kind, entry.record_id, entry.payload["name"]) == ("project", info.id, "queued")
+    store.remove_outbox([entry.change_id])
+    assert store.outbox() == []
+
+
+def test_sync_cursors_are_kept_per_space(store: Store) -> None:
+    assert store.get_cursor("public") is None
+    store.set_cursor("public", "e1:10")
+    store.set_cursor("public", "e1:12")
+    store.set_cursor("team", "e1:3")
+    assert (store.get_cursor("public"), store.get_cursor("team")) == ("e1:12", "e1:3")
 
 
 def _append_edits(path: str, project: str, worker: int, count: int) -> list[str]:
