@@ -57,10 +57,19 @@ JSON
     export STUDIO_TEST_S3_URL="s3://studio-test?endpoint=http://127.0.0.1:$s3port&key=$key&secret=$secret"
     if ! _studio_s3_ready; then
         mkdir -p "$state/weed"
+        if [ -f "$state/weed.pid" ] && kill -0 "$(cat "$state/weed.pid")" 2>/dev/null; then
+            echo "services: stopping an unresponsive SeaweedFS"
+            kill "$(cat "$state/weed.pid")" 2>/dev/null || true
+            tries=0
+            while kill -0 "$(cat "$state/weed.pid")" 2>/dev/null && ((tries < 60)); do
+                tries=$((tries + 1))
+                sleep 0.5
+            done
+        fi
         echo "services: starting SeaweedFS"
         nohup "$root/.venv/bin/weed" server -dir="$state/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
             -master.port=19333 -master.port.grpc=29333 -volume.port=18080 -volume.port.grpc=28080 \
-            -volume.max=0 -master.volumeSizeLimitMB=1024 -filer.port=18888 -filer.port.grpc=28888 \
+            -volume.max=200 -master.volumeSizeLimitMB=256 -filer.port=18888 -filer.port.grpc=28888 \
             -s3 -s3.port="$s3port" -s3.port.grpc=28333 -s3.port.iceberg=0 -s3.config="$state/s3.json" \
             -metricsPort=0 >"$state/weed.log" 2>&1 &
         echo $! >"$state/weed.pid"

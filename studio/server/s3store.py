@@ -1,4 +1,5 @@
-"""Blobs in an S3-compatible bucket: blobs/ab/<sha256>, staging as a multipart upload at uploads/<session>.
+"""Blobs in an S3-compatible bucket: [prefix/]blobs/ab/<sha256>, staging as a multipart upload at
+[prefix/]uploads/<session>. The optional prefix (the URL's path) lets several servers share one bucket.
 
 Parts go straight into the multipart upload; complete joins them, the joined object is re-read and hashed,
 and only then copied under its hash. Several server processes may share one bucket.
@@ -7,6 +8,7 @@ and only then copied under its hash. Several server processes may share one buck
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -19,9 +21,18 @@ from studio.server.blobstore import READ_CHUNK, BlobStore, check_ids, hash_chunk
 
 class S3BlobStore(BlobStore):
     def __init__(
-        self, bucket: str, endpoint: str | None, key: str | None, secret: str | None, region: str
+        self,
+        bucket: str,
+        endpoint: str | None,
+        key: str | None,
+        secret: str | None,
+        region: str,
+        prefix: str = "",
     ) -> None:
+        if prefix and not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", prefix):
+            raise ValueError(f"S3 key prefix {prefix!r} may hold only letters, digits, '_', '-' and '/'")
         self.bucket = bucket
+        self.prefix = prefix + "/" if prefix else ""
         self.client = boto3.client(
             "s3",
             endpoint_url=endpoint,
@@ -50,6 +61,7 @@ class S3BlobStore(BlobStore):
             query.get("key"),
             query.get("secret"),
             query.get("region", "us-east-1"),
+            parsed.path.strip("/"),
         )
 
     def _ensure_bucket(self) -> None:
@@ -60,15 +72,13 @@ class S3BlobStore(BlobStore):
                 self.client.create_bucket(Bucket=self.bucket)
             self.client.head_bucket(Bucket=self.bucket)
 
-    @staticmethod
-    def _final(sha256: str) -> str:
+    def _final(self, sha256: str) -> str:
         check_ids(sha256=sha256)
-        return f"blobs/{sha256[:2]}/{sha256}"
+        return f"{self.prefix}blobs/{sha256[:2]}/{sha256}"
 
-    @staticmethod
-    def _staged(session_id: str) -> str:
+    def _staged(self, session_id: str) -> str:
         check_ids(session_id=session_id)
-        return f"uploads/{session_id}"
+        return f"{self.prefix}uploads/{session_id}"
 
     def begin(self, session_id: str, size: int) -> str:
         answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._staged(session_id))

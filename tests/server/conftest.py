@@ -234,7 +234,7 @@ def backend_urls(kind: str) -> Iterator[tuple[str, str]]:
     pg = urlparse(os.environ[PG_ENV])
     database = urlunparse(pg._replace(path="/" + name))
     s3 = urlparse(os.environ[S3_ENV])
-    blobs = urlunparse(s3._replace(netloc=name.replace("_", "-")))
+    blobs = urlunparse(s3._replace(path="/" + name))
     try:
         yield database, blobs
     finally:
