@@ -45,6 +45,5 @@ def serve(settings: Settings, host: str, port: int, port_file: Path | None = Non
         http="httptools",
         loop="uvloop",
         timeout_graceful_shutdown=5,
-        h11_max_incomplete_event_size=64 * 1024,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from studio.protocol import api, problems
-from studio.protocol.cursor import Cursor, decode_cursor
+from studio.protocol.cursor import decode_cursor
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
 from studio.server import schema
 from studio.server.access import read_space, write_space
@@ -71,7 +71,6 @@ def feed(
             if position is not None and last == position.seq
             else cursor_for(conn, space.id, last, ctx.epoch)
         )
-    next_cursor = next_cursor or Cursor(ctx.epoch, 0, "")
     text = (
         f'{{"entries":[{",".join(entries)}],"cursor":{json.dumps(next_cursor.encode())},'
         f'"more":{"true" if more else "false"},"epoch":{json.dumps(ctx.epoch)}}}'
