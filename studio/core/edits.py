@@ -518,7 +518,8 @@ def remove_marker(timeline: Timeline, marker_id: str) -> list[Op]:
 
 
 def _resolve_only(conflict: Conflict) -> Op:
-    return {"op": "set", "entity": "timeline", "id": "", "new": {}, "old": {}, "resolves": [conflict.id]}
+    resolves = [conflict.to_dict()]
+    return {"op": "set", "entity": "timeline", "id": "", "new": {}, "old": {}, "resolves": resolves}
 
 
 def resolve_conflict(timeline: Timeline, conflict_id: str, choice: int | None = None) -> list[Op]:
@@ -561,7 +562,7 @@ def resolve_conflict(timeline: Timeline, conflict_id: str, choice: int | None = 
         if entity is None:
             raise NotFound(f"conflict {conflict_id}: its {conflict.entity} no longer exists")
         op = set_fields(entity, **_decoded_changes(entity, conflict.field, value))
-    op["resolves"] = [conflict.id]
+    op["resolves"] = [conflict.to_dict()]
     return [op]
 
 

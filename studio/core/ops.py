@@ -5,7 +5,8 @@ An op is a JSON object:
   {"op": "remove", "entity": "item", "id": X, "old": {...}}
   {"op": "set", "entity": "item", "id": X, "new": {field: v}, "old": {field: v}}
   {"op": "set", "entity": "timeline", "id": "", "new": {...}, "old": {...}}
-with an optional "resolves": [conflict ids] that the op settles. Values are field-encoded JSON.
+with optional "resolves": [conflicts] that the op settles and "restores": [conflicts] that it brings
+back (the undo of a resolution). Values are field-encoded JSON.
 
 `apply` never refuses a well-formed op: ops from collaborators arrive in any order and every
 replica folds the same log in the same order. Where an op's expectation (its "old") does not
@@ -57,7 +58,7 @@ def set_settings(timeline: Timeline, **changes: Any) -> Op:
 
 
 def inverse(op: Op) -> Op:
-    """The op that undoes `op` (applied right after it)."""
+    """The op that undoes `op` (applied right after it); undoing a resolution restores its conflicts."""
     kind = op["op"]
     if kind == "insert":
         out = {"op": "remove", "entity": op["entity"], "id": op["id"], "old": op["value"]}
@@ -67,11 +68,15 @@ def inverse(op: Op) -> Op:
         out = {"op": "set", "entity": op["entity"], "id": op["id"], "new": op["old"], "old": op["new"]}
     else:
         raise InvalidInput(f"unknown op {kind!r}")
+    if op.get("resolves"):
+        out["restores"] = op["resolves"]
+    if op.get("restores"):
+        out["resolves"] = op["restores"]
     return out
 
 
 def is_noop(op: Op) -> bool:
-    return op["op"] == "set" and op["new"] == op["old"] and not op.get("resolves")
+    return op["op"] == "set" and op["new"] == op["old"] and not op.get("resolves") and not op.get("restores")
 
 
 def validate(op: Any) -> Op:
@@ -101,9 +106,12 @@ def validate(op: Any) -> Op:
         for name, value in new.items():
             _decode(entity, name, value)
             _decode(entity, name, old[name])
-    resolves = op.get("resolves", [])
-    if not isinstance(resolves, list) or not all(isinstance(c, str) for c in resolves):
-        raise InvalidInput("op: resolves must be a list of conflict ids")
+    for key in ("resolves", "restores"):
+        conflicts = op.get(key, [])
+        if not isinstance(conflicts, list):
+            raise InvalidInput(f"op: {key} must be a list of conflicts")
+        for conflict in conflicts:
+            Conflict.from_dict(conflict)
     return op
 
 
@@ -121,8 +129,10 @@ def _encoded(timeline: Timeline, entity: str, obj: Any, name: str) -> Any:
 
 def apply(timeline: Timeline, op: Op, op_id: str = "local") -> None:
     """Apply one op in place. `op_id` names conflicts this op raises (stable across replicas)."""
-    for cid in op.get("resolves", ()):
-        timeline.conflicts.pop(cid, None)
+    for conflict in op.get("resolves", ()):
+        timeline.conflicts.pop(conflict["id"], None)
+    for conflict in op.get("restores", ()):
+        timeline.conflicts[conflict["id"]] = Conflict.from_dict(conflict)
     kind, entity, eid = op["op"], op["entity"], op["id"]
     if kind == "set":
         _apply_set(timeline, entity, eid, op, op_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from dataclasses import field as dc_field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -145,10 +145,13 @@ class Entity:
         if not isinstance(data.get("id"), str) or not data["id"]:
             raise InvalidInput(f"{cls.ENTITY}: missing id")
         kwargs: dict[str, Any] = {"id": data["id"]}
-        for f in fields(cls):  # type: ignore[arg-type]
-            if f.name == "id" or f.name not in data:
+        for name, codec in cls.FIELDS.items():
+            if name == "id" or name not in data:
                 continue
-            kwargs[f.name] = cls.decode_field(f.name, data[f.name])
+            try:
+                kwargs[name] = codec[1](data[name])
+            except ValueError as exc:
+                raise InvalidInput(f"{cls.ENTITY} field {name!r}: {exc}") from None
         try:
             return cls(**kwargs)
         except TypeError as exc:
