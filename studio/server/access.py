@@ -58,15 +58,15 @@ def readable_space_filter(column: Any, caller: Caller | None) -> Any:
     )
 
 
-def can_read_blob(conn: Connection, sha256: str, account_id: str | None, caller: Caller | None) -> bool:
+def can_read_blob(conn: Connection, sha256: str, caller: Caller | None) -> bool:
     """True iff the blob is published and the account uploaded it or may read a granted reference."""
     b, u, r = schema.blobs, schema.blob_uploaders, schema.blob_refs
     published = conn.execute(select(b.c.sha256).where(b.c.sha256 == sha256)).first() is not None
     if not published:
         return False
-    if account_id is not None:
+    if caller is not None:
         uploaded = conn.execute(
-            select(exists().where(u.c.sha256 == sha256, u.c.account_id == account_id))
+            select(exists().where(u.c.sha256 == sha256, u.c.account_id == caller.account_id))
         ).scalar_one()
         if uploaded:
             return True

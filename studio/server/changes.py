@@ -241,7 +241,7 @@ def _update_refs(
         old = existing.get(sha)
         if old is not None and old.granted:
             continue
-        granted = can_read_blob(conn, sha, caller.account_id, caller)
+        granted = can_read_blob(conn, sha, caller)
         if old is None:
             conn.execute(
                 insert(br).values(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 GIB = 1024**3
@@ -34,7 +34,6 @@ class Settings:
     upload_ttl: int = 7 * DAY
     login_failures: int = 10
     login_window: int = 300
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).resolve())

@@ -42,7 +42,7 @@ def negotiate(ctx: Context, caller: Caller, body: NegotiateIn) -> list[BlobNegot
                     reason="too-large",
                     limit=ctx.settings.max_blob_size,
                 )
-            elif can_read_blob(conn, blob.sha256, caller.account_id, caller):
+            elif can_read_blob(conn, blob.sha256, caller):
                 answers[blob.sha256] = BlobNegotiationOut(sha256=blob.sha256, status="present")
             else:
                 row = conn.execute(
@@ -60,7 +60,9 @@ def negotiate(ctx: Context, caller: Caller, body: NegotiateIn) -> list[BlobNegot
                 if row is None:
                     to_open.append((blob.sha256, blob.size))
                 else:
-                    answers[blob.sha256] = _upload_answer(row, _received(conn, row.id))
+                    answers[blob.sha256] = _upload_answer(
+                        row.id, row.sha256, row.size, row.part_size, _received(conn, row.id)
+                    )
     for sha, size in to_open:
         session_id = new_id()
         store_ref = ctx.store.begin(session_id, size)
@@ -77,7 +79,7 @@ def negotiate(ctx: Context, caller: Caller, body: NegotiateIn) -> list[BlobNegot
         }
         with ctx.db.write() as conn:
             conn.execute(insert(us).values(**row_values))
-        answers[sha] = _upload_answer(_Row(row_values), [])
+        answers[sha] = _upload_answer(session_id, sha, size, api.PART_SIZE, [])
     return _in_order(body, answers)
 
 
@@ -90,18 +92,15 @@ def _in_order(body: NegotiateIn, answers: dict[str, BlobNegotiationOut]) -> list
     return out
 
 
-class _Row:
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
-def _upload_answer(row: Any, received: list[int]) -> BlobNegotiationOut:
+def _upload_answer(
+    session_id: str, sha256: str, size: int, part_size: int, received: list[int]
+) -> BlobNegotiationOut:
     return BlobNegotiationOut(
-        sha256=row.sha256,
+        sha256=sha256,
         status="upload",
-        session_id=row.id,
-        part_size=row.part_size,
-        part_count=api.part_count(row.size, row.part_size),
+        session_id=session_id,
+        part_size=part_size,
+        part_count=api.part_count(size, part_size),
         parts_received=received,
     )
 

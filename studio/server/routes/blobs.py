@@ -129,7 +129,7 @@ def _serve(request: Request, sha256: str, caller: Caller | None, ctx: Context, b
     if not is_sha256(sha256):
         raise ProblemError(422, "a blob id is 64 lowercase hex digits")
     with ctx.db.read() as conn:
-        readable = can_read_blob(conn, sha256, caller.account_id if caller else None, caller)
+        readable = can_read_blob(conn, sha256, caller)
         size = None
         if readable:
             size = conn.execute(
