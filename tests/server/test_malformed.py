@@ -15,6 +15,12 @@ from tests.server.conftest import Api, ServerProcess
 SHA = "a" * 64
 
 
+@pytest.fixture(scope="module")
+def backend() -> tuple[str, str, str]:
+    """Input validation happens before any storage is touched: the embedded server is enough here."""
+    return "embedded", "", ""
+
+
 def raw(
     server: ServerProcess, request: bytes, body_parts: list[bytes] | None = None, wait: float = 10
 ) -> int:
