@@ -282,7 +282,7 @@ class _Planner:
                 k = self.graph.add_input(self.still_input(margin, path))
             else:
                 seek = ["-ss", to_ffmpeg(p.item.source_in)] if p.item.source_in else []
-                k = self.graph.add_input([*seek, "-t", margin, "-i", path])
+                k = self.graph.add_input(["-an", *seek, "-t", margin, "-i", path])
             source = f"[{k}:v:0]"
             w, h = self.width, self.height
             filters = [
@@ -302,7 +302,7 @@ class _Planner:
 
     def still_input(self, seconds: str, path: str) -> list[str]:
         """An image repeated at the project rate for `seconds`."""
-        return ["-loop", "1", "-framerate", _rate(self.fps), "-t", seconds, "-i", path]
+        return ["-an", "-loop", "1", "-framerate", _rate(self.fps), "-t", seconds, "-i", path]
 
     def title_source(self, p: _Placed, seconds: Fraction) -> tuple[str, list[str]]:
         lines, size = title_layout(p.item.text, self.width, self.height)
@@ -375,7 +375,7 @@ class _Planner:
         out: dict[str, str] = {}
         for path, items in by_file.items():
             until = max(i.source_out for i in items) + Fraction(1, 10)
-            k = self.graph.add_input(["-t", to_ffmpeg(until), "-i", path])
+            k = self.graph.add_input(["-vn", "-t", to_ffmpeg(until), "-i", path])
             if len(items) == 1:
                 out[items[0].id] = f"[{k}:a:0]"
                 continue

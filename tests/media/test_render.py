@@ -152,7 +152,7 @@ EXPECTED_CODECS = {
 def test_every_format_has_its_codecs_and_duration(name: str, av_clip: Clip, tmp_path: Path) -> None:
     tl = timeline([("V1", [dict(clip=av_clip, start=0, duration="1.5", source_in="0.25")]),
                    ("A1", [dict(clip=av_clip, start=0, duration="1.5", source_in="0.25")])])
-    out = render(tl, clip_map(av_clip), tmp_path / f"piece.{name}")
+    out = render(tl, clip_map(av_clip), tmp_path / "out" / f"piece.{name}")
     info = streams(out)
     video, audio = EXPECTED_CODECS[name]
     assert info["audio"]["codec"] == audio
@@ -166,7 +166,7 @@ def test_every_format_has_its_codecs_and_duration(name: str, av_clip: Clip, tmp_
     assert abs(ffmpeg_duration(out) - 1.5) <= 1 / 25
     assert abs(info["duration"] - 1.5) <= 1 / 25
     assert volume(out, 0.2, 1.0)[0] > -40  # the clip's tone is there
-    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
 
 
 # --- picture --------------------------------------------------------------------------------------
@@ -378,10 +378,11 @@ def test_damaged_input_is_named_and_nothing_is_left(kind: str, av_clip: Clip, me
 def test_ffmpeg_failure_leaves_nothing(av_clip: Clip, tmp_path: Path) -> None:
     """An encoder that refuses the job (x264 takes no 20000-pixel-wide frame): a clean failure."""
     tl = timeline([("V1", [dict(clip=av_clip, start=0, duration=1)])], size=(20000, 16))
-    out = tmp_path / "fail.mp4"
+    out = tmp_path / "out" / "fail.mp4"
+    out.parent.mkdir()
     with pytest.raises(MediaError, match=r"ffmpeg failed to render fail\.mp4: .*invalid width x height"):
         render(tl, clip_map(av_clip), out)
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.parent.iterdir()) == []
 
 
 def test_cancel_stops_ffmpeg_and_leaves_nothing(media_dir: Path, tmp_path: Path) -> None:
@@ -395,11 +396,12 @@ def test_cancel_stops_ffmpeg_and_leaves_nothing(media_dir: Path, tmp_path: Path)
         if fraction > 0:
             token.cancel()
 
-    out = tmp_path / "long.mp4"
+    out = tmp_path / "out" / "long.mp4"
+    out.parent.mkdir()
     with pytest.raises(Cancelled):
         render(tl, clip_map(still), out, progress=progress, cancel=token)
     assert seen and max(seen) < 0.9
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.parent.iterdir()) == []
 
 
 def test_cancel_from_another_thread(media_dir: Path, tmp_path: Path) -> None:
@@ -407,9 +409,11 @@ def test_cancel_from_another_thread(media_dir: Path, tmp_path: Path) -> None:
     tl = timeline([("V1", [dict(clip=still, start=0, duration=120)])], size=(640, 480))
     token = CancelToken()
     threading.Timer(0.5, token.cancel).start()
+    out = tmp_path / "out" / "long.mp4"
+    out.parent.mkdir()
     with pytest.raises(Cancelled):
-        render(tl, clip_map(still), tmp_path / "long.mp4", cancel=token)
-    assert list(tmp_path.iterdir()) == []
+        render(tl, clip_map(still), out, cancel=token)
+    assert list(out.parent.iterdir()) == []
 
 
 def test_output_may_not_overwrite_an_input(av_clip: Clip, tmp_path: Path, copy_of: Any) -> None:
