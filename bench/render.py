@@ -9,7 +9,11 @@ music bed on A2 at -8 dB with 1 s fades. Measured alternately (order swapped eve
 2. moviepy 2 (concatenate_videoclips + CompositeAudioClip + write_videofile, same codec settings) in
    a subprocess against the same hand-written command, to show the gap.
 3. Input strategy, on one 30 s source cut eight times out of order: our plan's command (one input
-   per cut with -ss/-t) against the same graph fed by a single input and split/asplit.
+   per cut with -ss/-t) against the same graph fed by a single input and split/asplit (which has to
+   hold decoded frames until the later cuts need them: see the peak memory).
+
+Each line also gives CPU time (user + system, children included), which moves far less than wall
+time on a shared machine, and the peak resident memory.
 
 Usage: .venv/bin/python bench/render.py [--rounds N] [--skip-moviepy]
 """
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shlex
 import statistics
 import subprocess
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -141,36 +145,24 @@ def moviepy_command(sources: list[Path], music: Path, out: Path) -> list[str]:
 
 def split_variant(plan_args: list[str], long_source: Path) -> list[str]:
     """Our plan's graph with the per-cut inputs replaced by one input of the file, split, and trims."""
-    inputs: list[list[str]] = []
-    i = 0
-    rest: list[str] = []
-    while i < len(plan_args):
-        if plan_args[i] in ("-ss", "-t", "-i", "-loop", "-framerate"):
-            current: list[str] = []
-            while plan_args[i] != "-i":
-                current += plan_args[i:i + 2]
-                i += 2
-            current += plan_args[i:i + 2]
-            i += 2
-            inputs.append(current)
-        else:
-            rest = plan_args[i:]
-            break
-    graph = rest[rest.index("-filter_complex") + 1]
-    video_cuts = [(n, a) for n, a in enumerate(inputs) if "-ss" in a]
+    at = plan_args.index("-filter_complex")
+    marks = [i for i in range(at) if plan_args[i] == "-i"]
+    starts = [0, *(m + 2 for m in marks[:-1])]
+    inputs = [plan_args[s:m] for s, m in zip(starts, marks, strict=True)]  # each input's options
+    rest = plan_args[at:]
+    graph = rest[1]
+    video_cuts = [(n, opts) for n, opts in enumerate(inputs) if f"[{n}:v:0]" in graph]
     labels = [f"[src{n}]" for n, _ in video_cuts]
     chains = [f"[0:v:0]split={len(labels)}{''.join(labels)}"]
-    for (n, a), label in zip(video_cuts, labels, strict=True):
-        ss, t = float(a[a.index("-ss") + 1]), float(a[a.index("-t") + 1])
+    for (n, opts), label in zip(video_cuts, labels, strict=True):
+        ss = float(opts[opts.index("-ss") + 1]) if "-ss" in opts else 0.0
+        t = float(opts[opts.index("-t") + 1])
         chains.append(f"{label}trim=start={ss}:duration={t},setpts=PTS-STARTPTS[cut{n}]")
         graph = graph.replace(f"[{n}:v:0]", f"[cut{n}]")
-    audio_inputs = [n for n, a in enumerate(inputs) if "-ss" not in a]
-    for n in audio_inputs:
+    for n, _opts in enumerate(inputs):
         graph = graph.replace(f"[{n}:a:0]", "[0:a:0]")
-    new_rest = list(rest)
-    new_rest[new_rest.index("-filter_complex") + 1] = ";".join(chains) + ";" + graph
     return [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-i", str(long_source), *new_rest]
+            "-i", str(long_source), "-filter_complex", ";".join(chains) + ";" + graph, *rest[2:]]
 
 
 def long_source_plan(long_source: Path, out: Path) -> list[str]:
@@ -204,20 +196,28 @@ def long_source_plan(long_source: Path, out: Path) -> list[str]:
 # --- timing -----------------------------------------------------------------------------------------
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system of the process and the children it waited for)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {shlex.join(command)[:300]}\n{done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+@dataclass(frozen=True)
+class Measured:
+    wall: float
+    cpu: float  # user + system of the process and every process it waited for
+    peak_mb: float  # largest resident set among them
 
 
-Run = Callable[[], tuple[float, float]]
+def timed(command: list[str], env: dict[str, str]) -> Measured:
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            raise SystemExit(f"failed: {shlex.join(command)[:300]}\n{tail}")
+    return Measured(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+Run = Callable[[], Measured]
 
 
 def compare(label: str, ours: Run, reference: Run, rounds: int) -> float:
@@ -230,15 +230,17 @@ def compare(label: str, ours: Run, reference: Run, rounds: int) -> float:
             a, b = ours(), reference()
         else:
             b, a = reference(), ours()
-        ours_s.append(a[0])
-        ref_s.append(b[0])
-        ratios.append(a[0] / b[0])
-        cpu_ratios.append(a[1] / b[1])
-        print(f"  {label} round {r + 1}: {a[0]:.2f} s vs {b[0]:.2f} s = {a[0] / b[0]:.3f}x "
-              f"(CPU {a[1]:.1f} s vs {b[1]:.1f} s = {a[1] / b[1]:.3f}x)", flush=True)
+        ours_s.append(a)
+        ref_s.append(b)
+        ratios.append(a.wall / b.wall)
+        cpu_ratios.append(a.cpu / b.cpu)
+        print(f"  {label} round {r + 1}: {a.wall:.2f} s vs {b.wall:.2f} s = {a.wall / b.wall:.3f}x "
+              f"(CPU {a.cpu:.1f} s vs {b.cpu:.1f} s; peak {a.peak_mb:.0f} MB vs {b.peak_mb:.0f} MB)",
+              flush=True)
     ratio = statistics.median(ratios)
-    print(f"{label}: median {statistics.median(ours_s):.2f} s vs {statistics.median(ref_s):.2f} s, "
-          f"wall ratio {ratio:.3f}x, CPU ratio {statistics.median(cpu_ratios):.3f}x", flush=True)
+    print(f"{label}: median {statistics.median(m.wall for m in ours_s):.2f} s vs "
+          f"{statistics.median(m.wall for m in ref_s):.2f} s, wall ratio {ratio:.3f}x, "
+          f"CPU ratio {statistics.median(cpu_ratios):.3f}x", flush=True)
     return ratio
 
 
