@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ class Context:
     store: BlobStore
     epoch: str
     running: dict[str, RunningHash] = field(default_factory=dict)
+    hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "studio-hash"))
 
 
 def get_context(request: Request) -> Context:

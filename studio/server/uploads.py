@@ -8,6 +8,7 @@ recorded state.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -165,6 +166,19 @@ def check_part(
             409, f"part {number} was already received with another hash", problems.PART_CONFLICT
         )
     return row, existing is not None
+
+
+def accept_part(ctx: Context, row: Any, number: int, data: bytearray, part_sha: str, running: Any) -> bool:
+    """Verify a received part and store it; False when it does not hash to what the client announced.
+    `running` (the whole-upload hash when this part comes next in order) is fed on a second thread, so
+    both hashes cost the time of one."""
+    side = ctx.hasher.submit(running.update, data) if running is not None else None
+    matches = hashlib.sha256(data).hexdigest() == part_sha
+    if side is not None:
+        side.result()
+    if matches:
+        store_part(ctx, row, number, data, part_sha)
+    return matches
 
 
 def store_part(ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str) -> None:
