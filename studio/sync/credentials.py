@@ -57,10 +57,6 @@ def _keyring():  # type: ignore[no-untyped-def]
     return keyring
 
 
-def backend_name() -> str:
-    return "keyring" if _keyring() is not None else "file"
-
-
 def _write_private(path: Path, text: str) -> None:
     """Write `path` atomically, readable and writable by the owner only from the first byte."""
     tmp = path.with_name(f".{path.name}.tmp")

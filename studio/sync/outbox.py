@@ -82,13 +82,6 @@ def all_pending(conn: sqlite3.Connection) -> list[Pending]:
     return [_pending(r) for r in conn.execute(f"SELECT {_PENDING_COLUMNS} FROM sync_pending ORDER BY seq")]
 
 
-def pending_count(conn: sqlite3.Connection) -> int:
-    outbox = conn.execute(
-        f"SELECT count(*) FROM outbox WHERE kind IN ({', '.join('?' * len(KINDS))})", KINDS
-    ).fetchone()[0]
-    return int(conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]) + int(outbox)
-
-
 def pending_fields(conn: sqlite3.Connection, space: str, kind: str, record_id: str) -> set[str]:
     """Fields with a local change the server has not acknowledged ("deleted" for a pending delete)."""
     names: set[str] = set()

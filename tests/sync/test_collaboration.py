@@ -170,3 +170,35 @@ def test_three_collaborators_with_duplicate_syncs(server, machines):
     text = [c for c in final["conflicts"] if c["target"] == "same" and c["field"] == "text"]
     assert len(text) == 1
     assert sorted(text[0]["values"]) == ["alice's words", "bob's words", "carol's words"]
+
+
+def test_a_project_published_with_an_editor_and_a_viewer(server, machines):
+    alice, bob, carol = (machines(n).signup(server.url) for n in ("alice", "bob", "carol"))
+    with alice.store() as store:
+        create_project(store, "Review")
+    edit(
+        alice,
+        "Review",
+        ("V1", lambda tl: edits.add_track(tl, "video", "V1", track_id="v1")),
+        ("Title", lambda tl: edits.add_title(tl, "V1", "draft", at=F(0), item_id="t")),
+    )
+    published = alice.call(svc.publish_project, "Review", [(bob.user, "viewer"), (carol.user, "editor")])
+    assert [m["role"] for m in published["members"]] == ["viewer", "editor"]
+    for client in (bob, carol):
+        client.call(svc.sync)
+    edit(
+        bob,
+        "Review",
+        ("Note", lambda tl: edits.add_marker(tl, F(1), "too long", author="bob", marker_id="b")),
+    )
+    edit(
+        carol,
+        "Review",
+        ("Note", lambda tl: edits.add_marker(tl, F(2), "agreed", author="carol", marker_id="c")),
+    )
+    report = bob.call(svc.sync)
+    assert any("only view" in w for w in report.warnings)
+    assert bob.call(svc.sync_summary)["unpushed_ops"] == 1, "the viewer's note stays here, not lost"
+    carol.call(svc.sync)
+    alice.call(svc.sync)
+    assert [m["id"] for m in timeline(alice, "Review")["markers"]] == ["c"]

@@ -10,7 +10,9 @@ import json
 from dataclasses import replace
 
 import av
+import pytest
 
+from studio.core.errors import InvalidInput
 from studio.core.library import find_clip, get_record, save_clip
 from studio.core.project import create_project
 from studio.services import sync as svc
@@ -51,9 +53,11 @@ def test_publish_search_and_pull_with_credits_licence_and_lineage(server, machin
         export = export_timeline(
             f"remix {tag}", tmp_path / "remix.mp4", store=store, editors=["Cy Ko"], title=f"remix {tag}"
         )
-    done = alice.cli("publish", str(export.path), "--json")
-    assert done.returncode == 0, done.stderr
-    remix_id = json.loads(done.stdout)["clip"]
+    with pytest.raises(InvalidInput, match="not a studio export"):
+        alice.call(svc.publish_export, tone)
+    published = alice.call(svc.publish_export, export.path)
+    remix_id = published["clip"]
+    assert sorted(published["lineage"]) == sorted([shot.id, hum.id])
 
     found = bob.cli("library", "search", tag, "--json")
     assert found.returncode == 0, found.stderr
