@@ -1,22 +1,24 @@
-"""Running a render plan: check the inputs, draw any title cards, run ffmpeg with progress and cancel.
+"""Running a render plan: draw any title cards, check the inputs, run ffmpeg with progress and cancel.
 
-ffmpeg writes a temp file beside the output that is renamed only on success (studio.media.ffmpeg),
-so a failed or cancelled render leaves nothing at the output path.
+ffmpeg writes a temp file beside the output that is renamed only on success, so a failed or
+cancelled render leaves nothing at the output path.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from studio.core.atomic import atomic_writer
+from studio.core.atomic import atomic_writer, fsync_dir
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip
-from studio.core.errors import InvalidInput, MediaError
+from studio.core.errors import Cancelled, InvalidInput, MediaError
 from studio.core.paths import cache_dir
 from studio.core.timeline import Timeline
 from studio.media.ffmpeg import FfmpegFailed, ffmpeg_exe, run_ffmpeg
@@ -97,10 +99,10 @@ def _draw_card(card: TitleCard) -> None:
 
 
 def check_inputs(plan: RenderPlan) -> None:
-    """Probe every media file once, so a damaged file is named before ffmpeg starts.
+    """Probe every media file once and raise MediaError naming each damaged one.
 
     ffmpeg itself renders a truncated MP4 whose index survived without an error (the missing part
-    just freezes), so this is the only place such a file is caught.
+    just freezes), so this is where such a file is caught.
     """
     from studio.media.probe import probe
 
@@ -117,6 +119,22 @@ def check_inputs(plan: RenderPlan) -> None:
         raise MediaError("cannot render: " + "; ".join(problems))
 
 
+class _StopToken(CancelToken):
+    """Cancelled by the user's token or by the input check that runs beside ffmpeg."""
+
+    def __init__(self, user: CancelToken | None) -> None:
+        super().__init__()
+        self.user = user
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or (self.user is not None and self.user.cancelled)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled("cancelled")
+
+
 def run_plan(
     plan: RenderPlan,
     output: Path,
@@ -124,20 +142,50 @@ def run_plan(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Render `plan` to `output` (atomically). Raises MediaError, InvalidInput or Cancelled."""
+    """Render `plan` to `output` (atomically). Raises MediaError, InvalidInput or Cancelled.
+
+    The inputs are checked (check_inputs) while ffmpeg starts: a damaged file stops ffmpeg at once,
+    and the render reaches `output` only once both have succeeded.
+    """
     output = Path(output).absolute()
     if str(output.resolve()) in {str(Path(p).resolve()) for p in plan.inputs}:
         raise InvalidInput(f"the output {output} is one of the render's inputs; choose another file name")
     if output.is_dir():
         raise InvalidInput(f"the output {output} is a folder; give a file name")
-    check_inputs(plan)
     draw_title_cards(plan)
-    with _graph_passed(plan) as args:
+    stop = _StopToken(cancel)
+    damaged: list[MediaError] = []
+
+    def check() -> None:
         try:
-            run_ffmpeg(args, duration=plan.duration, progress=progress, cancel=cancel, output=output)
-        except FfmpegFailed as exc:
-            detail = _first_errors(exc.stderr_tail)
-            raise MediaError(f"ffmpeg failed to render {output.name}: {detail}") from exc
+            check_inputs(plan)
+        except MediaError as exc:
+            damaged.append(exc)
+            stop.cancel()
+
+    checker = threading.Thread(target=check, name="render-input-check", daemon=True)
+    work = output.with_name(f".{output.stem}.render-{secrets.token_hex(4)}{output.suffix}")
+    try:
+        checker.start()
+        with _graph_passed(plan) as args:
+            try:
+                run_ffmpeg(args, duration=plan.duration, progress=progress, cancel=stop, output=work)
+            except (Cancelled, FfmpegFailed) as exc:
+                checker.join()
+                if damaged:
+                    raise damaged[0] from None
+                if isinstance(exc, FfmpegFailed):
+                    detail = _first_errors(exc.stderr_tail)
+                    raise MediaError(f"ffmpeg failed to render {output.name}: {detail}") from exc
+                raise
+        checker.join()
+        if damaged:
+            raise damaged[0]
+        os.replace(work, output)
+        fsync_dir(output.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            work.unlink()
     return output
 
 
