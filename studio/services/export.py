@@ -31,7 +31,7 @@ from studio.core.errors import InvalidInput, MediaError, NotFound
 from studio.core.fractional_index import key_between
 from studio.core.paths import cache_dir
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
-from studio.media.formats import OutputFormat, format_for_path
+from studio.media.formats import format_for_path
 from studio.media.render_plan import RenderPlan
 
 NO_LICENCE = "NOASSERTION"
@@ -106,10 +106,8 @@ def _from_file(path: Path) -> ResolvedTimeline:
         from studio.services.interchange import import_otio
 
         imported = import_otio(path)
-        meta = imported.timeline.settings.get("metadata", {}).get("studio", {})
-        work_id = meta.get("project_id") if isinstance(meta, dict) else None
-        if not isinstance(work_id, str) or not work_id:
-            work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        # the same .otio file is the same work, so its exports share an id
+        work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
         name = imported.timeline.name or path.stem
         warnings = list(imported.warnings)
         return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings)
@@ -209,7 +207,7 @@ def export_timeline(
             warnings.append(f"no credits roll: {out_format.name} has no picture")
         elif credits_roll:
             roll = stack.enter_context(_temp_beside(cache_dir() / "rolls" / f"roll{out_format.extension}"))
-            snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, out_format, report, cancel)
+            snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, report.phase("roll"), cancel)
             block["work"]["duration_s"] = float(round(snapshot.duration, 3))
             plan = plan_render(snapshot, clips, out_format)
         run_plan(plan, work, progress=report.phase("render"), cancel=cancel)
@@ -242,8 +240,7 @@ def _with_roll(
     clips: Mapping[str, Clip],
     block: dict[str, Any],
     roll_path: Path,
-    out_format: OutputFormat,
-    report: _Progress,
+    progress: ProgressCallback,
     cancel: CancelToken | None,
 ) -> tuple[Timeline, dict[str, Clip]]:
     """The snapshot with the credits roll rendered and placed after its end on the bottom video track."""
@@ -252,7 +249,7 @@ def _with_roll(
 
     render_credits_roll(
         block, roll_path, width=snapshot.width, height=snapshot.height, fps=snapshot.fps,
-        duration=ROLL_SECONDS, progress=report.phase("roll"), cancel=cancel,
+        duration=ROLL_SECONDS, progress=progress, cancel=cancel,
     )
     roll = Clip(id=sha256_file(roll_path), title="Credits", kind="video", duration=ROLL_SECONDS,
                 has_video=True, path=roll_path)
