@@ -1,8 +1,9 @@
 """`studio` with no command: the desktop app.
 
-Startup shows the window as soon as it is built and does everything else afterwards on the event loop
-(library load, welcome on first run), so the window is up about as fast as an empty one. Media
-libraries (numpy, PyAV, moviepy) are imported only when first used.
+Startup shows the window as a light skeleton and builds the rest on the event loop right after its
+first paint (docks one per turn, the store and the last project on a worker, the welcome on first
+run), so the window is up about as fast as an empty one. Media libraries (numpy, PyAV, moviepy) and
+the store's sqlite-utils are imported off the UI thread or when first used.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from studio import __version__
 from studio.core.paths import config_dir
 
+QUIT_AFTER_ENV = "STUDIO_QUIT_AFTER_MS"
 ORGANISATION = "Remix Studio"
 APPLICATION = "Remix Studio"
 
@@ -39,31 +41,51 @@ def create_app(argv: Sequence[str]) -> QApplication:
 
 
 def build_window(show_welcome: bool = True):  # type: ignore[no-untyped-def]
-    """The main window on the open project (the one used last, as its journal left it)."""
-    from studio.core.store import Store
-    from studio.services.sync_status import SyncStatusModel
+    """The main window, as a skeleton that builds itself once shown (its `ready` signal says when the
+    docks are up and the project used last is open, as its journal left it); finish_startup() builds
+    it at once instead."""
     from studio.ui import theme
     from studio.ui.main_window import MainWindow
 
     settings = app_settings()
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setWindowIcon(theme.app_icon())
     name = str(settings.value("ui/theme", "dark"))
-    window = MainWindow(Store(), settings, SyncStatusModel(str(settings.value("sync/server", "") or "")))
+    welcome = show_welcome and not settings.value("welcome/done", False, type=bool)
+    window = MainWindow(settings, show_welcome=welcome)
     window.set_theme(name if name in theme.THEMES else "dark")
-    window.open_last_project()
-    if show_welcome and not settings.value("welcome/done", False, type=bool):
-        QTimer.singleShot(300, window.show_welcome)
     return window
 
 
+def quit_after_ms() -> int | None:
+    """STUDIO_QUIT_AFTER_MS: quit cleanly that many ms after the window is shown (smoke tests)."""
+    value = os.environ.get(QUIT_AFTER_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"{QUIT_AFTER_ENV} must be a whole number of milliseconds, not {value!r}")
+    return int(value)
+
+
+def quit_everything() -> None:
+    """Close every window (the main window saves its layout and stops its work), then leave the loop."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.closeAllWindows()
+        app.quit()
+
+
 def run_app(argv: Sequence[str]) -> int:
+    try:
+        quit_after = quit_after_ms()
+    except ValueError as exc:
+        print(f"studio: error: {exc}", file=sys.stderr)
+        return 2
     app = create_app(argv)
     window = build_window(show_welcome=os.environ.get("STUDIO_NO_WELCOME") != "1")
+    if quit_after is not None:
+        window.first_shown.connect(lambda: QTimer.singleShot(quit_after, quit_everything))
     window.show()
     code = app.exec()
-    window.store.close()
+    window.release()
     return int(code)
 
 

@@ -1,25 +1,28 @@
 """The open project as the UI sees it: the core ProjectSession, with Qt signals for every change.
 
-Every edit goes through ProjectSession.apply (checked, applied and journaled in one store transaction),
+Every edit goes through ProjectSession.edit (checked, applied and journaled in one store transaction),
 so undo/redo, crash recovery and sync all see it. The journal write is a small SQLite transaction, so
 edits stay on the main thread and are acknowledged before the UI shows them; rejected edits come back
-as edit_rejected with the reason.
+as edit_rejected with the reason. At startup the store and the first session are opened on a worker
+(see studio.ui.startup) and handed over with attach(); until then the document is an empty timeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.errors import StudioError
-from studio.core.project import EditTx, ProjectSession, create_project, find_project, list_projects
-from studio.core.store import Store
 from studio.core.timeline import Timeline
 
+if TYPE_CHECKING:
+    from studio.core.project import EditTx, ProjectSession
+    from studio.core.store import Store
+
 OpsSource = Iterable[dict[str, Any]] | Callable[[Timeline], Iterable[dict[str, Any]]]
-Steps = Callable[[EditTx], object]
+Steps = Callable[["EditTx"], object]
 """A gesture: core edits done one after another in one open edit (see studio.ui.timeline.gestures)."""
 
 
@@ -29,7 +32,7 @@ class ProjectDocument(QObject):
     edit_rejected = Signal(str)  # why an edit was refused
     opened = Signal(str)  # project name
 
-    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.session: ProjectSession | None = None
@@ -44,25 +47,39 @@ class ProjectDocument(QObject):
     def name(self) -> str:
         return self.session.name if self.session is not None else ""
 
+    def _store(self) -> Store:
+        if self.store is None:
+            raise StudioError("the library is still opening")
+        return self.store
+
     def project_names(self) -> list[str]:
-        return [p.name for p in list_projects(self.store)]
+        from studio.core.project import list_projects
+
+        return [p.name for p in list_projects(self.store)] if self.store is not None else []
 
     def open(self, ref: str) -> None:
         """Open an existing project (by name or id): its state is the fold of its journal."""
-        self._attach(ProjectSession(self.store, find_project(self.store, ref)))
+        from studio.core.project import ProjectSession, find_project
+
+        store = self._store()
+        self.attach(ProjectSession(store, find_project(store, ref)))
 
     def create(self, name: str, setup: Steps | None = None) -> None:
         """A new project, optionally with first edits (default tracks) journaled as its first step."""
-        info = create_project(self.store, name)
-        session = ProjectSession(self.store, info)
+        from studio.core.project import ProjectSession, create_project
+
+        store = self._store()
+        session = ProjectSession(store, create_project(store, name))
         if setup is not None:
             with session.edit("New project") as tx:
                 setup(tx)
-        self._attach(session)
+        self.attach(session)
 
-    def _attach(self, session: ProjectSession) -> None:
+    def attach(self, session: ProjectSession) -> None:
+        """Show `session` (opened here or on a worker, on this document's store)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self.store = session.store
         self.session = session
         self._unsubscribe = session.subscribe(self._on_session_changed)
         self.opened.emit(session.name)

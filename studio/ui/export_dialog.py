@@ -43,9 +43,9 @@ from studio.media.formats import FORMAT_NAMES
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
+from studio.ui.icons import icon
 from studio.ui.import_dialog import LICENCES, ImportRequest
 from studio.ui.snapshots import at_height, span_of
-from studio.ui.theme import icon
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
 

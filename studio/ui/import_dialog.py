@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip, Credit
 from studio.ui.credits_editor import CreditsEditor
-from studio.ui.theme import icon
+from studio.ui.icons import icon
 
 LICENCES = (
     "CC-BY-4.0",

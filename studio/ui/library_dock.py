@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
 from studio.core.clips import Clip
 from studio.core.timecode import format_clock
 from studio.ui.catalog import ClipCatalog
+from studio.ui.icons import icon
 from studio.ui.media_cache import MediaCache
-from studio.ui.theme import colors, icon
+from studio.ui.theme import colors
 from studio.ui.timeline.view import CLIPS_MIME
 
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -1,57 +1,52 @@
 """The main window: library, preview, inspector and timeline docks, menus with shortcuts, status bar.
 
 Owns the open project (ProjectDocument), the clip catalog and the media cache, and wires the panels to
-them. Layout, theme and the last project are remembered with QSettings, so after a crash or a kill the
-app reopens the project as its journal left it: every acknowledged edit is there.
+them. It is shown as a light skeleton (its size, colours and the outline of its panels) and built on
+the event loop right after its first paint, one dock per turn, while a worker opens the store and the
+last project (see studio.ui.startup); `ready` fires once both are done. Layout, theme and the last
+project are remembered with QSettings, so after a crash or a kill the app reopens the project as its
+journal left it: every acknowledged edit is there.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QDockWidget,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from studio import __version__
-from studio.core.clips import Clip
-from studio.core.store import Store
-from studio.core.timecode import ZERO
-from studio.services.sync_status import SyncStatusModel
-from studio.ui import tasks, theme
-from studio.ui.catalog import ClipCatalog
-from studio.ui.document import ProjectDocument
-from studio.ui.import_dialog import ImportDialog, ImportRequest, run_import
-from studio.ui.inspector_dock import InspectorDock
-from studio.ui.library_dock import LibraryDock
-from studio.ui.media_cache import MediaCache
-from studio.ui.preview import PreviewWidget
-from studio.ui.sync_panel import ConflictsPanel, StatusBridge, SyncBadge
-from studio.ui.timeline import gestures
-from studio.ui.timeline.panel import TimelinePanel
+from studio.ui import theme
+from studio.ui.startup import Skeleton, open_project_session
+
+# Qt classes the skeleton does not need are looked up on their modules when first used (QtCore.Qt,
+# QtWidgets.QMessageBox ...): PySide6 makes a class's Python enums when its name is first taken, and
+# Qt's namespace alone costs about 35 ms, a third of a bare window's start.
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+    from PySide6.QtWidgets import QDockWidget, QWidget
+
+    from studio.core.clips import Clip
+    from studio.core.project import ProjectSession
+    from studio.core.store import Store
+    from studio.services.sync_status import SyncStatusModel
+    from studio.ui import tasks
+    from studio.ui.import_dialog import ImportRequest
 
 LAST_PROJECT_KEY = "project/last"
-DEFAULT_PROJECT = "My first remix"
 SHUTTLE_RATES = (1, 2, 4, 8)
+MENUS = ("&File", "&Edit", "&Timeline", "&Playback", "&Sync", "&Help")
 
 
 def load_library() -> list[Clip]:
     """Every local clip (runs on a worker thread, with its own store connection)."""
     from studio.core.library import list_clips
+    from studio.core.store import Store
 
     store = Store()
     try:
@@ -61,65 +56,190 @@ def load_library() -> list[Clip]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Store, settings: QSettings, sync_status: SyncStatusModel) -> None:
+    first_shown = Signal()  # the skeleton is on screen
+    ready = Signal()  # every dock built and the project on the timeline
+
+    def __init__(self, settings: QSettings, *, show_welcome: bool = False) -> None:
         super().__init__()
-        self.store = store
         self.settings = settings
-        self.sync_status = sync_status
-        self.setWindowIcon(theme.app_icon())
-        self.setDockNestingEnabled(True)
-        self.catalog = ClipCatalog(load_library, self)
-        self.media = MediaCache(self.catalog.media_file, self)
-        self.document = ProjectDocument(store, self)
-        self.timeline = TimelinePanel(self.document, self.catalog.get, self.media)
-        self.library = LibraryDock(self.catalog, self.media)
-        self.inspector = InspectorDock(self.catalog)
-        self.preview = PreviewWidget(self.document, self.catalog)
-        self.conflicts = ConflictsPanel(self.document)
-        self.bridge = StatusBridge(sync_status, self)
+        self.sync_status: SyncStatusModel | None = None
+        self.is_ready = False
+        self.welcome_pending = show_welcome
         self.shuttle = 0
         self.mark_in: Fraction | None = None
         self.mark_out: Fraction | None = None
         self._task: tasks.TaskHandle | None = None
-        self.setCentralWidget(self.preview)
-        self.library_dock = self._dock("Library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.conflicts_dock = self._dock("Conflicts", self.conflicts, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.timeline_dock = self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
-        self.inspector_dock.raise_()
-        self._build_status_bar()
-        self._build_actions()
-        self._connect()
+        self._project_task: tasks.TaskHandle | None = None
+        self._project_done = False
+        self._stages: list[Callable[[], None]] = [
+            self._build_models,
+            self._build_timeline,
+            self._build_library,
+            self._build_inspector,
+            self._build_preview,
+            self._build_status_widgets,
+            self._build_actions,
+            self._connect,
+        ]
+        self._started = False
+        self.setWindowTitle("Remix Studio")
+        self.setDockNestingEnabled(True)
         self.resize(1440, 900)
-        self._restore_layout()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.skeleton: Skeleton | None = Skeleton()
+        self.skeleton.painted.connect(self._on_first_paint)
+        self.setCentralWidget(self.skeleton)
+
+    @property
+    def store(self) -> Store | None:
+        return self.document.store if hasattr(self, "document") else None
+
+    # -- startup -----------------------------------------------------------------------------------
+    def _on_first_paint(self) -> None:
+        self.first_shown.emit()
+        if not self._started:
+            self._started = True
+            QTimer.singleShot(0, self._next_stage)
+
+    def _next_stage(self) -> None:
+        if self._stages:
+            self._stages.pop(0)()
+            QTimer.singleShot(0, self._next_stage)
+        else:
+            self._maybe_ready()
+
+    def finish_startup(self) -> None:
+        """Build what is left and wait for the project here (scripts and tests that need the whole
+        window at once; a shown window gets there by itself and says so with `ready`)."""
+        self._started = True
+        while self._stages:
+            self._stages.pop(0)()
+        task = self._project_task
+        if not self._project_done and task is not None:
+            task.done.wait()
+            task.orphaned = True  # its queued delivery is taken here instead
+            if task.error is not None:
+                self._on_project_failed(task.error)
+            else:
+                self._on_project_opened_in_background(task.result)
+        self._maybe_ready()
+
+    def _start_project_open(self) -> None:
+        from studio.ui import tasks
+
+        last = str(self.settings.value(LAST_PROJECT_KEY, "") or "")
+        self._project_task = tasks.submit(
+            "project",
+            lambda _ctx: open_project_session(last),
+            name="open project",
+            on_done=self._on_project_opened_in_background,
+            on_failed=self._on_project_failed,
+            owner=self,
+        )
+
+    def _on_project_opened_in_background(self, session: ProjectSession) -> None:
+        self._project_done = True
+        self.document.attach(session)
+        self._maybe_ready()
+
+    def _on_project_failed(self, exc: BaseException) -> None:
+        self._project_done = True
+        self.post(f"The library could not be opened: {exc}", 60000)
+        QtWidgets.QMessageBox.warning(self, "Remix Studio", f"The library could not be opened:\n\n{exc}")
+        self._maybe_ready()
+
+    def _maybe_ready(self) -> None:
+        if self.is_ready or self._stages or not self._project_done:
+            return
+        self.is_ready = True
+        self.ready.emit()
+        if self.welcome_pending:
+            self.welcome_pending = False
+            QTimer.singleShot(0, self.show_welcome)
+
+    # -- construction, one stage per event-loop turn ----------------------------------------------------
+    def _build_models(self) -> None:
+        from studio.services.sync_status import SyncStatusModel
+        from studio.ui.catalog import ClipCatalog
+        from studio.ui.document import ProjectDocument
+        from studio.ui.icons import app_icon
+        from studio.ui.media_cache import MediaCache
+        from studio.ui.sync_panel import StatusBridge
+
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            app.setWindowIcon(app_icon())
+        self.setWindowIcon(app_icon())
+        self.menus = {title: self.menuBar().addMenu(title) for title in MENUS}
+        self.message = QLabel()
+        self.statusBar().addWidget(self.message, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.clear)
+        self.document = ProjectDocument(parent=self)
+        self.catalog = ClipCatalog(load_library, self)
+        self.media = MediaCache(self.catalog.media_file, self)
+        self.sync_status = SyncStatusModel(str(self.settings.value("sync/server", "") or ""))
+        self.bridge = StatusBridge(self.sync_status, self)
+        self._start_project_open()
         self.catalog.reload()
 
-    # -- construction ------------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
+    def _build_timeline(self) -> None:
+        from studio.ui.timeline.panel import TimelinePanel
+
+        self.timeline = TimelinePanel(self.document, self.catalog.get, self.media)
+        self.timeline_dock = self._dock("Timeline", self.timeline, "bottom")
+
+    def _build_library(self) -> None:
+        from studio.ui.library_dock import LibraryDock
+
+        self.library = LibraryDock(self.catalog, self.media)
+        self.library_dock = self._dock("Library", self.library, "left")
+
+    def _build_inspector(self) -> None:
+        from studio.ui.inspector_dock import InspectorDock
+        from studio.ui.sync_panel import ConflictsPanel
+
+        self.inspector = InspectorDock(self.catalog)
+        self.conflicts = ConflictsPanel(self.document)
+        self.inspector_dock = self._dock("Inspector", self.inspector, "right")
+        self.conflicts_dock = self._dock("Conflicts", self.conflicts, "right")
+        self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
+        self.inspector_dock.raise_()
+
+    def _build_preview(self) -> None:
+        from studio.ui.preview import PreviewWidget
+
+        self.preview = PreviewWidget(self.document, self.catalog)
+        self.setCentralWidget(self.preview)
+        self.skeleton = None
+
+    def _dock(self, title: str, widget: QWidget, side: str) -> QDockWidget:
+        """A dock holding `widget` on the left, right or bottom side."""
+        area = getattr(QtCore.Qt.DockWidgetArea, f"{side.title()}DockWidgetArea")
+        dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
         dock.setWidget(widget)
         dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_status_bar(self) -> None:
+    def _build_status_widgets(self) -> None:
+        from studio.ui.icons import icon
+        from studio.ui.sync_panel import SyncBadge
+
         bar = self.statusBar()
-        self.message = QLabel()
-        bar.addWidget(self.message, 1)
-        self._message_timer = QTimer(self)
-        self._message_timer.setSingleShot(True)
-        self._message_timer.timeout.connect(self.message.clear)
         self.task_label = QLabel()
-        self.task_bar = QProgressBar()
+        self.task_bar = QtWidgets.QProgressBar()
         self.task_bar.setRange(0, 1000)
         self.task_bar.setFixedWidth(160)
-        self.task_cancel = QToolButton()
-        self.task_cancel.setIcon(theme.icon("close"))
+        self.task_cancel = QtWidgets.QToolButton()
+        self.task_cancel.setIcon(icon("close"))
         self.task_cancel.setToolTip("Cancel")
         self.task_cancel.clicked.connect(self._on_task_cancel_clicked)
         for widget in (self.task_label, self.task_bar, self.task_cancel):
@@ -132,41 +252,46 @@ class MainWindow(QMainWindow):
     def _action(
         self, text: str, slot: Any, shortcut: str | QKeySequence | None = None, icon: str = ""
     ) -> QAction:
-        action = QAction(text, self)
+        from studio.ui import icons
+
+        action = QtGui.QAction(text, self)
         if icon:
-            action.setIcon(theme.icon(icon))
+            action.setIcon(icons.icon(icon))
         if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
         tl = self.timeline
+        from studio.core.timecode import ZERO
+
+        keys = QtGui.QKeySequence
         self.actions_by_name: dict[str, QAction] = {}
         a = self.actions_by_name
-        a["new"] = self._action("&New project…", self.new_project, QKeySequence.StandardKey.New)
-        a["open"] = self._action("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
+        a["new"] = self._action("&New project…", self.new_project, keys.StandardKey.New)
+        a["open"] = self._action("&Open project…", self.open_project_dialog, keys.StandardKey.Open)
         a["import"] = self._action("&Import media…", lambda: self.import_files([]), "Ctrl+I", "import")
         a["export"] = self._action("&Export…", self.export, "Ctrl+E", "export")
         a["demo"] = self._action("Open the &demo library", self.open_demo, icon="demo")
         a["preferences"] = self._action("&Preferences…", self.show_preferences, "Ctrl+,", "settings")
-        a["quit"] = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        a["quit"] = self._action("&Quit", self.close, keys.StandardKey.Quit)
         a["undo"] = self._action("&Undo", self.document.undo, "Ctrl+Z", "undo")
         a["redo"] = self._action("&Redo", self.document.redo, "Ctrl+Shift+Z", "redo")
-        a["copy"] = self._action("&Copy", tl.copy_selected, QKeySequence.StandardKey.Copy, "copy")
-        a["paste"] = self._action("&Paste", tl.paste, QKeySequence.StandardKey.Paste, "paste")
+        a["copy"] = self._action("&Copy", tl.copy_selected, keys.StandardKey.Copy, "copy")
+        a["paste"] = self._action("&Paste", tl.paste, keys.StandardKey.Paste, "paste")
         a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
         a["delete"] = self._action("&Delete", lambda: tl.delete_selected(False), "Delete", "delete")
         a["ripple"] = self._action(
             "Ripple d&elete", lambda: tl.delete_selected(True), "Shift+Delete", "ripple-delete"
         )
-        a["select_all"] = self._action("Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
+        a["select_all"] = self._action("Select &all", self._select_all, keys.StandardKey.SelectAll)
         a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
-        a["zoom_in"].setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence("Ctrl++")])
+        a["zoom_in"].setShortcuts([keys("+"), keys("="), keys("Ctrl++")])
         a["zoom_out"] = self._action("Zoom &out", tl.zoom_out, "-", "zoom-out")
-        a["zoom_out"].setShortcuts([QKeySequence("-"), QKeySequence("Ctrl+-")])
+        a["zoom_out"].setShortcuts([keys("-"), keys("Ctrl+-")])
         a["zoom_fit"] = self._action("Zoom to &fit", tl.zoom_fit, "Shift+Z", "zoom-fit")
         a["add_video"] = self._action("Add &video track", lambda: tl.add_track("video"), icon="add-track")
         a["add_audio"] = self._action("Add &audio track", lambda: tl.add_track("audio"), icon="audio")
@@ -221,8 +346,11 @@ class MainWindow(QMainWindow):
             "&Sync": ["sync_connect", "conflicts"],
             "&Help": ["shortcuts", "about"],
         }
+        current = str(self.settings.value("ui/theme", "dark"))
+        for name, action in self.theme_actions.items():
+            action.setChecked(name == current)
         for title, names in menus.items():
-            menu = self.menuBar().addMenu(title)
+            menu = self.menus[title]
             for name in names:
                 if name is None:
                     menu.addSeparator()
@@ -268,21 +396,17 @@ class MainWindow(QMainWindow):
         self.bridge.status_changed.connect(
             lambda _s: self.library.set_online(self.sync_status.status.state != "offline")
         )
+        self._restore_layout()
+        if self.document.session is not None:
+            self._on_project_opened(self.document.name)
+            self._on_document_changed()
+            self._on_history_changed()
 
     # -- project -----------------------------------------------------------------------------------
-    def open_last_project(self) -> None:
-        """Reopen the project used last (its journal holds every acknowledged edit), or start one."""
-        last = str(self.settings.value(LAST_PROJECT_KEY, "") or "")
-        names = self.document.project_names()
-        if last and last in names:
-            self.document.open(last)
-        elif names:
-            self.document.open(names[0])
-        else:
-            self.document.create(DEFAULT_PROJECT, gestures.default_tracks)
-
     def new_project(self) -> None:
-        name, ok = QInputDialog.getText(self, "New project", "Name:")
+        from studio.ui.timeline import gestures
+
+        name, ok = QtWidgets.QInputDialog.getText(self, "New project", "Name:")
         if ok and name.strip():
             try:
                 self.document.create(name.strip(), gestures.default_tracks)
@@ -294,7 +418,7 @@ class MainWindow(QMainWindow):
         if not names:
             self.post("No projects yet")
             return
-        name, ok = QInputDialog.getItem(self, "Open project", "Project:", names, 0, False)
+        name, ok = QtWidgets.QInputDialog.getItem(self, "Open project", "Project:", names, 0, False)
         if ok:
             self.document.open(name)
 
@@ -342,6 +466,8 @@ class MainWindow(QMainWindow):
 
     def run_task(self, pool: str, label: str, fn: Any, on_done: Any) -> tasks.TaskHandle:
         """Run work on a pool with its progress and a cancel button in the status bar."""
+        from studio.ui import tasks
+
         for widget in (self.task_label, self.task_bar, self.task_cancel):
             widget.setVisible(True)
         self.task_label.setText(label)
@@ -380,12 +506,16 @@ class MainWindow(QMainWindow):
             self._task.cancel()
 
     def import_files(self, paths: list[str]) -> None:
+        from studio.ui.import_dialog import ImportDialog
+
         dialog = ImportDialog(paths, list(self.catalog.clips.values()), self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         self.start_import(dialog.request())
 
     def start_import(self, request: ImportRequest) -> tasks.TaskHandle:
+        from studio.ui.import_dialog import run_import
+
         n = len(request.paths)
         return self.run_task(
             "import",
@@ -444,7 +574,9 @@ class MainWindow(QMainWindow):
         self.preview.play(self.timeline.playhead, self.shuttle)
 
     def _on_playing_changed(self, playing: bool) -> None:
-        self.actions_by_name["play"].setIcon(theme.icon("pause" if playing else "play"))
+        from studio.ui import icons
+
+        self.actions_by_name["play"].setIcon(icons.icon("pause" if playing else "play"))
         if not playing:
             self.shuttle = 0
 
@@ -472,7 +604,7 @@ class MainWindow(QMainWindow):
         from studio.ui.preferences import PreferencesDialog
 
         dialog = PreferencesDialog(self.settings, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
             self.set_theme(str(self.settings.value("ui/theme", "dark")))
 
     def show_welcome(self) -> None:
@@ -483,31 +615,32 @@ class MainWindow(QMainWindow):
     def shortcut_rows(self) -> list[tuple[str, str]]:
         rows = []
         for action in self.actions_by_name.values():
-            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            native = QtGui.QKeySequence.SequenceFormat.NativeText
+            keys = ", ".join(s.toString(native) for s in action.shortcuts())
             if keys:
                 rows.append((action.text().replace("&", ""), keys))
         return rows
 
     def show_shortcuts(self) -> None:
-        dialog = QDialog(self)
+        dialog = QtWidgets.QDialog(self)
         dialog.setWindowTitle("Keyboard shortcuts")
-        table = QTableWidget(0, 2)
+        table = QtWidgets.QTableWidget(0, 2)
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
         for name, keys in self.shortcut_rows():
             row = table.rowCount()
             table.insertRow(row)
-            table.setItem(row, 0, QTableWidgetItem(name))
-            table.setItem(row, 1, QTableWidgetItem(keys))
+            table.setItem(row, 0, QtWidgets.QTableWidgetItem(name))
+            table.setItem(row, 1, QtWidgets.QTableWidgetItem(keys))
         table.resizeColumnsToContents()
-        layout = QVBoxLayout(dialog)
+        layout = QtWidgets.QVBoxLayout(dialog)
         layout.addWidget(table)
         dialog.resize(460, 560)
         dialog.exec()
 
     def show_about(self) -> None:
-        QMessageBox.about(
+        QtWidgets.QMessageBox.about(
             self,
             "About Remix Studio",
             f"<b>Remix Studio {__version__}</b><p>Remix contributed clips on a timeline and export pieces "
@@ -520,37 +653,43 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply_theme(app, name)
-        for key, action in self.theme_actions.items():
-            action.setChecked(key == name)
         self.settings.setValue("ui/theme", name)
-        self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
-        for drawn in self.timeline.scene.items_by_id.values():
-            drawn.update()
-        self.timeline.view.resetCachedContent()
+        for key, action in getattr(self, "theme_actions", {}).items():
+            action.setChecked(key == name)
+        if hasattr(self, "timeline"):
+            self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
+            for drawn in self.timeline.scene.items_by_id.values():
+                drawn.update()
+            self.timeline.view.resetCachedContent()
         self.update()
 
     # -- layout memory -----------------------------------------------------------------------------
     def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        self.resizeDocks(
-            [self.library_dock, self.inspector_dock], [360, 320], Qt.Orientation.Horizontal
-        ) if state is None else None
-        if state is None:
-            self.resizeDocks([self.timeline_dock], [340], Qt.Orientation.Vertical)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            return
+        orientation = QtCore.Qt.Orientation
+        self.resizeDocks([self.library_dock, self.inspector_dock], [360, 320], orientation.Horizontal)
+        self.resizeDocks([self.timeline_dock], [340], orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        if not self._stages:  # the docks exist: their layout is worth keeping
+            self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
-        self.preview.shutdown()
-        self.bridge.close()
+        if hasattr(self, "preview"):
+            self.preview.shutdown()
+        if hasattr(self, "bridge"):
+            self.bridge.close()
+        from studio.ui import tasks
+
         tasks.shutdown(2000)
         super().closeEvent(event)
+
+    def release(self) -> None:
+        """Close the store (after the event loop ends)."""
+        if self.store is not None:
+            self.store.close()

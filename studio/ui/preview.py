@@ -27,8 +27,9 @@ from studio.core.timeline import VIDEO, Timeline
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
+from studio.ui.icons import icon
 from studio.ui.snapshots import at_height, span_of
-from studio.ui.theme import colors, icon
+from studio.ui.theme import colors
 
 PROXY_HEIGHT = 240
 FRAME_WIDTH = 640

@@ -51,7 +51,6 @@ def take(out: Path) -> list[Path]:
     window.resize(*SIZE)
     window.move(0, 0)
     window.show()
-    handle = open_demo_library(window)
     saved: list[Path] = []
 
     def wait(condition, then, limit_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -114,10 +113,14 @@ def take(out: Path) -> list[Path]:
 
         QTimer.singleShot(600, grab_dialog)
 
-    wait(
-        lambda: handle.done.is_set() and not window.task_bar.isVisible(),
-        lambda: QTimer.singleShot(500, styled),
-    )
+    def demo() -> None:
+        handle = open_demo_library(window)
+        wait(
+            lambda: handle.done.is_set() and not window.task_bar.isVisible(),
+            lambda: QTimer.singleShot(500, styled),
+        )
+
+    wait(lambda: window.is_ready, demo)
     app.exec()
     return saved
 

@@ -32,7 +32,8 @@ from studio.services.sync_status import (
     SyncStatusModel,
 )
 from studio.ui.document import ProjectDocument
-from studio.ui.theme import colors, icon
+from studio.ui.icons import icon
+from studio.ui.theme import colors
 
 _ICONS = {
     OFFLINE: "cloud-off",

@@ -25,6 +25,7 @@ from studio.core.errors import Cancelled
 POOLS: dict[str, int] = {
     "media": 2,  # probing, thumbnails, waveforms, frames at the playhead
     "import": 1,  # hashing and copying files into the library
+    "project": 1,  # opening the store and folding a project's journal
     "export": 1,  # renders (ffmpeg itself is a separate process)
     "preview": 1,  # low-resolution proxy renders for playback
     "network": 2,  # sync, pull, publish

@@ -1,26 +1,48 @@
-"""Themes (dark and light style sheets in resources/), theme-coloured SVG icons and the timeline's colours."""
+"""Themes: the dark and light style sheets in resources/, the palette, and the colours the custom-painted
+widgets use (timeline, ruler, preview). Icons in the theme's colours are in studio.ui.icons."""
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("dark", "light")
+_MARKER = "dark.qss"
 
 
-def resources_dir() -> Path:
-    """resources/ beside the package (a checkout or a bundle), or $STUDIO_RESOURCES_DIR."""
+def resource_candidates() -> list[Path]:
+    """Where resources/ may be, most specific first: $STUDIO_RESOURCES_DIR; in a frozen bundle, its
+    data folder (PyInstaller's sys._MEIPASS, which holds `resources/` copied by the bundle spec) and
+    beside the executable; else beside the package in a checkout or an installed tree."""
+    places = []
     override = os.environ.get("STUDIO_RESOURCES_DIR")
     if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources"
+        places.append(Path(override))
+    if getattr(sys, "frozen", False):
+        bundle_data = getattr(sys, "_MEIPASS", None)
+        if bundle_data:
+            places.append(Path(bundle_data) / "resources")
+        exe_dir = Path(sys.executable).resolve().parent
+        places += [exe_dir / "_internal" / "resources", exe_dir / "resources"]
+    places.append(Path(__file__).resolve().parents[2] / "resources")
+    return places
+
+
+@cache
+def resources_dir() -> Path:
+    """The first candidate folder that holds the style sheets; a clear error naming every place tried."""
+    places = resource_candidates()
+    for place in places:
+        if (place / _MARKER).is_file():
+            return place
+    tried = ", ".join(str(p) for p in places)
+    raise FileNotFoundError(f"the studio's resources (style sheets, icons) are missing: looked in {tried}")
 
 
 @dataclass(frozen=True)
@@ -117,37 +139,4 @@ def apply_theme(app: QApplication, name: str) -> Colors:
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(chosen.muted))
     app.setPalette(palette)
     app.setStyleSheet(qss)
-    icon.cache_clear()
     return chosen
-
-
-@cache
-def icon(name: str, color: str | None = None) -> QIcon:
-    """An icon from resources/icons/<name>.svg drawn in the theme's text colour (or `color`)."""
-    path = resources_dir() / "icons" / f"{name}.svg"
-    svg = path.read_text(encoding="utf-8").replace("currentColor", color or colors().text)
-    disabled = path.read_text(encoding="utf-8").replace("currentColor", colors().muted)
-    result = QIcon()
-    for size in (16, 24, 32, 48):
-        result.addPixmap(_render(svg, size), QIcon.Mode.Normal)
-        result.addPixmap(_render(disabled, size), QIcon.Mode.Disabled)
-    return result
-
-
-def app_icon() -> QIcon:
-    path = resources_dir() / "app-icon.svg"
-    svg = path.read_text(encoding="utf-8")
-    result = QIcon()
-    for size in (16, 32, 48, 64, 128, 256):
-        result.addPixmap(_render(svg, size))
-    return result
-
-
-def _render(svg: str, size: int) -> QPixmap:
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    pixmap = QPixmap(QSize(size, size))
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    renderer.render(painter)
-    painter.end()
-    return pixmap

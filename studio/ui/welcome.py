@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui import tasks
-from studio.ui.theme import app_icon, icon
+from studio.ui.icons import app_icon, icon
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow

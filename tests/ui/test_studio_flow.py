@@ -78,6 +78,7 @@ def window(qtbot, monkeypatch):
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.is_ready, timeout=30_000)
     yield win
     win.close()
 
@@ -273,6 +274,7 @@ def test_layout_and_project_are_remembered_after_a_kill(qtbot, window):
     window.save_layout()
     reopened = build_window(show_welcome=False)
     qtbot.addWidget(reopened)
+    reopened.finish_startup()
     assert reopened.document.name == name
     texts = [i.text for i in reopened.document.timeline.items.values()]
     assert texts == ["Still here"]

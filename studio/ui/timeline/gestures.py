@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core import edits
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected
 from studio.core.ops import set_fields
 from studio.core.placement import placement_of
-from studio.core.project import EditTx
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, new_id
+
+if TYPE_CHECKING:
+    from studio.core.project import EditTx
 
 ClipLookup = Callable[[str], Clip | None]
 UI_META = "studio.ui"

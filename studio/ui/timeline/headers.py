@@ -7,7 +7,8 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QMouseEvent, QPainte
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
 from studio.core.timeline import VIDEO
-from studio.ui.theme import colors, icon
+from studio.ui.icons import icon
+from studio.ui.theme import colors
 from studio.ui.timeline.geometry import Row
 
 HEADER_WIDTH = 150

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
@@ -18,18 +18,20 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QToolBu
 from studio.core import edits
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected
-from studio.core.project import EditTx
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline
 from studio.ui.document import ProjectDocument
+from studio.ui.icons import icon
 from studio.ui.media_cache import MediaCache
-from studio.ui.theme import icon
 from studio.ui.timeline import gestures
 from studio.ui.timeline.geometry import MAX_PX_PER_SECOND, MIN_PX_PER_SECOND, ZOOM_STEP, TimeScale
 from studio.ui.timeline.headers import HEADER_WIDTH, TrackHeaders
 from studio.ui.timeline.ruler import Ruler
 from studio.ui.timeline.scene import TimelineScene
 from studio.ui.timeline.view import TimelineView
+
+if TYPE_CHECKING:
+    from studio.core.project import EditTx
 
 _SLIDER_STEPS = 1000
 

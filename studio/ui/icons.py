@@ -1,0 +1,72 @@
+"""Icons from resources/icons drawn in the theme's colours, and the app icon.
+
+An icon is drawn when first painted, at the size painted, and kept: a window with a hundred icons in
+menus and toolbars pays nothing at startup for the ones nobody has looked at yet. (This module is
+imported after the window's first paint; the skeleton needs no icon.)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QByteArray, QRect, QSize
+from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPixmap
+
+from studio.ui.theme import colors, resources_dir
+
+
+class SvgIconEngine(QIconEngine):
+    """Draws an SVG at the size asked for, on first use, and keeps each size drawn; disabled icons use
+    their own SVG (the same drawing in the muted colour)."""
+
+    def __init__(self, normal: bytes, disabled: bytes | None = None) -> None:
+        super().__init__()
+        self._normal = normal
+        self._disabled = disabled if disabled is not None else normal
+        self._drawn: dict[tuple[int, int, bool], QPixmap] = {}
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        disabled = mode == QIcon.Mode.Disabled
+        key = (size.width(), size.height(), disabled)
+        found = self._drawn.get(key)
+        if found is None:
+            found = _render(self._disabled if disabled else self._normal, size)
+            self._drawn[key] = found
+        return found
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        size = QSize(round(rect.width() * ratio), round(rect.height() * ratio))
+        painter.drawPixmap(rect, self.pixmap(size, mode, state))
+
+    def clone(self) -> QIconEngine:
+        return SvgIconEngine(self._normal, self._disabled)
+
+
+def icon(name: str, color: str | None = None) -> QIcon:
+    """An icon from resources/icons/<name>.svg drawn in the theme's text colour (or `color`)."""
+    return _icon(name, color or colors().text, colors().muted)
+
+
+@cache
+def _icon(name: str, color: str, muted: str) -> QIcon:
+    svg = (resources_dir() / "icons" / f"{name}.svg").read_bytes()
+    normal = svg.replace(b"currentColor", color.encode("ascii"))
+    return QIcon(SvgIconEngine(normal, svg.replace(b"currentColor", muted.encode("ascii"))))
+
+
+@cache
+def app_icon() -> QIcon:
+    return QIcon(SvgIconEngine((resources_dir() / "app-icon.svg").read_bytes()))
+
+
+def _render(svg: bytes, size: QSize) -> QPixmap:
+    from PySide6.QtCore import Qt
+    from PySide6.QtSvg import QSvgRenderer
+
+    pixmap = QPixmap(size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    QSvgRenderer(QByteArray(svg)).render(painter)
+    painter.end()
+    return pixmap

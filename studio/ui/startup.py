@@ -1,0 +1,80 @@
+"""What the window shows before it is built, and the first project opened off the UI thread.
+
+The window appears as a light skeleton (its size, colours and the outline of its panels) within a
+few milliseconds of a bare Qt window; the menus and docks are built on the event loop right after
+its first paint, while a worker opens the store (importing sqlite-utils, which also loads numpy) and
+folds the last project's journal. The session is handed to the window when it is ready.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from studio.ui.theme import colors
+
+if TYPE_CHECKING:
+    from studio.core.project import ProjectSession
+
+DEFAULT_PROJECT = "My first remix"
+
+
+class Skeleton(QWidget):
+    """The window's layout in outline until the docks are built: library on the left, inspector on
+    the right, the preview's screen and the timeline's tracks, in the theme's colours. It has no
+    text, so the first frame needs no fonts (loading them takes longer than a bare window's start).
+    Emits `painted` once, after its first paint (the window is on screen)."""
+
+    painted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._told = False
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        palette = colors()
+        painter = QPainter(self)
+        w, h = self.width(), self.height()
+        side, right, bottom, gap = min(360, w // 4), min(320, w // 5), min(340, h * 2 // 5), 6
+        painter.fillRect(self.rect(), QColor(palette.window))
+        panel, line = QColor(palette.track_bg), QColor(palette.track_line)
+        for x, y, pw, ph in ((0, 0, side, h - bottom), (w - right, 0, right, h - bottom)):
+            painter.fillRect(x + gap, y + gap, pw - 2 * gap, ph - 2 * gap, panel)
+        screen_w = w - side - right - 2 * gap
+        painter.fillRect(side + gap, gap, screen_w, h - bottom - 2 * gap - 36, QColor("#000000"))
+        top = h - bottom + gap
+        painter.fillRect(gap, top, w - 2 * gap, bottom - 2 * gap, QColor(palette.track_alt_bg))
+        for n, row_h in enumerate((64, 64, 52, 52)):
+            y = top + 34 + sum((64, 64, 52, 52)[:n])
+            painter.fillRect(
+                gap, y, w - 2 * gap, row_h - 1, QColor(palette.track_bg if n % 2 else palette.window)
+            )
+            painter.fillRect(gap, y + row_h - 1, w - 2 * gap, 1, line)
+        painter.end()
+        if not self._told:
+            self._told = True
+            self.painted.emit()
+
+
+def open_project_session(last: str) -> ProjectSession:
+    """Open the store and the project used last (else the first one, else a new one with default
+    tracks). Runs on a worker: the store is thread-safe and the session is handed to the window."""
+    from studio.core.project import ProjectSession, create_project, find_project, list_projects
+    from studio.core.store import Store
+    from studio.ui.timeline import gestures
+
+    store = Store()
+    try:
+        names = [p.name for p in list_projects(store)]
+        if not names:
+            session = ProjectSession(store, create_project(store, DEFAULT_PROJECT))
+            with session.edit("New project") as tx:
+                gestures.default_tracks(tx)
+            return session
+        return ProjectSession(store, find_project(store, last if last in names else names[0]))
+    except BaseException:
+        store.close()
+        raise
