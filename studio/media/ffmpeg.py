@@ -148,13 +148,15 @@ def _run(
     out_thread = _reader(proc.stdout, lambda line: _parse_progress(line, out_time_us))
     total_us = float(duration) * 1_000_000 if duration else 0.0
     reported = -1
+    # A waiter thread wakes the loop the moment ffmpeg exits instead of at the next poll.
+    exited = threading.Event()
+    waiter = threading.Thread(target=lambda: (proc.wait(), exited.set()), name="ffmpeg-wait", daemon=True)
+    waiter.start()
     try:
         while True:
-            try:
-                returncode = proc.wait(timeout=_POLL_S)
+            if exited.wait(_POLL_S):
+                returncode = proc.wait()
                 break
-            except subprocess.TimeoutExpired:
-                pass
             if cancel is not None and cancel.cancelled:
                 _kill(proc)
                 raise Cancelled(f"cancelled: ffmpeg on {_describe(names)} was stopped")
@@ -165,6 +167,7 @@ def _run(
     finally:
         if proc.poll() is None:
             _kill(proc)
+        waiter.join()
         out_thread.join()
         err_thread.join()
         proc.stdout.close()
