@@ -29,7 +29,7 @@ from studio.protocol import problems
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-_NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout)
+_NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class SyncError(StudioError):

@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 @dataclass
 class Chaos:
-    """Per-connection fault odds; each connection draws its own fault points from `rng`."""
+    """Fault odds per 64 KiB chunk relayed; the first reset and the first stall are forced once this many
+    bytes have gone through, so every run meets both."""
 
     rng: random.Random
     reset_p: float = 0.0
     stall_p: float = 0.0
     stall_s: float = 2.0
-    window: int = 4 * 1024 * 1024
+    first_reset_after: int = 2 * 1024 * 1024
+    first_stall_after: int = 1024 * 1024
 
 
 class _Response:
@@ -50,6 +52,7 @@ class FlakyProxy:
         self.stalls = 0
         self.corrupted = 0
         self.connections = 0
+        self.moved = 0
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,17 +102,8 @@ class FlakyProxy:
         with self._lock:
             self.connections += 1
             self._open.update((client, upstream))
-        reset_at = stall_at = None
-        if self.chaos is not None:
-            with self._lock:
-                rng = self.chaos.rng
-                if rng.random() < self.chaos.reset_p:
-                    reset_at = rng.randrange(1, self.chaos.window)
-                if rng.random() < self.chaos.stall_p:
-                    stall_at = rng.randrange(1, self.chaos.window)
-        state = {"bytes": 0, "reset_at": reset_at, "stall_at": stall_at}
-        up = threading.Thread(target=self._pump, args=(client, upstream, None, state), daemon=True)
-        down = threading.Thread(target=self._pump, args=(upstream, client, _Response(), state), daemon=True)
+        up = threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True)
+        down = threading.Thread(target=self._pump, args=(upstream, client, _Response()), daemon=True)
         up.start()
         down.start()
         up.join()
@@ -121,7 +115,7 @@ class FlakyProxy:
             self._open.discard(client)
             self._open.discard(upstream)
 
-    def _pump(self, src: socket.socket, dst: socket.socket, response: _Response | None, state: dict) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, response: _Response | None) -> None:
         try:
             while True:
                 data = src.recv(65536)
@@ -131,20 +125,10 @@ class FlakyProxy:
                     return
                 if response is not None:
                     data = self._inspect(response, data)
-                with self._lock:
-                    before = state["bytes"]
-                    state["bytes"] += len(data)
-                    after = state["bytes"]
-                    reset = state["reset_at"] is not None and before < state["reset_at"] <= after
-                    stall = state["stall_at"] is not None and before < state["stall_at"] <= after
-                    if reset:
-                        self.resets += 1
-                    if stall:
-                        self.stalls += 1
+                reset, stall = self._draw(len(data))
                 if reset:
-                    cut = state["reset_at"] - before
                     with contextlib.suppress(OSError):
-                        dst.sendall(data[:cut])
+                        dst.sendall(data[: len(data) // 2])
                     _reset(src)
                     _reset(dst)
                     return
@@ -156,6 +140,24 @@ class FlakyProxy:
         except OSError:
             _reset(src)
             _reset(dst)
+
+    def _draw(self, size: int) -> tuple[bool, bool]:
+        """Whether to reset or stall the connection at this chunk."""
+        chaos = self.chaos
+        if chaos is None:
+            return False, False
+        with self._lock:
+            self.moved += size
+            reset = (
+                self.resets == 0 and self.moved >= chaos.first_reset_after
+            ) or chaos.rng.random() < chaos.reset_p
+            stall = not reset and (
+                (self.stalls == 0 and self.moved >= chaos.first_stall_after)
+                or chaos.rng.random() < chaos.stall_p
+            )
+            self.resets += reset
+            self.stalls += stall
+        return reset, stall
 
     def _inspect(self, r: _Response, data: bytes) -> bytes:
         """Follow response framing; flip one byte of the next blob body when corrupt_at is set."""

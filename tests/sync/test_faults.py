@@ -82,8 +82,8 @@ def test_server_restart_during_an_upload_and_during_a_pull(own_server, machines,
         )
 
         client, space = team_space(alice, bob, proxy.url)
-        push_people(client, space, 1500)
-        proxy.rate = 150_000
+        push_people(client, space, 1100, pad=50)
+        proxy.rate = 80_000
         since = len(own_server.access())
         proc = bob.popen("sync")
         feed_path = api.FEED.format(space_id=space)
@@ -97,7 +97,7 @@ def test_server_restart_during_an_upload_and_during_a_pull(own_server, machines,
         restart(own_server, proxy)
         _out, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
-        assert local_people(bob, space) == 1500
+        assert local_people(bob, space) == 1100
     finally:
         proxy.close()
 
