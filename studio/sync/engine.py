@@ -30,6 +30,7 @@ from studio.core import ops as op_mod
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import InvalidInput
 from studio.core.paths import media_path
+from studio.core.project import ProjectSession
 from studio.core.store import ORIGINS, Store, utc_now
 from studio.core.timeline import Timeline
 from studio.protocol import api, problems
@@ -99,7 +100,7 @@ def fold(store: Store, project_id: str) -> Timeline:
 
 
 def project_conflicts(store: Store, project_id: str, name: str) -> list[dict[str, Any]]:
-    timeline = fold(store, project_id)
+    timeline = ProjectSession(store, project_id).timeline
     out: list[dict[str, Any]] = []
     for c in sorted(timeline.conflicts.values(), key=lambda c: c.id):
         out.append(
@@ -427,8 +428,7 @@ class SyncEngine:
     # -- pull ---------------------------------------------------------------------------------------------
     def pull_space(self, space: str) -> None:
         """Apply the space's feed from the stored cursor; reconcile when the server disowns it."""
-        with self.store.read() as conn:
-            cursor = state.get_cursor(conn, space)
+        cursor = self.store.get_cursor(space)
         reconciling = False
         pages = 0
         while True:
@@ -466,7 +466,7 @@ class SyncEngine:
                 self.apply_entry(conn, space, entry)
             if entries:
                 failpoint("after-apply")
-            state.set_cursor(conn, space, page["cursor"])
+            self.store.set_cursor(space, page["cursor"])
         self.report.pulled_entries += len(entries)
 
     def apply_entry(

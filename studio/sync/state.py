@@ -76,20 +76,7 @@ def bind(store: Store, server: str, username: str) -> bool:
     return reset
 
 
-# --- cursors -------------------------------------------------------------------------------------------
-
-
-def get_cursor(conn: sqlite3.Connection, space: str) -> str | None:
-    row = conn.execute("SELECT cursor FROM sync_state WHERE space = ?", (space,)).fetchone()
-    return None if row is None or not row[0] else str(row[0])
-
-
-def set_cursor(conn: sqlite3.Connection, space: str, cursor: str) -> None:
-    conn.execute(
-        "INSERT INTO sync_state (space, cursor, updated) VALUES (?, ?, ?) "
-        "ON CONFLICT(space) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated",
-        (space, cursor, utc_now()),
-    )
+# --- cursors (Store.get_cursor / Store.set_cursor read and write them) ---------------------------
 
 
 def drop_cursor(conn: sqlite3.Connection, space: str) -> None:
