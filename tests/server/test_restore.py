@@ -20,12 +20,8 @@ def _clip(change_id: str, rid: str, **fields: object) -> dict:
     return {"change_id": change_id, "kind": "contributor", "id": rid, "base_rev": None, "fields": fields}
 
 
-def test_a_server_restored_from_an_older_backup_makes_clients_reconcile(
-    make_server, backend, tmp_path
-) -> None:
-    if backend[0] != "embedded":
-        pytest.skip("a restore is played on the embedded data folder (copied back from a backup)")
-    server = make_server(shared=False)
+def test_a_server_restored_from_an_older_backup_makes_clients_reconcile(make_server, tmp_path) -> None:
+    server = make_server()
     server.start()
     user = signup(server.url, password="pw for restore")
     space = user.new_space()
