@@ -140,7 +140,7 @@ def api_upload(
             url + api.UPLOAD_PART.format(session_id=session, number=n),
         ]
     t_parts = time.perf_counter()
-    many = ["-s", "--parallel", "--parallel-max", str(parallel)] if parallel > 1 else []
+    many = ["--no-progress-meter", "--parallel", "--parallel-max", str(parallel)] if parallel > 1 else []
     subprocess.run(["curl", *many, *args], check=True)
     t_complete = time.perf_counter()
     done = requests.post(
