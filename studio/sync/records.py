@@ -17,7 +17,6 @@ from typing import Any
 
 from studio.core.clips import CLIP_KINDS, Credit
 from studio.core.errors import InvalidInput
-from studio.core.paths import media_path
 from studio.core.store import utc_now
 from studio.protocol.ids import is_sha256
 from studio.sync.state import dumps
@@ -246,7 +245,7 @@ def write_local(
                 space=space,
                 server_rev=rev,
                 created=utc_now(),
-                media_present=int(media_path(record_id).is_file()),
+                media_present=0,  # new to this library: the bytes come when asked for
             )
             names = ", ".join(columns)
             conn.execute(
