@@ -1,7 +1,9 @@
-"""The clips the app knows (local library, later the shared one), loaded in the background.
+"""The clips the app knows: the local library, and the last search of the shared one.
 
 Views look clips up by id on the main thread from this in-memory copy; reload() reads the store on the
-import pool and swaps the copy in when it arrives, announcing it with `changed`.
+import pool and swaps the copy in when it arrives, announcing it with `changed`. Each clip has a state
+the library shows: here ("local"), published from here, only a record whose media is on the server
+("remote"), or on its way ("pulling", "uploading").
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from studio.core.clips import Clip
 from studio.core.paths import media_path
 from studio.ui import tasks
 
-Loader = Callable[[], Iterable[Clip]]
+Loader = Callable[[], Iterable[tuple[Clip, str]]]
+"""Reads the library: each clip with its state."""
+STATES = ("local", "published", "remote", "pulling", "uploading")
 
 
 class ClipCatalog(QObject):
     changed = Signal()
+    shared_changed = Signal()
     load_failed = Signal(str)
 
     def __init__(self, loader: Loader | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loader = loader
         self.clips: dict[str, Clip] = {}
-        self.states: dict[str, str] = {}  # clip id -> "local", "remote", "pulling", "uploading", "published"
+        self.shared: dict[str, Clip] = {}  # the last shared library search, by clip id
+        self.states: dict[str, str] = {}  # clip id -> one of STATES
 
     def set_loader(self, loader: Loader) -> None:
         self._loader = loader
@@ -56,11 +62,29 @@ class ClipCatalog(QObject):
                 out[clip_id] = replace(clip, path=found[0]) if found else clip
         return out
 
-    def replace(self, clips: Iterable[Clip]) -> None:
-        self.clips = {c.id: c for c in clips}
-        for clip_id in self.clips:
-            self.states.setdefault(clip_id, "local")
+    def replace(self, loaded: Iterable[tuple[Clip, str]]) -> None:
+        busy = {c: s for c, s in self.states.items() if s in ("pulling", "uploading")}
+        pairs = list(loaded)
+        self.clips = {clip.id: clip for clip, _state in pairs}
+        for clip, state in pairs:
+            self.states[clip.id] = busy.get(clip.id, state)
+        for clip_id in self.shared:
+            self.states[clip_id] = self.shared_state(clip_id)
         self.changed.emit()
+        self.shared_changed.emit()
+
+    def shared_state(self, clip_id: str) -> str:
+        state = self.states.get(clip_id, "remote")
+        if state in ("pulling", "uploading"):
+            return state
+        return self.states[clip_id] if clip_id in self.clips else "remote"
+
+    def set_shared(self, clips: Iterable[Clip]) -> None:
+        """Show a search of the shared library (clips already here keep their local state)."""
+        self.shared = {c.id: c for c in clips}
+        for clip_id in self.shared:
+            self.states[clip_id] = self.shared_state(clip_id)
+        self.shared_changed.emit()
 
     def add(self, clips: Iterable[Clip]) -> None:
         for clip in clips:
@@ -72,6 +96,8 @@ class ClipCatalog(QObject):
         if self.states.get(clip_id) != state:
             self.states[clip_id] = state
             self.changed.emit()
+            if clip_id in self.shared:
+                self.shared_changed.emit()
 
     def reload(self) -> tasks.TaskHandle | None:
         """Read the library in the background; `changed` fires when the new list is in."""

@@ -1,6 +1,6 @@
 """Export: format and quality, the credits review (each contributor's proposed share, editable, with the
 method shown), an optional credits roll, progress and cancel; then the file in the file manager and an
-offer to add it to the library as a new clip (published when a server is connected).
+offer to make it a new clip (published when a server is connected, else added to the library).
 
 The export renders a snapshot, so editing can go on meanwhile. The work runs on the export pool:
 credits block -> render (one ffmpeg process) -> credits embedded -> sidecar -> re-read and checked.
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import credits as credits_mod
-from studio.core.clips import Clip, Credit
+from studio.core.clips import Clip
 from studio.core.errors import StudioError
 from studio.core.timeline import Timeline
 from studio.media.formats import FORMAT_NAMES
@@ -44,7 +44,7 @@ from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
-from studio.ui.import_dialog import LICENCES, ImportRequest
+from studio.ui.import_dialog import LICENCES
 from studio.ui.snapshots import at_height, span_of
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
@@ -91,7 +91,7 @@ def export_piece(
 
 class ExportDialog(QDialog):
     exported = Signal(str)  # the file written
-    publish_requested = Signal(object)  # ImportRequest for the exported file
+    publish_requested = Signal(str)  # the file written, to become a new clip
 
     def __init__(
         self,
@@ -99,6 +99,7 @@ class ExportDialog(QDialog):
         catalog: ClipCatalog,
         parent: QWidget | None = None,
         mark_range: tuple[Fraction, Fraction] | None = None,
+        online: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
@@ -159,7 +160,9 @@ class ExportDialog(QDialog):
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.show_button = QPushButton(icon("folder"), "Show in folder")
         self.show_button.clicked.connect(self._on_show_clicked)
-        self.publish_button = QPushButton(icon("publish"), "Publish as a new clip")
+        self.publish_button = QPushButton(
+            icon("publish"), "Publish as a new clip" if online else "Add to the library as a new clip"
+        )
         self.publish_button.clicked.connect(self._on_publish_clicked)
         for button in (self.show_button, self.publish_button):
             button.setVisible(False)
@@ -363,20 +366,9 @@ class ExportDialog(QDialog):
     def _on_show_clicked(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output_path.parent)))
 
-    def publish_request(self) -> ImportRequest:
-        """The exported file as a new clip: its embedded credits come along; lineage names its sources."""
-        assert self.block is not None
-        people = [Credit(p["name"], tuple(p["roles"]) or ("creator",)) for p in self.block["contributors"]]
-        return ImportRequest(
-            paths=[self.output_path],
-            title=self.block["work"]["title"],
-            credits=people,
-            licence=self.block["work"]["licence"] or None,
-            lineage=[s["clip"] for s in self.block["sources"]],
-        )
-
     def _on_publish_clicked(self) -> None:
-        self.publish_requested.emit(self.publish_request())
+        """The export becomes a clip: its embedded credits name the people and its sources its lineage."""
+        self.publish_requested.emit(str(self.output_path))
         self.accept()
 
     def closeEvent(self, event: Any) -> None:

@@ -2,7 +2,8 @@
 
 Rows show a poster (made in the background), duration, contributors, licence and whether the media is
 here, on the server, or on its way. Dragging rows carries their clip ids to the timeline; dropping files
-from a file manager opens the import dialog.
+from a file manager opens the import dialog. The Shared tab asks the server (through the sync
+controller, a moment after typing stops) and shows its answer; Pull brings the selected clips here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -19,6 +21,7 @@ from PySide6.QtCore import (
     QSize,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QPainter
@@ -49,6 +52,7 @@ from studio.ui.timeline.view import CLIPS_MIME
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 ROW_HEIGHT = 58
+SEARCH_DELAY_MS = 300
 _ANY = "Any"
 _STATE_ICONS = {"remote": "pull", "pulling": "pull", "uploading": "publish", "published": "cloud-ok"}
 _STATE_TEXT = {
@@ -65,16 +69,26 @@ def contributors_text(clip: Clip) -> str:
 
 
 class LibraryModel(QAbstractListModel):
+    """The local clips, or (shared) the last search of the shared library."""
+
     def __init__(self, catalog: ClipCatalog) -> None:
         super().__init__()
         self.catalog = catalog
+        self.shared = False
         self.rows: list[Clip] = []
         catalog.changed.connect(self._on_catalog_changed)
+        catalog.shared_changed.connect(self._on_catalog_changed)
         self._on_catalog_changed()
+
+    def show_shared(self, shared: bool) -> None:
+        if shared != self.shared:
+            self.shared = shared
+            self._on_catalog_changed()
 
     def _on_catalog_changed(self) -> None:
         self.beginResetModel()
-        self.rows = sorted(self.catalog.clips.values(), key=lambda c: (c.title.lower(), c.id))
+        clips = self.catalog.shared if self.shared else self.catalog.clips
+        self.rows = sorted(clips.values(), key=lambda c: (c.title.lower(), c.id))
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -120,6 +134,7 @@ class LibraryFilter(QSortFilterProxyModel):
         self.tag = _ANY
         self.contributor = _ANY
         self.licence = _ANY
+        self.match_text = True  # off for the shared library: the server matched the words already
 
     def set_filters(self, **values: str) -> None:
         self.beginFilterChange()
@@ -137,7 +152,7 @@ class LibraryFilter(QSortFilterProxyModel):
             return False
         if self.contributor != _ANY and self.contributor not in {c.name for c in clip.credits}:
             return False
-        if self.text:
+        if self.text and self.match_text:
             haystack = " ".join(
                 [clip.title, contributors_text(clip), " ".join(clip.tags), clip.licence]
             ).lower()
@@ -209,10 +224,13 @@ class LibraryDock(QWidget):
     clip_selected = Signal(str)
     pull_requested = Signal(list)
     publish_requested = Signal(list)
+    shared_search_requested = Signal(str)  # the words to search the shared library for
 
     def __init__(self, catalog: ClipCatalog, media: MediaCache | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.catalog = catalog
+        self.online = False
+        self.searching = False
         self.setAcceptDrops(True)
         self.tabs = QTabBar()
         self.tabs.addTab("Local")
@@ -278,19 +296,40 @@ class LibraryDock(QWidget):
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
         self.search.textChanged.connect(self._on_filters_changed)
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(self._on_search_timer)
+        self.search.textChanged.connect(lambda _t: self.search_timer.start() if self.shared else None)
+        self.list.selectionModel().selectionChanged.connect(lambda *_: self._sync_buttons())
         catalog.changed.connect(self._on_catalog_changed)
+        catalog.shared_changed.connect(self._on_filters_changed)
         if media is not None:
             media.media_ready.connect(lambda _id: self.list.viewport().update())
         self.set_online(False)
         self._on_catalog_changed()
 
+    @property
+    def shared(self) -> bool:
+        return self.tabs.currentIndex() == 1
+
     def set_online(self, online: bool) -> None:
         self.online = online
-        self.pull_button.setEnabled(online)
-        self.publish_button.setEnabled(online)
         tip = "" if online else "Connect to a server (Sync ▸ Connect…) to pull and publish"
         self.pull_button.setToolTip(tip)
         self.publish_button.setToolTip(tip)
+        self._sync_buttons()
+        if online and self.shared:
+            self.search_timer.start()
+        self._on_filters_changed()
+
+    def _sync_buttons(self) -> None:
+        states = [self.catalog.states.get(i, "local") for i in self.selected_ids()]
+        self.pull_button.setVisible(self.shared)
+        self.publish_button.setVisible(not self.shared)
+        self.import_button.setVisible(not self.shared)
+        self.pull_button.setEnabled(self.online and "remote" in states)
+        self.publish_button.setEnabled(self.online and "local" in states)
 
     def selected_ids(self) -> list[str]:
         return [i.data(CLIP_ROLE).id for i in self.list.selectionModel().selectedIndexes()]
@@ -298,11 +337,37 @@ class LibraryDock(QWidget):
     def visible_titles(self) -> list[str]:
         return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]
 
+    def select_titles(self, titles: list[str]) -> None:
+        """Select the visible rows with these titles (as a person would with Ctrl+click)."""
+        selection = self.list.selectionModel()
+        selection.clearSelection()
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data() in titles:
+                selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+
     def _on_tab_changed(self, index: int) -> None:
-        shared = index == 1
-        if shared and not self.online:
-            self.empty.setText("The shared library appears here once you connect to a server.")
+        self.model.show_shared(self.shared)
+        self.proxy.set_filters(match_text=not self.shared)
+        self._sync_buttons()
+        if self.shared and self.online:
+            self.search_timer.start(0)
         self._on_filters_changed()
+
+    def _on_search_timer(self) -> None:
+        if self.shared and self.online:
+            self.searching = True
+            self.shared_search_requested.emit(self.search.text().strip())
+            self._on_filters_changed()
+
+    def show_search_result(self) -> None:
+        self.searching = False
+        self._on_filters_changed()
+
+    def show_search_failed(self, message: str) -> None:
+        self.searching = False
+        self.empty.setText(f"The shared library could not be searched: {message}")
+        self.empty.setVisible(self.shared)
 
     def _on_catalog_changed(self) -> None:
         clips = list(self.catalog.clips.values())
@@ -328,17 +393,21 @@ class LibraryDock(QWidget):
             contributor=self.contributor.currentText(),
             licence=self.licence.currentText(),
         )
-        shared = self.tabs.currentIndex() == 1
-        states = self.catalog.states
-        if shared:
-            visible = any(
-                states.get(c.id) in ("remote", "published", "pulling") for c in self.catalog.clips.values()
-            )
-        else:
-            visible = self.proxy.rowCount() > 0
-        self.empty.setVisible(not visible)
-        if not shared:
+        rows = self.proxy.rowCount()
+        if not self.shared:
             self.empty.setText("Drop media files here or use Import… to add clips with their credits.")
+        elif not self.online:
+            self.empty.setText(
+                "The shared library appears here once you connect to a server (Sync ▸ Connect…)."
+            )
+        elif self.searching:
+            self.empty.setText("Searching the shared library…")
+        else:
+            self.empty.setText(
+                "No shared clips match." if self.search.text().strip() else "No shared clips yet."
+            )
+        self.empty.setVisible(rows == 0 or (self.shared and self.searching))
+        self._sync_buttons()
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

@@ -26,6 +26,7 @@ from studio.ui.startup import Skeleton, open_project_session
 # Qt's namespace alone costs about 35 ms, a third of a bare window's start.
 
 if TYPE_CHECKING:
+    import subprocess
     from fractions import Fraction
 
     from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -43,14 +44,21 @@ SHUTTLE_RATES = (1, 2, 4, 8)
 MENUS = ("&File", "&Edit", "&Timeline", "&Playback", "&Sync", "&Help")
 
 
-def load_library() -> list[Clip]:
-    """Every local clip (runs on a worker thread, with its own store connection)."""
-    from studio.core.library import list_clips
+def load_library() -> list[tuple[Clip, str]]:
+    """Every local clip with its state (runs on a worker thread, with its own store connection): remote
+    when only its record is here, published when it was made here and is in the public space."""
+    from studio.core.library import ClipRecord, list_clips
     from studio.core.store import Store
+    from studio.protocol.ids import PUBLIC_SPACE
+
+    def state(record: ClipRecord) -> str:
+        if not record.media_present:
+            return "remote"
+        return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
 
     store = Store()
     try:
-        return [record.clip for record in list_clips(store)]
+        return [(record.clip, state(record)) for record in list_clips(store)]
     finally:
         store.close()
 
@@ -82,6 +90,7 @@ class MainWindow(QMainWindow):
             self._connect,
         ]
         self._started = False
+        self.local_server: subprocess.Popen[bytes] | None = None  # `studio serve` started from the welcome
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
         self.resize(1440, 900)
@@ -154,6 +163,7 @@ class MainWindow(QMainWindow):
         if self.is_ready or self._stages or not self._project_done:
             return
         self.is_ready = True
+        self.sync.load_account()
         self.ready.emit()
         if self.welcome_pending:
             self.welcome_pending = False
@@ -166,6 +176,7 @@ class MainWindow(QMainWindow):
         from studio.ui.document import ProjectDocument
         from studio.ui.icons import app_icon
         from studio.ui.media_cache import MediaCache
+        from studio.ui.sync_controller import SyncController
         from studio.ui.sync_panel import StatusBridge
 
         app = QtWidgets.QApplication.instance()
@@ -183,6 +194,9 @@ class MainWindow(QMainWindow):
         self.media = MediaCache(self.catalog.media_file, self)
         self.sync_status = SyncStatusModel(str(self.settings.value("sync/server", "") or ""))
         self.bridge = StatusBridge(self.sync_status, self)
+        self.sync = SyncController(
+            self.sync_status, self.catalog, self.document, self.settings, self.run_task, self
+        )
         self._start_project_open()
         self.catalog.reload()
 
@@ -306,7 +320,13 @@ class MainWindow(QMainWindow):
         a["end"] = self._action(
             "Go to &end", lambda: self.seek(self.document.timeline.duration), "End", "to-end"
         )
-        a["sync_connect"] = self._action("&Connect to a server…", self.show_welcome, icon="server")
+        a["sync_connect"] = self._action("&Connect to a server…", self.show_connect, icon="server")
+        a["sync_now"] = self._action("&Sync now", self.sync.sync_now, "Ctrl+Shift+S", "cloud-sync")
+        a["publish"] = self._action(
+            "&Publish selected clips", lambda: self.sync.publish(self.library.selected_ids()), icon="publish"
+        )
+        a["share"] = self._action("S&hare this project…", self.share_project, icon="lineage")
+        a["logout"] = self._action("&Log out", self.sync.logout)
         a["conflicts"] = self._action("Show &conflicts", self.show_conflicts, icon="warning")
         a["shortcuts"] = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "keyboard")
         a["about"] = self._action("&About Remix Studio", self.show_about, icon="help")
@@ -343,7 +363,17 @@ class MainWindow(QMainWindow):
                 "start",
                 "end",
             ],
-            "&Sync": ["sync_connect", "conflicts"],
+            "&Sync": [
+                "sync_connect",
+                "sync_now",
+                None,
+                "publish",
+                "share",
+                None,
+                "conflicts",
+                None,
+                "logout",
+            ],
             "&Help": ["shortcuts", "about"],
         }
         current = str(self.settings.value("ui/theme", "dark"))
@@ -393,9 +423,17 @@ class MainWindow(QMainWindow):
         self.preview.position_changed.connect(lambda t: self.timeline.set_playhead(t, follow=True))
         self.preview.status_posted.connect(self.post)
         self.preview.playing_changed.connect(self._on_playing_changed)
-        self.bridge.status_changed.connect(
-            lambda _s: self.library.set_online(self.sync_status.status.state != "offline")
-        )
+        self.sync.account_changed.connect(self._on_account_changed)
+        self.sync.posted.connect(self.post)
+        self.sync.searched.connect(self._on_shared_searched)
+        self.sync.search_failed.connect(self.library.show_search_failed)
+        self.sync.conflicts_listed.connect(self._on_sync_conflicts)
+        self.library.shared_search_requested.connect(self.sync.search)
+        self.library.pull_requested.connect(self.sync.pull)
+        self.library.publish_requested.connect(self.sync.publish)
+        self.conflicts.record_resolution_requested.connect(self.sync.resolve_record)
+        self.conflicts.open_project_requested.connect(self.document.open)
+        self._on_account_changed(self.sync.account)
         self._restore_layout()
         if self.document.session is not None:
             self._on_project_opened(self.document.name)
@@ -531,9 +569,53 @@ class MainWindow(QMainWindow):
     def export(self) -> None:
         from studio.ui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(self.document, self.catalog, self, mark_range=self._marked_range())
+        dialog = ExportDialog(
+            self.document, self.catalog, self, mark_range=self._marked_range(), online=self.sync.connected
+        )
         dialog.exported.connect(self._on_exported)
+        dialog.publish_requested.connect(self.publish_export)
         dialog.exec()
+
+    def publish_export(self, path: str) -> None:
+        """An export as a new clip: published when connected, else added to the library (its embedded
+        credits and sources come along either way)."""
+        from pathlib import Path
+
+        from studio.ui.import_dialog import ImportRequest
+
+        if self.sync.connected:
+            self.sync.publish_export(Path(path))
+        else:
+            self.start_import(ImportRequest(paths=[Path(path)]))
+
+    # -- sync --------------------------------------------------------------------------------------
+    def _on_account_changed(self, account: Any) -> None:
+        online = account is not None
+        self.library.set_online(online)
+        for name in ("sync_now", "publish", "share", "logout"):
+            self.actions_by_name[name].setEnabled(online)
+
+    def _on_shared_searched(self, _text: str, clips: list[Clip]) -> None:
+        self.catalog.set_shared(clips)
+        self.library.show_search_result()
+
+    def _on_sync_conflicts(self, conflicts: list[dict[str, Any]]) -> None:
+        self.conflicts.set_sync_conflicts(conflicts)
+        self._on_document_changed()
+
+    def show_connect(self) -> None:
+        from studio.ui.connect import ConnectDialog
+
+        ConnectDialog(self.sync, self).exec()
+
+    def share_project(self) -> None:
+        from studio.ui.connect import ShareDialog
+
+        if self.document.session is None:
+            return
+        dialog = ShareDialog(self.document.name, self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.sync.share_project(self.document.name, dialog.user.text().strip(), dialog.role.currentText())
 
     def _on_exported(self, path: str) -> None:
         self.post(f"Exported {path}")
@@ -603,7 +685,7 @@ class MainWindow(QMainWindow):
     def show_preferences(self) -> None:
         from studio.ui.preferences import PreferencesDialog
 
-        dialog = PreferencesDialog(self.settings, self)
+        dialog = PreferencesDialog(self.settings, self.sync, self)
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
             self.set_theme(str(self.settings.value("ui/theme", "dark")))
 
@@ -684,6 +766,8 @@ class MainWindow(QMainWindow):
             self.preview.shutdown()
         if hasattr(self, "bridge"):
             self.bridge.close()
+        if self.local_server is not None and self.local_server.poll() is None:
+            self.local_server.terminate()
         from studio.ui import tasks
 
         tasks.shutdown(2000)

@@ -1,4 +1,4 @@
-"""Preferences: server and account, folders, default export, theme. Stored with QSettings."""
+"""Preferences: the server connection, default export, theme and how often to sync. Stored with QSettings."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.paths import cache_dir, data_dir
 from studio.media.formats import FORMAT_NAMES
+from studio.ui.connect import ConnectForm
 from studio.ui.export_dialog import QUALITY
+from studio.ui.sync_controller import SYNC_INTERVAL_KEY, SyncController
 from studio.ui.theme import THEMES
 
 KEYS = {
-    "server": "sync/server",
-    "account": "sync/account",
     "theme": "ui/theme",
     "export_format": "export/format",
     "export_quality": "export/quality",
@@ -30,13 +32,25 @@ KEYS = {
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: QSettings, controller: SyncController, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
+        self.setMinimumWidth(560)
         self.settings = settings
-        self.server = QLineEdit(str(settings.value(KEYS["server"], "") or ""))
-        self.server.setPlaceholderText("https://studio.example.org (empty: work offline)")
-        self.account = QLineEdit(str(settings.value(KEYS["account"], "") or ""))
+        self.controller = controller
+        server = QGroupBox("Server")
+        self.connect_form = ConnectForm(controller)
+        self.interval = QSpinBox()
+        self.interval.setRange(10, 3600)
+        self.interval.setSuffix(" s")
+        self.interval.setValue(controller.interval_s())
+        server_layout = QVBoxLayout(server)
+        server_layout.addWidget(self.connect_form)
+        every = QFormLayout()
+        every.addRow("Sync every", self.interval)
+        server_layout.addLayout(every)
         self.theme = QComboBox()
         self.theme.addItems(list(THEMES))
         self.theme.setCurrentText(str(settings.value(KEYS["theme"], "dark")))
@@ -48,8 +62,6 @@ class PreferencesDialog(QDialog):
         self.export_quality.setCurrentText(str(settings.value(KEYS["export_quality"], "Standard (720p)")))
         self.export_folder = QLineEdit(str(settings.value(KEYS["export_folder"], "") or ""))
         form = QFormLayout()
-        form.addRow("Server", self.server)
-        form.addRow("Account", self.account)
         form.addRow("Theme", self.theme)
         form.addRow("Export format", self.export_format)
         form.addRow("Export quality", self.export_quality)
@@ -63,13 +75,12 @@ class PreferencesDialog(QDialog):
         buttons.accepted.connect(self._on_accepted)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(server)
         layout.addLayout(form)
         layout.addWidget(buttons)
 
     def _on_accepted(self) -> None:
         values = {
-            "server": self.server.text().strip(),
-            "account": self.account.text().strip(),
             "theme": self.theme.currentText(),
             "export_format": self.export_format.currentText(),
             "export_quality": self.export_quality.currentText(),
@@ -77,5 +88,8 @@ class PreferencesDialog(QDialog):
         }
         for name, value in values.items():
             self.settings.setValue(KEYS[name], value)
+        self.settings.setValue(SYNC_INTERVAL_KEY, self.interval.value())
         self.settings.sync()
+        if self.controller.connected:
+            self.controller.timer.start(self.interval.value() * 1000)
         self.accept()

@@ -7,6 +7,7 @@ re-emits each change as a queued Qt signal so widgets only ever update on the ma
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import edits
+from studio.core.errors import StudioError
 from studio.core.timecode import format_clock
 from studio.services.sync_status import (
     CONFLICTS,
@@ -98,11 +100,17 @@ class SyncBadge(QWidget):
 
 
 class ConflictsPanel(QWidget):
-    """Every unresolved conflict and overlap of the open project, each with its choices."""
+    """Every unresolved conflict: the open project's (field values, edits to deleted items, overlapping
+    items), and after a sync those of other shared projects and of records the server flagged, each
+    with its choices."""
+
+    record_resolution_requested = Signal(dict, object)  # the record conflict, the value chosen
+    open_project_requested = Signal(str)  # a project with conflicts of its own
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.from_sync: list[dict[str, Any]] = []
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._on_current_changed)
         self.summary = QLabel()
@@ -116,9 +124,25 @@ class ConflictsPanel(QWidget):
         document.changed.connect(self.refresh)
         self.refresh()
 
+    def set_sync_conflicts(self, conflicts: list[dict[str, Any]]) -> None:
+        """What the last sync left (studio.services.sync.conflicts): shown beside the open project's."""
+        self.from_sync = list(conflicts)
+        self.refresh()
+
+    def _elsewhere(self) -> list[dict[str, Any]]:
+        """Sync conflicts not in the open project (that one's are read from its timeline, always fresh)."""
+        session = self.document.session
+        here = session.id if session is not None else None
+        return [c for c in self.from_sync if c.get("where") == "record" or c.get("project_id") != here]
+
     def count(self) -> int:
         tl = self.document.timeline
-        return len(tl.conflicts) + len(tl.overlaps())
+        return len(tl.conflicts) + len(tl.overlaps()) + len(self._elsewhere())
+
+    def _add(self, text: str, data: object) -> None:
+        entry = QListWidgetItem(icon("warning", colors().conflict), text)
+        entry.setData(Qt.ItemDataRole.UserRole, data)
+        self.list.addItem(entry)
 
     def refresh(self) -> None:
         tl = self.document.timeline
@@ -129,16 +153,18 @@ class ConflictsPanel(QWidget):
                 text = f"{what}: two values for {conflict.field or 'the whole record'}"
             else:
                 text = f"{what} was edited by one person and deleted by another"
-            entry = QListWidgetItem(icon("warning", colors().conflict), text)
-            entry.setData(Qt.ItemDataRole.UserRole, conflict.id)
-            self.list.addItem(entry)
+            self._add(text, {"timeline": conflict.id})
         for a, b in tl.overlaps():
             track = tl.tracks.get(a.track)
-            entry = QListWidgetItem(
-                icon("warning", colors().conflict),
-                f"Items overlap on {track.name if track else a.track} at {format_clock(b.start)}: move one",
-            )
-            self.list.addItem(entry)
+            where = track.name if track else a.track
+            self._add(f"Items overlap on {where} at {format_clock(b.start)}", {"overlap": [a.id, b.id]})
+        for found in self._elsewhere():
+            if found.get("where") == "record":
+                what = f"{found['kind']} {str(found['id'])[:12]}"
+                text = f"{what}: {found.get('field')} changed here and on the server"
+            else:
+                text = f"Project {found['project']}: {found['kind']} conflict on {found['entity']}"
+            self._add(text, {"sync": found})
         n = self.count()
         self.summary.setText("No conflicts." if n == 0 else f"{n} to resolve. Pick one to see the choices.")
         self._clear_choices()
@@ -149,26 +175,69 @@ class ConflictsPanel(QWidget):
             if widget is not None:
                 widget.deleteLater()
 
+    def _choice(self, label: str, action: Any) -> None:
+        button = QPushButton(label)
+        button.clicked.connect(lambda _=False: action())
+        self.choices.addWidget(button)
+
     def _on_current_changed(self, row: int) -> None:
         self._clear_choices()
         entry = self.list.item(row) if row >= 0 else None
-        conflict_id = entry.data(Qt.ItemDataRole.UserRole) if entry is not None else None
-        conflict = self.document.timeline.conflicts.get(conflict_id) if conflict_id else None
+        data = entry.data(Qt.ItemDataRole.UserRole) if entry is not None else None
+        if not isinstance(data, dict):
+            return
+        if "overlap" in data:
+            first, second = data["overlap"]
+            self._choice("Keep both: move one to a free track", lambda: self.keep_both(first, second))
+        elif "sync" in data:
+            found = data["sync"]
+            if found.get("where") == "record":
+                server, mine = found.get("server"), found.get("client")
+                for label, value in (
+                    (f"Keep the server's: {_short(server)}", server),
+                    (f"Keep mine: {_short(mine)}", mine),
+                ):
+                    self._choice(label, lambda v=value: self.record_resolution_requested.emit(found, v))
+            else:
+                self._choice(
+                    f"Open {found['project']} to resolve",
+                    lambda: self.open_project_requested.emit(found["project"]),
+                )
+        else:
+            self._timeline_choices(data["timeline"])
+
+    def _timeline_choices(self, conflict_id: str) -> None:
+        conflict = self.document.timeline.conflicts.get(conflict_id)
         if conflict is None:
             return
         if conflict.kind == "deleted":
             options = [(0, f"Keep the {conflict.entity}"), (1, f"Delete the {conflict.entity}")]
         else:
             options = [
-                (i, f"Keep {json.dumps(v)[:40]}" + (" (now)" if i == 0 else ""))
-                for i, v in enumerate(conflict.values)
+                (i, f"Keep {_short(v)}" + (" (now)" if i == 0 else "")) for i, v in enumerate(conflict.values)
             ]
         for index, label in options:
-            button = QPushButton(label)
-            button.clicked.connect(lambda _=False, c=conflict.id, i=index: self.resolve(c, i))
-            self.choices.addWidget(button)
+            self._choice(label, lambda c=conflict.id, i=index: self.resolve(c, i))
 
     def resolve(self, conflict_id: str, choice: int) -> bool:
         return self.document.apply(
             "Resolve conflict", lambda tl: edits.resolve_conflict(tl, conflict_id, choice)
         )
+
+    def keep_both(self, first: str, second: str) -> bool:
+        """Two items placed over each other by concurrent edits: the second moves to a free track."""
+        from studio.services.sync import keep_both
+
+        session = self.document.session
+        if session is None:
+            return False
+        try:
+            keep_both(session, first, second)
+        except StudioError as exc:
+            self.document.edit_rejected.emit(str(exc))
+            return False
+        return True
+
+
+def _short(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)[:40]

@@ -1,7 +1,7 @@
 """First run: a short welcome offering the demo library, a server connection, or a local server.
 
-Nothing here waits on the network: connecting only stores the address (the sync client checks it in
-the background), and the demo library is made by the demo service on the import pool: real media from
+Nothing here waits on the network: connecting runs on the network pool (the form says how it went),
+and the demo library is made by the demo service on the import pool: real media from
 ffmpeg's generators, imported with credits, a nested remix and the demo remix project.
 """
 
@@ -16,23 +16,23 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDialog,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.ui import tasks
+from studio.ui.connect import ConnectForm
 from studio.ui.icons import app_icon, icon
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
 WELCOMED_KEY = "welcome/done"
+LOCAL_SERVER = "http://127.0.0.1:8750"
 
 
 def open_demo_library(window: MainWindow) -> tasks.TaskHandle:
@@ -95,19 +95,12 @@ class WelcomeDialog(QDialog):
         )
         self.demo_button.clicked.connect(self._on_demo_clicked)
         actions.addWidget(self.demo_button)
-        self.server = QLineEdit(str(settings.value("sync/server", "") or ""))
-        self.server.setPlaceholderText("https://studio.example.org")
-        self.account = QLineEdit(str(settings.value("sync/account", "") or ""))
-        self.account.setPlaceholderText("your account name (new or existing)")
-        form = QFormLayout()
-        form.addRow("Server", self.server)
-        form.addRow("Account", self.account)
-        actions.addLayout(form)
-        self.connect_button = self._choice(
-            "server", "Connect to this server", "Sign in, or create the account"
-        )
-        self.connect_button.clicked.connect(self._on_connect_clicked)
-        actions.addWidget(self.connect_button)
+        connect_heading = QLabel("Or connect to a server to share clips and remix with others")
+        connect_heading.setObjectName("muted")
+        actions.addWidget(connect_heading)
+        self.connect_form = ConnectForm(window.sync)
+        self.connect_form.connected.connect(lambda _account: self._done())
+        actions.addWidget(self.connect_form)
         self.local_button = self._choice(
             "cloud-sync", "Start a local server", "Share with others on this machine"
         )
@@ -134,20 +127,18 @@ class WelcomeDialog(QDialog):
         open_demo_library(self.window_)
         self._done()
 
-    def _on_connect_clicked(self) -> None:
-        self.settings.setValue("sync/server", self.server.text().strip())
-        self.settings.setValue("sync/account", self.account.text().strip())
-        if self.server.text().strip():
-            self.window_.sync_status.offline(f"Connecting to {self.server.text().strip()}…")
-        self._done()
-
     def _on_local_clicked(self) -> None:
+        """Start `studio serve` here and fill the form in for a new account on it."""
         from studio.core.paths import data_dir
 
-        self.window_.local_server = start_local_server(data_dir() / "server")
-        self.settings.setValue("sync/server", "http://127.0.0.1:8750")
-        self.window_.sync_status.offline("Local server starting at http://127.0.0.1:8750")
-        self._done()
+        if self.window_.local_server is None or self.window_.local_server.poll() is not None:
+            self.window_.local_server = start_local_server(data_dir() / "server")
+        self.connect_form.server.setText(LOCAL_SERVER)
+        self.connect_form.create.setChecked(True)
+        self.connect_form.state.setText(
+            f"A server is starting at {LOCAL_SERVER}: choose an account and a password."
+        )
+        self.connect_form.account.setFocus()
 
     def _on_skip_clicked(self) -> None:
         self._done()

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 
 from studio.core.clips import Clip, Credit
+from tests.sync.conftest import server  # noqa: F401 - the live server fixture, shared with the sync tests
 
 pytestmark = pytest.mark.qt
 
@@ -60,3 +61,20 @@ def clips() -> dict[str, Clip]:
             has_audio=kind != "image",
         )
     return out
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    """The studio's main window, shown and ready (docks built, last project open)."""
+    monkeypatch.setenv("STUDIO_NO_WELCOME", "1")
+    from studio.ui.app import build_window, create_app
+
+    create_app([])
+    win = build_window(show_welcome=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.is_ready, timeout=30_000)
+    yield win
+    win.close()

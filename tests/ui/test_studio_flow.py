@@ -13,49 +13,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication
 
 from tests import mediagen
+from tests.ui.helpers import Watchdog, assert_responsive, on_next_dialog
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
-STALLS: dict[str, tuple[float, float]] = {}
-
-
-class Watchdog:
-    """Ticks every 5 ms on the main thread and keeps the longest gap between ticks."""
-
-    def __init__(self) -> None:
-        self.clock = QElapsedTimer()
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._on_tick)
-        self.longest_ms = 0.0
-        self._last = 0
-
-    def start(self) -> None:
-        self.longest_ms = 0.0
-        self.clock.start()
-        self._last = self.clock.elapsed()
-        self.timer.start()
-
-    def _on_tick(self) -> None:
-        now = self.clock.elapsed()
-        self.longest_ms = max(self.longest_ms, now - self._last)
-        self._last = now
-
-    def stop(self) -> float:
-        self._on_tick()
-        self.timer.stop()
-        return self.longest_ms
-
-
-def _assert_responsive(name: str, stall_ms: float, work_s: float) -> None:
-    STALLS[name] = (stall_ms, work_s)
-    print(f"\n{name}: longest UI stall {stall_ms:.0f} ms while the work took {work_s:.2f} s")
-    # A blocked UI thread stalls for about the whole work; scheduler noise is far below half of it.
-    assert stall_ms < max(250.0, work_s * 1000 * 0.5), f"{name}: the UI thread stalled {stall_ms:.0f} ms"
 
 
 @pytest.fixture
@@ -65,35 +30,6 @@ def media(tmp_path_factory) -> dict[str, Path]:
         "walk": mediagen.make_video(folder / "walk.mp4", 6, size="640x360", rate=25),
         "city": mediagen.make_video(folder / "city.mp4", 5, size="640x360", rate=25, frequency=660),
     }
-
-
-@pytest.fixture
-def window(qtbot, monkeypatch):
-    monkeypatch.setenv("STUDIO_NO_WELCOME", "1")
-    from studio.ui.app import build_window, create_app
-
-    create_app([])
-    win = build_window(show_welcome=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.is_ready, timeout=30_000)
-    yield win
-    win.close()
-
-
-def _on_next_dialog(handler) -> None:
-    """Run handler(dialog) once the next modal dialog is up (exec() blocks the test until it closes)."""
-
-    def poll() -> None:
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QDialog):
-            handler(dialog)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(20, poll)
 
 
 def _drop_clip(window, clip_id: str, track_id: str, seconds: float) -> None:
@@ -133,7 +69,7 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
 
     watchdog.start()
     started = time.monotonic()
-    _on_next_dialog(fill_import)
+    on_next_dialog(fill_import)
     window.import_files([str(media["walk"]), str(media["city"])])
     qtbot.waitUntil(lambda: len(window.catalog.clips) == 2, timeout=60_000)
     # Thumbnails and waveforms are made in the background as soon as the clips are on the timeline.
@@ -153,7 +89,7 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
     qtbot.waitUntil(
         lambda: window.media.pending() == 0 and len(window.media.thumbnails(walk.id)) > 0, timeout=60_000
     )
-    _assert_responsive("import + thumbnails + waveforms", watchdog.stop(), time.monotonic() - started)
+    assert_responsive("import + thumbnails + waveforms", watchdog.stop(), time.monotonic() - started)
 
     tl = window.document.timeline
     pictures = sorted(tl.items_on(v1), key=lambda i: i.start)
@@ -212,10 +148,10 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
 
         QTimer.singleShot(50, close_when_done)
 
-    _on_next_dialog(run_export)
+    on_next_dialog(run_export)
     window.export()
     assert "path" in seen, seen.get("status")
-    _assert_responsive("export", watchdog.stop(), float(seen["ended"]) - float(seen["started"]))
+    assert_responsive("export", watchdog.stop(), float(seen["ended"]) - float(seen["started"]))
     assert seen["method"] == "weighted-time/1"
     assert sum(seen["proposal"].values()) == 10000
     # Read the credits back with mutagen (MP4 freeform atom) and ffmpeg's own metadata reader.

@@ -1,0 +1,153 @@
+"""Connecting to a server: the form the welcome, the preferences and Sync ▸ Connect share, and sharing a
+project with a collaborator. The form only gathers the answers; the sync controller does the work on
+the network pool and the form shows how it went."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.services.sync import SHARE_ROLES
+from studio.sync.credentials import Account
+from studio.ui.sync_controller import SyncController
+
+
+class ConnectForm(QWidget):
+    """Server, account and password with Connect (or Log out when connected) and what came of it."""
+
+    connected = Signal(object)  # the Account
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        settings = controller.settings
+        self.server = QLineEdit(str(settings.value("sync/server", "") or ""))
+        self.server.setPlaceholderText("https://studio.example.org")
+        self.account = QLineEdit(str(settings.value("sync/account", "") or ""))
+        self.account.setPlaceholderText("your account name (lowercase letters, digits, . _ -)")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.create = QCheckBox("Create this account on the server")
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.clicked.connect(self.submit)
+        self.logout_button = QPushButton("Log out")
+        self.logout_button.clicked.connect(self._on_logout_clicked)
+        self.state = QLabel()
+        self.state.setObjectName("muted")
+        self.state.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Server", self.server)
+        form.addRow("Account", self.account)
+        form.addRow("Password", self.password)
+        form.addRow("", self.create)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.state, 1)
+        buttons.addWidget(self.logout_button)
+        buttons.addWidget(self.connect_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        for line in (self.server, self.account, self.password):
+            line.returnPressed.connect(self.submit)
+        controller.account_changed.connect(self._on_account_changed)
+        controller.connect_failed.connect(self._on_connect_failed)
+        self._waiting = False
+        self._on_account_changed(controller.account, announce=False)
+
+    def submit(self) -> None:
+        """Connect with what the form says (on the network pool; the UI keeps going)."""
+        url, user, password = self.server.text().strip(), self.account.text().strip(), self.password.text()
+        if not url or not user or not password:
+            self.state.setText("Give the server's address, your account name and its password.")
+            return
+        self._waiting = True
+        self.connect_button.setEnabled(False)
+        doing = "Creating the account on" if self.create.isChecked() else "Connecting to"
+        self.state.setText(f"{doing} {url}…")
+        self.controller.connect_account(url, user, password, create=self.create.isChecked())
+
+    def _on_account_changed(self, account: Account | None, announce: bool = True) -> None:
+        self.connect_button.setEnabled(True)
+        self.logout_button.setVisible(account is not None)
+        self.password.clear()
+        if account is None:
+            self.state.setText("Not connected: everything works offline; connect to share and pull clips.")
+            return
+        self.server.setText(account.server)
+        self.account.setText(account.username)
+        self.state.setText(f"Connected to {account.server} as {account.username}.")
+        if announce and self._waiting:
+            self._waiting = False
+            self.connected.emit(account)
+
+    def _on_connect_failed(self, message: str) -> None:
+        self._waiting = False
+        self.connect_button.setEnabled(True)
+        self.state.setText(f"Not connected: {message}")
+
+    def _on_logout_clicked(self) -> None:
+        self.state.setText("Logging out…")
+        self.controller.logout()
+
+
+class ConnectDialog(QDialog):
+    """Sync ▸ Connect to a server…: the form alone, closed once connected."""
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to a server")
+        self.setMinimumWidth(520)
+        self.form = ConnectForm(controller)
+        self.form.connected.connect(lambda _account: self.accept())
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(close)
+
+
+class ShareDialog(QDialog):
+    """Share the open project with a collaborator as editor or viewer."""
+
+    def __init__(self, project: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Share {project}")
+        self.user = QLineEdit()
+        self.user.setPlaceholderText("their account name on the server")
+        self.role = QComboBox()
+        self.role.addItems(list(SHARE_ROLES))
+        note = QLabel(
+            "The project moves into a private space of its own with its clips and media; the person "
+            "you name becomes a member and sees it at their next sync."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("muted")
+        ok, cancel = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(ok | cancel)
+        buttons.button(ok).setText("Share")
+        buttons.accepted.connect(self._on_accepted)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("With", self.user)
+        form.addRow("Role", self.role)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _on_accepted(self) -> None:
+        if self.user.text().strip():
+            self.accept()
