@@ -186,8 +186,7 @@ def sync_summary(store: Store | None = None) -> dict[str, Any]:
     """What waits locally, without touching the network (works offline)."""
     found = credentials.load()
     with _opened(store) as opened:
-        summary = pending_summary(opened)
-        summary["conflicts"] = len(list_conflicts(opened))
+        summary: dict[str, Any] = {**pending_summary(opened), "conflicts": len(list_conflicts(opened))}
     summary["server"] = found[0].server if found else ""
     summary["user"] = found[0].username if found else ""
     return summary

@@ -13,6 +13,7 @@ import os
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from studio.core.atomic import atomic_write_text, fsync_dir
 from studio.core.errors import StudioError
@@ -41,7 +42,7 @@ class Account:
         return f"{self.server}|{self.username}"
 
 
-def _keyring():  # type: ignore[no-untyped-def]
+def _keyring() -> Any:
     """The keyring module when a real backend is available and not disabled, else None."""
     if os.environ.get("STUDIO_KEYRING", "").lower() == "file":
         return None
@@ -131,9 +132,10 @@ def _read_token(account: Account) -> str | None:
                 "the login was stored in the OS keyring, which is not available now; run studio login again"
             )
         try:
-            return ring.get_password(SERVICE, account.key)
+            token = ring.get_password(SERVICE, account.key)
         except Exception as exc:
             raise CredentialsError(f"the OS keyring refused to give the token: {exc}") from None
+        return token if isinstance(token, str) else None
     path = config_dir() / TOKEN_FILE
     try:
         mode = path.stat().st_mode

@@ -366,7 +366,7 @@ class SyncEngine:
         blobs: list[BlobSource] = []
         for change in changes:
             sha = change.fields.get("media") if change.kind == "clip" else None
-            if not is_sha256(sha) or (space, sha) in self._uploaded:
+            if not isinstance(sha, str) or not is_sha256(sha) or (space, sha) in self._uploaded:
                 continue
             path = media_path(sha)
             if path.is_file():
@@ -474,7 +474,7 @@ class SyncEngine:
     ) -> None:
         """Apply one feed entry (or one record the user asked for: `requested`) inside `conn`'s write."""
         kind, record_id = entry.get("kind"), entry.get("id")
-        if not isinstance(kind, str) or not is_record_id(record_id):
+        if not isinstance(kind, str) or not isinstance(record_id, str) or not is_record_id(record_id):
             state.reject_entry(conn, space, entry, "entry without a valid kind and id")
             return
         if space == PUBLIC_SPACE and not requested and not self._follows_public(conn, kind, record_id, entry):
@@ -671,10 +671,12 @@ class SyncEngine:
                             wanted.setdefault(clip_id, None)
         for index, (sha, size) in enumerate(sorted(wanted.items())):
             self.cancel.raise_if_cancelled()
-            share = (index / len(wanted), (index + 1) / len(wanted))
-            self.fetch_one(
-                sha, size, lambda f, _m, s=share: self._tell(s[0] + (s[1] - s[0]) * f, "downloading")
-            )
+            low, high = index / len(wanted), (index + 1) / len(wanted)
+
+            def step(fraction: float, _message: str, low: float = low, high: float = high) -> None:
+                self._tell(low + (high - low) * fraction, "downloading media")
+
+            self.fetch_one(sha, size, step)
 
     def fetch_one(self, sha: str, size: int | None, progress: ProgressCallback | None = None) -> Path | None:
         """Download one blob into the media folder; a blob the server will not give is reported, not fatal."""

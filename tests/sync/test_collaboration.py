@@ -186,6 +186,8 @@ def test_a_project_published_with_an_editor_and_a_viewer(server, machines):
     assert [m["role"] for m in published["members"]] == ["viewer", "editor"]
     for client in (bob, carol):
         client.call(svc.sync)
+    done = bob.cli("pull", "Review")
+    assert done.returncode == 0 and "Review is up to date" in done.stdout, done.stderr
     edit(
         bob,
         "Review",
