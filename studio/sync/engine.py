@@ -36,7 +36,7 @@ from studio.core.timeline import Timeline
 from studio.protocol import api, problems
 from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES, is_record_id, is_sha256, parse_op_id
 from studio.sync import records, state
-from studio.sync.client import ApiClient, ApiError
+from studio.sync.client import ApiClient, ApiError, SyncError
 from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record, queue_unbased
 from studio.sync.records import KINDS, MISSING, RecordRejected
 from studio.sync.state import Shadow, get_shadow, put_shadow
@@ -330,8 +330,9 @@ class SyncEngine:
                 with self.store.write() as conn:
                     for change in changes:
                         result = results.get(change.change_id)
-                        if result is not None:
-                            self._acknowledge(conn, change, result)
+                        if result is None:
+                            raise SyncError(f"the server did not answer for change {change.change_id}")
+                        self._acknowledge(conn, change, result)
                 self._tell(0.5, f"pushed {self.report.pushed_changes} changes")
 
     def _block(self, space: str, exc: ApiError) -> None:
