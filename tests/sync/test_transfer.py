@@ -16,6 +16,8 @@ import pytest
 import requests
 
 from studio.core import edits
+from studio.core.cancel import CancelToken
+from studio.core.errors import Cancelled
 from studio.core.library import get_clip
 from studio.core.project import ProjectSession, create_project
 from studio.protocol import api
@@ -212,3 +214,28 @@ def test_a_flaky_network_that_stalls_and_resets_corrupts_nothing(server, machine
             timelines.append(ProjectSession.open(store, "Noisy").timeline)
     assert timelines[0] == timelines[1]
     assert len(timelines[0].items) == 20 and len(timelines[0].markers) == 3
+
+
+def test_a_cancelled_download_keeps_its_part_file_and_the_next_pull_resumes(
+    server, machines, proxy, published
+):
+    clip_id, wav = published
+    bob = machines("bob").signup(proxy.url)
+    proxy.rate = 12 * MIB
+    token = CancelToken()
+    partial = media_file(bob, clip_id).with_name(clip_id + ".part")
+
+    def progress(fraction: float, message: str) -> None:
+        if message == "downloading media" and fraction > 0.3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        bob.call(svc.pull_clip, clip_id, progress=progress, cancel=token)
+    kept = partial.stat().st_size
+    assert 0.3 * wav.stat().st_size < kept < wav.stat().st_size
+    since = len(server.access())
+    result = bob.call(svc.pull_clip, clip_id)
+    assert filecmp.cmp(result["path"], wav, shallow=False)
+    assert [(g["status"], g["bytes"]) for g in blob_gets(server, clip_id, since)] == [
+        (206, wav.stat().st_size - kept)
+    ]
