@@ -162,8 +162,12 @@ class MainWindow(QMainWindow):
     def _maybe_ready(self) -> None:
         if self.is_ready or self._stages or not self._project_done:
             return
+        from studio.ui import tasks
+        from studio.ui.startup import warm_up
+
         self.is_ready = True
         self.sync.load_account()
+        tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
         self.ready.emit()
         if self.welcome_pending:
             self.welcome_pending = False

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from studio.core.project import ProjectSession
 
 DEFAULT_PROJECT = "My first remix"
+WARM_MODULES = (
+    "studio.services.library",  # the import dialog checks licences with it
+    "studio.core.credits",  # the export dialog's share proposal
+    "studio.media.thumbnails",
+    "studio.media.waveform",
+    "studio.services.export",
+)
+"""Modules the first import, drop or export needs, imported on a worker once the window is ready, so
+the UI thread does not stop for them later (an import costs 50-150 ms the first time)."""
 
 
 class Skeleton(QWidget):
@@ -78,3 +87,11 @@ def open_project_session(last: str) -> ProjectSession:
     except BaseException:
         store.close()
         raise
+
+
+def warm_up() -> None:
+    """Import WARM_MODULES (runs on a worker)."""
+    import importlib
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
