@@ -215,10 +215,15 @@ def format_project(doc: dict[str, Any]) -> str:
 
 
 def _share(args: argparse.Namespace) -> int:
-    from studio.services.projects import share_project
+    from studio.services.sync import share_project
 
+    bar = ProgressBar("sharing")
     with _store() as store:
-        share_project(store, args.name, args.user, args.role)
+        try:
+            shared = share_project(args.name, args.user, args.role, store=store, progress=bar)
+        finally:
+            bar.close()
+    print(f"shared {shared['name']!r} with {shared['user']} as {shared['role']}")
     return 0
 
 

@@ -18,7 +18,7 @@ from studio.core import edits
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip
 from studio.core.edits import format_seconds
-from studio.core.errors import InvalidInput, NotFound, StudioError
+from studio.core.errors import InvalidInput, NotFound
 from studio.core.library import find_clip, get_clip, get_record, has_clip, save_clip
 from studio.core.ops import Op, insert, set_settings
 from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project
@@ -208,12 +208,6 @@ def describe(session: ProjectSession) -> dict[str, Any]:
 
 
 # --- sharing ------------------------------------------------------------------------------------
-
-
-def share_project(store: Store, ref: str, user: str, role: str = "editor") -> None:
-    """Sharing needs an account on a server; until one is set up there is nothing to share with."""
-    find_project(store, ref)
-    raise StudioError(f"sharing {ref!r} with {user} needs a server: run studio login first")
 
 
 # --- interchange ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from studio.core.clips import Clip
-from studio.core.errors import EditRejected, InvalidInput, NotFound, StudioError
+from studio.core.errors import EditRejected, InvalidInput, NotFound
 from studio.core.library import get_record
 from studio.core.store import Store
 from studio.services import projects
@@ -111,14 +111,6 @@ def test_show_lists_tracks_items_and_conflicts_with_exact_times(store: Store, cl
         "muted": False,
     }
     assert (doc["conflicts"], doc["overlaps"], doc["undo"], doc["redo"]) == ([], [], "Add clip", None)
-
-
-def test_sharing_needs_a_server(store: Store) -> None:
-    projects.new_project(store, "p")
-    with pytest.raises(StudioError, match="needs a server: run studio login first"):
-        projects.share_project(store, "p", "bob")
-    with pytest.raises(NotFound):
-        projects.share_project(store, "nope", "bob")
 
 
 def test_otio_export_and_import_round_trip(store: Store, clips: dict[str, Clip], tmp_path: Path) -> None:
