@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import socket
 import sys
@@ -24,10 +25,29 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def tune_allocator() -> None:
+    """Keep freed request buffers in the heap. The HTTP layer allocates a fresh buffer for every 256 kB
+    read of an upload; by default glibc maps each one anew and hands it back, so every byte of a body
+    first costs a page fault and a zeroed page, which more than halved part throughput. Up to 64 MiB
+    of freed memory is kept for reuse instead. A no-op where the C library is not glibc."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+    mallopt(_M_TOP_PAD, 16 << 20)
+
+
 def serve(settings: Settings, host: str, port: int, port_file: Path | None = None) -> None:
     """Serve until interrupted. The socket is bound before the port is reported, so a client reading
     the port file can connect at once."""
     configure_logging()
+    tune_allocator()
     app = create_app(settings)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -8,8 +8,9 @@ recorded state.
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import time
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
@@ -168,17 +169,52 @@ def check_part(
     return row, existing is not None
 
 
-def accept_part(ctx: Context, row: Any, number: int, data: bytearray, part_sha: str, running: Any) -> bool:
-    """Verify a received part and store it; False when it does not hash to what the client announced.
-    `running` (the whole-upload hash when this part comes next in order) is fed on a second thread, so
-    both hashes cost the time of one."""
-    side = ctx.hasher.submit(running.update, data) if running is not None else None
-    matches = hashlib.sha256(data).hexdigest() == part_sha
-    if side is not None:
-        side.result()
-    if matches:
-        store_part(ctx, row, number, data, part_sha)
-    return matches
+class PartReceiver:
+    """Collects one part's body into a buffer of its exact length and hashes it while it arrives.
+
+    Every hash object (the part's own, and the whole-upload hash when this part comes next in order) is fed
+    on the hashing threads a batch at a time, strictly in order: a batch is handed over only once the
+    previous one is hashed, so hashing overlaps receiving and nothing is left to hash when the last byte
+    is in. hashlib releases the GIL on large buffers, so the event loop keeps receiving meanwhile.
+    """
+
+    BATCH = 1 << 20
+
+    def __init__(self, pool: Executor, length: int, hashes: list[Any]) -> None:
+        self.buffer = bytearray(length)
+        self._view = memoryview(self.buffer)
+        self._pool = pool
+        self._hashes = hashes
+        self._pending: list[Future[None]] = []
+        self.received = 0
+        self._fed = 0
+
+    def add(self, chunk: bytes) -> None:
+        end = self.received + len(chunk)
+        if end > len(self.buffer):
+            raise ProblemError(400, "the body is longer than its Content-Length")
+        self._view[self.received : end] = chunk
+        self.received = end
+        if self.received - self._fed >= self.BATCH and all(f.done() for f in self._pending):
+            self._feed()
+
+    def _feed(self) -> None:
+        for future in self._pending:
+            future.result()
+        piece = self._view[self._fed : self.received]
+        self._pending = [self._pool.submit(h.update, piece) for h in self._hashes]
+        self._fed = self.received
+
+    async def finish(self) -> None:
+        """Wait until every received byte has been hashed."""
+        while self._pending or self._fed < self.received:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
+            if self._fed < self.received:
+                self._feed()
+            else:
+                for future in self._pending:
+                    future.result()
+                self._pending = []
 
 
 def store_part(ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str) -> None:

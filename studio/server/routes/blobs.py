@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -64,26 +65,29 @@ async def put_part(
     )
     if already:
         return PartOut(number=number, size=length, sha256=part_sha256)
-    data = bytearray()
-    try:
-        async for chunk in request.stream():
-            if len(data) + len(chunk) > length:
-                raise ProblemError(400, "the body is longer than its Content-Length")
-            data += chunk
-    except ClientDisconnect:
-        raise ProblemError(400, "the client went away before sending the whole part") from None
-    if len(data) != length:
-        raise ProblemError(400, f"the body has {len(data)} bytes, Content-Length said {length}")
     running = ctx.running.setdefault(session_id, RunningHash())
     candidate = running.digest.copy() if running.next_part == number else None
-    accepted = await run_in_threadpool(uploads.accept_part, ctx, row, number, data, part_sha256, candidate)
-    if not accepted:
+    part_hash = hashlib.sha256()
+    receiver = uploads.PartReceiver(
+        ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate]
+    )
+    try:
+        async for chunk in request.stream():
+            receiver.add(chunk)
+    except ClientDisconnect:
+        raise ProblemError(400, "the client went away before sending the whole part") from None
+    finally:
+        await receiver.finish()
+    if receiver.received != length:
+        raise ProblemError(400, f"the body has {receiver.received} bytes, Content-Length said {length}")
+    if part_hash.hexdigest() != part_sha256:
         raise ProblemError(
             422, f"part {number} does not hash to {api.PART_SHA256_HEADER}", problems.HASH_MISMATCH
         )
+    await run_in_threadpool(uploads.store_part, ctx, row, number, receiver.buffer, part_sha256)
     if candidate is not None and running.next_part == number:
         running.digest = candidate
-        running.size += len(data)
+        running.size += length
         running.next_part += 1
     return PartOut(number=number, size=length, sha256=part_sha256)
 
