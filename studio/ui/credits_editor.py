@@ -25,7 +25,8 @@ class CreditsEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Contributor", "Roles (comma separated)"])
+        self.table.setHorizontalHeaderLabels(["Contributor", "Roles"])
+        self.table.horizontalHeaderItem(1).setToolTip("Comma separated: camera, sound, music …")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(110)

@@ -16,21 +16,27 @@ from studio.ui.theme import colors, resources_dir
 
 
 class SvgIconEngine(QIconEngine):
-    """Draws an SVG at the size asked for, on first use, and keeps each size drawn; disabled icons use
-    their own SVG (the same drawing in the muted colour)."""
+    """Draws an SVG at the size asked for, on first use, and keeps each drawing. `currentColor` in the
+    SVG becomes `color`, or, with none given, the theme's text colour at the time of painting (muted
+    when disabled), so icons follow a change of theme on their next paint."""
 
-    def __init__(self, normal: bytes, disabled: bytes | None = None) -> None:
+    def __init__(self, svg: bytes, color: str | None = None) -> None:
         super().__init__()
-        self._normal = normal
-        self._disabled = disabled if disabled is not None else normal
-        self._drawn: dict[tuple[int, int, bool], QPixmap] = {}
+        self._svg = svg
+        self._color = color
+        self._drawn: dict[tuple[int, int, str], QPixmap] = {}
+
+    def _colour(self, mode: QIcon.Mode) -> str:
+        if mode == QIcon.Mode.Disabled:
+            return colors().muted
+        return self._color or colors().text
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        disabled = mode == QIcon.Mode.Disabled
-        key = (size.width(), size.height(), disabled)
+        colour = self._colour(mode)
+        key = (size.width(), size.height(), colour)
         found = self._drawn.get(key)
         if found is None:
-            found = _render(self._disabled if disabled else self._normal, size)
+            found = _render(self._svg.replace(b"currentColor", colour.encode("ascii")), size)
             self._drawn[key] = found
         return found
 
@@ -40,19 +46,14 @@ class SvgIconEngine(QIconEngine):
         painter.drawPixmap(rect, self.pixmap(size, mode, state))
 
     def clone(self) -> QIconEngine:
-        return SvgIconEngine(self._normal, self._disabled)
-
-
-def icon(name: str, color: str | None = None) -> QIcon:
-    """An icon from resources/icons/<name>.svg drawn in the theme's text colour (or `color`)."""
-    return _icon(name, color or colors().text, colors().muted)
+        return SvgIconEngine(self._svg, self._color)
 
 
 @cache
-def _icon(name: str, color: str, muted: str) -> QIcon:
-    svg = (resources_dir() / "icons" / f"{name}.svg").read_bytes()
-    normal = svg.replace(b"currentColor", color.encode("ascii"))
-    return QIcon(SvgIconEngine(normal, svg.replace(b"currentColor", muted.encode("ascii"))))
+def icon(name: str, color: str | None = None) -> QIcon:
+    """An icon from resources/icons/<name>.svg in the theme's text colour (following the theme), or in
+    `color`."""
+    return QIcon(SvgIconEngine((resources_dir() / "icons" / f"{name}.svg").read_bytes(), color))
 
 
 @cache

@@ -58,6 +58,7 @@ class InspectorDock(QScrollArea):
         super().__init__(parent)
         self.catalog = catalog
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.clip: Clip | None = None
         self.item: Item | None = None
         body = QWidget()
@@ -72,7 +73,7 @@ class InspectorDock(QScrollArea):
         self.layout_.addWidget(self.subtitle)
         # Item fields.
         self.item_box = QGroupBox("On the timeline")
-        form = QFormLayout(self.item_box)
+        form = self.item_form = QFormLayout(self.item_box)
         self.gain = QDoubleSpinBox()
         self.gain.setRange(-60, 24)
         self.gain.setSuffix(" dB")
@@ -86,6 +87,7 @@ class InspectorDock(QScrollArea):
         self.muted = QCheckBox("Muted")
         self.text = QLineEdit()
         self.placement = QLabel()
+        self.placement.setWordWrap(True)
         form.addRow("Placement", self.placement)
         form.addRow("Gain", self.gain)
         form.addRow("Fade in", self.fade_in)
@@ -108,6 +110,8 @@ class InspectorDock(QScrollArea):
         self.people = CreditsEditor()
         self.licence = QComboBox()
         self.licence.setEditable(True)
+        self.licence.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.licence.setMinimumContentsLength(12)
         self.licence.addItems(["", *LICENCES])
         self.save = QPushButton("Save credits")
         self.save.clicked.connect(self._on_save_clicked)
@@ -160,7 +164,7 @@ class InspectorDock(QScrollArea):
         self.fade_out.setValue(float(item.fade_out))
         self.muted.setChecked(item.muted)
         self.text.setText(item.text)
-        self.text.setEnabled(item.kind == "title")
+        self.item_form.setRowVisible(self.text, item.kind == "title")
         for widget in widgets:
             widget.blockSignals(False)
         span = f"{format_clock(item.start)} → {format_clock(item.end)}"

@@ -179,7 +179,8 @@ class LibraryDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(3, 2, -3, -2)  # type: ignore[attr-defined]
         painter.save()
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
-            painter.fillRect(rect, QColor(palette.accent).darker(220 if palette.name == "dark" else 100))
+            accent = QColor(palette.accent)
+            painter.fillRect(rect, accent.darker(220) if palette.name == "dark" else accent.lighter(175))
         elif option.state & QStyle.StateFlag.State_MouseOver:  # type: ignore[attr-defined]
             painter.fillRect(rect, QColor(palette.track_alt_bg))
         poster_rect = QRect(rect.left() + 4, rect.top() + 4, 80, rect.height() - 8)

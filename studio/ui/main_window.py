@@ -755,7 +755,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and self.restoreState(state):
             return
         orientation = QtCore.Qt.Orientation
-        self.resizeDocks([self.library_dock, self.inspector_dock], [360, 320], orientation.Horizontal)
+        self.resizeDocks([self.library_dock, self.inspector_dock], [360, 380], orientation.Horizontal)
         self.resizeDocks([self.timeline_dock], [340], orientation.Vertical)
 
     def save_layout(self) -> None:

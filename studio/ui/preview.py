@@ -37,15 +37,19 @@ _SCRUB_DELAY_MS = 15
 _REVERSE_STEP_MS = 40
 
 
-def top_item_at(timeline: Timeline, t: Fraction) -> Any:
-    """The picture shown at t: the item on the highest unmuted video track that spans t."""
+def picture_at(timeline: Timeline, t: Fraction) -> tuple[Any, list[Any]]:
+    """What is seen at t: the clip item of the highest unmuted video track spanning t (or None), and the
+    titles above it, lowest first (drawn over the picture, as the render composes them)."""
+    titles = []
     for track in reversed(timeline.ordered_tracks(VIDEO)):
         if track.muted:
             continue
         for item in timeline.items_on(track.id):
             if item.start <= t < item.end and not item.muted:
-                return item
-    return None
+                if item.kind != "title":
+                    return item, titles[::-1]
+                titles.append(item)
+    return None, titles[::-1]
 
 
 def decode_frame(path: Path, at: Fraction, width: int) -> QImage:
@@ -217,14 +221,13 @@ class PreviewWidget(QWidget):
             self._scrub_timer.start(_SCRUB_DELAY_MS)
             return
         t = self._wanted
-        item = top_item_at(self.document.timeline, t)
+        item, titles = picture_at(self.document.timeline, t)
         if item is None:
-            message = "" if self.document.timeline.items else "Drop clips on the timeline to see them here"
-            self.screen.set_image(None, message)
-            self.frame_shown.emit(t)
-            return
-        if item.kind == "title":
-            self.screen.set_image(self._title_card(item.text))
+            if titles:
+                self.screen.set_image(self._with_titles(self._black(), titles))
+            else:
+                empty = not self.document.timeline.items
+                self.screen.set_image(None, "Drop clips on the timeline to see them here" if empty else "")
             self.frame_shown.emit(t)
             return
         found = self.catalog.media_file(item.clip or "")
@@ -241,24 +244,37 @@ class PreviewWidget(QWidget):
             "media",
             lambda _ctx: decode_frame(path, at, FRAME_WIDTH),
             name="frame at playhead",
-            on_done=lambda image: self._on_frame_decoded(request, t, image),
+            on_done=lambda image: self._on_frame_decoded(request, t, self._with_titles(image, titles)),
             on_failed=lambda exc: self._on_frame_failed(request, exc),
             owner=self,
         )
 
-    def _title_card(self, text: str) -> QImage:
+    def _black(self) -> QImage:
         tl = self.document.timeline
         image = QImage(
             FRAME_WIDTH, max(2, FRAME_WIDTH * tl.height // max(1, tl.width)), QImage.Format.Format_RGB32
         )
         image.fill(QColor("#000000"))
+        return image
+
+    def _with_titles(self, image: QImage, titles: list[Any]) -> QImage:
+        """The titles drawn over the picture with the render's own layout (lines and size), centred,
+        white with a shadow."""
+        from studio.media.render_plan import title_layout
+
+        if not titles:
+            return image
         painter = QPainter(image)
-        font = QFont()
-        font.setPointSize(28)
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(QColor("#ffffff"))
-        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+        for title in titles:
+            lines, size = title_layout(title.text, image.width(), image.height())
+            font = QFont()
+            font.setPixelSize(size)
+            font.setBold(True)
+            painter.setFont(font)
+            text = "\n".join(lines)
+            for offset, color in ((2, QColor(0, 0, 0, 150)), (0, QColor("#ffffff"))):
+                painter.setPen(color)
+                painter.drawText(image.rect().translated(offset, offset), Qt.AlignmentFlag.AlignCenter, text)
         painter.end()
         return image
 

@@ -1,0 +1,53 @@
+"""The preview at the playhead: the picture of the highest video item, with titles above it drawn over it
+as the render composes them (not a title card on black hiding the picture)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from PySide6.QtGui import QColor
+
+from tests import mediagen
+
+pytestmark = pytest.mark.qt
+
+
+def _shares(image) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(share of near-white pixels, share of coloured pixels) on a grid over the image."""
+    white = coloured = total = 0
+    for y in range(0, image.height(), 4):
+        for x in range(0, image.width(), 4):
+            c = QColor(image.pixel(x, y))
+            total += 1
+            if min(c.red(), c.green(), c.blue()) > 235:
+                white += 1
+            elif c.saturation() > 80 and c.value() > 60:
+                coloured += 1
+    return white / total, coloured / total
+
+
+def test_title_is_drawn_over_the_picture_beneath_it(qtbot, window, tmp_path):
+    from studio.ui.import_dialog import ImportRequest
+
+    video = mediagen.make_video(tmp_path / "pattern.mp4", 4, size="320x240")
+    window.start_import(ImportRequest([video], title="Pattern"))
+    qtbot.waitUntil(lambda: len(window.catalog.clips) == 1, timeout=60_000)
+    (clip,) = window.catalog.clips.values()
+    panel, preview = window.timeline, window.preview
+    v1 = panel.timeline.ordered_tracks("video")[0].id
+    panel.place_clips([clip.id], v1, Fraction(0))
+    panel.set_playhead(Fraction(1))
+    panel.add_title("HELLO")
+    shown: list[object] = []
+    preview.frame_shown.connect(shown.append)
+    panel.set_playhead(Fraction(3, 2))
+    qtbot.waitUntil(lambda: Fraction(3, 2) in shown and preview.screen.image is not None, timeout=30_000)
+    white, coloured = _shares(preview.screen.image)
+    assert coloured > 0.3  # testsrc2's colour bars and gradients are under the title
+    assert 0.002 < white < 0.3  # and the title's letters are on them
+    # Past the clip's end only the title is left: white letters on black.
+    panel.set_playhead(Fraction(9, 2))
+    qtbot.waitUntil(lambda: Fraction(9, 2) in shown, timeout=30_000)
+    white, coloured = _shares(preview.screen.image)
+    assert coloured < 0.01 and white > 0.002
