@@ -3,12 +3,14 @@
 Parts are written at their offset into one sparse staging file, so completing needs no copy: fsync the file
 once, verify the whole hash, rename it into place (atomic on one filesystem). A part is not fsynced on its
 own: a process crash keeps it (page cache); a power loss may lose it, which the whole-hash verification at
-completion catches (after a restart nothing is trusted without re-reading the file).
+completion catches (after a restart nothing is trusted without re-reading the file). Writeback of each part
+is started as soon as it is written (Linux), so the fsync at completion waits for the disk only briefly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +55,7 @@ class FileBlobStore(BlobStore):
             written = 0
             while written < len(view):
                 written += os.pwrite(fd, view[written:], offset + written)
+            _start_writeback(fd, offset, len(view))
         finally:
             os.close(fd)
         return ""
@@ -113,6 +116,27 @@ class FileBlobStore(BlobStore):
 
     def close(self) -> None:
         """Files need no closing; here for the interface."""
+
+
+def _writeback_starter() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """Linux's sync_file_range, which queues dirty pages for writing without waiting; None elsewhere."""
+    try:
+        func = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range = _writeback_starter()
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Only a head start: durability still comes from the fsync at completion, so a failure is ignored."""
+    if _sync_file_range is not None:
+        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 def _read_file(path: Path, start: int, end: int) -> Iterator[bytes]:
