@@ -3,6 +3,7 @@ folders (given by the environment) driving the studio's services.
 
     python -m tests.ui.collaborator setup URL USER PASSWORD PARTNER FILE... -> JSON on stdout
     python -m tests.ui.collaborator move PROJECT ITEM SECONDS
+    python -m tests.ui.collaborator signup URL USER PASSWORD
 
 `setup` signs up, imports the files with credits into a project on A1 one after another, shares the
 project with PARTNER as editor (its media goes up) and publishes the last file on its own to the
@@ -67,6 +68,9 @@ def main(argv: list[str]) -> int:
         print(json.dumps(setup(url, user, password, partner, files)))
     elif command == "move":
         print(json.dumps(move(*args)))
+    elif command == "signup":
+        account = service.signup(*args)
+        print(json.dumps({"user": account.username}))
     else:
         raise SystemExit(f"unknown command {command!r}")
     return 0

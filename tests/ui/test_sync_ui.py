@@ -1,6 +1,7 @@
 """The studio against a live server, driven as a person would: connect (creating the account), publish a
-clip, sync a project a collaborator shared (with the UI stall watchdog running), search the shared
-library and pull a clip, and see a conflict with the collaborator's concurrent edit listed after a sync.
+clip, export a piece and publish the export as a new clip, share a project, sync a project a
+collaborator shared (with the UI stall watchdog running), search the shared library and pull a clip,
+and see a conflict with the collaborator's concurrent edit listed after a sync.
 
 The collaborator is a second process with its own folders (tests/ui/collaborator.py); the server is
 the sync tests' live-server process on loopback.
@@ -19,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from tests.sync.conftest import PASSWORD, ServerProcess, noise_wav, sha256_of
 from tests.sync.proxy import FlakyProxy
@@ -98,6 +99,49 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     pier = sha256_of(video)
     qtbot.waitUntil(lambda: window.catalog.states.get(pier) == "published", timeout=60_000)
 
+    # --- export a piece using the clip and publish the export as a new clip from the export dialog ---
+    v1 = window.document.timeline.ordered_tracks("video")[0].id
+    window.timeline.place_clips([pier], v1, Fraction(0))
+    export = tmp_path / "exports" / "pier remix.mp4"
+
+    def export_then_publish(dialog) -> None:
+        dialog.output.setText(str(export))
+        dialog.title.setText("Pier remix")
+        dialog.editors.setText("Ann Lee")
+        dialog.quality.setCurrentText("Draft (540p)")
+        assert dialog.publish_button.text() == "Publish as a new clip"
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+
+        def publish_when_done() -> None:
+            if dialog.publish_button.isVisible():
+                qtbot.mouseClick(dialog.publish_button, Qt.MouseButton.LeftButton)
+            elif dialog.status.text().startswith("Export failed"):
+                dialog.reject()
+            else:
+                QTimer.singleShot(50, publish_when_done)
+
+        QTimer.singleShot(50, publish_when_done)
+
+    on_next_dialog(export_then_publish)
+    window.export()
+    remix = sha256_of(export)
+    qtbot.waitUntil(
+        lambda: remix in window.catalog.clips and window.catalog.states[remix] == "published", timeout=120_000
+    )
+    assert window.catalog.clips[remix].lineage == (pier,)
+
+    # --- share this project with a collaborator (they sign up first) ---
+    viewer = f"eve{secrets.token_hex(3)}"
+    collaborator(tmp_path / "eve", "signup", server.url, viewer, PASSWORD)
+    on_next_dialog(
+        lambda dialog: (dialog.user.setText(viewer), dialog.role.setCurrentText("viewer"), dialog.accept())
+    )
+    window.actions_by_name["share"].trigger()
+    qtbot.waitUntil(
+        lambda: window.message.text().startswith(f"Shared {window.document.name} with {viewer}"),
+        timeout=60_000,
+    )
+
     # --- the collaborator shares a project of three long recordings, and publishes a fourth ---
     files = [noise_wav(tmp_path / f"take{n}.wav", SHARED_SECONDS, seed=n) for n in range(3)]
     files.append(noise_wav(tmp_path / "gulls.wav", 3, seed=9))
@@ -130,8 +174,8 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     gulls = str(shared["published"])
     assert window.catalog.states[gulls] == "remote"
     assert [c.name for c in window.catalog.shared[gulls].credits] == ["Kai Berg"]
-    library.search.setText("pier")
-    qtbot.waitUntil(lambda: library.visible_titles() == ["Pier at dusk"], timeout=30_000)
+    library.search.setText("pier")  # the clip published from the library and the export published as a clip
+    qtbot.waitUntil(lambda: library.visible_titles() == ["Pier at dusk", "Pier remix"], timeout=30_000)
     library.search.setText("gulls")
     qtbot.waitUntil(lambda: library.visible_titles() == ["Gulls at noon"], timeout=30_000)
     library.select_titles(["Gulls at noon"])
