@@ -150,7 +150,12 @@ def _run(
     reported = -1
     # A waiter thread wakes the loop the moment ffmpeg exits instead of at the next poll.
     exited = threading.Event()
-    waiter = threading.Thread(target=lambda: (proc.wait(), exited.set()), name="ffmpeg-wait", daemon=True)
+
+    def wait_for_exit() -> None:
+        proc.wait()
+        exited.set()
+
+    waiter = threading.Thread(target=wait_for_exit, name="ffmpeg-wait", daemon=True)
     waiter.start()
     try:
         while True:

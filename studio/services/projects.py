@@ -24,7 +24,7 @@ from studio.core.ops import Op, insert, set_settings
 from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project
 from studio.core.store import Store
 from studio.core.timecode import parse_time
-from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline
+from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline, new_id
 
 TimeArg = str | Fraction | None
 
@@ -95,7 +95,7 @@ def add_clip(
     at_t = parse_seconds(at, "--at")
     in_t = parse_seconds(source_in, "--in")
     out_t = parse_seconds(source_out, "--out")
-    item_id = edits.new_id()
+    item_id = new_id()
     with session.edit("Add clip") as tx:
         name, track_ops = _track_for(tx.timeline, clip, track)
         tx.do(track_ops)
