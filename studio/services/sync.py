@@ -514,11 +514,17 @@ def _search_hit(record: dict[str, Any]) -> dict[str, Any]:
         "kind": doc.get("kind", ""),
         "licence": doc.get("licence", ""),
         "owner": record.get("owner", ""),
-        "credits": [{"name": c.get("name"), "role": c.get("role")} for c in credits if isinstance(c, dict)],
+        "credits": [_credit_hit(c) for c in credits if isinstance(c, dict)],
         "lineage": doc.get("lineage", []),
         "duration": doc.get("duration"),
         "rev": record.get("rev"),
     }
+
+
+def _credit_hit(credit: dict[str, Any]) -> dict[str, Any]:
+    """Every role of a credit (records keep "roles", older ones only "role"), with the first as "role"."""
+    roles = credit.get("roles") or ([credit["role"]] if credit.get("role") else [])
+    return {"name": credit.get("name"), "role": roles[0] if roles else None, "roles": list(roles)}
 
 
 # --- conflicts -------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_publish_search_and_pull_with_credits_licence_and_lineage(server, machin
     assert found.returncode == 0, found.stderr
     hits = {h["id"]: h for h in json.loads(found.stdout)}
     assert set(hits) == {shot.id, hum.id, remix_id}
-    assert hits[shot.id]["credits"] == [{"name": "Ann Lee", "role": "camera"}]
+    assert hits[shot.id]["credits"] == [{"name": "Ann Lee", "role": "camera", "roles": ["camera"]}]
     assert sorted(hits[remix_id]["lineage"]) == sorted([shot.id, hum.id])
     audio_only = json.loads(bob.cli("library", "search", tag, "--kind", "audio", "--json").stdout)
     assert [h["id"] for h in audio_only] == [hum.id]
