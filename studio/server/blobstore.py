@@ -7,11 +7,19 @@ from __future__ import annotations
 import abc
 import hashlib
 from collections.abc import Iterator
+from typing import Protocol
 from urllib.parse import urlparse
 
 from studio.protocol.ids import is_hex32, is_sha256
 
 READ_CHUNK = 1024 * 1024
+
+
+class PartWriter(Protocol):
+    def write(self, data: memoryview, position: int) -> None:
+        """Store `data` at `position` bytes into the part."""
+
+    def close(self) -> None: ...
 
 
 class BlobStore(abc.ABC):
@@ -26,6 +34,12 @@ class BlobStore(abc.ABC):
         self, session_id: str, store_ref: str, number: int, offset: int, data: bytes | bytearray
     ) -> str:
         """Store one verified part; returns the store's tag for it."""
+
+    def part_writer(self, session_id: str, store_ref: str, offset: int) -> PartWriter | None:
+        """A writer that stores a part's bytes while they arrive, before they are verified, or None when
+        the store takes only whole verified parts (put_part). The caller guarantees that no other request
+        writes the same part meanwhile and records the part only once its hash is verified."""
+        return None
 
     @abc.abstractmethod
     def assemble(self, session_id: str, store_ref: str, parts: list[tuple[int, str]], size: int) -> None:

@@ -1,7 +1,10 @@
 """Blobs on the local filesystem: <root>/ab/cd/<sha256>, staging in <root>/.uploads/<session>.
 
 Parts are written at their offset into one sparse staging file, so completing needs no copy: fsync the file
-once, verify the whole hash, rename it into place (atomic on one filesystem). A part is not fsynced on its
+once, verify the whole hash, rename it into place (atomic on one filesystem). A part's bytes are written
+while they arrive, before its hash is checked, so that writing overlaps receiving: a part counts only once
+its database record exists, which is written after verification, and a rejected part is simply sent again
+over the same region (one request at a time per part). A part is not fsynced on its
 own: a process crash keeps it (page cache); a power loss may lose it, which the whole-hash verification at
 completion catches (after a restart nothing is trusted without re-reading the file). Writeback of each part
 is started as soon as it is written (Linux), so the fsync at completion waits for the disk only briefly.
@@ -17,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from studio.core.atomic import fsync_dir
-from studio.server.blobstore import READ_CHUNK, BlobStore, check_ids, hash_chunks
+from studio.server.blobstore import READ_CHUNK, BlobStore, PartWriter, check_ids, hash_chunks
 
 
 class FileBlobStore(BlobStore):
@@ -51,14 +54,14 @@ class FileBlobStore(BlobStore):
     ) -> str:
         fd = os.open(self._staged(session_id), os.O_RDWR)
         try:
-            view = memoryview(data)
-            written = 0
-            while written < len(view):
-                written += os.pwrite(fd, view[written:], offset + written)
-            _start_writeback(fd, offset, len(view))
+            _pwrite_all(fd, memoryview(data), offset)
+            _start_writeback(fd, offset, len(data))
         finally:
             os.close(fd)
         return ""
+
+    def part_writer(self, session_id: str, store_ref: str, offset: int) -> PartWriter | None:
+        return _RegionWriter(os.open(self._staged(session_id), os.O_RDWR), offset)
 
     def assemble(self, session_id: str, store_ref: str, parts: list[tuple[int, str]], size: int) -> None:
         path = self._staged(session_id)
@@ -116,6 +119,27 @@ class FileBlobStore(BlobStore):
 
     def close(self) -> None:
         """Files need no closing; here for the interface."""
+
+
+class _RegionWriter:
+    """Positional writes into one part's region of the staging file, each queued for writeback."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = fd
+        self.offset = offset
+
+    def write(self, data: memoryview, position: int) -> None:
+        _pwrite_all(self.fd, data, self.offset + position)
+        _start_writeback(self.fd, self.offset + position, len(data))
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    written = 0
+    while written < len(view):
+        written += os.pwrite(fd, view[written:], offset + written)
 
 
 def _writeback_starter() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -20,6 +21,7 @@ from studio.protocol import api, problems
 from studio.server import failpoints, schema
 from studio.server.access import can_read_blob, write_space
 from studio.server.auth import Caller
+from studio.server.blobstore import PartWriter
 from studio.server.context import Context
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import BlobNegotiationOut, NegotiateIn, UploadOut
@@ -170,21 +172,23 @@ def check_part(
 
 
 class PartReceiver:
-    """Collects one part's body into a buffer of its exact length and hashes it while it arrives.
+    """Collects one part's body and hashes it (and, given a writer, stores it) while it arrives.
 
-    Every hash object (the part's own, and the whole-upload hash when this part comes next in order) is fed
-    on the hashing threads a batch at a time, strictly in order: a batch is handed over only once the
-    previous one is hashed, so hashing overlaps receiving and nothing is left to hash when the last byte
-    is in. hashlib releases the GIL on large buffers, so the event loop keeps receiving meanwhile.
+    Each consumer (the part's own hash, the whole-upload hash when this part comes next in order, the
+    store's writer) is fed on the worker threads a batch at a time, strictly in order: a batch is handed
+    over only once the previous one is consumed, so the work overlaps receiving and little is left when
+    the last byte is in. hashlib and os.pwrite release the GIL, so the event loop keeps receiving.
     """
 
     BATCH = 1 << 20
 
-    def __init__(self, pool: Executor, length: int, hashes: list[Any]) -> None:
+    def __init__(self, pool: Executor, length: int, hashes: list[Any], writer: PartWriter | None) -> None:
         self.buffer = bytearray(length)
         self._view = memoryview(self.buffer)
         self._pool = pool
-        self._hashes = hashes
+        self._consumers: list[Callable[[memoryview, int], None]] = [_feeder(h) for h in hashes]
+        if writer is not None:
+            self._consumers.append(writer.write)
         self._pending: list[Future[None]] = []
         self.received = 0
         self._fed = 0
@@ -201,12 +205,12 @@ class PartReceiver:
     def _feed(self) -> None:
         for future in self._pending:
             future.result()
-        piece = self._view[self._fed : self.received]
-        self._pending = [self._pool.submit(h.update, piece) for h in self._hashes]
+        piece, position = self._view[self._fed : self.received], self._fed
+        self._pending = [self._pool.submit(consume, piece, position) for consume in self._consumers]
         self._fed = self.received
 
     async def finish(self) -> None:
-        """Wait until every received byte has been hashed."""
+        """Wait until every received byte has been consumed."""
         while self._pending or self._fed < self.received:
             await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
             if self._fed < self.received:
@@ -217,9 +221,21 @@ class PartReceiver:
                 self._pending = []
 
 
-def store_part(ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str) -> None:
-    """Write the verified part, then record it (a crash in between only costs a resend)."""
-    etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, data)
+def _feeder(digest: Any) -> Callable[[memoryview, int], None]:
+    def feed(piece: memoryview, _position: int) -> None:
+        digest.update(piece)
+
+    return feed
+
+
+def store_part(
+    ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str, written: bool
+) -> None:
+    """Write the verified part unless its bytes were written while arriving, then record it (a crash in
+    between only costs a resend)."""
+    etag = ""
+    if not written:
+        etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, data)
     try:
         with ctx.db.write() as conn:
             conn.execute(
@@ -254,7 +270,12 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
             )
         ctx.store.assemble(session_id, row.store_ref, [(r.number, r.etag) for r in received], row.size)
         running = ctx.running.pop(session_id, None)
-        if running is not None and running.next_part == count + 1 and ctx.store.has_staged(session_id):
+        if (
+            running is not None
+            and running.next_part == count + 1
+            and not any(lock.locked() for lock in tuple(running.receiving.values()))
+            and ctx.store.has_staged(session_id)
+        ):
             digest: tuple[str, int] | None = (running.digest.hexdigest(), running.size)
         else:
             digest = ctx.store.staged_digest(session_id)

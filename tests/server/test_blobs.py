@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -166,3 +168,72 @@ def test_a_big_blob_round_trips(alice: Api) -> None:
     sha = alice.upload(alice.new_space(), data)
     got = alice.get(api.BLOB.format(sha256=sha))
     assert hashlib.sha256(got.content).hexdigest() == sha
+
+
+def test_a_rejected_part_leaves_nothing_behind(alice: Api) -> None:
+    """Part bytes are stored while they arrive; bytes that fail their hash must not reach the blob."""
+    space = alice.new_space()
+    data = os.urandom(2 * api.PART_SIZE + 999)
+    answer = _negotiate(alice, space, data)
+    session = answer["session_id"]
+    second = data[api.PART_SIZE : 2 * api.PART_SIZE]
+    garbage = os.urandom(len(second))
+    bad = _part(alice, session, 2, garbage, sha=hashlib.sha256(second).hexdigest())
+    assert bad.status_code == 422 and bad.json()["type"] == problems.HASH_MISMATCH
+    assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
+    alice.send_parts(answer, data)
+    done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
+    assert done.status_code == 200, done.text
+    got = alice.get(api.BLOB.format(sha256=done.json()["sha256"]))
+    assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_part_cut_short_is_not_recorded(alice: Api) -> None:
+    """A body shorter than its Content-Length (the client goes away) is never accepted."""
+    space = alice.new_space()
+    data = os.urandom(api.PART_SIZE + 5)
+    answer = _negotiate(alice, space, data)
+    session = answer["session_id"]
+    first = data[: api.PART_SIZE]
+    host, port = alice.base.removeprefix("http://").split(":")
+    path = api.UPLOAD_PART.format(session_id=session, number=1)
+    head = (
+        f"PUT {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {alice.token}\r\n"
+        f"{api.PART_SHA256_HEADER}: {hashlib.sha256(first).hexdigest()}\r\n"
+        f"Content-Length: {len(first)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + first[: len(first) // 2])
+        time.sleep(0.3)
+    assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
+    alice.send_parts(answer, data)
+    done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
+    assert done.status_code == 200, done.text
+    assert alice.get(api.BLOB.format(sha256=done.json()["sha256"])).content == data
+
+
+def test_concurrent_sends_of_one_part_never_mix(alice: Api) -> None:
+    """The same part sent at once with the right bytes and with wrong ones: whatever the interleaving,
+    the published blob is exactly the right content."""
+    space = alice.new_space()
+    for _round in range(3):
+        data = os.urandom(2 * api.PART_SIZE + 77)
+        answer = _negotiate(alice, space, data)
+        session = answer["session_id"]
+        assert _part(alice, session, 1, data[: api.PART_SIZE]).status_code == 200
+        second = data[api.PART_SIZE : 2 * api.PART_SIZE]
+        sha = hashlib.sha256(second).hexdigest()
+        bodies = [second, os.urandom(len(second)), second, os.urandom(len(second))]
+        others = [Api(alice.base, alice.token) for _ in bodies]
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            futures = [
+                pool.submit(_part, other, session, 2, body, sha)
+                for other, body in zip(others, bodies, strict=True)
+            ]
+            codes = [f.result().status_code for f in futures]
+        assert codes[0] == codes[2] == 200 and set(codes[1::2]) <= {200, 422}
+        assert _part(alice, session, 3, data[2 * api.PART_SIZE :]).status_code == 200
+        done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
+        assert done.status_code == 200, done.text
+        got = alice.get(api.BLOB.format(sha256=done.json()["sha256"]))
+        assert got.content == data

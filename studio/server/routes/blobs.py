@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Annotated, Any
 
@@ -66,10 +67,26 @@ async def put_part(
     if already:
         return PartOut(number=number, size=length, sha256=part_sha256)
     running = ctx.running.setdefault(session_id, RunningHash())
+    async with running.receiving.setdefault(number, asyncio.Lock()):
+        recorded = running.recorded.get(number)
+        if recorded is None:
+            await _receive_part(request, ctx, row, number, length, part_sha256, running)
+        elif recorded != part_sha256:
+            raise ProblemError(
+                409, f"part {number} was already received with another hash", problems.PART_CONFLICT
+            )
+    return PartOut(number=number, size=length, sha256=part_sha256)
+
+
+async def _receive_part(
+    request: Request, ctx: Context, row: Any, number: int, length: int, part_sha256: str, running: RunningHash
+) -> None:
+    """Receive, verify and record one part; the caller holds the part's lock."""
     candidate = running.digest.copy() if running.next_part == number else None
     part_hash = hashlib.sha256()
+    writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
     receiver = uploads.PartReceiver(
-        ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate]
+        ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate], writer
     )
     try:
         async for chunk in request.stream():
@@ -77,19 +94,25 @@ async def put_part(
     except ClientDisconnect:
         raise ProblemError(400, "the client went away before sending the whole part") from None
     finally:
-        await receiver.finish()
+        try:
+            await receiver.finish()
+        finally:
+            if writer is not None:
+                writer.close()
     if receiver.received != length:
         raise ProblemError(400, f"the body has {receiver.received} bytes, Content-Length said {length}")
     if part_hash.hexdigest() != part_sha256:
         raise ProblemError(
             422, f"part {number} does not hash to {api.PART_SHA256_HEADER}", problems.HASH_MISMATCH
         )
-    await run_in_threadpool(uploads.store_part, ctx, row, number, receiver.buffer, part_sha256)
+    await run_in_threadpool(
+        uploads.store_part, ctx, row, number, receiver.buffer, part_sha256, writer is not None
+    )
+    running.recorded[number] = part_sha256
     if candidate is not None and running.next_part == number:
         running.digest = candidate
         running.size += length
         running.next_part += 1
-    return PartOut(number=number, size=length, sha256=part_sha256)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
