@@ -8,6 +8,7 @@ returned ops and journals them as one undo step. Times are exact Fractions of a 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from fractions import Fraction
@@ -342,6 +343,11 @@ def _fitted_fades(item: Item, duration: Fraction) -> dict[str, Fraction]:
     return out
 
 
+def _is_still(item: Item, clip: Clip | None) -> bool:
+    """Titles and still images show the same picture at every source time, so they have no source limit."""
+    return item.kind == "title" or (clip is not None and clip.kind in ("image", "title"))
+
+
 def trim_item(
     timeline: Timeline,
     item_id: str,
@@ -349,22 +355,31 @@ def trim_item(
     source_in: Fraction | None = None,
     source_out: Fraction | None = None,
     clip_duration: Fraction | None = None,
+    clip: Clip | None = None,
 ) -> list[Op]:
     """Change an item's in and/or out point in its clip.
 
     Moving the in point moves the item's start by the same amount, so the rest of the item stays
-    where it is on the timeline (as when dragging its left edge). `clip_duration`, when known,
-    bounds the out point.
+    where it is on the timeline (as when dragging its left edge). `clip` is the item's clip when
+    known: a video or audio clip bounds the out point by its duration (as `clip_duration` does),
+    while titles and still images have no source limit, so an in point before 0 lengthens them at
+    the head (their stored in point stays at 0 or more). Video and audio in points stay >= 0.
     """
     item = get_item(timeline, item_id)
     track = _track_of(timeline, item)
     _check_unlocked(track)
+    if clip is not None and clip.id != item.clip:
+        raise EditRejected(f"clip {clip.id[:12]} is not the clip of {_describe(timeline, item)}")
+    still = _is_still(item, clip)
+    if clip is not None and not still and clip.duration is not None:
+        clip_duration = clip.duration if clip_duration is None else min(clip_duration, clip.duration)
     new_in = item.source_in if source_in is None else source_in
     new_out = item.source_out if source_out is None else source_out
-    _check_time(new_in, "the in point")
+    if not still:
+        _check_time(new_in, "the in point")
     if new_out <= new_in:
         raise EditRejected(f"the out point ({_s(new_out)}) must be after the in point ({_s(new_in)})")
-    if clip_duration is not None and new_out > clip_duration:
+    if clip_duration is not None and not still and new_out > clip_duration:
         raise EditRejected(
             f"the out point ({_s(new_out)}) is past the end of the clip ({_s(clip_duration)} long)"
         )
@@ -374,12 +389,13 @@ def trim_item(
             f"an in point of {_s(new_in)} would start {_describe(timeline, item)} before the timeline's start"
         )
     duration = new_out - new_in
+    stored_in = max(ZERO, new_in)
     _check_free(timeline, track, start, start + duration, f"item {item.id[:8]}", ignore=[item.id])
     changes: dict[str, Any] = {}
     if start != item.start:
         changes["start"] = start
-    if new_in != item.source_in:
-        changes["source_in"] = new_in
+    if stored_in != item.source_in:
+        changes["source_in"] = stored_in
     if duration != item.duration:
         changes["duration"] = duration
     changes.update(_fitted_fades(item, duration))
@@ -478,6 +494,60 @@ def set_text(timeline: Timeline, item_id: str, text: str) -> list[Op]:
     if item.kind != "title":
         raise EditRejected(f"{_describe(timeline, item)} is a clip, not a title: it has no text")
     return [] if item.text == text else [set_fields(item, text=text)]
+
+
+METADATA_NAMESPACE_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$")
+"""Item metadata is namespaced by dotted lowercase names ("studio.ui", "studio.credits", "otio")."""
+
+
+def _check_json(value: Any, where: str) -> Any:
+    """A deep copy of `value` if it is plain JSON: objects with text keys, lists, text, numbers, null."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EditRejected(f"{where} is {value}: metadata numbers must be finite")
+        return value
+    if isinstance(value, list):
+        return [_check_json(v, f"{where}[{n}]") for n, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise EditRejected(f"{where} has a key {k!r}: metadata keys must be text")
+            out[k] = _check_json(v, f"{where}[{k!r}]")
+        return out
+    raise EditRejected(f"{where} is a {type(value).__name__}: metadata holds only JSON values")
+
+
+def set_item_metadata(
+    timeline: Timeline, item_id: str, namespace: str, value: dict[str, Any] | None
+) -> list[Op]:
+    """Set (or, with None, remove) one namespace of an item's metadata, leaving the others as they are.
+
+    Metadata syncs, undoes and is saved like any field, so it must be plain JSON under a dotted
+    lowercase namespace; tools keep their own data in their own namespace.
+    """
+    item = _editable_item(timeline, item_id)
+    if not isinstance(namespace, str) or not METADATA_NAMESPACE_RE.match(namespace):
+        raise EditRejected(
+            f"item metadata namespace {namespace!r} is not a dotted lowercase name such as 'studio.ui'"
+        )
+    metadata = dict(item.metadata)
+    if value is None:
+        if namespace not in metadata:
+            return []
+        del metadata[namespace]
+    else:
+        if not isinstance(value, dict):
+            raise EditRejected(
+                f"item metadata {namespace!r} must be an object (a dict), not a {type(value).__name__}"
+            )
+        checked = _check_json(value, f"item metadata {namespace!r}")
+        if metadata.get(namespace) == checked:
+            return []
+        metadata[namespace] = checked
+    return [set_fields(item, metadata=metadata)]
 
 
 # --- markers ------------------------------------------------------------------------------------

@@ -167,6 +167,81 @@ def test_trim_shortens_fades_that_would_no_longer_fit() -> None:
         edits.set_fades(tl, item_id, fade_in=F(5))
 
 
+def test_trimming_a_title_or_still_head_earlier_lengthens_it() -> None:
+    tl = base()
+    title = run(tl, edits.add_title(tl, "V1", "Hello", at=F(10), duration=F(2)))[0]["id"]
+    ops = run(tl, edits.trim_item(tl, title, source_in=F(-3)))
+    assert len(ops) == 1  # one field update: start, length and in point change together
+    item = tl.items[title]
+    assert (item.start, item.duration, item.end, item.source_in) == (7, 5, 12, 0)
+    still = place(tl, STILL, at=F(20), source_out=F(1))
+    run(tl, edits.trim_item(tl, still, source_in=F(-5, 2), clip=STILL))
+    item = tl.items[still]
+    assert (item.start, item.duration, item.end, item.source_in) == (F(35, 2), F(7, 2), 21, 0)
+    run(tl, edits.trim_item(tl, still, source_out=F(40), clip=STILL))  # no media end to run past
+    assert (tl.items[still].start, tl.items[still].duration) == (F(35, 2), 40)
+    with pytest.raises(EditRejected, match="before the timeline's start"):
+        edits.trim_item(tl, title, source_in=F(-8))
+    with pytest.raises(EditRejected, match=rf"would overlap item {title[:8]}"):
+        edits.trim_item(tl, still, source_in=F(-6), clip=STILL)
+    run(tl, inverse_ops(ops))
+    assert (tl.items[title].start, tl.items[title].duration) == (10, 2)
+
+
+def test_trimming_video_or_sound_keeps_the_in_point_inside_the_clip() -> None:
+    tl = base()
+    item_id = place(tl, at=F(10), source_in=F(1), source_out=F(4))
+    for clip in (None, VIDEO):
+        with pytest.raises(EditRejected, match="in point must not be negative"):
+            edits.trim_item(tl, item_id, source_in=F(-1), clip=clip)
+    with pytest.raises(EditRejected, match=r"past the end of the clip \(10 s long\)"):
+        edits.trim_item(tl, item_id, source_out=F(21, 2), clip=VIDEO)
+    with pytest.raises(EditRejected, match="must be after the in point"):
+        edits.trim_item(tl, item_id, source_in=F(10), clip=VIDEO)
+    with pytest.raises(EditRejected, match="is not the clip of item"):
+        edits.trim_item(tl, item_id, source_out=F(5), clip=SONG)
+    still_without_clip = place(tl, STILL, at=F(30))
+    with pytest.raises(EditRejected, match="in point must not be negative"):
+        edits.trim_item(tl, still_without_clip, source_in=F(-1))  # unknown clip: bounded like footage
+    run(tl, edits.trim_item(tl, item_id, source_in=F(0), source_out=F(10), clip=VIDEO))
+    item = tl.items[item_id]
+    assert (item.start, item.source_in, item.end) == (9, 0, 19)
+
+
+def test_item_metadata_is_set_per_namespace_and_checked() -> None:
+    tl = base()
+    item_id = place(tl)
+    run(tl, edits.set_item_metadata(tl, item_id, "otio", {"name": "shot 1"}))
+    ui = {"link": "abc", "n": [1, 2.5, None]}
+    ops = run(tl, edits.set_item_metadata(tl, item_id, "studio.ui", ui))
+    assert tl.items[item_id].metadata == {"otio": {"name": "shot 1"}, "studio.ui": ui}
+    assert edits.set_item_metadata(tl, item_id, "studio.ui", dict(ui)) == []
+    for namespace in ("", "Studio.UI", "studio..ui", ".ui", "studio ui", 7):
+        with pytest.raises(EditRejected, match=r"namespace .* is not a dotted lowercase name"):
+            edits.set_item_metadata(tl, item_id, namespace, {})  # type: ignore[arg-type]
+    with pytest.raises(EditRejected, match="must be an object"):
+        edits.set_item_metadata(tl, item_id, "studio.ui", ["link"])  # type: ignore[arg-type]
+    refused = [
+        ({1: "x"}, "keys must be text"),
+        ({"t": (1, 2)}, "a tuple"),
+        ({"f": float("nan")}, "finite"),
+        ({"deep": [{"x": object()}]}, r"\['deep'\]\[0\]\['x'\] is a object"),
+    ]
+    for bad, why in refused:
+        with pytest.raises(EditRejected, match=why):
+            edits.set_item_metadata(tl, item_id, "studio.ui", bad)
+    with pytest.raises(NotFound, match="no item"):
+        edits.set_item_metadata(tl, "nope", "studio.ui", {})
+    run(tl, edits.set_item_metadata(tl, item_id, "otio", None))
+    assert tl.items[item_id].metadata == {"studio.ui": ui}
+    assert edits.set_item_metadata(tl, item_id, "otio", None) == []
+    run(tl, inverse_ops(ops))
+    assert tl.items[item_id].metadata == {"otio": {"name": "shot 1"}}
+    run(tl, edits.set_track_locked(tl, "V1", True))
+    with pytest.raises(EditRejected, match="track V1 is locked"):
+        edits.set_item_metadata(tl, item_id, "studio.ui", {"link": "x"})
+
+
 def test_split_makes_two_contiguous_items_showing_the_same_footage() -> None:
     tl = base()
     item_id = place(tl, at=F(2), source_in=F(1), source_out=F(9))

@@ -131,6 +131,24 @@ def test_a_title_start_can_be_dragged_left(qtbot, panel):
     assert (item.start, item.end) == (Fraction(2), title.end)
 
 
+def test_a_still_image_stretches_at_both_edges_in_one_undo_step_each(qtbot, panel):
+    (still,) = panel.place_clips([fake_sha(3)], _video_track(panel), Fraction(3))
+    panel.view.snapping = False
+    px = panel.scale.px_per_second
+    rect = panel.scene.items_by_id[still].sceneBoundingRect()
+    y = rect.center().y()
+    left = panel.view.mapFromScene(rect.left() + 2, y)
+    _drag(qtbot, panel.view.viewport(), left, left - QPoint(int(2 * px), 0))
+    item = panel.timeline.items[still]
+    assert (item.start, item.end, item.source_in) == (Fraction(1), Fraction(8), 0)
+    right = panel.view.mapFromScene(panel.scene.items_by_id[still].sceneBoundingRect().right() - 2, y)
+    _drag(qtbot, panel.view.viewport(), right, right + QPoint(int(4 * px), 0))
+    assert (panel.timeline.items[still].start, panel.timeline.items[still].end) == (Fraction(1), Fraction(12))
+    panel.document.undo()
+    panel.document.undo()
+    assert (panel.timeline.items[still].start, panel.timeline.items[still].end) == (Fraction(3), Fraction(8))
+
+
 def test_split_pair_gives_the_right_parts_a_link_of_their_own(qtbot, panel):
     (item_id,) = panel.place_clips([fake_sha(1)], _video_track(panel), Fraction(0))
     panel.set_playhead(Fraction(3))

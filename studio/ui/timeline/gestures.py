@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from studio.core import edits
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected
-from studio.core.ops import set_fields
 from studio.core.placement import placement_of
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, new_id
@@ -45,8 +44,9 @@ def linked_items(tl: Timeline, item_id: str) -> list[Item]:
 
 def _set_link(tx: EditTx, item_ids: Iterable[str], link: str) -> None:
     for item_id in item_ids:
-        item = tx.timeline.items[item_id]
-        tx.do([set_fields(item, metadata={**item.metadata, UI_META: {"link": link}})])
+        meta = tx.timeline.items[item_id].metadata.get(UI_META)
+        value = {**(meta if isinstance(meta, dict) else {}), "link": link}
+        tx.do(edits.set_item_metadata(tx.timeline, item_id, UI_META, value))
 
 
 def free_start(tl: Timeline, track_id: str, at: Fraction, duration: Fraction) -> Fraction:
@@ -128,11 +128,6 @@ def move(tx: EditTx, item_ids: list[str], delta: Fraction, track_for: dict[str, 
         tx.do(edits.move_item(tl, item.id, at=item.start + delta, track_ref=track_for.get(item.id)))
 
 
-def _is_stretchable(item: Item, clip_length: Fraction | None) -> bool:
-    """Titles and stills have no media edge: their start can be dragged either way."""
-    return item.kind == "title" or clip_length is None
-
-
 def trim(tx: EditTx, item_id: str, edge: str, t: Fraction, clip_lookup: ClipLookup) -> None:
     """Drag an item's start or end edge to timeline time `t`; items linked to it whose edge is at the
     same place follow."""
@@ -146,28 +141,10 @@ def trim(tx: EditTx, item_id: str, edge: str, t: Fraction, clip_lookup: ClipLook
 
 def _trim_one(tx: EditTx, item: Item, edge: str, t: Fraction, clip_lookup: ClipLookup) -> None:
     clip = clip_lookup(item.clip) if item.clip else None
-    length = clip.duration if clip is not None and clip.kind != "image" else None
     if edge == "end":
-        tx.do(
-            edits.trim_item(
-                tx.timeline, item.id, source_out=item.source_in + t - item.start, clip_duration=length
-            )
-        )
-        return
-    if not _is_stretchable(item, length):
-        tx.do(edits.trim_item(tx.timeline, item.id, source_in=item.source_in + t - item.start))
-        return
-    # A still or a title keeps its source range where it is: shorten or lengthen it, then move it,
-    # in the order that keeps it inside the span it will end up covering.
-    new_out = item.source_in + (item.end - t)
-    if new_out <= item.source_in:
-        raise EditRejected(f"trimming would leave nothing of item {item.id[:8]}")
-    if t < item.start:
-        tx.do(edits.move_item(tx.timeline, item.id, at=t))
-        tx.do(edits.trim_item(tx.timeline, item.id, source_out=new_out))
+        tx.do(edits.trim_item(tx.timeline, item.id, source_out=item.source_in + t - item.start, clip=clip))
     else:
-        tx.do(edits.trim_item(tx.timeline, item.id, source_out=new_out))
-        tx.do(edits.move_item(tx.timeline, item.id, at=t))
+        tx.do(edits.trim_item(tx.timeline, item.id, source_in=item.source_in + t - item.start, clip=clip))
 
 
 def split(tx: EditTx, item_ids: Iterable[str], at: Fraction) -> list[str]:
