@@ -30,6 +30,7 @@ from studio.core.credits import WEIGHTED_TIME, compute_credits
 from studio.core.errors import InvalidInput, MediaError, NotFound
 from studio.core.fractional_index import key_between
 from studio.core.paths import cache_dir
+from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
 from studio.media.formats import format_for_path
 from studio.media.render_plan import RenderPlan
@@ -168,6 +169,7 @@ def export_timeline(
     pools: Mapping[str, int] | None = None,
     manual: Mapping[str, int] | None = None,
     credits_roll: bool = False,
+    span: tuple[Fraction, Fraction] | None = None,
     store: Any = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -177,14 +179,16 @@ def export_timeline(
 
     `timeline` is a project name or id (in `store`, default the local store), a project file, an
     .otio file, or an already resolved timeline (the app passes its snapshot). `fmt` defaults from
-    the output's extension. Raises MediaError (offline or damaged media, ffmpeg failure),
-    InvalidInput, NotFound or Cancelled; on any of them nothing is left at `output`.
+    the output's extension. `span` (start, end) in seconds exports only that part of the timeline,
+    shifted to begin at 0, and credits only what plays in it. Raises MediaError (offline or damaged
+    media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
+    `output`.
     """
     resolved = timeline if isinstance(timeline, ResolvedTimeline) else resolve_timeline(timeline, store=store)
     output = Path(output).absolute()
     out_format = format_for_path(output, fmt)
     report = _Progress(progress, with_roll=credits_roll and out_format.has_video)
-    snapshot = resolved.timeline.snapshot()
+    snapshot = resolved.timeline.snapshot() if span is None else cut_to_span(resolved.timeline, *span)
     warnings = list(resolved.warnings)
     from studio.media.render import plan_render, run_plan
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from studio.core import credits as credits_mod
 from studio.core.clips import Clip
 from studio.core.errors import StudioError
+from studio.core.spans import cut_to_span
 from studio.core.timeline import Timeline
 from studio.media.formats import FORMAT_NAMES
 from studio.ui import tasks
@@ -45,7 +46,7 @@ from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.import_dialog import LICENCES
-from studio.ui.snapshots import at_height, span_of
+from studio.ui.snapshots import at_height
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
 
@@ -70,9 +71,7 @@ def export_piece(
     """Run the export service on a snapshot at the chosen size and span; returns the embedded block."""
     from studio.services.export import ResolvedTimeline, export_timeline
 
-    snapshot = span_of(timeline, *settings.span) if settings.span is not None else timeline.snapshot()
-    if settings.height:
-        snapshot = at_height(snapshot, settings.height)
+    snapshot = at_height(timeline, settings.height) if settings.height else timeline.snapshot()
     result = export_timeline(
         ResolvedTimeline(snapshot, clips, uuid.uuid4().hex, settings.title),
         settings.output,
@@ -83,6 +82,7 @@ def export_piece(
         method=settings.method,
         manual=settings.manual,
         credits_roll=settings.credits_roll,
+        span=settings.span,
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
@@ -128,6 +128,7 @@ class ExportDialog(QDialog):
         self.range.addItem("Whole timeline")
         if mark_range is not None:
             self.range.addItem("Marked range (I–O)")
+        self.range.currentIndexChanged.connect(lambda _i: self.refresh_proposal())
         self.output = QLineEdit(str(Path.home() / "Videos" / f"{_safe(name)}.mp4"))
         browse = QPushButton(icon("folder"), "Choose…")
         browse.clicked.connect(self._on_browse_clicked)
@@ -208,11 +209,17 @@ class ExportDialog(QDialog):
     def editor_names(self) -> list[str]:
         return [n.strip() for n in self.editors.text().split(",") if n.strip()]
 
+    def exported_timeline(self) -> Timeline:
+        """What the export renders and credits: the whole snapshot, or the marked range of it."""
+        if self.mark_range is not None and self.range.currentIndex() == 1:
+            return cut_to_span(self.snapshot, *self.mark_range)
+        return self.snapshot
+
     def refresh_proposal(self, manual: dict[str, int] | None = None) -> None:
         method = self.method.currentText()
         try:
             self.rows = credits_mod.propose_shares(
-                self.snapshot,
+                self.exported_timeline(),
                 self.clips,
                 method=method,
                 editors=self.editor_names(),

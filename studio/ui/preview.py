@@ -22,13 +22,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVB
 
 from studio.core.clips import Clip
 from studio.core.paths import cache_dir
+from studio.core.spans import cut_to_span
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import VIDEO, Timeline
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
-from studio.ui.snapshots import at_height, span_of
+from studio.ui.snapshots import at_height
 from studio.ui.theme import colors
 
 PROXY_HEIGHT = 240
@@ -85,7 +86,7 @@ def proxy_format() -> Any:
 
 def proxy_timeline(timeline: Timeline, start: Fraction, end: Fraction) -> Timeline:
     """A low-resolution copy of [start, end) of the timeline, shifted to begin at 0."""
-    return at_height(span_of(timeline, start, end), PROXY_HEIGHT)
+    return at_height(cut_to_span(timeline, start, end), PROXY_HEIGHT)
 
 
 def render_proxy(timeline: Timeline, clips: dict[str, Clip], ctx: tasks.TaskContext) -> Path:

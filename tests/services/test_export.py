@@ -163,3 +163,14 @@ def test_a_manual_share_and_format_override(project_file: Path, tmp_path: Path) 
     assert streams(out)["audio"]["codec"] == "flac"
     assert {c["name"]: c["share_bp"] for c in result.block["contributors"]} == {"Ann Lee": 2500, "Bo": 7500}
     assert result.duration == Fraction(3)
+
+
+def test_a_span_exports_and_credits_only_what_plays_in_it(project_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tail.wav"
+    result = export_timeline(project_file, out, span=(Fraction(5, 2), Fraction(3)), exported=WHEN)
+    assert result.duration == Fraction(1, 2)
+    assert abs(ffmpeg_duration(out) - 0.5) <= 0.01
+    assert volume(out, 0, 0.4)[1] > -40  # the music bed is heard from the span's start
+    assert [c["name"] for c in result.block["contributors"]] == ["Bo"]  # the picture and its sound end at 2 s
+    assert [s["used_s"] for s in result.block["sources"]] == [0.5]
+    assert sidecar_of(out) | {"export_sha256": None} == result.block | {"export_sha256": None}
