@@ -313,7 +313,7 @@ def _duration(container: Any, video: Any, audio: Any) -> Fraction | None:
     if container.duration is not None and container.duration > 0:
         return Fraction(container.duration, 1_000_000)
     spans = [
-        Fraction(s.duration) * s.time_base
+        Fraction(s.duration) * Fraction(s.time_base)
         for s in (video, audio)
         if s is not None and s.duration is not None and s.time_base is not None
     ]

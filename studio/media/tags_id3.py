@@ -17,34 +17,40 @@ _UTF8 = 3
 
 
 def write_all(path: Path, fields: HumanFields, text: str, *, wav: bool) -> None:
+    # mutagen ships py.typed but leaves its constructors and methods unannotated, hence the
+    # no-untyped-call marks on each call into it below.
     from mutagen.id3 import COMM, ID3, TCOM, TCOP, TIPL, TIT2, TPE1, TXXX, WCOP
 
-    frames: list[Any] = [
-        TIT2(encoding=_UTF8, text=[fields.title]),
-        TPE1(encoding=_UTF8, text=[fields.artist]),
-        TCOP(encoding=_UTF8, text=[fields.copyright]),
-        COMM(encoding=_UTF8, lang="eng", desc="", text=[fields.comment]),
-        TXXX(encoding=_UTF8, desc="CREDITS_JSON", text=[text]),
-        TXXX(encoding=_UTF8, desc="LICENSE", text=[fields.licence]),
-        TXXX(encoding=_UTF8, desc="SOURCE_CLIPS", text=[fields.source_clips]),
-    ]
+    texts = [(TIT2, fields.title), (TPE1, fields.artist), (TCOP, fields.copyright)]
     if fields.composer:
-        frames.append(TCOM(encoding=_UTF8, text=[fields.composer]))
+        texts.append((TCOM, fields.composer))
+    frames: list[Any] = [kind(encoding=_UTF8, text=[value]) for kind, value in texts]  # type: ignore[no-untyped-call]
+    frames.append(COMM(encoding=_UTF8, lang="eng", desc="", text=[fields.comment]))  # type: ignore[no-untyped-call]
+    frames += [
+        TXXX(encoding=_UTF8, desc=desc, text=[value])  # type: ignore[no-untyped-call]
+        for desc, value in (
+            ("CREDITS_JSON", text),
+            ("LICENSE", fields.licence),
+            ("SOURCE_CLIPS", fields.source_clips),
+        )
+    ]
     if fields.licence_url:
-        frames.append(WCOP(url=fields.licence_url))
+        frames.append(WCOP(url=fields.licence_url))  # type: ignore[no-untyped-call]
     if fields.involved:
-        frames.append(TIPL(encoding=_UTF8, people=[list(pair) for pair in fields.involved]))
+        people = [list(pair) for pair in fields.involved]
+        frames.append(TIPL(encoding=_UTF8, people=people))  # type: ignore[no-untyped-call]
     if wav:
         from mutagen.wave import WAVE
 
-        audio = WAVE(str(path))
+        audio = WAVE(str(path))  # type: ignore[no-untyped-call]
         if audio.tags is None:
-            audio.add_tags()
+            audio.add_tags()  # type: ignore[no-untyped-call]
+        tags: Any = audio.tags
         for frame in frames:
-            audio.tags.add(frame)
+            tags.add(frame)
         audio.save(v2_version=4)
     else:
-        tags = ID3()
+        tags = ID3()  # type: ignore[no-untyped-call]
         for frame in frames:
             tags.add(frame)
         tags.save(str(path), v2_version=4)
@@ -54,11 +60,11 @@ def _tags(path: Path, *, wav: bool) -> Any:
     if wav:
         from mutagen.wave import WAVE
 
-        return WAVE(str(path)).tags
+        return WAVE(str(path)).tags  # type: ignore[no-untyped-call]
     from mutagen.id3 import ID3, ID3NoHeaderError
 
     try:
-        return ID3(str(path))
+        return ID3(str(path))  # type: ignore[no-untyped-call]
     except ID3NoHeaderError:
         return None
 

@@ -31,9 +31,10 @@ def ffmpeg_tags(fields: HumanFields) -> dict[str, str]:
 def write_machine(path: Path, fields: HumanFields, text: str, *, mov: bool) -> None:
     from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 
-    audio = MP4(str(path))
+    # mutagen leaves MP4 and its add_tags unannotated (no-untyped-call below and in read_text).
+    audio = MP4(str(path))  # type: ignore[no-untyped-call]
     if audio.tags is None:
-        audio.add_tags()
+        audio.add_tags()  # type: ignore[no-untyped-call]
     tags = audio.tags
     assert tags is not None
     for name, value in (
@@ -52,7 +53,7 @@ def write_machine(path: Path, fields: HumanFields, text: str, *, mov: bool) -> N
 def read_text(path: Path) -> str | None:
     from mutagen.mp4 import MP4
 
-    tags = MP4(str(path)).tags
+    tags = MP4(str(path)).tags  # type: ignore[no-untyped-call]
     values = tags.get(FREEFORM + "CREDITS_JSON") if tags is not None else None
     if not values:
         return None

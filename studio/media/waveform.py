@@ -52,7 +52,8 @@ def peaks(
         raise MediaError(f"waveform resolution must be 1..1000 bins a second, got {per_second}")
     cached = waveform_path(sha256, per_second)
     if cached.is_file():
-        return np.load(cached, allow_pickle=False)
+        stored: np.ndarray = np.load(cached, allow_pickle=False)
+        return stored
     rate = analysis_rate(per_second)
     per_bin = rate // per_second
     bin_bytes = per_bin * 2

@@ -7,6 +7,7 @@ newline (which `$` would accept) is refused too.
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 HEX32_PATTERN = r"^[0-9a-f]{32}$"
@@ -35,29 +36,29 @@ _OP = _full(OP_ID_PATTERN)
 _USERNAME = _full(USERNAME_PATTERN)
 
 
-def is_sha256(value: object) -> bool:
+def is_sha256(value: object) -> TypeGuard[str]:
     """Lowercase 64-hex SHA-256: the only form a blob id takes on the wire, on disk and in S3 keys."""
     return isinstance(value, str) and _SHA256.fullmatch(value) is not None
 
 
-def is_hex32(value: object) -> bool:
+def is_hex32(value: object) -> TypeGuard[str]:
     """Server-made ids (upload sessions, devices, private spaces) and client ids."""
     return isinstance(value, str) and _HEX32.fullmatch(value) is not None
 
 
-def is_space_id(value: object) -> bool:
+def is_space_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _SPACE.fullmatch(value) is not None
 
 
-def is_record_id(value: object) -> bool:
+def is_record_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _RECORD.fullmatch(value) is not None
 
 
-def is_change_id(value: object) -> bool:
+def is_change_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _CHANGE.fullmatch(value) is not None
 
 
-def is_username(value: object) -> bool:
+def is_username(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
 
 

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Connection, exists, or_, select
 
 from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES
+from studio.protocol.shapes import Role
 from studio.server import schema
 from studio.server.auth import Caller
 from studio.server.errors import ProblemError, not_found
 
 
-def read_space(conn: Connection, space_id: str, caller: Caller | None) -> tuple[Any, str | None]:
+def read_space(conn: Connection, space_id: str, caller: Caller | None) -> tuple[Any, Role | None]:
     """The space row and the caller's role in it (None in the public space); 404 for non-members."""
     row = conn.execute(select(schema.spaces).where(schema.spaces.c.id == space_id)).first()
     if row is None:
@@ -33,18 +34,33 @@ def read_space(conn: Connection, space_id: str, caller: Caller | None) -> tuple[
     return row, role
 
 
-def write_space(conn: Connection, space_id: str, caller: Caller) -> tuple[Any, str | None]:
+def write_space(conn: Connection, space_id: str, caller: Caller) -> tuple[Any, Role | None]:
     row, role = read_space(conn, space_id, caller)
     if row.kind == "private" and role not in WRITER_ROLES:
         raise ProblemError(403, f"your role in space {space_id} is {role}: it cannot change anything")
     return row, role
 
 
-def _role(conn: Connection, space_id: str, account_id: str) -> str | None:
+def _role(conn: Connection, space_id: str, account_id: str) -> Role | None:
     m = schema.members
-    return conn.execute(
-        select(m.c.role).where(m.c.space_id == space_id, m.c.account_id == account_id)
-    ).scalar_one_or_none()
+    return stored_role(
+        conn.execute(
+            select(m.c.role).where(m.c.space_id == space_id, m.c.account_id == account_id)
+        ).scalar_one_or_none()
+    )
+
+
+_ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
+
+
+def stored_role(value: object) -> Role | None:
+    """A role column read back, as the wire's Role: the table is only written from validated input."""
+    if value is None:
+        return None
+    for role in _ROLES:
+        if value == role:
+            return role
+    raise ValueError(f"members table holds an unknown role {value!r}")
 
 
 def readable_space_filter(column: Any, caller: Caller | None) -> Any:

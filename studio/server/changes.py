@@ -213,7 +213,7 @@ def _insert_change(
 
 def blob_refs_of(doc: dict[str, Any]) -> set[str]:
     """Blobs a record references: its `media` hash and any hashes listed in `blobs`."""
-    found = set()
+    found: set[str] = set()
     media = doc.get("media")
     if is_sha256(media):
         found.add(media)

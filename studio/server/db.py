@@ -88,7 +88,10 @@ class Database:
 
     def epoch(self) -> str:
         with self.read() as conn:
-            return conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "epoch")).scalar_one()
+            epoch: str = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "epoch")
+            ).scalar_one()
+            return epoch
 
 
 def _seed(conn: Connection) -> None:

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from studio.protocol import api
 from studio.protocol import ids as pid
+from studio.protocol.shapes import RecordKind, Role
 
 Sha256 = Annotated[str, Field(pattern=pid.SHA256_PATTERN, min_length=64, max_length=64)]
 Hex32 = Annotated[str, Field(pattern=pid.HEX32_PATTERN, min_length=32, max_length=32)]
@@ -20,8 +21,6 @@ RecordId = Annotated[str, Field(pattern=pid.RECORD_ID_PATTERN, min_length=1, max
 ChangeId = Annotated[str, Field(pattern=pid.CHANGE_ID_PATTERN, min_length=8, max_length=128)]
 OpId = Annotated[str, Field(pattern=pid.OP_ID_PATTERN, min_length=34, max_length=51)]
 Username = Annotated[str, Field(pattern=pid.USERNAME_PATTERN, min_length=2, max_length=32)]
-Role = Literal["owner", "editor", "viewer"]
-RecordKind = Literal["contributor", "clip", "project", "membership"]
 
 
 def json_depth(value: Any) -> int:

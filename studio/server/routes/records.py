@@ -13,13 +13,14 @@ from sqlalchemy import select
 from studio.protocol import api, problems
 from studio.protocol.cursor import decode_cursor
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
+from studio.protocol.shapes import RecordKind
 from studio.server import schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
 from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, read_feed
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
-from studio.server.models import FeedOut, PushIn, PushOut, RecordKind, RecordOut, SearchOut, SpaceId
+from studio.server.models import FeedOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
 from studio.server.routes.docs import problems as responses
 
 router = APIRouter(tags=["records"])

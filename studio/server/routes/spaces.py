@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Path, Response
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 
 from studio.protocol import api
 from studio.protocol.ids import USERNAME_PATTERN
 from studio.server import schema
-from studio.server.access import read_space
+from studio.server.access import read_space, stored_role
 from studio.server.auth import Caller, CallerDep, MaybeCaller
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
@@ -26,7 +28,7 @@ def list_spaces(caller: MaybeCaller, ctx: Ctx) -> list[SpaceOut]:
     s, m = schema.spaces, schema.members
     with ctx.db.read() as conn:
         public = conn.execute(select(s).where(s.c.kind == "public")).all()
-        mine = []
+        mine: Sequence[Row[Any]] = ()
         if caller is not None:
             mine = conn.execute(
                 select(s, m.c.role)
@@ -35,7 +37,10 @@ def list_spaces(caller: MaybeCaller, ctx: Ctx) -> list[SpaceOut]:
                 .order_by(s.c.created_at)
             ).all()
     out = [SpaceOut(id=r.id, name=r.name, kind="public", role=None, epoch=ctx.epoch) for r in public]
-    out += [SpaceOut(id=r.id, name=r.name, kind="private", role=r.role, epoch=ctx.epoch) for r in mine]
+    out += [
+        SpaceOut(id=r.id, name=r.name, kind="private", role=stored_role(r.role), epoch=ctx.epoch)
+        for r in mine
+    ]
     return out
 
 
