@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
 from studio.core.paths import config_dir
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
 
 QUIT_AFTER_ENV = "STUDIO_QUIT_AFTER_MS"
 ORGANISATION = "Remix Studio"
@@ -40,7 +44,7 @@ def create_app(argv: Sequence[str]) -> QApplication:
     return app
 
 
-def build_window(show_welcome: bool = True):  # type: ignore[no-untyped-def]
+def build_window(show_welcome: bool = True) -> MainWindow:
     """The main window, as a skeleton that builds itself once shown (its `ready` signal says when the
     docks are up and the project used last is open, as its journal left it); finish_startup() builds
     it at once instead."""

@@ -39,7 +39,7 @@ class ConnectForm(QWidget):
         self.account.setPlaceholderText("your account name (lowercase letters, digits, . _ -)")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.create = QCheckBox("Create this account on the server")
+        self.create_account = QCheckBox("Create this account on the server")
         self.connect_button = QPushButton("Connect")
         self.connect_button.clicked.connect(self.submit)
         self.logout_button = QPushButton("Log out")
@@ -51,7 +51,7 @@ class ConnectForm(QWidget):
         form.addRow("Server", self.server)
         form.addRow("Account", self.account)
         form.addRow("Password", self.password)
-        form.addRow("", self.create)
+        form.addRow("", self.create_account)
         buttons = QHBoxLayout()
         buttons.addWidget(self.state, 1)
         buttons.addWidget(self.logout_button)
@@ -75,9 +75,9 @@ class ConnectForm(QWidget):
             return
         self._waiting = True
         self.connect_button.setEnabled(False)
-        doing = "Creating the account on" if self.create.isChecked() else "Connecting to"
+        doing = "Creating the account on" if self.create_account.isChecked() else "Connecting to"
         self.state.setText(f"{doing} {url}…")
-        self.controller.connect_account(url, user, password, create=self.create.isChecked())
+        self.controller.connect_account(url, user, password, create=self.create_account.isChecked())
 
     def _on_account_changed(self, account: Account | None, announce: bool = True) -> None:
         self.connect_button.setEnabled(True)

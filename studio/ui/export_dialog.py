@@ -262,8 +262,9 @@ class ExportDialog(QDialog):
         for n, row in enumerate(self.rows):
             cell = self.table.item(n, 5)
             try:
-                out[row.contributor_id] = round(float(cell.text().replace("%", "").strip()) * 100)
-            except (AttributeError, ValueError):
+                text = cell.text() if cell is not None else ""
+                out[row.contributor_id] = round(float(text.replace("%", "").strip()) * 100)
+            except ValueError:
                 out[row.contributor_id] = 0
         return out
 
@@ -283,7 +284,10 @@ class ExportDialog(QDialog):
         self._show_total()
 
     def set_share(self, row: int, percent: float) -> None:
-        self.table.item(row, 5).setText(f"{percent:.2f}")
+        cell = self.table.item(row, 5)
+        if cell is None:
+            raise IndexError(f"the share table has no row {row}")
+        cell.setText(f"{percent:.2f}")
 
     # -- output ------------------------------------------------------------------------------------
     def _on_format_changed(self, fmt: str) -> None:

@@ -9,6 +9,7 @@ controller, a moment after typing stops) and shows its answer; Pull brings the s
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -117,7 +118,7 @@ class LibraryModel(QAbstractListModel):
     def mimeTypes(self) -> list[str]:
         return [CLIPS_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         mime = QMimeData()
         ids = [self.rows[i.row()].id for i in indexes if i.isValid()]
         mime.setData(CLIPS_MIME, json.dumps(ids).encode("utf-8"))
@@ -136,10 +137,24 @@ class LibraryFilter(QSortFilterProxyModel):
         self.licence = _ANY
         self.match_text = True  # off for the shared library: the server matched the words already
 
-    def set_filters(self, **values: str) -> None:
+    def set_filters(
+        self,
+        *,
+        text: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        contributor: str | None = None,
+        licence: str | None = None,
+        match_text: bool | None = None,
+    ) -> None:
+        """Change the given filters (None leaves one as it is) and filter the rows again once."""
         self.beginFilterChange()
-        for name, value in values.items():
-            setattr(self, name, value)
+        self.text = self.text if text is None else text
+        self.kind = self.kind if kind is None else kind
+        self.tag = self.tag if tag is None else tag
+        self.contributor = self.contributor if contributor is None else contributor
+        self.licence = self.licence if licence is None else licence
+        self.match_text = self.match_text if match_text is None else match_text
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
@@ -176,12 +191,12 @@ class LibraryDelegate(QStyledItemDelegate):
         palette = colors()
         clip: Clip = index.data(CLIP_ROLE)
         state: str = index.data(STATE_ROLE)
-        rect = option.rect.adjusted(3, 2, -3, -2)  # type: ignore[attr-defined]
+        rect = option.rect.adjusted(3, 2, -3, -2)
         painter.save()
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
             accent = QColor(palette.accent)
             painter.fillRect(rect, accent.darker(220) if palette.name == "dark" else accent.lighter(175))
-        elif option.state & QStyle.StateFlag.State_MouseOver:  # type: ignore[attr-defined]
+        elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(rect, QColor(palette.track_alt_bg))
         poster_rect = QRect(rect.left() + 4, rect.top() + 4, 80, rect.height() - 8)
         pixmap = self.media.poster(clip.id) if self.media is not None and clip.has_video else None
@@ -194,14 +209,14 @@ class LibraryDelegate(QStyledItemDelegate):
             kind_icon = {"audio": "audio", "image": "image", "title": "title"}.get(clip.kind, "video")
             icon(kind_icon, "#ffffff").paint(painter, poster_rect.adjusted(28, 11, -28, -11))
         x = poster_rect.right() + 10
-        title_font = QFont(option.font)  # type: ignore[attr-defined]
+        title_font = QFont(option.font)
         title_font.setBold(True)
         painter.setFont(title_font)
         painter.setPen(QColor(palette.text))
         width = rect.right() - x - 26
         title = painter.fontMetrics().elidedText(clip.title, Qt.TextElideMode.ElideRight, width)
         painter.drawText(QRect(x, rect.top() + 4, width, 18), Qt.AlignmentFlag.AlignVCenter, title)
-        small = QFont(option.font)  # type: ignore[attr-defined]
+        small = QFont(option.font)
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
         painter.setFont(small)
         painter.setPen(QColor(palette.muted))

@@ -268,7 +268,11 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.sync_badge)
 
     def _action(
-        self, text: str, slot: Any, shortcut: str | QKeySequence | None = None, icon: str = ""
+        self,
+        text: str,
+        slot: Any,
+        shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
+        icon: str = "",
     ) -> QAction:
         from studio.ui import icons
 
@@ -339,7 +343,7 @@ class MainWindow(QMainWindow):
             action = self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n))
             action.setCheckable(True)
             self.theme_actions[name] = action
-        menus = {
+        menus: dict[str, list[str | None]] = {
             "&File": [
                 "new",
                 "open",
@@ -385,11 +389,11 @@ class MainWindow(QMainWindow):
             action.setChecked(name == current)
         for title, names in menus.items():
             menu = self.menus[title]
-            for name in names:
-                if name is None:
+            for entry in names:
+                if entry is None:
                     menu.addSeparator()
                 else:
-                    menu.addAction(a[name])
+                    menu.addAction(a[entry])
             if title == "&Timeline":
                 menu.addSeparator()
                 for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
@@ -400,11 +404,11 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.setMovable(False)
-        for name in ("import", "export", None, "undo", "redo", None, "split", "delete", None, "play"):
-            if name is None:
+        for entry in ("import", "export", None, "undo", "redo", None, "split", "delete", None, "play"):
+            if entry is None:
                 toolbar.addSeparator()
             else:
-                toolbar.addAction(a[name])
+                toolbar.addAction(a[entry])
 
     def _connect(self) -> None:
         self.document.changed.connect(self._on_document_changed)
@@ -538,10 +542,14 @@ class MainWindow(QMainWindow):
             on_done=done,
             on_failed=failed,
             on_cancelled=cancelled,
-            on_progress=lambda f, m: (self.task_bar.setValue(round(f * 1000)), self.task_bar.setToolTip(m)),
+            on_progress=self._on_task_progressed,
             owner=self,
         )
         return self._task
+
+    def _on_task_progressed(self, fraction: float, message: str) -> None:
+        self.task_bar.setValue(round(fraction * 1000))
+        self.task_bar.setToolTip(message)
 
     def _on_task_cancel_clicked(self) -> None:
         if self._task is not None:

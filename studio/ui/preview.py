@@ -24,7 +24,7 @@ from studio.core.clips import Clip
 from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timecode import ZERO, format_clock
-from studio.core.timeline import VIDEO, Timeline
+from studio.core.timeline import VIDEO, Item, Timeline
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
@@ -38,10 +38,10 @@ _SCRUB_DELAY_MS = 15
 _REVERSE_STEP_MS = 40
 
 
-def picture_at(timeline: Timeline, t: Fraction) -> tuple[Any, list[Any]]:
+def picture_at(timeline: Timeline, t: Fraction) -> tuple[Item | None, list[Item]]:
     """What is seen at t: the clip item of the highest unmuted video track spanning t (or None), and the
     titles above it, lowest first (drawn over the picture, as the render composes them)."""
-    titles = []
+    titles: list[Item] = []
     for track in reversed(timeline.ordered_tracks(VIDEO)):
         if track.muted:
             continue
@@ -152,7 +152,7 @@ class PreviewWidget(QWidget):
         super().__init__(parent)
         self.document = document
         self.catalog = catalog
-        self.screen = Screen()
+        self.picture = Screen()
         self.timecode = QLabel("0:00:00:00")
         self.timecode.setObjectName("timecode")
         self.state = QLabel()
@@ -185,10 +185,10 @@ class PreviewWidget(QWidget):
         controls.addWidget(self.timecode)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
-        layout.addWidget(self.screen, 1)
+        layout.addWidget(self.picture, 1)
         layout.addLayout(controls)
         document.changed.connect(self._on_document_changed)
-        self.screen.set_image(None, "Drop clips on the timeline to see them here")
+        self.picture.set_image(None, "Drop clips on the timeline to see them here")
 
     def _button(self, name: str, tip: str, slot: Any = None) -> QToolButton:
         button = QToolButton()
@@ -225,15 +225,15 @@ class PreviewWidget(QWidget):
         item, titles = picture_at(self.document.timeline, t)
         if item is None:
             if titles:
-                self.screen.set_image(self._with_titles(self._black(), titles))
+                self.picture.set_image(self._with_titles(self._black(), titles))
             else:
                 empty = not self.document.timeline.items
-                self.screen.set_image(None, "Drop clips on the timeline to see them here" if empty else "")
+                self.picture.set_image(None, "Drop clips on the timeline to see them here" if empty else "")
             self.frame_shown.emit(t)
             return
         found = self.catalog.media_file(item.clip or "")
         if found is None or not found[1]:
-            self.screen.set_image(None, "Media offline: pull the clip to see it")
+            self.picture.set_image(None, "Media offline: pull the clip to see it")
             self.frame_shown.emit(t)
             return
         path = found[0]
@@ -282,13 +282,13 @@ class PreviewWidget(QWidget):
     def _on_frame_decoded(self, request: int, t: Fraction, image: QImage) -> None:
         self._frame_busy = False
         if request == self._request and not self.playing:
-            self.screen.set_image(image)
+            self.picture.set_image(image)
             self.frame_shown.emit(t)
 
     def _on_frame_failed(self, request: int, exc: BaseException) -> None:
         self._frame_busy = False
         if request == self._request:
-            self.screen.set_image(None, f"Cannot show this frame: {exc}")
+            self.picture.set_image(None, f"Cannot show this frame: {exc}")
 
     # -- playback ----------------------------------------------------------------------------------
     def _on_play_clicked(self) -> None:
@@ -375,7 +375,7 @@ class PreviewWidget(QWidget):
 
     def _on_video_frame(self, frame: Any) -> None:
         if self.playing:
-            self.screen.set_image(frame.toImage())
+            self.picture.set_image(frame.toImage())
 
     def _on_player_position(self, ms: int) -> None:
         if self.playing and self.rate > 0:

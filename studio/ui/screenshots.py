@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SIZE = (1600, 1000)
@@ -53,7 +54,7 @@ def take(out: Path) -> list[Path]:
     window.show()
     saved: list[Path] = []
 
-    def wait(condition, then, limit_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    def wait(condition: Callable[[], object], then: Callable[[], None], limit_s: float = 120.0) -> None:
         deadline = time.monotonic() + limit_s
 
         def poll() -> None:

@@ -96,8 +96,8 @@ class SyncController(QObject):
     def interval_s(self) -> int:
         value = self.settings.value(SYNC_INTERVAL_KEY, DEFAULT_SYNC_INTERVAL_S)
         try:
-            return max(10, int(value))  # type: ignore[call-overload]
-        except (TypeError, ValueError):
+            return max(10, int(str(value)))
+        except ValueError:
             return DEFAULT_SYNC_INTERVAL_S
 
     # -- account -----------------------------------------------------------------------------------

@@ -171,7 +171,8 @@ class ConflictsPanel(QWidget):
 
     def _clear_choices(self) -> None:
         while self.choices.count():
-            widget = self.choices.takeAt(0).widget()
+            taken = self.choices.takeAt(0)
+            widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +111,6 @@ class _Runnable(QRunnable):
             handle.signals.cancelled.emit()
             return
         except BaseException as exc:  # delivered to the UI, which shows it; never lost in a thread
-            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             handle.error = exc
             handle.done.set()
             handle.signals.failed.emit(exc)
@@ -126,10 +124,10 @@ def submit(
     fn: Callable[[TaskContext], Any],
     *,
     name: str = "",
-    on_done: Callable[[Any], None] | None = None,
-    on_failed: Callable[[BaseException], None] | None = None,
-    on_progress: Callable[[float, str], None] | None = None,
-    on_cancelled: Callable[[], None] | None = None,
+    on_done: Callable[[Any], object] | None = None,
+    on_failed: Callable[[BaseException], object] | None = None,
+    on_progress: Callable[[float, str], object] | None = None,
+    on_cancelled: Callable[[], object] | None = None,
     owner: QObject | None = None,
 ) -> TaskHandle:
     """Run fn(context) on the named pool; callbacks run on the main thread. Call from the main thread.
@@ -165,7 +163,7 @@ def _orphan(handle: TaskHandle) -> None:
     _live.discard(handle)
 
 
-def _unless_orphaned(handle: TaskHandle, callback: Callable[..., None]) -> Callable[..., None]:
+def _unless_orphaned(handle: TaskHandle, callback: Callable[..., object]) -> Callable[..., None]:
     def deliver(*args: Any) -> None:
         if not handle.orphaned:
             callback(*args)

@@ -134,7 +134,7 @@ class WelcomeDialog(QDialog):
         if self.window_.local_server is None or self.window_.local_server.poll() is not None:
             self.window_.local_server = start_local_server(data_dir() / "server")
         self.connect_form.server.setText(LOCAL_SERVER)
-        self.connect_form.create.setChecked(True)
+        self.connect_form.create_account.setChecked(True)
         self.connect_form.state.setText(
             f"A server is starting at {LOCAL_SERVER}: choose an account and a password."
         )

@@ -42,12 +42,12 @@ def test_title_is_drawn_over_the_picture_beneath_it(qtbot, window, tmp_path):
     shown: list[object] = []
     preview.frame_shown.connect(shown.append)
     panel.set_playhead(Fraction(3, 2))
-    qtbot.waitUntil(lambda: Fraction(3, 2) in shown and preview.screen.image is not None, timeout=30_000)
-    white, coloured = _shares(preview.screen.image)
+    qtbot.waitUntil(lambda: Fraction(3, 2) in shown and preview.picture.image is not None, timeout=30_000)
+    white, coloured = _shares(preview.picture.image)
     assert coloured > 0.3  # testsrc2's colour bars and gradients are under the title
     assert 0.002 < white < 0.3  # and the title's letters are on them
     # Past the clip's end only the title is left: white letters on black.
     panel.set_playhead(Fraction(9, 2))
     qtbot.waitUntil(lambda: Fraction(9, 2) in shown, timeout=30_000)
-    white, coloured = _shares(preview.screen.image)
+    white, coloured = _shares(preview.picture.image)
     assert coloured < 0.01 and white > 0.002

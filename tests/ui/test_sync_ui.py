@@ -74,7 +74,7 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
         form.server.setText(slow_link.url)
         form.account.setText(me)
         form.password.setText(PASSWORD)
-        form.create.setChecked(True)
+        form.create_account.setChecked(True)
         qtbot.mouseClick(form.connect_button, Qt.MouseButton.LeftButton)
 
     on_next_dialog(fill)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,6 +37,21 @@ CLIPS_MIME = "application/x-studio-clips"
 SNAP_PX = 8
 
 
+@dataclass
+class _Gesture:
+    """A press on an item until its release: what was grabbed and what the drag previews so far."""
+
+    grabbed: ClipItem
+    edge: str | None  # "start" or "end" for a trim, None for a move
+    press: QPointF
+    origin: dict[str, QPointF]  # scene position of each selected item at the press
+    rect: QRectF
+    targets: list[float]  # snap targets (scene x)
+    delta: float = 0.0
+    rows: dict[str, str] = field(default_factory=dict)  # item id -> the track it is dragged onto
+    edge_x: float | None = None
+
+
 class TimelineView(QGraphicsView):
     move_requested = Signal(list, object, dict)  # item ids, delta (Fraction), {item id: track id}
     trim_requested = Signal(str, str, object)  # item id, "start" or "end", new time (Fraction)
@@ -47,12 +63,12 @@ class TimelineView(QGraphicsView):
     def __init__(self, scene: TimelineScene, scale: TimeScale, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
         self.timeline_scene = scene
-        self.scale = scale
+        self.time_scale = scale
         self.fps = Fraction(30)
         self.playhead = Fraction(0)
         self.snapping = True
         self.snap_x: float | None = None
-        self._gesture: dict[str, object] | None = None
+        self._gesture: _Gesture | None = None
         self._drop_x: float | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -87,9 +103,9 @@ class TimelineView(QGraphicsView):
         return [i.item_id for i in self.timeline_scene.selectedItems() if isinstance(i, ClipItem)]
 
     def set_playhead(self, t: Fraction) -> None:
-        old = self.scale.x(self.playhead)
+        old = self.time_scale.x(self.playhead)
         self.playhead = t
-        self._update_columns(old, self.scale.x(t))
+        self._update_columns(old, self.time_scale.x(t))
 
     def _update_columns(self, *scene_xs: float) -> None:
         left = self.scene_x_at_left()
@@ -102,7 +118,8 @@ class TimelineView(QGraphicsView):
         self.view_scrolled.emit()
 
     # -- painting ----------------------------------------------------------------------------------
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        rect = QRectF(exposed)
         palette = colors()
         painter.fillRect(rect, QColor(palette.window))
         line = QColor(palette.track_line)
@@ -122,7 +139,8 @@ class TimelineView(QGraphicsView):
                 if x1 >= rect.left() and x0 <= rect.right():
                     painter.fillRect(QRectF(x0, top, max(1.0, x1 - x0), height), color)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        rect = QRectF(exposed)
         palette = colors()
         if self.snap_x is not None:
             painter.setPen(QPen(QColor(palette.snap_line), 1, Qt.PenStyle.DashLine))
@@ -130,14 +148,14 @@ class TimelineView(QGraphicsView):
         if self._drop_x is not None:
             painter.setPen(QPen(QColor(palette.accent), 2))
             painter.drawLine(QPointF(self._drop_x, rect.top()), QPointF(self._drop_x, rect.bottom()))
-        x = self.scale.x(self.playhead)
+        x = self.time_scale.x(self.playhead)
         if rect.left() - 2 <= x <= rect.right() + 2:
             painter.setPen(QPen(QColor(palette.playhead), 1.5))
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
 
     # -- snapping ----------------------------------------------------------------------------------
     def _snap_targets(self, exclude: set[str]) -> list[float]:
-        xs = {0.0, self.scale.x(self.playhead)}
+        xs = {0.0, self.time_scale.x(self.playhead)}
         for item_id, drawn in self.timeline_scene.items_by_id.items():
             if item_id in exclude:
                 continue
@@ -177,17 +195,14 @@ class TimelineView(QGraphicsView):
         pos = self.mapToScene(event.position().toPoint())
         edge = self._edge(drawn, pos.x())
         ids = self.selected_ids()
-        self._gesture = {
-            "kind": "trim" if edge else "move",
-            "edge": edge,
-            "grabbed": drawn,
-            "press": pos,
-            "origin": {i: QPointF(self.timeline_scene.items_by_id[i].pos()) for i in ids},
-            "rect": QRectF(drawn.rect()),
-            "targets": self._snap_targets(set(ids)),
-            "delta": 0.0,
-            "rows": {},
-        }
+        self._gesture = _Gesture(
+            grabbed=drawn,
+            edge=edge,
+            press=pos,
+            origin={i: QPointF(self.timeline_scene.items_by_id[i].pos()) for i in ids},
+            rect=QRectF(drawn.rect()),
+            targets=self._snap_targets(set(ids)),
+        )
 
     def _edge(self, drawn: ClipItem, scene_x: float) -> str | None:
         width = drawn.rect().width()
@@ -212,25 +227,24 @@ class TimelineView(QGraphicsView):
             super().mouseMoveEvent(event)
             return
         pos = self.mapToScene(event.position().toPoint())
-        dx = pos.x() - gesture["press"].x()  # type: ignore[attr-defined]
-        if gesture["kind"] == "move":
+        dx = pos.x() - gesture.press.x()
+        if gesture.edge is None:
             self._preview_move(gesture, dx, pos.y())
         else:
             self._preview_trim(gesture, dx)
 
-    def _preview_move(self, gesture: dict[str, object], dx: float, y: float) -> None:
-        grabbed: ClipItem = gesture["grabbed"]  # type: ignore[assignment]
-        origin: dict[str, QPointF] = gesture["origin"]  # type: ignore[assignment]
+    def _preview_move(self, gesture: _Gesture, dx: float, y: float) -> None:
+        grabbed, origin = gesture.grabbed, gesture.origin
         start = origin[grabbed.item_id].x() + dx
         width = grabbed.rect().width()
         snap_x = None
         if self.snapping:
-            offset, snap_x = self._snap([start, start + width], gesture["targets"])  # type: ignore[arg-type]
+            offset, snap_x = self._snap([start, start + width], gesture.targets)
             dx += offset
         earliest = min(p.x() for p in origin.values())
         dx = max(dx, -earliest)
         rows = self.timeline_scene.rows
-        press_row = self.timeline_scene.row_at(gesture["press"].y())  # type: ignore[attr-defined]
+        press_row = self.timeline_scene.row_at(gesture.press.y())
         here = self.timeline_scene.row_at(y)
         shift = rows.index(here) - rows.index(press_row) if here and press_row else 0
         new_rows: dict[str, str] = {}
@@ -244,27 +258,26 @@ class TimelineView(QGraphicsView):
                     target_y = point.y() + rows[index].top - row.top
                     new_rows[item_id] = rows[index].track.id
             drawn.setPos(point.x() + dx, target_y)
-        gesture["delta"] = dx
-        gesture["rows"] = new_rows
+        gesture.delta = dx
+        gesture.rows = new_rows
         self._set_snap_line(snap_x)
 
-    def _preview_trim(self, gesture: dict[str, object], dx: float) -> None:
-        grabbed: ClipItem = gesture["grabbed"]  # type: ignore[assignment]
-        origin: QPointF = gesture["origin"][grabbed.item_id]  # type: ignore[index]
-        rect: QRectF = gesture["rect"]  # type: ignore[assignment]
-        edge_x = origin.x() + (dx if gesture["edge"] == "start" else rect.width() + dx)
+    def _preview_trim(self, gesture: _Gesture, dx: float) -> None:
+        grabbed, rect = gesture.grabbed, gesture.rect
+        origin = gesture.origin[grabbed.item_id]
+        edge_x = origin.x() + (dx if gesture.edge == "start" else rect.width() + dx)
         snap_x = None
         if self.snapping:
-            offset, snap_x = self._snap([edge_x], gesture["targets"])  # type: ignore[arg-type]
+            offset, snap_x = self._snap([edge_x], gesture.targets)
             edge_x += offset
-        if gesture["edge"] == "start":
+        if gesture.edge == "start":
             edge_x = min(max(0.0, edge_x), origin.x() + rect.width() - 1)
             grabbed.setPos(edge_x, origin.y())
             grabbed.setRect(QRectF(0, 0, origin.x() + rect.width() - edge_x, rect.height()))
         else:
             edge_x = max(origin.x() + 1, edge_x)
             grabbed.setRect(QRectF(0, 0, edge_x - origin.x(), rect.height()))
-        gesture["edge_x"] = edge_x
+        gesture.edge_x = edge_x
         self._set_snap_line(snap_x)
 
     def _set_snap_line(self, x: float | None) -> None:
@@ -280,20 +293,17 @@ class TimelineView(QGraphicsView):
             super().mouseReleaseEvent(event)
             return
         self._set_snap_line(None)
-        grabbed: ClipItem = gesture["grabbed"]  # type: ignore[assignment]
-        if gesture["kind"] == "move":
-            delta_px = float(gesture["delta"])  # type: ignore[arg-type]
-            frames = round(delta_px / self.scale.px_per_second * float(self.fps))
+        if gesture.edge is None:
+            frames = round(gesture.delta / self.time_scale.px_per_second * float(self.fps))
             delta = Fraction(frames) / self.fps
-            rows: dict[str, str] = gesture["rows"]  # type: ignore[assignment]
-            if delta or rows:
-                self.move_requested.emit(list(gesture["origin"]), delta, rows)  # type: ignore[call-overload]
+            if delta or gesture.rows:
+                self.move_requested.emit(list(gesture.origin), delta, gesture.rows)
             else:
-                for item_id, point in gesture["origin"].items():  # type: ignore[attr-defined]
+                for item_id, point in gesture.origin.items():
                     self.timeline_scene.items_by_id[item_id].setPos(point)
-        elif "edge_x" in gesture:
-            t = self.scale.time(float(gesture["edge_x"]), self.fps)  # type: ignore[arg-type]
-            self.trim_requested.emit(grabbed.item_id, str(gesture["edge"]), t)
+        elif gesture.edge_x is not None:
+            t = self.time_scale.time(gesture.edge_x, self.fps)
+            self.trim_requested.emit(gesture.grabbed.item_id, gesture.edge, t)
 
     # -- wheel: zoom with Ctrl, scroll sideways with Shift or when there is nothing to scroll down ------
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -341,7 +351,7 @@ class TimelineView(QGraphicsView):
             ids = json.loads(bytes(mime.data(CLIPS_MIME).data()).decode("utf-8"))
             row = self.timeline_scene.row_at(pos.y())
             self.clips_dropped.emit(
-                list(ids), row.track.id if row else "", self.scale.time(pos.x(), self.fps)
+                list(ids), row.track.id if row else "", self.time_scale.time(pos.x(), self.fps)
             )
             event.acceptProposedAction()
         elif mime.hasUrls():
