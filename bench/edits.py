@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 from studio.core import edits
@@ -70,7 +71,7 @@ def measure(session: ProjectSession, reference: Store, count: int) -> tuple[floa
         item = session.timeline.items[item_id]
         shift = Fraction(1, 2) if item.start.denominator == 1 else Fraction(-1, 2)
         t0 = time.perf_counter()
-        session.apply("Move clip", lambda tl, i=item_id, at=item.start + shift: edits.move_item(tl, i, at=at))
+        session.apply("Move clip", partial(edits.move_item, item_id=item_id, at=item.start + shift))
         t1 = time.perf_counter()
         raw_journal_append(reference, payload)
         t2 = time.perf_counter()

@@ -148,7 +148,9 @@ def bare_pull(url: str, token: str, space: str, cursor: str | None) -> tuple[flo
     t0 = time.perf_counter()
     count = entries = 0
     while True:
-        params = {"limit": api.FEED_MAX_LIMIT, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": api.FEED_MAX_LIMIT}
+        if cursor:
+            params["cursor"] = cursor
         page = session.get(url + api.FEED.format(space_id=space), params=params, timeout=60).json()
         count += 1
         entries += len(page["entries"])

@@ -7,15 +7,13 @@ Budget: <= 1.2x. Usage: .venv/bin/python bench/thumbnails.py
 
 from __future__ import annotations
 
-import os
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import Alternating, clip_720p
 
 from tests import mediagen
 
@@ -23,27 +21,11 @@ ROUNDS = 5
 BUDGET = 1.2
 
 
-def _pair(reference, ours, *, ours_first: bool):
-    """Time both callables in the given order; return (reference s, ours s, our result)."""
-    times = {}
-    result = None
-    for name in ("ours", "reference") if ours_first else ("reference", "ours"):
-        t0 = time.perf_counter()
-        value = (ours if name == "ours" else reference)()
-        times[name] = time.perf_counter() - t0
-        if name == "ours":
-            result = value
-    return times["reference"], times["ours"], result
-
-
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-thumbs-") as tmp:
-        work = Path(tmp)
-        os.environ["STUDIO_CACHE_DIR"] = str(work / "cache")
+    with clip_720p("bench-thumbs-") as (work, clip):
         from studio.media.thumbnails import thumbnails
 
-        clip = mediagen.make_video(work / "clip720.mp4", 60, size="1280x720", rate=25)
-        ratios, ours_times, ref_times = [], [], []
+        timing = Alternating(BUDGET)
         for i in range(ROUNDS):
             ref_dir = work / f"ref{i}"
             ref_dir.mkdir()
@@ -71,19 +53,10 @@ def main() -> int:
             def run_ours(i: int = i) -> list[Path]:
                 return thumbnails(clip, f"{i:02d}" * 32, every_s=1, height=72)
 
-            ref, ours, made = _pair(run_reference, run_ours, ours_first=i % 2 == 1)
+            _none, made = timing.pair(run_reference, run_ours)
             assert len(made) == len(list(ref_dir.glob("*.jpg"))) == 60, (len(made), ref_dir)
-            ratios.append(ours / ref)
-            ours_times.append(ours)
-            ref_times.append(ref)
-        ratio = statistics.median(ratios)
-        print(
-            f"thumbnails: ours median {statistics.median(ours_times):.3f} s, one ffmpeg pass median "
-            f"{statistics.median(ref_times):.3f} s, median ratio {ratio:.3f}x (budget {BUDGET}x) "
-            f"{'within budget' if ratio <= BUDGET else 'OVER BUDGET'}"
-        )
+        timing.report("thumbnails", "one ffmpeg pass")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,24 +7,27 @@ Budget: <= 1.1x. Usage: .venv/bin/python bench/waveform.py
 
 from __future__ import annotations
 
-import os
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _common import Alternating, clip_720p
+
 from tests import mediagen
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROUNDS = 5
 BUDGET = 1.1
 PER_SECOND = 100
 
 
-def reference(clip: Path, rate: int):
+def reference(clip: Path, rate: int) -> np.ndarray:
     import numpy as np
 
     pcm = subprocess.run(
@@ -55,35 +58,18 @@ def reference(clip: Path, rate: int):
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-wave-") as tmp:
-        work = Path(tmp)
-        os.environ["STUDIO_CACHE_DIR"] = str(work / "cache")
+    with clip_720p("bench-wave-") as (_work, clip):
         from studio.media.waveform import analysis_rate, peaks
 
         rate = analysis_rate(PER_SECOND)
-        clip = mediagen.make_video(work / "clip720.mp4", 60, size="1280x720", rate=25)
-        ratios, ours_times, ref_times = [], [], []
+        timing = Alternating(BUDGET)
         for i in range(ROUNDS):
-            times = {}
-            for name in ("ours", "reference") if i % 2 else ("reference", "ours"):
-                t0 = time.perf_counter()
-                if name == "ours":
-                    result = peaks(clip, f"{i:02d}" * 32, per_second=PER_SECOND)
-                else:
-                    expected = reference(clip, rate)
-                times[name] = time.perf_counter() - t0
+            expected, result = timing.pair(
+                partial(reference, clip, rate), partial(peaks, clip, f"{i:02d}" * 32, per_second=PER_SECOND)
+            )
             assert (result[: len(expected)] == expected).all()
-            ratios.append(times["ours"] / times["reference"])
-            ours_times.append(times["ours"])
-            ref_times.append(times["reference"])
-        ratio = statistics.median(ratios)
-        print(
-            f"waveform: ours median {statistics.median(ours_times):.3f} s, ffmpeg pipe + numpy median "
-            f"{statistics.median(ref_times):.3f} s, median ratio {ratio:.3f}x (budget {BUDGET}x) "
-            f"{'within budget' if ratio <= BUDGET else 'OVER BUDGET'}"
-        )
+        timing.report("waveform", "ffmpeg pipe + numpy")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
