@@ -123,11 +123,11 @@ def move_item(
     return session.timeline.items[item.id]
 
 
-def _clip_duration(store: Store, item: Item) -> Fraction | None:
+def _known_clip(store: Store, item: Item) -> Clip | None:
+    """The item's clip when the library has it: its length bounds a trim, a still has no bound."""
     if item.clip is None or not has_clip(store, item.clip):
         return None
-    clip = get_clip(store, item.clip)
-    return None if clip.kind in ("image", "title") else clip.duration
+    return get_clip(store, item.clip)
 
 
 def trim_item(
@@ -139,8 +139,8 @@ def trim_item(
         raise InvalidInput("trim needs --in and/or --out")
     with session.edit("Trim clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
-        bound = _clip_duration(session.store, item)
-        tx.do(edits.trim_item(tx.timeline, item.id, source_in=in_t, source_out=out_t, clip_duration=bound))
+        clip = _known_clip(session.store, item)
+        tx.do(edits.trim_item(tx.timeline, item.id, source_in=in_t, source_out=out_t, clip=clip))
     return session.timeline.items[item.id]
 
 

@@ -87,7 +87,7 @@ def test_errors_are_one_line_with_a_non_zero_exit(studio: Run, cli_media: dict[s
     assert "past the end of the clip" in one_line_error(studio("project", "trim", "demo", item, "--out", "9"))
     assert "nothing to redo" in one_line_error(studio("project", "redo", "demo"))
     message = one_line_error(studio("project", "share", "demo", "--with", "bob"))
-    assert "needs a server: run studio login first" in message
+    assert "not logged in to a server: run studio login" in message
     assert studio("project", "share", "demo", "--with", "bob").returncode == 2
 
 
