@@ -8,6 +8,7 @@ starts them); otherwise those cases skip and say why.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -71,7 +72,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + 60
-        while not port_file.exists():
+        while not port_file.exists() or not port_file.read_text().strip():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
             if time.monotonic() > deadline:
@@ -83,6 +84,15 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def access(self) -> list[dict[str, Any]]:
+        """The server's access log lines (one JSON object per request)."""
+        out = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    out.append(json.loads(line))
+        return out
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

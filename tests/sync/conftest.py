@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -19,90 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from studio.core.store import Store
-from studio.protocol import api
+from tests.server.conftest import REPO, ServerProcess, unique
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 _DIRS = ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR")
-
-
-class ServerProcess:
-    """One `python -m studio.server` process on 127.0.0.1; restartable on the same data folder."""
-
-    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
-        self.root = root
-        self.data = root / "data"
-        self.env = dict(env or {})
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-        self.log_path = root / "server.log"
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServerProcess:
-        port_file = self.root / f"port-{self.starts}"
-        self.starts += 1
-        cmd = [
-            sys.executable,
-            "-m",
-            "studio.server",
-            "--data",
-            str(self.data),
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-        ]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=log)
-        log.close()
-        deadline = time.monotonic() + 60
-        while not port_file.exists() or not port_file.read_text().strip():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text())
-        requests.get(self.url + api.HEALTH, timeout=30).raise_for_status()
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def access(self) -> list[dict[str, Any]]:
-        """The server's access log lines (one JSON object per request)."""
-        import json
-
-        out = []
-        for line in self.log().splitlines():
-            if line.startswith("{"):
-                with contextlib.suppress(ValueError):
-                    out.append(json.loads(line))
-        return out
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{secrets.token_hex(3)}"
 
 
 class Client:
@@ -196,7 +116,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server this test may kill, restart or restore."""
     proc = ServerProcess(tmp_path / "server")
-    proc.root.mkdir(parents=True)
     yield proc
     proc.stop()
 
