@@ -95,7 +95,6 @@ FORMATS: dict[str, OutputFormat] = {
     )
 }
 FORMAT_NAMES = tuple(FORMATS)
-AUDIO_ONLY = tuple(name for name, f in FORMATS.items() if not f.has_video)
 
 
 def get_format(name: str) -> OutputFormat:

@@ -18,7 +18,6 @@ OP_ID_PATTERN = r"^[0-9a-f]{32}:[1-9][0-9]{0,17}$"
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{1,31}$"
 
 PUBLIC_SPACE = "public"
-RECORD_KINDS = ("contributor", "clip", "project", "membership")
 ROLES = ("owner", "editor", "viewer")
 WRITER_ROLES = ("owner", "editor")
 
