@@ -21,7 +21,7 @@ from studio.services.interchange import ImportedTimeline, export_otio, import_ot
 from tests import fixtures_otio as fx
 from tests import mediagen
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "otio"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "otio"
 BLOCK = {
     "schema": "studio-credits/1",
     "work": {"id": "w1", "title": "Harbour remix", "licence": "CC-BY-SA-4.0", "licence_url": "",

@@ -17,7 +17,7 @@ from studio.services import projects
 from studio.services.library import import_files, parse_creator
 from tests import mediagen
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "otio"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "otio"
 
 
 @pytest.fixture(scope="module")
