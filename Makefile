@@ -20,11 +20,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
+	$(BIN)/mypy studio
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
-	$(BIN)/mypy studio/core
+	$(BIN)/mypy studio
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -50,7 +50,8 @@ _FAST_VIDEO = {
 
 def ffmpeg() -> str:
     """The ffmpeg binary the tests trust (imageio-ffmpeg's; there is no system ffmpeg/ffprobe)."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    path: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return path
 
 
 def run(args: Sequence[str | os.PathLike[str]]) -> subprocess.CompletedProcess[str]:

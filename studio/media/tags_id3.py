@@ -17,17 +17,15 @@ _UTF8 = 3
 
 
 def write_all(path: Path, fields: HumanFields, text: str, *, wav: bool) -> None:
-    # mutagen ships py.typed but leaves its constructors and methods unannotated, hence the
-    # no-untyped-call marks on each call into it below.
     from mutagen.id3 import COMM, ID3, TCOM, TCOP, TIPL, TIT2, TPE1, TXXX, WCOP
 
-    texts = [(TIT2, fields.title), (TPE1, fields.artist), (TCOP, fields.copyright)]
+    texts: list[tuple[Any, str]] = [(TIT2, fields.title), (TPE1, fields.artist), (TCOP, fields.copyright)]
     if fields.composer:
         texts.append((TCOM, fields.composer))
-    frames: list[Any] = [kind(encoding=_UTF8, text=[value]) for kind, value in texts]  # type: ignore[no-untyped-call]
-    frames.append(COMM(encoding=_UTF8, lang="eng", desc="", text=[fields.comment]))  # type: ignore[no-untyped-call]
+    frames: list[Any] = [kind(encoding=_UTF8, text=[value]) for kind, value in texts]
+    frames.append(COMM(encoding=_UTF8, lang="eng", desc="", text=[fields.comment]))
     frames += [
-        TXXX(encoding=_UTF8, desc=desc, text=[value])  # type: ignore[no-untyped-call]
+        TXXX(encoding=_UTF8, desc=desc, text=[value])
         for desc, value in (
             ("CREDITS_JSON", text),
             ("LICENSE", fields.licence),
@@ -35,22 +33,22 @@ def write_all(path: Path, fields: HumanFields, text: str, *, wav: bool) -> None:
         )
     ]
     if fields.licence_url:
-        frames.append(WCOP(url=fields.licence_url))  # type: ignore[no-untyped-call]
+        frames.append(WCOP(url=fields.licence_url))
     if fields.involved:
         people = [list(pair) for pair in fields.involved]
-        frames.append(TIPL(encoding=_UTF8, people=people))  # type: ignore[no-untyped-call]
+        frames.append(TIPL(encoding=_UTF8, people=people))
     if wav:
         from mutagen.wave import WAVE
 
-        audio = WAVE(str(path))  # type: ignore[no-untyped-call]
+        audio = WAVE(str(path))
         if audio.tags is None:
-            audio.add_tags()  # type: ignore[no-untyped-call]
+            audio.add_tags()
         tags: Any = audio.tags
         for frame in frames:
             tags.add(frame)
         audio.save(v2_version=4)
     else:
-        tags = ID3()  # type: ignore[no-untyped-call]
+        tags = ID3()
         for frame in frames:
             tags.add(frame)
         tags.save(str(path), v2_version=4)
@@ -60,11 +58,11 @@ def _tags(path: Path, *, wav: bool) -> Any:
     if wav:
         from mutagen.wave import WAVE
 
-        return WAVE(str(path)).tags  # type: ignore[no-untyped-call]
+        return WAVE(str(path)).tags
     from mutagen.id3 import ID3, ID3NoHeaderError
 
     try:
-        return ID3(str(path))  # type: ignore[no-untyped-call]
+        return ID3(str(path))
     except ID3NoHeaderError:
         return None
 

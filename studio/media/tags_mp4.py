@@ -31,10 +31,9 @@ def ffmpeg_tags(fields: HumanFields) -> dict[str, str]:
 def write_machine(path: Path, fields: HumanFields, text: str, *, mov: bool) -> None:
     from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 
-    # mutagen leaves MP4 and its add_tags unannotated (no-untyped-call below and in read_text).
-    audio = MP4(str(path))  # type: ignore[no-untyped-call]
+    audio = MP4(str(path))
     if audio.tags is None:
-        audio.add_tags()  # type: ignore[no-untyped-call]
+        audio.add_tags()
     tags = audio.tags
     assert tags is not None
     for name, value in (
@@ -53,7 +52,7 @@ def write_machine(path: Path, fields: HumanFields, text: str, *, mov: bool) -> N
 def read_text(path: Path) -> str | None:
     from mutagen.mp4 import MP4
 
-    tags = MP4(str(path)).tags  # type: ignore[no-untyped-call]
+    tags = MP4(str(path)).tags
     values = tags.get(FREEFORM + "CREDITS_JSON") if tags is not None else None
     if not values:
         return None
