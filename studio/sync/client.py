@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ class ApiClient:
         self.retry = retry or default_retry()
         self.cancel = cancel or CancelToken()
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # parts of one upload go out from two threads
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
         self.session.mount("http://", adapter)
@@ -188,7 +190,8 @@ class ApiClient:
         attempt = 0
         while True:
             self.cancel.raise_if_cancelled()
-            self.requests_made += 1
+            with self._count_lock:
+                self.requests_made += 1
             try:
                 response = self.session.request(
                     method,

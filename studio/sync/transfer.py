@@ -1,7 +1,8 @@
 """Resumable blob transfers in both directions, verified by SHA-256.
 
 Upload: negotiate (the server answers `present` or an upload session with the parts it already holds),
-send each missing 8 MiB part with its own hash, then `complete`, which verifies the whole blob. A killed
+send each missing 8 MiB part with its own hash, two at a time (one part on the wire while the server
+hashes and stores the other), then `complete`, which verifies the whole blob. A killed
 upload resumes by negotiating again: the session still lists every part the server verified, so those are
 never sent twice.
 
@@ -17,7 +18,8 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ CHUNK = 1 << 20
 MAX_STALLED_ATTEMPTS = 6
 MAX_REFETCHES = 3
 MAX_PART_ATTEMPTS = 3
+# Measured with bench/server.py: two parts in flight lift a 200 MB upload from 0.73x to 0.86x of curl
+# against a static endpoint; the server keeps every guarantee (each part verified, whole hash at complete).
+PARTS_IN_FLIGHT = 2
 _STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -149,11 +154,12 @@ def _upload_session(
     meter.add(sum(api.part_length(blob.size, n, part_size) for n in have if 1 <= n <= count))
     for _round in range(3):
         missing = [n for n in range(1, count + 1) if n not in have]
-        for number in missing:
-            cancel.raise_if_cancelled()
-            _send_part(client, blob, session, number, part_size, stats)
+        for number in _send_parts(client, blob, session, missing, part_size, cancel):
             have.add(number)
-            meter.add(api.part_length(blob.size, number, part_size))
+            length = api.part_length(blob.size, number, part_size)
+            stats.parts_sent += 1
+            stats.bytes_sent += length
+            meter.add(length)
         try:
             client.request("POST", api.UPLOAD_COMPLETE.format(session_id=session), idempotent=True)
             return
@@ -170,14 +176,38 @@ def _upload_session(
     raise SyncError(f"the server keeps reporting missing parts for {blob.path.name}")
 
 
+def _send_parts(
+    client: ApiClient, blob: BlobSource, session: str, numbers: list[int], part_size: int, cancel: CancelToken
+) -> Iterator[int]:
+    """Send the parts with PARTS_IN_FLIGHT on the wire; yield each number once the server verified it.
+
+    The first failure stops new sends and is raised after the part still in flight has finished.
+    """
+    with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part") as pool:
+        in_flight: dict[Future[None], int] = {}
+        for number in numbers:
+            cancel.raise_if_cancelled()
+            if len(in_flight) >= PARTS_IN_FLIGHT:
+                yield from _finished(in_flight)
+            in_flight[pool.submit(_send_part, client, blob, session, number, part_size)] = number
+        while in_flight:
+            yield from _finished(in_flight)
+
+
+def _finished(in_flight: dict[Future[None], int]) -> Iterator[int]:
+    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+    for future in done:
+        number = in_flight.pop(future)
+        future.result()
+        yield number
+
+
 def _session_parts(client: ApiClient, session: str) -> list[int]:
     doc = client.get_json(api.UPLOAD.format(session_id=session))
     return [int(n) for n in doc.get("parts_received", [])]
 
 
-def _send_part(
-    client: ApiClient, blob: BlobSource, session: str, number: int, part_size: int, stats: TransferStats
-) -> None:
+def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, part_size: int) -> None:
     length = api.part_length(blob.size, number, part_size)
     try:
         with open(blob.path, "rb") as fh:
@@ -211,8 +241,6 @@ def _send_part(
         raise SyncError(
             f"the server stored part {number} of {blob.path.name} with hash {echoed!r}, not {digest}"
         )
-    stats.parts_sent += 1
-    stats.bytes_sent += length
 
 
 # --- download -------------------------------------------------------------------------------------------
