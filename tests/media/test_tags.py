@@ -25,6 +25,7 @@ from studio.media.tags import (
     write_sidecar,
 )
 from tests import mediagen
+from tests.deps import missing_dependency
 
 BLOCK = {
     "schema": "studio-credits/1",
@@ -197,7 +198,7 @@ def test_vorbis_comments_with_mutagen(embedded: tuple[Path, Path, str]) -> None:
 @ALL
 def test_exiftool_reads_the_credits(embedded: tuple[Path, Path, str]) -> None:
     if EXIFTOOL is None:
-        pytest.skip("exiftool is not on PATH here (CI installs it)")
+        missing_dependency("exiftool is not on PATH here (CI installs it)")
     _, target, _ = embedded
     out = subprocess.run(
         [EXIFTOOL, "-j", "-Title", "-Artist", "-Copyright", "-Composer", str(target)],

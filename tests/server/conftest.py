@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from studio.protocol import api
+from tests.deps import missing_dependency
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ENV = "STUDIO_TEST_POSTGRES_URL"
@@ -237,7 +238,7 @@ def backend_urls(kind: str) -> Iterator[tuple[str, str]]:
         return
     missing = [name for name in (PG_ENV, S3_ENV) if not os.environ.get(name)]
     if missing:
-        pytest.skip(f"{' and '.join(missing)} not set: PostgreSQL/S3 tests need .ci/services.sh")
+        missing_dependency(f"{' and '.join(missing)} not set: PostgreSQL/S3 tests need .ci/services.sh")
     name = unique("studio_t_")
     with _admin_pg() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from studio.core.store import Store
+from tests.deps import missing_dependency
 from tests.server.conftest import REPO, ServerProcess, unique
 
 PASSWORD = "correct horse battery"
@@ -176,7 +177,7 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
     )
     if done.returncode != 0:
-        pytest.skip(
+        missing_dependency(
             f"cannot mount a tmpfs to fill a disk for real ({done.stderr.strip() or 'not permitted'})"
         )
     try:
