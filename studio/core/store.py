@@ -300,44 +300,19 @@ class Store:
         now = time.time()
         rows: list[JournalRow] = []
         for counter, op in zip(counters, ops, strict=True):
-            op_id = f"{self.client_id}:{counter}"
+            fields = (
+                project_id, self.client_id, counter, lamport, f"{self.client_id}:{counter}",
+                group_id, origin, label, merge_key, now,
+            )
             payload = json.dumps(op, separators=(",", ":"), ensure_ascii=False)
             cur = self.conn.execute(
                 "INSERT INTO ops (project_id, client, counter, lamport, op_id, group_id, origin, label, "
                 "merge_key, created, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    project_id,
-                    self.client_id,
-                    counter,
-                    lamport,
-                    op_id,
-                    group_id,
-                    origin,
-                    label,
-                    merge_key,
-                    now,
-                    payload,
-                ),
+                (*fields, payload),
             )
             seq = cur.lastrowid
             assert seq is not None
-            rows.append(
-                JournalRow(
-                    seq,
-                    project_id,
-                    self.client_id,
-                    counter,
-                    lamport,
-                    op_id,
-                    group_id,
-                    origin,
-                    label,
-                    merge_key,
-                    now,
-                    op,
-                    None,
-                )
-            )
+            rows.append(JournalRow(seq, *fields, op, None))
         return rows
 
     def insert_remote_ops(self, project_id: str, rows: Iterable[dict[str, Any]]) -> int:
