@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from studio.protocol import api  # noqa: E402
+from studio.protocol.checksum import part_checksum  # noqa: E402
 from studio.sync.client import ApiClient  # noqa: E402
 from studio.sync.transfer import BlobSource, upload_blobs  # noqa: E402
 
@@ -118,7 +119,7 @@ def api_upload(
     url: str, token: str, space: str, parts: list[Path], sha: str, size: int, parallel: int
 ) -> float:
     auth = f"Authorization: Bearer {token}"
-    first_sha = hashlib.sha256(parts[0].read_bytes()).hexdigest()
+    first_checksum = part_checksum(parts[0].read_bytes()).hexdigest()
     start = time.perf_counter()
     r = requests.post(
         url + api.NEGOTIATE,
@@ -131,7 +132,7 @@ def api_upload(
     for n, part in enumerate(parts, start=1):
         if args:
             args.append("--next")
-        part_sha = first_sha if n == 1 else part.name.split("-")[1]
+        checksum = first_checksum if n == 1 else part.name.split("-")[1]
         args += [
             "-sS",
             "--fail",
@@ -140,7 +141,7 @@ def api_upload(
             "-H",
             auth,
             "-H",
-            f"{api.PART_SHA256_HEADER}: {part_sha}",
+            f"{api.PART_CHECKSUM_HEADER}: {checksum}",
             "-T",
             str(part),
             url + api.UPLOAD_PART.format(session_id=session, number=n),
@@ -180,7 +181,7 @@ def bench_blobs(work: Path, url: str, ref_url: str, ref_dir: Path, mb: int, roun
     with open(blob, "rb") as fh:
         for n in range(1, api.part_count(size) + 1):
             data = fh.read(api.PART_SIZE)
-            path = parts_dir / f"{n:05d}-{hashlib.sha256(data).hexdigest()}"
+            path = parts_dir / f"{n:05d}-{part_checksum(data).hexdigest()}"
             path.write_bytes(data)
             parts.append(path)
     times: dict[str, list[float]] = {

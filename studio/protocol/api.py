@@ -26,7 +26,7 @@ UPLOAD_PART = PREFIX + "/uploads/{session_id}/parts/{number}"
 UPLOAD_COMPLETE = PREFIX + "/uploads/{session_id}/complete"
 OPENAPI = "/openapi.json"
 
-PART_SHA256_HEADER = "X-Part-SHA256"
+PART_CHECKSUM_HEADER = "X-Part-XXH128"  # see studio.protocol.checksum
 PART_SIZE = 8 * 1024 * 1024
 MAX_PARTS = 10_000
 

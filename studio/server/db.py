@@ -67,8 +67,9 @@ class Database:
         if self.writer is not self.reader:
             self.writer.dispose()
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision and create the epoch and the public space once."""
+    def migrate(self, target: str = "head") -> None:
+        """Bring the schema to the newest revision (or `target`) and create the epoch and the public
+        space once."""
         with self.writer.connect() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
@@ -77,7 +78,7 @@ class Database:
                 config = Config()
                 config.set_main_option("script_location", str(_MIGRATIONS))
                 config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+                command.upgrade(config, target)
                 conn.commit()
                 _seed(conn)
                 conn.commit()

@@ -249,7 +249,7 @@ class UploadOut(BaseModel):
 class PartOut(BaseModel):
     number: int
     size: int
-    sha256: str
+    checksum: str
 
 
 class CompleteOut(BaseModel):

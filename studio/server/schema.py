@@ -182,7 +182,7 @@ upload_parts = Table(
     metadata,
     Column("session_id", String(32), primary_key=True),
     Column("number", Integer, primary_key=True),
-    Column("sha256", String(64), nullable=False),
+    Column("checksum", String(32), nullable=False),
     Column("size", Integer, nullable=False),
     Column("etag", Text, nullable=False, default=""),
 )

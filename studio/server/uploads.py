@@ -141,14 +141,14 @@ def describe(ctx: Context, caller: Caller, session_id: str) -> UploadOut:
 
 
 def check_part(
-    ctx: Context, caller: Caller, session_id: str, number: int, length: int, part_sha: str
+    ctx: Context, caller: Caller, session_id: str, number: int, length: int, checksum: str
 ) -> tuple[Any, bool]:
     """Everything that can be judged before reading a byte: returns the session and whether the same
     part is already stored (then the body need not be read at all)."""
     with ctx.db.read() as conn:
         row = load_session(conn, session_id, caller)
         existing = conn.execute(
-            select(schema.upload_parts.c.sha256).where(
+            select(schema.upload_parts.c.checksum).where(
                 schema.upload_parts.c.session_id == session_id, schema.upload_parts.c.number == number
             )
         ).scalar_one_or_none()
@@ -164,9 +164,9 @@ def check_part(
         raise ProblemError(
             422, f"part {number} must be exactly {expected} bytes, Content-Length says {length}"
         )
-    if existing is not None and existing != part_sha:
+    if existing is not None and existing != checksum:
         raise ProblemError(
-            409, f"part {number} was already received with another hash", problems.PART_CONFLICT
+            409, f"part {number} was already received with another checksum", problems.PART_CONFLICT
         )
     return row, existing is not None
 
@@ -177,7 +177,7 @@ class PartReceiver:
     Each consumer (the part's own hash, the whole-upload hash when this part comes next in order, the
     store's writer) is fed on the worker threads a batch at a time, strictly in order: a batch is handed
     over only once the previous one is consumed, so the work overlaps receiving and little is left when
-    the last byte is in. hashlib and os.pwrite release the GIL, so the event loop keeps receiving.
+    the last byte is in. hashlib, xxhash and os.pwrite release the GIL, so the event loop keeps receiving.
     """
 
     BATCH = 1 << 20
@@ -229,7 +229,7 @@ def _feeder(digest: Any) -> Callable[[memoryview, int], None]:
 
 
 def store_part(
-    ctx: Context, row: Any, number: int, data: bytes | bytearray, part_sha: str, written: bool
+    ctx: Context, row: Any, number: int, data: bytes | bytearray, checksum: str, written: bool
 ) -> None:
     """Write the verified part unless its bytes were written while arriving, then record it (a crash in
     between only costs a resend)."""
@@ -240,7 +240,7 @@ def store_part(
         with ctx.db.write() as conn:
             conn.execute(
                 insert(schema.upload_parts).values(
-                    session_id=row.id, number=number, sha256=part_sha, size=len(data), etag=etag
+                    session_id=row.id, number=number, checksum=checksum, size=len(data), etag=etag
                 )
             )
     except IntegrityError:

@@ -30,6 +30,7 @@ import urllib3
 from studio.core.atomic import fsync_dir
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.protocol import api, problems
+from studio.protocol.checksum import part_checksum
 from studio.protocol.ids import is_sha256
 from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError
 
@@ -217,14 +218,14 @@ def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, p
         raise SyncError(f"cannot read {blob.path}: {exc.strerror or exc}") from exc
     if len(data) != length:
         raise SyncError(f"{blob.path} is shorter than when it was announced ({blob.size} bytes)")
-    digest = hashlib.sha256(data).hexdigest()
+    checksum = part_checksum(data).hexdigest()
     for attempt in range(1, MAX_PART_ATTEMPTS + 1):
         try:
             response = client.request(
                 "PUT",
                 api.UPLOAD_PART.format(session_id=session, number=number),
                 data=data,
-                headers={api.PART_SHA256_HEADER: digest, "Content-Type": "application/octet-stream"},
+                headers={api.PART_CHECKSUM_HEADER: checksum, "Content-Type": "application/octet-stream"},
             )
             break
         except ApiError as exc:
@@ -235,11 +236,11 @@ def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, p
                 ) from exc
             if exc.type != problems.HASH_MISMATCH or attempt == MAX_PART_ATTEMPTS:
                 raise
-            # The server hashed other bytes than we sent: damaged on the way, so send them again.
-    echoed = response.json().get("sha256")
-    if echoed != digest:
+            # The server checked other bytes than we sent: damaged on the way, so send them again.
+    echoed = response.json().get("checksum")
+    if echoed != checksum:
         raise SyncError(
-            f"the server stored part {number} of {blob.path.name} with hash {echoed!r}, not {digest}"
+            f"the server stored part {number} of {blob.path.name} with checksum {echoed!r}, not {checksum}"
         )
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 import requests
+import xxhash
 
 from studio.protocol import api
 from tests.deps import missing_dependency
@@ -192,7 +193,6 @@ class Api:
         return sha
 
     def send_parts(self, answer: dict[str, Any], data: bytes, only: list[int] | None = None) -> None:
-        import hashlib
 
         size = answer["part_size"]
         for n in only or range(1, answer["part_count"] + 1):
@@ -202,7 +202,7 @@ class Api:
             r = self.put(
                 api.UPLOAD_PART.format(session_id=answer["session_id"], number=n),
                 data=chunk,
-                headers={api.PART_SHA256_HEADER: hashlib.sha256(chunk).hexdigest()},
+                headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(chunk).hexdigest()},
             )
             assert r.status_code == 200, r.text
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import pytest
+import xxhash
 
 from studio.protocol import api
 from tests.server.conftest import Api
@@ -108,7 +109,9 @@ def test_a_removed_member_loses_everything(team: dict, alice: Api, bob: Api) -> 
         r = bob.request(method, path, **kw)
         assert r.status_code == 404, (method, path, r.status_code)
     part = bob.put(
-        api.UPLOAD_PART.format(session_id=session, number=1), data=data, headers={api.PART_SHA256_HEADER: sha}
+        api.UPLOAD_PART.format(session_id=session, number=1),
+        data=data,
+        headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(data).hexdigest()},
     )
     assert part.status_code == 404
 
@@ -121,7 +124,7 @@ def test_someone_elses_upload_session_is_invisible(team: dict, alice: Api, bob: 
         bob.put(
             api.UPLOAD_PART.format(session_id=session, number=1),
             data=b"x" * 3000,
-            headers={api.PART_SHA256_HEADER: "0" * 64},
+            headers={api.PART_CHECKSUM_HEADER: "0" * 32},
         ).status_code
         == 404
     )

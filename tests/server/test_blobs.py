@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+import xxhash
 
 from studio.protocol import api, problems
 from tests.server.conftest import Api, signup
@@ -23,11 +24,11 @@ def _negotiate(user: Api, space: str, data: bytes, sha: str | None = None) -> di
     return r.json()["blobs"][0]
 
 
-def _part(user: Api, session: str, n: int, body: bytes, sha: str | None = None) -> requests.Response:
+def _part(user: Api, session: str, n: int, body: bytes, checksum: str | None = None) -> requests.Response:
     return user.put(
         api.UPLOAD_PART.format(session_id=session, number=n),
         data=body,
-        headers={api.PART_SHA256_HEADER: sha or hashlib.sha256(body).hexdigest()},
+        headers={api.PART_CHECKSUM_HEADER: checksum or xxhash.xxh3_128(body).hexdigest()},
     )
 
 
@@ -85,7 +86,7 @@ def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
     answer = _negotiate(alice, space, data)
     session = answer["session_id"]
     first = data[: api.PART_SIZE]
-    assert _part(alice, session, 1, first, sha="0" * 64).json()["type"] == problems.HASH_MISMATCH
+    assert _part(alice, session, 1, first, checksum="0" * 32).json()["type"] == problems.HASH_MISMATCH
     assert _part(alice, session, 1, first[:-1]).status_code == 422
     assert _part(alice, session, 2, data[api.PART_SIZE :] + b"x").status_code == 422
     assert _part(alice, session, 3, b"x").status_code == 422
@@ -101,7 +102,7 @@ def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
     r = alice.put(
         api.UPLOAD_PART.format(session_id=session, number=2),
         data=chunked(),
-        headers={api.PART_SHA256_HEADER: hashlib.sha256(data[api.PART_SIZE :]).hexdigest()},
+        headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(data[api.PART_SIZE :]).hexdigest()},
     )
     assert r.status_code == 411
     assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
@@ -178,7 +179,7 @@ def test_a_rejected_part_leaves_nothing_behind(alice: Api) -> None:
     session = answer["session_id"]
     second = data[api.PART_SIZE : 2 * api.PART_SIZE]
     garbage = os.urandom(len(second))
-    bad = _part(alice, session, 2, garbage, sha=hashlib.sha256(second).hexdigest())
+    bad = _part(alice, session, 2, garbage, checksum=xxhash.xxh3_128(second).hexdigest())
     assert bad.status_code == 422 and bad.json()["type"] == problems.HASH_MISMATCH
     assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
     alice.send_parts(answer, data)
@@ -199,7 +200,7 @@ def test_a_part_cut_short_is_not_recorded(alice: Api) -> None:
     path = api.UPLOAD_PART.format(session_id=session, number=1)
     head = (
         f"PUT {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {alice.token}\r\n"
-        f"{api.PART_SHA256_HEADER}: {hashlib.sha256(first).hexdigest()}\r\n"
+        f"{api.PART_CHECKSUM_HEADER}: {xxhash.xxh3_128(first).hexdigest()}\r\n"
         f"Content-Length: {len(first)}\r\n\r\n"
     ).encode()
     with socket.create_connection((host, int(port)), timeout=30) as sock:
@@ -222,12 +223,12 @@ def test_concurrent_sends_of_one_part_never_mix(alice: Api) -> None:
         session = answer["session_id"]
         assert _part(alice, session, 1, data[: api.PART_SIZE]).status_code == 200
         second = data[api.PART_SIZE : 2 * api.PART_SIZE]
-        sha = hashlib.sha256(second).hexdigest()
+        checksum = xxhash.xxh3_128(second).hexdigest()
         bodies = [second, os.urandom(len(second)), second, os.urandom(len(second))]
         others = [Api(alice.base, alice.token) for _ in bodies]
         with ThreadPoolExecutor(len(bodies)) as pool:
             futures = [
-                pool.submit(_part, other, session, 2, body, sha)
+                pool.submit(_part, other, session, 2, body, checksum)
                 for other, body in zip(others, bodies, strict=True)
             ]
             codes = [f.result().status_code for f in futures]

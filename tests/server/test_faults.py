@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+import xxhash
 
 from studio.protocol import api
 from tests.server.conftest import signup
@@ -36,8 +37,8 @@ def test_killed_mid_part_then_resumed(make_server) -> None:
             (
                 f"PUT {api.UPLOAD_PART.format(session_id=answer['session_id'], number=2)} HTTP/1.1\r\n"
                 "Host: x\r\n"
-                f"Authorization: Bearer {user.token}\r\n{api.PART_SHA256_HEADER}: "
-                f"{hashlib.sha256(second).hexdigest()}\r\nContent-Length: {len(second)}\r\n\r\n"
+                f"Authorization: Bearer {user.token}\r\n{api.PART_CHECKSUM_HEADER}: "
+                f"{xxhash.xxh3_128(second).hexdigest()}\r\nContent-Length: {len(second)}\r\n\r\n"
             ).encode()
         )
         sock.sendall(second[: len(second) // 2])

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import xxhash
 
 from studio.protocol import api
 from tests.server.conftest import Api, ServerProcess
@@ -107,7 +108,7 @@ def test_bad_part_numbers(alice: Api, session: dict, number: str) -> None:
     r = alice.put(
         f"/v1/uploads/{session['session_id']}/parts/{number}",
         data=session["data"],
-        headers={api.PART_SHA256_HEADER: hashlib.sha256(session["data"]).hexdigest()},
+        headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(session["data"]).hexdigest()},
     )
     assert 400 <= r.status_code < 500, (number, r.status_code)
     assert alice.get(api.UPLOAD.format(session_id=session["session_id"])).json()["parts_received"] == []
@@ -117,8 +118,8 @@ def test_lying_content_length_on_a_part(server: ServerProcess, alice: Api, sessi
     data = session["data"]
     head = (
         f"PUT /v1/uploads/{session['session_id']}/parts/1 HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: Bearer {alice.token}\r\n{api.PART_SHA256_HEADER}: "
-        f"{hashlib.sha256(data).hexdigest()}\r\n"
+        f"Authorization: Bearer {alice.token}\r\n{api.PART_CHECKSUM_HEADER}: "
+        f"{xxhash.xxh3_128(data).hexdigest()}\r\n"
     )
     short = raw(server, (head + f"Content-Length: {len(data)}\r\n\r\n").encode(), [data[:1000]], wait=1)
     assert short in (0, 400), short
@@ -130,7 +131,7 @@ def test_lying_content_length_on_a_part(server: ServerProcess, alice: Api, sessi
         alice.put(
             api.UPLOAD_PART.format(session_id=session["session_id"], number=1),
             data=data,
-            headers={api.PART_SHA256_HEADER: hashlib.sha256(data).hexdigest()},
+            headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(data).hexdigest()},
         ).status_code
         == 200
     )

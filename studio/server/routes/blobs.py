@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -12,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from studio.protocol import api, problems
+from studio.protocol.checksum import PART_CHECKSUM_PATTERN, part_checksum
 from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
 from studio.server.access import can_read_blob
@@ -54,36 +54,37 @@ async def put_part(
     request: Request,
     session_id: SessionId,
     number: Annotated[int, Path(ge=1, le=api.MAX_PARTS)],
-    part_sha256: Annotated[
-        str, Header(alias=api.PART_SHA256_HEADER, pattern=SHA256_PATTERN, min_length=64, max_length=64)
+    part_checksum: Annotated[
+        str,
+        Header(alias=api.PART_CHECKSUM_HEADER, pattern=PART_CHECKSUM_PATTERN, min_length=32, max_length=32),
     ],
     caller: CallerDep,
     ctx: Ctx,
 ) -> PartOut:
     length = _content_length(request)
     row, already = await run_in_threadpool(
-        uploads.check_part, ctx, caller, session_id, number, length, part_sha256
+        uploads.check_part, ctx, caller, session_id, number, length, part_checksum
     )
     if already:
-        return PartOut(number=number, size=length, sha256=part_sha256)
+        return PartOut(number=number, size=length, checksum=part_checksum)
     running = ctx.running.setdefault(session_id, RunningHash())
     async with running.receiving.setdefault(number, asyncio.Lock()):
         recorded = running.recorded.get(number)
         if recorded is None:
-            await _receive_part(request, ctx, row, number, length, part_sha256, running)
-        elif recorded != part_sha256:
+            await _receive_part(request, ctx, row, number, length, part_checksum, running)
+        elif recorded != part_checksum:
             raise ProblemError(
-                409, f"part {number} was already received with another hash", problems.PART_CONFLICT
+                409, f"part {number} was already received with another checksum", problems.PART_CONFLICT
             )
-    return PartOut(number=number, size=length, sha256=part_sha256)
+    return PartOut(number=number, size=length, checksum=part_checksum)
 
 
 async def _receive_part(
-    request: Request, ctx: Context, row: Any, number: int, length: int, part_sha256: str, running: RunningHash
+    request: Request, ctx: Context, row: Any, number: int, length: int, checksum: str, running: RunningHash
 ) -> None:
     """Receive, verify and record one part; the caller holds the part's lock."""
     candidate = running.digest.copy() if running.next_part == number else None
-    part_hash = hashlib.sha256()
+    part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
     receiver = uploads.PartReceiver(
         ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate], writer
@@ -101,14 +102,14 @@ async def _receive_part(
                 writer.close()
     if receiver.received != length:
         raise ProblemError(400, f"the body has {receiver.received} bytes, Content-Length said {length}")
-    if part_hash.hexdigest() != part_sha256:
+    if part_hash.hexdigest() != checksum:
         raise ProblemError(
-            422, f"part {number} does not hash to {api.PART_SHA256_HEADER}", problems.HASH_MISMATCH
+            422, f"part {number} does not match its {api.PART_CHECKSUM_HEADER}", problems.HASH_MISMATCH
         )
     await run_in_threadpool(
-        uploads.store_part, ctx, row, number, receiver.buffer, part_sha256, writer is not None
+        uploads.store_part, ctx, row, number, receiver.buffer, checksum, writer is not None
     )
-    running.recorded[number] = part_sha256
+    running.recorded[number] = checksum
     if candidate is not None and running.next_part == number:
         running.digest = candidate
         running.size += length
