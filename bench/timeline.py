@@ -13,6 +13,7 @@ import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, cast
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _home = tempfile.mkdtemp(prefix="studio-bench-")
@@ -24,7 +25,7 @@ CLIPS = 5000
 FRAMES = 120
 
 
-def drawn_media():  # type: ignore[no-untyped-def]
+def drawn_media() -> Any:
     """What MediaCache holds once everything is made: thumbnails and peaks for every clip, at once."""
     import numpy as np
     from PySide6.QtCore import QObject, Signal
@@ -55,7 +56,7 @@ def drawn_media():  # type: ignore[no-untyped-def]
     return DrawnMedia()
 
 
-def build():  # type: ignore[no-untyped-def]
+def build() -> tuple[Any, Any]:
     from PySide6.QtWidgets import QApplication
 
     from studio.core import edits, ops
@@ -65,7 +66,7 @@ def build():  # type: ignore[no-untyped-def]
     from studio.ui.timeline.panel import TimelinePanel
 
     app = QApplication.instance() or QApplication([])
-    theme.apply_theme(app, "dark")
+    theme.apply_theme(cast(QApplication, app), "dark")
     timeline = Timeline()
     for kind in ("video", "video", "audio", "audio"):
         for op in edits.add_track(timeline, kind):

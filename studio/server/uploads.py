@@ -174,10 +174,12 @@ def check_part(
 class PartReceiver:
     """Collects one part's body and hashes it (and, given a writer, stores it) while it arrives.
 
-    Each consumer (the part's own hash, the whole-upload hash when this part comes next in order, the
-    store's writer) is fed on the worker threads a batch at a time, strictly in order: a batch is handed
-    over only once the previous one is consumed, so the work overlaps receiving and little is left when
-    the last byte is in. hashlib, xxhash and os.pwrite release the GIL, so the event loop keeps receiving.
+    The work runs on the worker threads in two lanes, each fed the bytes received so far strictly in order
+    and a batch at a time: one lane updates the hashes (the part's checksum, and the whole-upload hash when
+    this part comes next in order), the other hands the bytes to the store's writer. Neither lane waits for
+    the other, so the slower one (writing fresh pages into the page cache) is kept busy and little is left
+    when the last byte is in. hashlib, xxhash and os.pwrite release the GIL, so the event loop keeps
+    receiving meanwhile.
     """
 
     BATCH = 1 << 20
@@ -185,13 +187,10 @@ class PartReceiver:
     def __init__(self, pool: Executor, length: int, hashes: list[Any], writer: PartWriter | None) -> None:
         self.buffer = bytearray(length)
         self._view = memoryview(self.buffer)
-        self._pool = pool
-        self._consumers: list[Callable[[memoryview, int], None]] = [_feeder(h) for h in hashes]
+        self._lanes = [_Lane(pool, _hashing(hashes))]
         if writer is not None:
-            self._consumers.append(writer.write)
-        self._pending: list[Future[None]] = []
+            self._lanes.append(_Lane(pool, writer.write))
         self.received = 0
-        self._fed = 0
 
     def add(self, chunk: bytes) -> None:
         end = self.received + len(chunk)
@@ -199,31 +198,49 @@ class PartReceiver:
             raise ProblemError(400, "the body is longer than its Content-Length")
         self._view[self.received : end] = chunk
         self.received = end
-        if self.received - self._fed >= self.BATCH and all(f.done() for f in self._pending):
-            self._feed()
-
-    def _feed(self) -> None:
-        for future in self._pending:
-            future.result()
-        piece, position = self._view[self._fed : self.received], self._fed
-        self._pending = [self._pool.submit(consume, piece, position) for consume in self._consumers]
-        self._fed = self.received
+        for lane in self._lanes:
+            if lane.idle() and self.received - lane.fed >= self.BATCH:
+                lane.feed(self._view, self.received)
 
     async def finish(self) -> None:
-        """Wait until every received byte has been consumed."""
-        while self._pending or self._fed < self.received:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in self._pending))
-            if self._fed < self.received:
-                self._feed()
-            else:
-                for future in self._pending:
-                    future.result()
-                self._pending = []
+        """Wait until every received byte has been consumed (raising what a consumer raised)."""
+        for lane in self._lanes:
+            while lane.pending is not None or lane.fed < self.received:
+                if lane.pending is not None:
+                    await asyncio.wrap_future(lane.pending)
+                if lane.fed < self.received:
+                    lane.feed(self._view, self.received)
+                else:
+                    lane.settle()
 
 
-def _feeder(digest: Any) -> Callable[[memoryview, int], None]:
+class _Lane:
+    """One consumer of a part's bytes: at most one batch in flight, batches in order."""
+
+    def __init__(self, pool: Executor, consume: Callable[[memoryview, int], None]) -> None:
+        self._pool = pool
+        self._consume = consume
+        self.pending: Future[None] | None = None
+        self.fed = 0
+
+    def idle(self) -> bool:
+        return self.pending is None or self.pending.done()
+
+    def settle(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def feed(self, view: memoryview, upto: int) -> None:
+        self.settle()
+        self.pending = self._pool.submit(self._consume, view[self.fed : upto], self.fed)
+        self.fed = upto
+
+
+def _hashing(digests: list[Any]) -> Callable[[memoryview, int], None]:
     def feed(piece: memoryview, _position: int) -> None:
-        digest.update(piece)
+        for digest in digests:
+            digest.update(piece)
 
     return feed
 

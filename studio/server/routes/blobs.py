@@ -85,7 +85,7 @@ async def _receive_part(
     """Receive, verify and record one part; the caller holds the part's lock."""
     candidate = running.digest.copy() if running.next_part == number else None
     part_hash = part_checksum()
-    writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
+    writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size, length)
     receiver = uploads.PartReceiver(
         ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate], writer
     )
