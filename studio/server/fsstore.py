@@ -65,7 +65,7 @@ class FileBlobStore(BlobStore):
 
     def part_writer(self, session_id: str, store_ref: str, offset: int, length: int) -> PartWriter | None:
         path = self._staged(session_id)
-        if _WILLNEED is not None:
+        if _CAN_PREFAULT:
             self._prefaulter.submit(_prefault, path, offset, offset + length)
         return _RegionWriter(os.open(path, os.O_RDWR), offset)
 
@@ -142,7 +142,7 @@ class _RegionWriter:
         os.close(self.fd)
 
 
-_WILLNEED = getattr(os, "POSIX_FADV_WILLNEED", None)
+_CAN_PREFAULT = hasattr(os, "posix_fadvise")  # Linux; elsewhere writes allocate their own pages
 _PREFAULT_STEP = 1 << 20
 
 
@@ -159,7 +159,7 @@ def _prefault(path: Path, start: int, end: int) -> None:
         try:
             end = min(os.fstat(fd).st_size, end + (end - start))
             for position in range(start, end, _PREFAULT_STEP):
-                os.posix_fadvise(fd, position, min(_PREFAULT_STEP, end - position), _WILLNEED)
+                os.posix_fadvise(fd, position, min(_PREFAULT_STEP, end - position), os.POSIX_FADV_WILLNEED)
         finally:
             os.close(fd)
 
