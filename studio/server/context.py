@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from studio.server.blobstore import BlobStore
 from studio.server.db import Database
+from studio.server.running_hash import HeldBudget, RunningHash
 from studio.server.settings import Settings
-
-
-@dataclass
-class RunningHash:
-    """SHA-256 over the parts of one upload that this process stored in order, so that completing an
-    upload sent in order needs no second read of the whole blob; one lock per part being received, so that
-    two requests for the same part never write its bytes at the same time; and the hash of each part this
-    process recorded, checked again under the lock."""
-
-    next_part: int = 1
-    digest: Any = field(default_factory=hashlib.sha256)
-    size: int = 0
-    receiving: dict[int, asyncio.Lock] = field(default_factory=dict)
-    recorded: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,7 +21,15 @@ class Context:
     store: BlobStore
     epoch: str
     running: dict[str, RunningHash] = field(default_factory=dict)
+    held: HeldBudget = field(default_factory=HeldBudget)
     hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "studio-hash"))
+
+    def forget_upload(self, session_id: str) -> RunningHash | None:
+        """Stop tracking an upload in this process (complete, dropped or expired); returns its state."""
+        running = self.running.pop(session_id, None)
+        if running is not None:
+            running.release(self.held)
+        return running
 
 
 def get_context(request: Request) -> Context:

@@ -46,7 +46,7 @@ def collect(ctx: Context, now: float | None = None) -> dict[str, int]:
     with ctx.db.read() as conn:
         sessions = conn.execute(select(us.c.id, us.c.state, us.c.store_ref).where(stale).limit(1000)).all()
     for session in sessions:
-        ctx.running.pop(session.id, None)
+        ctx.forget_upload(session.id)
         if session.state != "done":
             ctx.store.discard(session.id, session.store_ref)
         with ctx.db.write() as conn:

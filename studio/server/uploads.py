@@ -286,13 +286,8 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
                 missing=missing[:1000],
             )
         ctx.store.assemble(session_id, row.store_ref, [(r.number, r.etag) for r in received], row.size)
-        running = ctx.running.pop(session_id, None)
-        if (
-            running is not None
-            and running.next_part == count + 1
-            and not any(lock.locked() for lock in tuple(running.receiving.values()))
-            and ctx.store.has_staged(session_id)
-        ):
+        running = ctx.forget_upload(session_id)
+        if running is not None and running.covers(count) and ctx.store.has_staged(session_id):
             digest: tuple[str, int] | None = (running.digest.hexdigest(), running.size)
         else:
             digest = ctx.store.staged_digest(session_id)
@@ -351,7 +346,7 @@ def abandon(ctx: Context, caller: Caller, session_id: str) -> None:
 
 
 def _drop(ctx: Context, row: Any) -> None:
-    ctx.running.pop(row.id, None)
+    ctx.forget_upload(row.id)
     ctx.store.discard(row.id, row.store_ref)
     with ctx.db.write() as conn:
         conn.execute(delete(schema.upload_parts).where(schema.upload_parts.c.session_id == row.id))

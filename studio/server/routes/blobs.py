@@ -16,10 +16,11 @@ from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
 from studio.server.access import can_read_blob
 from studio.server.auth import Caller, CallerDep, MaybeCaller
-from studio.server.context import Context, Ctx, RunningHash
+from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
 from studio.server.routes.docs import problems as responses
+from studio.server.running_hash import RunningHash
 
 router = APIRouter(tags=["blobs"])
 
@@ -83,7 +84,7 @@ async def _receive_part(
     request: Request, ctx: Context, row: Any, number: int, length: int, checksum: str, running: RunningHash
 ) -> None:
     """Receive, verify and record one part; the caller holds the part's lock."""
-    candidate = running.digest.copy() if running.next_part == number else None
+    candidate = running.candidate(number)
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size, length)
     receiver = uploads.PartReceiver(
@@ -110,10 +111,7 @@ async def _receive_part(
         uploads.store_part, ctx, row, number, receiver.buffer, checksum, writer is not None
     )
     running.recorded[number] = checksum
-    if candidate is not None and running.next_part == number:
-        running.digest = candidate
-        running.size += length
-        running.next_part += 1
+    await running.landed(number, receiver.buffer, candidate, ctx.hasher, ctx.held)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
