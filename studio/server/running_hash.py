@@ -1,10 +1,12 @@
-"""The whole-upload SHA-256, kept up to date in this process while the parts of an upload land.
+"""The whole-upload SHA-256, computed in this process in the background while the parts of an upload land.
 
-Completing an upload must prove that all its bytes hash to the announced SHA-256. Parts that arrive in
-order extend the running hash while their bytes arrive; a part that arrives before the one it follows
-(clients keep two parts in flight) is kept in memory, within a per-process budget, and hashed as soon as
-the parts before it have landed. So `complete` reads the staged blob back only when this process did not
-see every part (a restart, another server process, a part over the budget).
+Completing an upload must prove that all its bytes hash to the announced SHA-256. Each verified part is
+kept in memory (within a per-process budget) and hashed, in part order, by a background task on the
+worker threads, so a part is answered as soon as its own checksum is checked and its bytes are stored:
+the SHA-256 of part n runs while part n+1 arrives. A part that lands before the one it follows (clients
+keep two parts in flight) simply waits its turn. `complete` waits for the task, and reads the staged blob
+back only when this process did not see every part (a restart, another server process, a part over the
+budget).
 """
 
 from __future__ import annotations
@@ -20,16 +22,16 @@ HELD_BYTES_LIMIT = 128 << 20
 
 
 class HeldBudget:
-    """Bytes of early parts kept in memory by all uploads of one process, at most `limit`."""
+    """Bytes of parts waiting to be hashed, kept in memory by all uploads of one process, at most `limit`."""
 
     def __init__(self, limit: int = HELD_BYTES_LIMIT) -> None:
         self.limit = limit
         self.used = 0
         self._lock = threading.Lock()
 
-    def take(self, size: int) -> bool:
+    def take(self, size: int, force: bool = False) -> bool:
         with self._lock:
-            if self.used + size > self.limit:
+            if self.used + size > self.limit and not force:
                 return False
             self.used += size
             return True
@@ -51,44 +53,51 @@ class RunningHash:
     receiving: dict[int, asyncio.Lock] = field(default_factory=dict)
     recorded: dict[int, str] = field(default_factory=dict)
     held: dict[int, bytes | bytearray] = field(default_factory=dict)
-    advancing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    taken: set[int] = field(default_factory=set)
     forgotten: bool = False
+    _hashing: asyncio.Task[None] | None = None
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def candidate(self, number: int) -> Any | None:
-        """A copy of the hash for part `number` to extend as its bytes arrive, if it comes next."""
-        return self.digest.copy() if self.next_part == number else None
+    def landed(self, number: int, data: bytes | bytearray, pool: Executor, budget: HeldBudget) -> None:
+        """Take a verified, recorded part: keep its bytes and make sure the background task hashes every
+        kept part that comes next. A part whose predecessors are all taken is always kept (it is hashed
+        as soon as they are); any other only if the budget allows. Called on the event loop."""
+        with self._guard:
+            if self.forgotten or number in self.taken:
+                return
+            gap = range(self.next_part, number)
+            due = len(gap) <= 64 and all(n in self.taken for n in gap)
+            if not budget.take(len(data), force=due):
+                return
+            self.taken.add(number)
+            self.held[number] = data
+        if self._hashing is None or self._hashing.done():
+            self._hashing = asyncio.ensure_future(self._hash_in_order(pool, budget))
 
-    async def landed(
-        self, number: int, data: bytes | bytearray, candidate: Any | None, pool: Executor, budget: HeldBudget
-    ) -> None:
-        """Account for a verified, recorded part: take its candidate when it came next, else keep its bytes
-        (if the budget allows); then hash, on `pool`, every kept part that now comes next."""
-        async with self.advancing:
-            if candidate is not None and self.next_part == number:
-                self.digest = candidate
-                self.size += len(data)
-                self.next_part += 1
-            elif number >= self.next_part:
-                with self._guard:
-                    if not self.forgotten and number not in self.held and budget.take(len(data)):
-                        self.held[number] = data
-            while True:
-                with self._guard:
-                    early = self.held.pop(self.next_part, None)
-                if early is None:
-                    break
-                try:
-                    await asyncio.wrap_future(pool.submit(self.digest.update, early))
-                finally:
-                    budget.give(len(early))
-                self.size += len(early)
-                self.next_part += 1
+    async def _hash_in_order(self, pool: Executor, budget: HeldBudget) -> None:
+        while True:
+            with self._guard:
+                data = self.held.pop(self.next_part, None)
+            if data is None:
+                return
+            try:
+                await asyncio.wrap_future(pool.submit(self.digest.update, data))
+            finally:
+                budget.give(len(data))
+            self.size += len(data)
+            self.next_part += 1
+
+    async def settled(self) -> None:
+        """Wait until every kept part that can be hashed has been."""
+        while self._hashing is not None and not self._hashing.done():
+            await asyncio.shield(self._hashing)
 
     def covers(self, part_count: int) -> bool:
-        """Whether the hash spans the whole upload, with no part still being received."""
-        return self.next_part == part_count + 1 and not any(
-            lock.locked() for lock in tuple(self.receiving.values())
+        """Whether the hash spans the whole upload, with no part still being received or hashed."""
+        return (
+            self.next_part == part_count + 1
+            and (self._hashing is None or self._hashing.done())
+            and not any(lock.locked() for lock in tuple(self.receiving.values()))
         )
 
     def release(self, budget: HeldBudget) -> None:

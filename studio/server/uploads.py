@@ -175,19 +175,19 @@ class PartReceiver:
     """Collects one part's body and hashes it (and, given a writer, stores it) while it arrives.
 
     The work runs on the worker threads in two lanes, each fed the bytes received so far strictly in order
-    and a batch at a time: one lane updates the hashes (the part's checksum, and the whole-upload hash when
-    this part comes next in order), the other hands the bytes to the store's writer. Neither lane waits for
-    the other, so the slower one (writing fresh pages into the page cache) is kept busy and little is left
-    when the last byte is in. hashlib, xxhash and os.pwrite release the GIL, so the event loop keeps
-    receiving meanwhile.
+    and a batch at a time: one lane updates the part's checksum, the other hands the bytes to the store's
+    writer. Neither lane waits for the other, so the slower one (writing fresh pages into the page cache) is
+    kept busy and little is left when the last byte is in. xxhash and os.pwrite release the GIL, so the event
+    loop keeps receiving meanwhile. (The whole-upload SHA-256 is computed afterwards, off the request's path:
+    studio.server.running_hash.)
     """
 
     BATCH = 1 << 20
 
-    def __init__(self, pool: Executor, length: int, hashes: list[Any], writer: PartWriter | None) -> None:
+    def __init__(self, pool: Executor, length: int, checksum: Any, writer: PartWriter | None) -> None:
         self.buffer = bytearray(length)
         self._view = memoryview(self.buffer)
-        self._lanes = [_Lane(pool, _hashing(hashes))]
+        self._lanes = [_Lane(pool, _hashing(checksum))]
         if writer is not None:
             self._lanes.append(_Lane(pool, writer.write))
         self.received = 0
@@ -237,10 +237,9 @@ class _Lane:
         self.fed = upto
 
 
-def _hashing(digests: list[Any]) -> Callable[[memoryview, int], None]:
+def _hashing(digest: Any) -> Callable[[memoryview, int], None]:
     def feed(piece: memoryview, _position: int) -> None:
-        for digest in digests:
-            digest.update(piece)
+        digest.update(piece)
 
     return feed
 

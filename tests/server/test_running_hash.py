@@ -1,4 +1,5 @@
-"""The whole-upload hash kept while parts land in any order, within the memory budget for early parts."""
+"""The whole-upload hash computed in the background while parts land in any order, within the memory
+budget for parts waiting to be hashed."""
 
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ def _land(running: RunningHash, parts: list[bytes], order: list[int], budget: He
     async def go() -> None:
         with ThreadPoolExecutor(2) as pool:
             for number in order:
-                data = parts[number - 1]
-                candidate = running.candidate(number)
-                if candidate is not None:
-                    candidate.update(data)  # as the receiver does while the bytes arrive
-                await running.landed(number, bytearray(data), candidate, pool, budget)
+                running.landed(number, bytearray(parts[number - 1]), pool, budget)
+                await asyncio.sleep(0)  # other requests run between landings
+            await running.settled()
 
     asyncio.run(go())
 
@@ -33,31 +32,22 @@ def test_parts_in_any_order_give_the_whole_hash(order: list[int]) -> None:
     running, budget = RunningHash(), HeldBudget()
     _land(running, parts, order, budget)
     assert running.covers(5)
-    assert (running.digest.hexdigest(), running.size) == (
-        hashlib.sha256(b"".join(parts)).hexdigest(),
-        5 * PART,
-    )
+    whole = hashlib.sha256(b"".join(parts)).hexdigest()
+    assert (running.digest.hexdigest(), running.size) == (whole, 5 * PART)
     assert budget.used == 0 and running.held == {}
 
 
-def test_a_part_that_became_next_while_it_arrived_is_hashed_when_it_lands() -> None:
-    """Two parts in flight: part 2 starts before part 1 lands (no candidate), and lands after it."""
+def test_a_part_sent_again_after_it_was_hashed_changes_nothing() -> None:
     parts = [os.urandom(PART) for _ in range(2)]
     running, budget = RunningHash(), HeldBudget()
-
-    async def go() -> None:
-        with ThreadPoolExecutor(2) as pool:
-            first, second = running.candidate(1), running.candidate(2)
-            assert first is not None and second is None
-            first.update(parts[0])
-            await running.landed(1, bytearray(parts[0]), first, pool, budget)
-            await running.landed(2, bytearray(parts[1]), second, pool, budget)
-
-    asyncio.run(go())
+    _land(running, parts, [1, 1, 2, 2], budget)
     assert running.covers(2) and running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
+    assert budget.used == 0
 
 
-def test_an_early_part_over_the_budget_is_not_kept_and_the_hash_stops_short() -> None:
+def test_a_later_part_over_the_budget_is_not_kept_and_the_hash_stops_short() -> None:
+    """Part 3 fills the budget and part 4 does not fit; parts 1 and 2 come next when they land, so they
+    are taken anyway. The hash stops before part 4, which completing then reads back."""
     parts = [os.urandom(PART) for _ in range(4)]
     running, budget = RunningHash(), HeldBudget(limit=PART)
     _land(running, parts, [3, 4, 1, 2], budget)

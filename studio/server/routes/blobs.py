@@ -84,12 +84,9 @@ async def _receive_part(
     request: Request, ctx: Context, row: Any, number: int, length: int, checksum: str, running: RunningHash
 ) -> None:
     """Receive, verify and record one part; the caller holds the part's lock."""
-    candidate = running.candidate(number)
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size, length)
-    receiver = uploads.PartReceiver(
-        ctx.hasher, length, [part_hash] if candidate is None else [part_hash, candidate], writer
-    )
+    receiver = uploads.PartReceiver(ctx.hasher, length, part_hash, writer)
     try:
         async for chunk in request.stream():
             receiver.add(chunk)
@@ -111,12 +108,15 @@ async def _receive_part(
         uploads.store_part, ctx, row, number, receiver.buffer, checksum, writer is not None
     )
     running.recorded[number] = checksum
-    await running.landed(number, receiver.buffer, candidate, ctx.hasher, ctx.held)
+    running.landed(number, receiver.buffer, ctx.hasher, ctx.held)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
-def complete_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> CompleteOut:
-    sha, size = uploads.complete(ctx, caller, session_id)
+async def complete_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> CompleteOut:
+    running = ctx.running.get(session_id)
+    if running is not None:
+        await running.settled()
+    sha, size = await run_in_threadpool(uploads.complete, ctx, caller, session_id)
     return CompleteOut(sha256=sha, size=size, status="published")
 
 
