@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            ctx.receivers.shutdown(wait=False)
             ctx.hasher.shutdown(wait=False)
             store.close()
             db.dispose()

@@ -22,7 +22,10 @@ class Context:
     epoch: str
     running: dict[str, RunningHash] = field(default_factory=dict)
     held: HeldBudget = field(default_factory=HeldBudget)
-    hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "studio-hash"))
+    # Two threads for the lanes of the parts being received, and one for the whole-upload SHA-256, so a
+    # part's checksum and writes never queue behind another part's hashing.
+    receivers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "studio-part"))
+    hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "studio-sha256"))
 
     def forget_upload(self, session_id: str) -> RunningHash | None:
         """Stop tracking an upload in this process (complete, dropped or expired); returns its state."""

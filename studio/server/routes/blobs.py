@@ -86,7 +86,7 @@ async def _receive_part(
     """Receive, verify and record one part; the caller holds the part's lock."""
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size, length)
-    receiver = uploads.PartReceiver(ctx.hasher, length, part_hash, writer)
+    receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer)
     try:
         async for chunk in request.stream():
             receiver.add(chunk)

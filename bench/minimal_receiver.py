@@ -1,0 +1,82 @@
+"""The least an upload endpoint on this server stack can do: receive each part through uvicorn (httptools,
+uvloop, the same allocator tuning as `studio serve`), feed its bytes to a running SHA-256 on one thread and
+write them at their offset on another, and answer. No routing, accounts, database or part checksum.
+
+bench/server.py measures it beside the studio server to show how much of the gap to the static endpoint is
+the stack and the hashing, and how much is the studio's own work.
+
+Run: python bench/minimal_receiver.py PORT FOLDER
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.server.serve import tune_allocator
+
+BATCH = 1 << 20
+POOL = ThreadPoolExecutor(2)
+DIGESTS: dict[str, Any] = {}
+
+
+def make_app(folder: Path) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] != "PUT":
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        blob, _, offset = scope["path"].strip("/").partition("/")
+        length = int(dict(scope["headers"])[b"content-length"])
+        digest = DIGESTS.setdefault(blob, hashlib.sha256())
+        fd = os.open(folder / blob, os.O_WRONLY | os.O_CREAT, 0o600)
+        buffer = memoryview(bytearray(length))
+        received = fed = 0
+        pending: list[asyncio.Future[Any]] = []
+        loop = asyncio.get_running_loop()
+        while True:
+            message = await receive()
+            body = message.get("body", b"")
+            buffer[received : received + len(body)] = body
+            received += len(body)
+            more = message.get("more_body", False)
+            if received > fed and (received - fed >= BATCH or not more):
+                await asyncio.gather(*pending)
+                piece = buffer[fed:received]
+                pending = [
+                    loop.run_in_executor(POOL, digest.update, piece),
+                    loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed),
+                ]
+                fed = received
+            if not more:
+                break
+        await asyncio.gather(*pending)
+        os.close(fd)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def main() -> None:
+    tune_allocator()
+    port, folder = int(sys.argv[1]), Path(sys.argv[2])
+    folder.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        make_app(folder), host="127.0.0.1", port=port, http="httptools", loop="uvloop", log_level="warning"
+    )
+
+
+if __name__ == "__main__":
+    main()
