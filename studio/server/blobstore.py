@@ -35,7 +35,7 @@ class BlobStore(abc.ABC):
     ) -> str:
         """Store one verified part; returns the store's tag for it."""
 
-    def part_writer(self, session_id: str, store_ref: str, offset: int, length: int) -> PartWriter | None:
+    def part_writer(self, session_id: str, store_ref: str, offset: int) -> PartWriter | None:
         """A writer that stores a part's bytes while they arrive, before they are verified, or None when
         the store takes only whole verified parts (put_part). The caller guarantees that no other request
         writes the same part meanwhile and records the part only once its hash is verified."""

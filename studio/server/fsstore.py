@@ -7,8 +7,7 @@ its database record exists, which is written after verification, and a rejected 
 over the same region (one request at a time per part). A part is not fsynced on its
 own: a process crash keeps it (page cache); a power loss may lose it, which the whole-hash verification at
 completion catches (after a restart nothing is trusted without re-reading the file). Writeback of each part
-is started as soon as it is written (Linux), so the fsync at completion waits for the disk only briefly,
-and the page-cache pages a part will be written into are asked for ahead on another thread (`_prefault`).
+is started as soon as it is written (Linux), so the fsync at completion waits for the disk only briefly.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import contextlib
 import ctypes
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -30,7 +28,6 @@ class FileBlobStore(BlobStore):
         self.root = Path(root).resolve()
         self.staging = self.root / ".uploads"
         self.staging.mkdir(parents=True, exist_ok=True)
-        self._prefaulter = ThreadPoolExecutor(1, "studio-prefault")
 
     @classmethod
     def from_url(cls, url: str) -> FileBlobStore:
@@ -63,11 +60,8 @@ class FileBlobStore(BlobStore):
             os.close(fd)
         return ""
 
-    def part_writer(self, session_id: str, store_ref: str, offset: int, length: int) -> PartWriter | None:
-        path = self._staged(session_id)
-        if _CAN_PREFAULT:
-            self._prefaulter.submit(_prefault, path, offset, offset + length)
-        return _RegionWriter(os.open(path, os.O_RDWR), offset)
+    def part_writer(self, session_id: str, store_ref: str, offset: int) -> PartWriter | None:
+        return _RegionWriter(os.open(self._staged(session_id), os.O_RDWR), offset)
 
     def assemble(self, session_id: str, store_ref: str, parts: list[tuple[int, str]], size: int) -> None:
         path = self._staged(session_id)
@@ -124,7 +118,7 @@ class FileBlobStore(BlobStore):
             os.unlink(self._final(sha256))
 
     def close(self) -> None:
-        self._prefaulter.shutdown(wait=True, cancel_futures=True)
+        """Files need no closing; here for the interface."""
 
 
 class _RegionWriter:
@@ -140,28 +134,6 @@ class _RegionWriter:
 
     def close(self) -> None:
         os.close(self.fd)
-
-
-_CAN_PREFAULT = hasattr(os, "posix_fadvise")  # Linux; elsewhere writes allocate their own pages
-_PREFAULT_STEP = 1 << 20
-
-
-def _prefault(path: Path, start: int, end: int) -> None:
-    """Have the kernel put (zeroed) page-cache pages under a part's region, and the next part's, before
-    their bytes are written.
-
-    Writes to one file are serialised by its inode lock, and most of a write's cost is allocating fresh
-    pages; asked for ahead, on another thread, the pages are allocated outside that lock while earlier
-    bytes are still being written, and the write itself is left with a copy. The next part's region is
-    included because clients send parts in order. Advisory only: any failure leaves the work to the write."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            end = min(os.fstat(fd).st_size, end + (end - start))
-            for position in range(start, end, _PREFAULT_STEP):
-                os.posix_fadvise(fd, position, min(_PREFAULT_STEP, end - position), os.POSIX_FADV_WILLNEED)
-        finally:
-            os.close(fd)
 
 
 def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:

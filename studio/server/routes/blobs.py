@@ -85,7 +85,7 @@ async def _receive_part(
 ) -> None:
     """Receive, verify and record one part; the caller holds the part's lock."""
     part_hash = part_checksum()
-    writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size, length)
+    writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
     receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer)
     try:
         async for chunk in request.stream():
