@@ -8,11 +8,15 @@
    >= 0.8. Overwriting one file again and again would flatter the reference: recycled page-cache pages cost
    a fraction of fresh ones on this machine, and a store that keeps every blob never gets them. For the
    same reason nothing large is freed inside the timed loop (the client's inputs are made beforehand), and
-   the order rotates: memory freed just before a measurement makes its writes cheaper.
+   the order rotates: memory freed just before a measurement makes its writes cheaper. Which of the two
+   kinds of memory the writes land in depends on what the machine did before; `--warm` frees page cache
+   before every upload so that all of them land in recycled memory, the state of a long-running machine.
+   bench/_minimal_receiver.py (uvicorn receiving, hashing and writing, nothing else) is measured beside
+   them: the ceiling of this server stack on this machine.
 2. Change feed of a 10,000-record space: an incremental pull with nothing new (target: one request, under
    50 ms) and a full pull.
 
-Run: .venv/bin/python bench/server.py [--mb 200] [--rounds 3]
+Run: .venv/bin/python bench/server.py [--mb 200] [--rounds 3] [--warm]
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def start_minimal(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "minimal_receiver.py"), str(port), str(folder)]
+        [sys.executable, str(ROOT / "bench" / "_minimal_receiver.py"), str(port), str(folder)]
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -121,7 +125,7 @@ def start_minimal(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
             return proc, url
         except requests.ConnectionError:
             time.sleep(0.05)
-    raise SystemExit("bench/minimal_receiver.py did not start")
+    raise SystemExit("bench/_minimal_receiver.py did not start")
 
 
 def login(url: str, name: str) -> str:
@@ -299,7 +303,7 @@ def bench_blobs(
     )
     minimal_rate = size / med["minimal_up"] / 1e6
     print(
-        f"blob upload {mb} MB to bench/minimal_receiver.py (uvicorn, SHA-256 and write only): "
+        f"blob upload {mb} MB to bench/_minimal_receiver.py (uvicorn, SHA-256 and write only): "
         f"{minimal_rate:7.1f} MB/s, ratio {minimal_rate / ref_up_rate:.2f} to the static endpoint"
     )
 

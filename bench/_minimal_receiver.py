@@ -5,7 +5,7 @@ write them at their offset on another, and answer. No routing, accounts, databas
 bench/server.py measures it beside the studio server to show how much of the gap to the static endpoint is
 the stack and the hashing, and how much is the studio's own work.
 
-Run: python bench/minimal_receiver.py PORT FOLDER
+Run: python bench/_minimal_receiver.py PORT FOLDER
 """
 
 from __future__ import annotations
