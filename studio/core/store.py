@@ -143,13 +143,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
         try:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"the store {self.path} cannot use WAL journaling (got {mode})")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self._configure(busy_timeout)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise StoreError(f"{self.path} is not a usable studio store: {exc}") from exc
@@ -173,6 +167,27 @@ class Store:
     @property
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _configure(self, busy_timeout: float) -> None:
+        """Settings and migrations, tried again while another connection holds the file: when several
+        open a new store at once, switching it to WAL can fail at once with "database is locked" instead
+        of waiting for the busy timeout."""
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"the store {self.path} cannot use WAL journaling (got {mode})")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self.conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                contended = "locked" in str(exc) or "busy" in str(exc)
+                if not contended or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         if self.schema_version == LATEST:

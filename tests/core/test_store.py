@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+import threading
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -55,6 +56,29 @@ def test_a_new_store_uses_wal_foreign_keys_and_the_latest_schema(tmp_path: Path)
     with Store(tmp_path / "s.db") as again, Store(tmp_path / "other.db") as other:
         assert again.client_id == client
         assert other.client_id != client
+
+
+def test_several_openers_of_a_new_store_at_once_all_get_it(tmp_path: Path) -> None:
+    """The app opens its library from more than one place at start; switching a new file to WAL can fail
+    at once with "database is locked" for all but one of them, which must wait and try again."""
+    failures: list[str] = []
+    for round_no in range(60):
+        path = tmp_path / f"new-{round_no}.db"
+        barrier = threading.Barrier(3)
+
+        def open_store(path: Path = path, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                Store(path).close()
+            except StoreError as exc:
+                failures.append(str(exc))
+
+        threads = [threading.Thread(target=open_store) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
 
 
 def test_an_empty_file_is_migrated(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,28 @@ def clips() -> dict[str, Clip]:
     return out
 
 
+def _close_message_boxes() -> tuple[list[str], Any]:
+    """Watch for a message box while the window starts, and close it, keeping its text: a modal box runs
+    its own event loop, so a test waiting for readiness would otherwise wait for ever."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+    timer = QTimer(QApplication.instance())
+    timer.setInterval(50)
+
+    def check() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.done(0)
+            timer.stop()
+
+    timer.timeout.connect(check)
+    timer.start()
+    return seen, timer
+
+
 @pytest.fixture
 def window(qtbot, monkeypatch):
     """The studio's main window, shown and ready (docks built, last project open)."""
@@ -75,6 +98,10 @@ def window(qtbot, monkeypatch):
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.is_ready, timeout=30_000)
+    dialogs, watcher = _close_message_boxes()
+    qtbot.waitUntil(lambda: win.is_ready or bool(dialogs), timeout=30_000)
+    watcher.stop()
+    if dialogs:
+        pytest.fail(f"the studio opened with a message instead of being ready: {dialogs[0]}")
     yield win
     win.close()

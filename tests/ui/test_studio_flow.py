@@ -110,7 +110,9 @@ def test_importing_long_files_and_placing_them_keeps_the_ui_responsive(qtbot, wi
     qtbot.waitUntil(all_made, timeout=180_000)
     took = time.monotonic() - started
     assert_responsive("import + thumbnails + waveforms of 6 long files", watchdog.stop(), took)
-    assert took > 2  # seconds of work, so the watchdog watched something
+    # Long enough that a UI thread blocked for the whole work would have failed the check above (which
+    # allows stalls under 250 ms): the watchdog watched real work. Typically 2-4 s here.
+    assert took > 0.5
     assert len(window.document.timeline.items) == 2 * len(LONG_VIDEOS) + len(LONG_SOUNDS)
     for name in LONG_VIDEOS:
         with av.open(str(long_media[name])) as container:
