@@ -28,6 +28,7 @@ RANGE_NOT_SATISFIABLE = _PREFIX + "range-not-satisfiable"
 METHOD_NOT_ALLOWED = _PREFIX + "method-not-allowed"
 UNSUPPORTED_MEDIA_TYPE = _PREFIX + "unsupported-media-type"
 SERVER_ERROR = _PREFIX + "server-error"
+STORAGE_FULL = _PREFIX + "storage-full"
 
 
 class Problem(TypedDict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -29,6 +30,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Server error",
+    507: "Storage full",
 }
 _TYPES = {
     400: p.BAD_REQUEST,
@@ -43,6 +45,7 @@ _TYPES = {
     416: p.RANGE_NOT_SATISFIABLE,
     422: p.INVALID,
     429: p.RATE_LIMITED,
+    507: p.STORAGE_FULL,
 }
 
 
@@ -100,6 +103,15 @@ def install(app: FastAPI) -> None:
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
         return problem_response(status, _TYPES.get(status, p.BAD_REQUEST), detail, dict(exc.headers or {}))
+
+    @app.exception_handler(OSError)
+    async def _storage(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            log.error("storage full on %s %s: %s", request.method, request.url.path, exc.strerror)
+            return problem_response(
+                507, p.STORAGE_FULL, "the server's storage is full; nothing was kept, try again later"
+            )
+        return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -203,15 +203,18 @@ class PartReceiver:
                 lane.feed(self._view, self.received)
 
     async def finish(self) -> None:
-        """Wait until every received byte has been consumed (raising what a consumer raised)."""
-        for lane in self._lanes:
-            while lane.pending is not None or lane.fed < self.received:
-                if lane.pending is not None:
-                    await asyncio.wrap_future(lane.pending)
-                if lane.fed < self.received:
-                    lane.feed(self._view, self.received)
-                else:
-                    lane.settle()
+        """Wait until every received byte has been consumed, then raise what a consumer raised: no lane is
+        left running, so the writer can be closed."""
+        while True:
+            running = [asyncio.wrap_future(lane.pending) for lane in self._lanes if lane.pending is not None]
+            await asyncio.gather(*running, return_exceptions=True)
+            for lane in self._lanes:
+                lane.settle()
+            behind = [lane for lane in self._lanes if lane.fed < self.received]
+            if not behind:
+                return
+            for lane in behind:
+                lane.feed(self._view, self.received)
 
 
 class _Lane:

@@ -48,7 +48,7 @@ def abandon_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) -> Respon
 @router.put(
     api.UPLOAD_PART,
     response_model=PartOut,
-    responses=responses(401, 403, 404, 409, 411, 413),
+    responses=responses(401, 403, 404, 409, 411, 413, 507),
     openapi_extra={"requestBody": {"required": True, "content": _BINARY}},
 )
 async def put_part(

@@ -19,6 +19,7 @@ _DESCRIPTIONS = {
     416: "Range not satisfiable",
     422: "Invalid input",
     429: "Too many attempts",
+    507: "The server's storage is full",
 }
 
 
