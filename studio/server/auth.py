@@ -60,7 +60,7 @@ def optional_caller(request: Request, ctx: Ctx) -> Caller | None:
     return Caller(account_id=row.account_id, username=row.username, device_id=row.id)
 
 
-def require_caller(caller: MaybeCaller) -> Caller:
+async def require_caller(caller: MaybeCaller) -> Caller:
     if caller is None:
         raise _unauthorized("this needs a token: log in first")
     return caller

@@ -35,7 +35,8 @@ class Context:
         return running
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    """Async so that FastAPI calls it in place rather than on a worker thread."""
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
