@@ -42,6 +42,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sync import bare_pull  # noqa: E402 - bench/sync.py, beside this file
+
 from studio.protocol import api  # noqa: E402
 from studio.protocol.checksum import part_checksum  # noqa: E402
 from studio.sync.client import ApiClient  # noqa: E402
@@ -365,17 +367,7 @@ def bench_feed(url: str, records: int) -> None:
             for i in range(start, min(records, start + batch))
         ]
         session.post(url + api.CHANGES.format(space_id=space), json={"changes": changes}).raise_for_status()
-    t0 = time.perf_counter()
-    cursor, requests_made, entries = None, 0, 0
-    while True:
-        params = {"limit": api.FEED_MAX_LIMIT, **({"cursor": cursor} if cursor else {})}
-        page = session.get(url + api.FEED.format(space_id=space), params=params).json()
-        requests_made += 1
-        entries += len(page["entries"])
-        cursor = page["cursor"]
-        if not page["more"]:
-            break
-    full = time.perf_counter() - t0
+    full, requests_made, entries, cursor = bare_pull(url, token, space, None)
     print(
         f"feed full pull of {records} records: {entries} entries in {requests_made} requests, "
         f"{full * 1000:.0f} ms"
