@@ -192,18 +192,22 @@ class Api:
         assert done.status_code == 200, done.text
         return sha
 
-    def send_parts(self, answer: dict[str, Any], data: bytes, only: list[int] | None = None) -> None:
+    def put_part(
+        self, session_id: str, number: int, body: bytes, checksum: str | None = None
+    ) -> requests.Response:
+        """PUT one part, with the checksum of `body` unless another is given."""
+        return self.put(
+            api.UPLOAD_PART.format(session_id=session_id, number=number),
+            data=body,
+            headers={api.PART_CHECKSUM_HEADER: checksum or xxhash.xxh3_128(body).hexdigest()},
+        )
 
+    def send_parts(self, answer: dict[str, Any], data: bytes, only: list[int] | None = None) -> None:
         size = answer["part_size"]
         for n in only or range(1, answer["part_count"] + 1):
             if n in answer["parts_received"]:
                 continue
-            chunk = data[(n - 1) * size : n * size]
-            r = self.put(
-                api.UPLOAD_PART.format(session_id=answer["session_id"], number=n),
-                data=chunk,
-                headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(chunk).hexdigest()},
-            )
+            r = self.put_part(answer["session_id"], n, data[(n - 1) * size : n * size])
             assert r.status_code == 200, r.text
 
 

@@ -8,7 +8,6 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
 import xxhash
 
 from studio.protocol import api, problems
@@ -22,14 +21,6 @@ def _negotiate(user: Api, space: str, data: bytes, sha: str | None = None) -> di
     r = user.post(api.NEGOTIATE, json={"space": space, "blobs": [{"sha256": sha, "size": len(data)}]})
     assert r.status_code == 200, r.text
     return r.json()["blobs"][0]
-
-
-def _part(user: Api, session: str, n: int, body: bytes, checksum: str | None = None) -> requests.Response:
-    return user.put(
-        api.UPLOAD_PART.format(session_id=session, number=n),
-        data=body,
-        headers={api.PART_CHECKSUM_HEADER: checksum or xxhash.xxh3_128(body).hexdigest()},
-    )
 
 
 def test_multi_part_upload_resume_and_download(alice: Api) -> None:
@@ -86,14 +77,14 @@ def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
     answer = _negotiate(alice, space, data)
     session = answer["session_id"]
     first = data[: api.PART_SIZE]
-    assert _part(alice, session, 1, first, checksum="0" * 32).json()["type"] == problems.HASH_MISMATCH
-    assert _part(alice, session, 1, first[:-1]).status_code == 422
-    assert _part(alice, session, 2, data[api.PART_SIZE :] + b"x").status_code == 422
-    assert _part(alice, session, 3, b"x").status_code == 422
-    assert _part(alice, session, 0, b"x").status_code == 422
-    assert _part(alice, session, 1, first).status_code == 200
-    assert _part(alice, session, 1, first).status_code == 200
-    conflict = _part(alice, session, 1, first[:-1] + b"\0" if first[-1:] != b"\0" else first[:-1] + b"\1")
+    assert alice.put_part(session, 1, first, checksum="0" * 32).json()["type"] == problems.HASH_MISMATCH
+    assert alice.put_part(session, 1, first[:-1]).status_code == 422
+    assert alice.put_part(session, 2, data[api.PART_SIZE :] + b"x").status_code == 422
+    assert alice.put_part(session, 3, b"x").status_code == 422
+    assert alice.put_part(session, 0, b"x").status_code == 422
+    assert alice.put_part(session, 1, first).status_code == 200
+    assert alice.put_part(session, 1, first).status_code == 200
+    conflict = alice.put_part(session, 1, first[:-1] + b"\0" if first[-1:] != b"\0" else first[:-1] + b"\1")
     assert conflict.status_code == 409 and conflict.json()["type"] == problems.PART_CONFLICT
 
     def chunked():
@@ -120,7 +111,7 @@ def test_whole_hash_mismatch_discards_the_session(alice: Api) -> None:
     data = os.urandom(5000)
     lie = hashlib.sha256(b"something else").hexdigest()
     answer = _negotiate(alice, space, data, sha=lie)
-    assert _part(alice, answer["session_id"], 1, data).status_code == 200
+    assert alice.put_part(answer["session_id"], 1, data).status_code == 200
     r = alice.post(api.UPLOAD_COMPLETE.format(session_id=answer["session_id"]))
     assert r.status_code == 422 and r.json()["type"] == problems.HASH_MISMATCH
     assert alice.get(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 404
@@ -179,7 +170,7 @@ def test_a_rejected_part_leaves_nothing_behind(alice: Api) -> None:
     session = answer["session_id"]
     second = data[api.PART_SIZE : 2 * api.PART_SIZE]
     garbage = os.urandom(len(second))
-    bad = _part(alice, session, 2, garbage, checksum=xxhash.xxh3_128(second).hexdigest())
+    bad = alice.put_part(session, 2, garbage, checksum=xxhash.xxh3_128(second).hexdigest())
     assert bad.status_code == 422 and bad.json()["type"] == problems.HASH_MISMATCH
     assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
     alice.send_parts(answer, data)
@@ -221,19 +212,19 @@ def test_concurrent_sends_of_one_part_never_mix(alice: Api) -> None:
         data = os.urandom(2 * api.PART_SIZE + 77)
         answer = _negotiate(alice, space, data)
         session = answer["session_id"]
-        assert _part(alice, session, 1, data[: api.PART_SIZE]).status_code == 200
+        assert alice.put_part(session, 1, data[: api.PART_SIZE]).status_code == 200
         second = data[api.PART_SIZE : 2 * api.PART_SIZE]
         checksum = xxhash.xxh3_128(second).hexdigest()
         bodies = [second, os.urandom(len(second)), second, os.urandom(len(second))]
         others = [Api(alice.base, alice.token) for _ in bodies]
         with ThreadPoolExecutor(len(bodies)) as pool:
             futures = [
-                pool.submit(_part, other, session, 2, body, checksum)
+                pool.submit(other.put_part, session, 2, body, checksum)
                 for other, body in zip(others, bodies, strict=True)
             ]
             codes = [f.result().status_code for f in futures]
         assert codes[0] == codes[2] == 200 and set(codes[1::2]) <= {200, 422}
-        assert _part(alice, session, 3, data[2 * api.PART_SIZE :]).status_code == 200
+        assert alice.put_part(session, 3, data[2 * api.PART_SIZE :]).status_code == 200
         done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
         assert done.status_code == 200, done.text
         got = alice.get(api.BLOB.format(sha256=done.json()["sha256"]))

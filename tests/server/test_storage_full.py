@@ -8,20 +8,15 @@ import hashlib
 import os
 from pathlib import Path
 
-import xxhash
+import requests
 
 from studio.protocol import api, problems
-from tests.server.conftest import ServerProcess, signup
+from tests.server.conftest import Api, ServerProcess, signup
 from tests.sync.conftest import resize_tmpfs, tmpfs
 
 
-def _put(user, session: str, number: int, data: bytes):  # type: ignore[no-untyped-def]
-    part = data[(number - 1) * api.PART_SIZE : number * api.PART_SIZE]
-    return user.put(
-        api.UPLOAD_PART.format(session_id=session, number=number),
-        data=part,
-        headers={api.PART_CHECKSUM_HEADER: xxhash.xxh3_128(part).hexdigest()},
-    )
+def _put(user: Api, session: str, number: int, data: bytes) -> requests.Response:
+    return user.put_part(session, number, data[(number - 1) * api.PART_SIZE : number * api.PART_SIZE])
 
 
 def test_a_full_disk_refuses_the_part_and_the_upload_resumes_once_there_is_room(tmp_path: Path) -> None:
