@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, exists, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, or_, select
 
 from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES
 from studio.protocol.shapes import Role
@@ -17,19 +17,28 @@ from studio.server import schema
 from studio.server.auth import Caller
 from studio.server.errors import ProblemError, not_found
 
+_SPACE_AND_ROLE = (
+    select(schema.spaces, schema.members.c.role)
+    .outerjoin(
+        schema.members,
+        and_(
+            schema.members.c.space_id == schema.spaces.c.id,
+            schema.members.c.account_id == bindparam("account_id"),
+        ),
+    )
+    .where(schema.spaces.c.id == bindparam("space_id"))
+)
+"""The space and the caller's membership in one statement, built once (it runs on nearly every request)."""
+
 
 def read_space(conn: Connection, space_id: str, caller: Caller | None) -> tuple[Any, Role | None]:
     """The space row and the caller's role in it (None in the public space); 404 for non-members."""
-    row = conn.execute(select(schema.spaces).where(schema.spaces.c.id == space_id)).first()
+    account_id = caller.account_id if caller is not None else None
+    row = conn.execute(_SPACE_AND_ROLE, {"space_id": space_id, "account_id": account_id}).first()
     if row is None:
         raise not_found(f"space {space_id}")
-    if row.kind == "public":
-        role = None
-        if caller is not None:
-            role = _role(conn, space_id, caller.account_id)
-        return row, role
-    role = _role(conn, space_id, caller.account_id) if caller else None
-    if role is None:
+    role = stored_role(row.role)
+    if row.kind != "public" and role is None:
         raise not_found(f"space {space_id}")
     return row, role
 
@@ -39,15 +48,6 @@ def write_space(conn: Connection, space_id: str, caller: Caller) -> tuple[Any, R
     if row.kind == "private" and role not in WRITER_ROLES:
         raise ProblemError(403, f"your role in space {space_id} is {role}: it cannot change anything")
     return row, role
-
-
-def _role(conn: Connection, space_id: str, account_id: str) -> Role | None:
-    m = schema.members
-    return stored_role(
-        conn.execute(
-            select(m.c.role).where(m.c.space_id == space_id, m.c.account_id == account_id)
-        ).scalar_one_or_none()
-    )
 
 
 _ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from studio.server import schema
-from studio.server.context import Ctx
+from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError
 from studio.server.security import TOKEN_PREFIX, token_digest
 
@@ -33,7 +33,23 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="studio"'})
 
 
-def optional_caller(request: Request, ctx: Ctx) -> Caller | None:
+_TOKEN = (
+    select(
+        schema.tokens.c.id,
+        schema.tokens.c.account_id,
+        schema.tokens.c.revoked,
+        schema.tokens.c.expires_at,
+        schema.tokens.c.last_used_at,
+        schema.accounts.c.username,
+    )
+    .join(schema.accounts, schema.accounts.c.id == schema.tokens.c.account_id)
+    .where(schema.tokens.c.token_hash == bindparam("digest"))
+)
+"""Built once: every request runs it, and building a statement costs more than SQLite answering it."""
+
+
+def bearer_token(request: Request) -> str | None:
+    """The studio token of the Authorization header; None without one, 401 for any other credential."""
     header = request.headers.get("authorization")
     if header is None:
         return None
@@ -41,28 +57,41 @@ def optional_caller(request: Request, ctx: Ctx) -> Caller | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise _unauthorized("the Authorization header is not 'Bearer <studio token>'")
-    t, a = schema.tokens, schema.accounts
+    return token
+
+
+def caller_for(ctx: Context, conn: Connection, token: str) -> Caller:
+    """The live device behind `token`, read on `conn`; 401 if it is unknown, revoked or expired."""
     now = time.time()
-    with ctx.db.read() as conn:
-        row = conn.execute(
-            select(t.c.id, t.c.account_id, t.c.revoked, t.c.expires_at, t.c.last_used_at, a.c.username)
-            .join(a, a.c.id == t.c.account_id)
-            .where(t.c.token_hash == token_digest(token))
-        ).first()
+    row = conn.execute(_TOKEN, {"digest": token_digest(token)}).first()
     if row is None or row.revoked:
         raise _unauthorized("the token is unknown or was revoked; log in again")
     if row.expires_at <= now:
         raise _unauthorized("the token has expired; log in again")
     if now - row.last_used_at > _TOUCH_EVERY:
-        with ctx.db.write() as conn:
-            conn.execute(update(t).where(t.c.id == row.id).values(last_used_at=now))
-    request.state.account = row.username
+        t = schema.tokens
+        with ctx.db.write() as writer:
+            writer.execute(update(t).where(t.c.id == row.id).values(last_used_at=now))
     return Caller(account_id=row.account_id, username=row.username, device_id=row.id)
+
+
+def optional_caller(request: Request, ctx: Ctx) -> Caller | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    with ctx.db.read() as conn:
+        caller = caller_for(ctx, conn, token)
+    request.state.account = caller.username
+    return caller
+
+
+def unauthenticated() -> ProblemError:
+    return _unauthorized("this needs a token: log in first")
 
 
 async def require_caller(caller: MaybeCaller) -> Caller:
     if caller is None:
-        raise _unauthorized("this needs a token: log in first")
+        raise unauthenticated()
     return caller
 
 

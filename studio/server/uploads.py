@@ -14,13 +14,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from studio.protocol import api, problems
 from studio.server import failpoints, schema
 from studio.server.access import can_read_blob, write_space
-from studio.server.auth import Caller
+from studio.server.auth import Caller, caller_for
 from studio.server.blobstore import PartWriter
 from studio.server.context import Context
 from studio.server.errors import ProblemError, not_found
@@ -116,10 +116,18 @@ def _received(conn: Connection, session_id: str) -> list[int]:
     )
 
 
+_SESSION = select(schema.upload_sessions).where(schema.upload_sessions.c.id == bindparam("session_id"))
+_PART_CHECKSUM = select(schema.upload_parts.c.checksum).where(
+    schema.upload_parts.c.session_id == bindparam("session_id"),
+    schema.upload_parts.c.number == bindparam("number"),
+)
+_RECORD_PART = insert(schema.upload_parts)
+"""The statements of every part, built once: building one costs more than SQLite answering it."""
+
+
 def load_session(conn: Connection, session_id: str, caller: Caller) -> Any:
     """The caller's own session in a space they may still write to; 404 for anything else."""
-    us = schema.upload_sessions
-    row = conn.execute(select(us).where(us.c.id == session_id)).first()
+    row = conn.execute(_SESSION, {"session_id": session_id}).first()
     if row is None or row.account_id != caller.account_id:
         raise not_found(f"upload session {session_id}")
     write_space(conn, row.space_id, caller)
@@ -140,18 +148,15 @@ def describe(ctx: Context, caller: Caller, session_id: str) -> UploadOut:
     )
 
 
-def check_part(
-    ctx: Context, caller: Caller, session_id: str, number: int, length: int, checksum: str
-) -> tuple[Any, bool]:
-    """Everything that can be judged before reading a byte: returns the session and whether the same
-    part is already stored (then the body need not be read at all)."""
+def admit_part(
+    ctx: Context, token: str, session_id: str, number: int, length: int, checksum: str
+) -> tuple[Caller, Any, bool]:
+    """Everything that can be judged before reading a byte, in one read transaction: the caller, their
+    session, and whether the same part is already stored (then the body need not be read at all)."""
     with ctx.db.read() as conn:
+        caller = caller_for(ctx, conn, token)
         row = load_session(conn, session_id, caller)
-        existing = conn.execute(
-            select(schema.upload_parts.c.checksum).where(
-                schema.upload_parts.c.session_id == session_id, schema.upload_parts.c.number == number
-            )
-        ).scalar_one_or_none()
+        existing = conn.execute(_PART_CHECKSUM, {"session_id": session_id, "number": number}).scalar()
     if row.state != "open":
         raise ProblemError(409, f"upload session {session_id} is already {row.state}", problems.CONFLICT)
     count = api.part_count(row.size, row.part_size)
@@ -168,7 +173,7 @@ def check_part(
         raise ProblemError(
             409, f"part {number} was already received with another checksum", problems.PART_CONFLICT
         )
-    return row, existing is not None
+    return caller, row, existing is not None
 
 
 class PartReceiver:
@@ -258,9 +263,14 @@ def store_part(
     try:
         with ctx.db.write() as conn:
             conn.execute(
-                insert(schema.upload_parts).values(
-                    session_id=row.id, number=number, checksum=checksum, size=len(data), etag=etag
-                )
+                _RECORD_PART,
+                {
+                    "session_id": row.id,
+                    "number": number,
+                    "checksum": checksum,
+                    "size": len(data),
+                    "etag": etag,
+                },
             )
     except IntegrityError:
         pass

@@ -15,7 +15,7 @@ from studio.protocol.checksum import PART_CHECKSUM_PATTERN, part_checksum
 from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
 from studio.server.access import can_read_blob
-from studio.server.auth import Caller, CallerDep, MaybeCaller
+from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, unauthenticated
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
@@ -59,13 +59,18 @@ async def put_part(
         str,
         Header(alias=api.PART_CHECKSUM_HEADER, pattern=PART_CHECKSUM_PATTERN, min_length=32, max_length=32),
     ],
-    caller: CallerDep,
     ctx: Ctx,
 ) -> PartOut:
+    """The caller is resolved together with the session (one worker-thread hop and one read transaction
+    per part) rather than by the CallerDep dependency."""
+    token = bearer_token(request)
+    if token is None:
+        raise unauthenticated()
     length = _content_length(request)
-    row, already = await run_in_threadpool(
-        uploads.check_part, ctx, caller, session_id, number, length, part_checksum
+    caller, row, already = await run_in_threadpool(
+        uploads.admit_part, ctx, token, session_id, number, length, part_checksum
     )
+    request.state.account = caller.username
     if already:
         return PartOut(number=number, size=length, checksum=part_checksum)
     running = ctx.running.setdefault(session_id, RunningHash())
