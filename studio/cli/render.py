@@ -36,7 +36,10 @@ def register(subparsers: Any) -> None:
         "--licence", metavar="SPDX", help="the work's licence (default: the clips' common licence)"
     )
     parser.add_argument(
-        "--editor", action="append", default=[], metavar="NAME",
+        "--editor",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="credit NAME as editor of the piece; repeat for several",
     )
     parser.add_argument(
@@ -59,12 +62,17 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar("render")
     try:
         result = export_timeline(
-            resolved, args.output, fmt=args.format, title=args.title, licence=args.licence,
-            editors=args.editor, progress=bar,
+            resolved,
+            args.output,
+            fmt=args.format,
+            title=args.title,
+            licence=args.licence,
+            editors=args.editor,
+            progress=bar,
         )
     finally:
         bar.close()
-    for warning in result.warnings[len(resolved.warnings):]:
+    for warning in result.warnings[len(resolved.warnings) :]:
         print(f"studio: warning: {warning}", file=sys.stderr)
     if args.json:
         print_json(result.summary())

@@ -201,7 +201,7 @@ def _parse_document(doc: Any, folder: Path) -> LoadedProject:
         raise _Bad("", f"not a project file (the top level is {_kind(doc)}, not an object)")
     schema = doc.get("schema")
     if schema is None:
-        raise _Bad("", "not a project file (no \"schema\" field)")
+        raise _Bad("", 'not a project file (no "schema" field)')
     version = _schema_version(schema)
     if version > CURRENT_VERSION:
         newer = f"written by a newer Remix Studio (schema {schema})"
@@ -360,8 +360,19 @@ def _parse_clips(data: dict[str, Any], folder: Path) -> dict[str, Clip]:
 
 
 _CLIP_KEYS = {
-    "title", "kind", "duration", "credits", "licence", "owner", "lineage", "path",
-    "embedded_credits", "has_video", "has_audio", "tags", "probe",
+    "title",
+    "kind",
+    "duration",
+    "credits",
+    "licence",
+    "owner",
+    "lineage",
+    "path",
+    "embedded_credits",
+    "has_video",
+    "has_audio",
+    "tags",
+    "probe",
 }
 
 
@@ -470,8 +481,12 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
         if kind not in TRACK_KINDS:
             raise _Bad(f"{where}.kind", f"expected {VIDEO} or {AUDIO}, got {kind!r}")
         tracks.append(
-            {"id": _need(row, where, "id", str), "kind": kind, "name": _need(row, where, "name", str),
-             "order": keys[index]}
+            {
+                "id": _need(row, where, "id", str),
+                "kind": kind,
+                "name": _need(row, where, "name", str),
+                "order": keys[index],
+            }
         )
     items = []
     for index, row in enumerate(items_in):

@@ -316,8 +316,16 @@ class Store:
         rows: list[JournalRow] = []
         for counter, op in zip(counters, ops, strict=True):
             fields = (
-                project_id, self.client_id, counter, lamport, f"{self.client_id}:{counter}",
-                group_id, origin, label, merge_key, now,
+                project_id,
+                self.client_id,
+                counter,
+                lamport,
+                f"{self.client_id}:{counter}",
+                group_id,
+                origin,
+                label,
+                merge_key,
+                now,
             )
             payload = json.dumps(op, separators=(",", ":"), ensure_ascii=False)
             cur = self.conn.execute(

@@ -385,9 +385,7 @@ class Timeline:
         return self.tracks.get(name)
 
     def items_on(self, track_id: str) -> list[Item]:
-        return sorted(
-            (i for i in self.items.values() if i.track == track_id), key=lambda i: (i.start, i.id)
-        )
+        return sorted((i for i in self.items.values() if i.track == track_id), key=lambda i: (i.start, i.id))
 
     def iter_items(self) -> Iterator[Item]:
         return iter(sorted(self.items.values(), key=lambda i: (i.start, i.id)))
@@ -449,8 +447,10 @@ class Timeline:
     def snapshot(self) -> Timeline:
         """An independent copy: later edits to self do not reach it."""
         return Timeline(
-            settings={k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-                      for k, v in self.settings.items()},
+            settings={
+                k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                for k, v in self.settings.items()
+            },
             tracks={k: v.copy() for k, v in self.tracks.items()},
             items={k: v.copy() for k, v in self.items.items()},
             markers={k: v.copy() for k, v in self.markers.items()},

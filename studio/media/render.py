@@ -91,8 +91,9 @@ def _draw_card(card: TitleCard) -> None:
     draw = ImageDraw.Draw(image)
     text = "\n".join(card.lines)
     centre = (card.width / 2, card.height / 2)
-    draw.multiline_text((centre[0] + 2, centre[1] + 2), text, font=font, fill=(0, 0, 0, 150), anchor="mm",
-                        align="center")
+    draw.multiline_text(
+        (centre[0] + 2, centre[1] + 2), text, font=font, fill=(0, 0, 0, 150), anchor="mm", align="center"
+    )
     draw.multiline_text(centre, text, font=font, fill=(255, 255, 255, 255), anchor="mm", align="center")
     with atomic_writer(card.path) as fh:
         image.save(fh, format="PNG")
@@ -204,7 +205,7 @@ def _graph_passed(plan: RenderPlan) -> Iterator[list[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(plan.filtergraph)
-        args[at:at + 2] = ["-/filter_complex", name]
+        args[at : at + 2] = ["-/filter_complex", name]
         yield args
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -232,8 +232,9 @@ class _Planner:
         out = self.base(base_items)
         for p in overlays:
             layer = self.picture(p, overlay=True)
-            out = self.graph.chain(f"{out}{layer}", ["overlay=eof_action=pass:repeatlast=0"],
-                                   self.graph.label("v"))
+            out = self.graph.chain(
+                f"{out}{layer}", ["overlay=eof_action=pass:repeatlast=0"], self.graph.label("v")
+            )
         return out
 
     def place(self, item: Item) -> _Placed | None:
@@ -260,13 +261,15 @@ class _Planner:
             segments.append(self.black(self.total_frames - cursor))
         if len(segments) == 1:
             return segments[0]
-        return self.graph.chain("".join(segments), [f"concat=n={len(segments)}:v=1:a=0"],
-                                self.graph.label("base"))
+        return self.graph.chain(
+            "".join(segments), [f"concat=n={len(segments)}:v=1:a=0"], self.graph.label("base")
+        )
 
     def black(self, frames: int) -> str:
         src = f"color=c=black:s={self.width}x{self.height}:r={_rate(self.fps)}"
-        return self.graph.chain("", [src, "format=yuv420p", "setsar=1", f"trim=end_frame={frames}"],
-                                self.graph.label("gap"))
+        return self.graph.chain(
+            "", [src, "format=yuv420p", "setsar=1", f"trim=end_frame={frames}"], self.graph.label("gap")
+        )
 
     def picture(self, p: _Placed, *, overlay: bool) -> str:
         """One item's frames at the project size and rate, exactly p.frames long."""
@@ -314,8 +317,12 @@ class _Planner:
                 self.cards.append(card)
             margin = to_ffmpeg(seconds + 1 / self.fps)
             k = self.graph.add_input(self.still_input(margin, str(card.path)))
-            return f"[{k}:v:0]", [f"fps={_rate(self.fps)}", "format=yuva420p", "setsar=1",
-                                  f"trim=end_frame={p.frames}"]
+            return f"[{k}:v:0]", [
+                f"fps={_rate(self.fps)}",
+                "format=yuva420p",
+                "setsar=1",
+                f"trim=end_frame={p.frames}",
+            ]
         text = escape_filter_value("\n".join(lines))
         font = escape_filter_value(str(self.titles.fontfile))
         draw = (
@@ -348,7 +355,8 @@ class _Planner:
                 if clip.has_audio and end > self.sample(item.start):
                     audible.append((item, clip))
         bed = self.graph.chain(
-            "", [f"anullsrc=r={self.rate}:cl=stereo", f"atrim=end_sample={self.total_samples}"],
+            "",
+            [f"anullsrc=r={self.rate}:cl=stereo", f"atrim=end_sample={self.total_samples}"],
             self.graph.label("bed"),
         )
         sources = self.audio_sources(audible)
@@ -428,8 +436,16 @@ class _Planner:
         args: list[str] = []
         for input_args in self.graph.inputs:
             args += input_args
-        args += ["-filter_complex", graph, *maps, *self.fmt.codec_args(), "-map_metadata", "-1",
-                 "-map_chapters", "-1"]
+        args += [
+            "-filter_complex",
+            graph,
+            *maps,
+            *self.fmt.codec_args(),
+            "-map_metadata",
+            "-1",
+            "-map_chapters",
+            "-1",
+        ]
         return RenderPlan(
             args=tuple(args),
             duration=self.tl.duration,

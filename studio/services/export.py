@@ -252,11 +252,23 @@ def _with_roll(
     from studio.media.hashing import sha256_file
 
     render_credits_roll(
-        block, roll_path, width=snapshot.width, height=snapshot.height, fps=snapshot.fps,
-        duration=ROLL_SECONDS, progress=progress, cancel=cancel,
+        block,
+        roll_path,
+        width=snapshot.width,
+        height=snapshot.height,
+        fps=snapshot.fps,
+        duration=ROLL_SECONDS,
+        progress=progress,
+        cancel=cancel,
     )
-    roll = Clip(id=sha256_file(roll_path), title="Credits", kind="video", duration=ROLL_SECONDS,
-                has_video=True, path=roll_path)
+    roll = Clip(
+        id=sha256_file(roll_path),
+        title="Credits",
+        kind="video",
+        duration=ROLL_SECONDS,
+        has_video=True,
+        path=roll_path,
+    )
     extended = snapshot.snapshot()
     bottom = next(iter(extended.ordered_tracks(VIDEO)), None)
     if bottom is None:

@@ -608,8 +608,15 @@ class _Importer:
         return lo, hi
 
     def walk_track(
-        self, track: Any, offset: Fraction, lo: Fraction, hi: Fraction | None,
-        top: int, path: tuple[int, ...], kind: str, label: str,
+        self,
+        track: Any,
+        offset: Fraction,
+        lo: Fraction,
+        hi: Fraction | None,
+        top: int,
+        path: tuple[int, ...],
+        kind: str,
+        label: str,
     ) -> None:
         otio = self.otio
         self.take_markers(track.markers, offset, lo, hi, f"track {label}")
@@ -635,8 +642,15 @@ class _Importer:
             self.walk_child(child, at, inner_lo, inner_lo + (e - s), top, path, kind, label)
 
     def walk_stack(
-        self, stack: Any, offset: Fraction, lo: Fraction, hi: Fraction,
-        top: int, path: tuple[int, ...], kind: str, label: str,
+        self,
+        stack: Any,
+        offset: Fraction,
+        lo: Fraction,
+        hi: Fraction,
+        top: int,
+        path: tuple[int, ...],
+        kind: str,
+        label: str,
     ) -> None:
         self.take_markers(stack.markers, offset, lo, hi, f"stack {stack.name or 'unnamed'}")
         for layer, child in enumerate(stack):
@@ -655,8 +669,15 @@ class _Importer:
             self.walk_child(child, at, inner_lo, inner_lo + (e - s), top, (*path, layer), kind, label)
 
     def walk_child(
-        self, child: Any, at: Fraction, lo: Fraction, hi: Fraction,
-        top: int, path: tuple[int, ...], kind: str, label: str,
+        self,
+        child: Any,
+        at: Fraction,
+        lo: Fraction,
+        hi: Fraction,
+        top: int,
+        path: tuple[int, ...],
+        kind: str,
+        label: str,
     ) -> None:
         otio = self.otio
         if isinstance(child, otio.schema.Gap):
@@ -680,8 +701,15 @@ class _Importer:
 
     # -- clips --------------------------------------------------------------------------------------
     def place_clip(
-        self, oclip: Any, at: Fraction, media_lo: Fraction, duration: Fraction,
-        top: int, path: tuple[int, ...], kind: str, label: str,
+        self,
+        oclip: Any,
+        at: Fraction,
+        media_lo: Fraction,
+        duration: Fraction,
+        top: int,
+        path: tuple[int, ...],
+        kind: str,
+        label: str,
     ) -> None:
         otio = self.otio
         if self.cancel is not None:
@@ -728,8 +756,13 @@ class _Importer:
 
     def item_fields(self, studio: dict[str, Any], where: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, name in (("gain_db", "gain_db"), ("fade_in", "fade_in"), ("fade_out", "fade_out"),
-                          ("muted", "muted"), ("item_metadata", "metadata")):
+        for key, name in (
+            ("gain_db", "gain_db"),
+            ("fade_in", "fade_in"),
+            ("fade_out", "fade_out"),
+            ("muted", "muted"),
+            ("item_metadata", "metadata"),
+        ):
             if key in studio:
                 try:
                     out[name] = Item.FIELDS[name][1](studio[key])
@@ -789,16 +822,28 @@ class _Importer:
         return self.hashes[path]
 
     def new_clip(
-        self, clip_id: str, oclip: Any, ref: Any, path: Path | None, exists: bool,
-        track_kind: str, studio: dict[str, Any], where: str,
+        self,
+        clip_id: str,
+        oclip: Any,
+        ref: Any,
+        path: Path | None,
+        exists: bool,
+        track_kind: str,
+        studio: dict[str, Any],
+        where: str,
     ) -> Clip:
         record = _get(studio, "clip", dict, None)
         credits = _credits_from(studio.get("credits"), where, self.warnings)
         title = oclip.name or (path.stem if path is not None else "") or "untitled"
         kind = _kind_from_name(title if path is None else path.name, track_kind)
         clip = Clip(
-            id=clip_id, title=title, kind=kind, duration=None, credits=credits,
-            licence=_get(studio, "licence", str, ""), path=path,
+            id=clip_id,
+            title=title,
+            kind=kind,
+            duration=None,
+            credits=credits,
+            licence=_get(studio, "licence", str, ""),
+            path=path,
         )
         if record is not None:
             clip = self.apply_record(clip, record, where)
@@ -852,8 +897,12 @@ class _Importer:
                 self.probed.add(clip.id)
                 kind = "image" if info.is_image else "video" if info.has_video else "audio"
                 return replace(
-                    clip, kind=kind, duration=None if info.is_image else info.duration,
-                    has_video=info.has_video, has_audio=info.has_audio, probe=info.to_dict(),
+                    clip,
+                    kind=kind,
+                    duration=None if info.is_image else info.duration,
+                    has_video=info.has_video,
+                    has_audio=info.has_audio,
+                    probe=info.to_dict(),
                 )
         available = getattr(ref, "available_range", None) if ref is not None else None
         duration = _time(available.duration) if available is not None else None
