@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import http.server
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -225,8 +226,32 @@ def free_page_cache(work: Path, mb: int = 600) -> None:
     junk.unlink()
 
 
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by a running process, or by this one (all its threads,
+    the static endpoint's among them) when pid is None."""
+    if pid is None:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return own.ru_utime + own.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def finished_children_cpu() -> float:
+    """CPU seconds of the child processes that have ended (the curl runs)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
 def bench_blobs(
-    work: Path, url: str, ref_url: str, ref_dir: Path, minimal_url: str, mb: int, rounds: int, warm: bool
+    work: Path,
+    servers: dict[str, int | None],
+    url: str,
+    ref_url: str,
+    ref_dir: Path,
+    minimal_url: str,
+    mb: int,
+    rounds: int,
+    warm: bool,
 ) -> None:
     token = login(url, "bench")
     space = requests.post(
@@ -270,11 +295,19 @@ def bench_blobs(
         "minimal_up": lambda i: minimal_upload(minimal_url, parts, f"blob-{i}"),
     }
     names = list(uploads)
+    cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for i in range(rounds):
         for name in names[i % len(names) :] + names[: i % len(names)]:
             if warm:
                 free_page_cache(work)
+            server_pid = servers["minimal" if name == "minimal_up" else "ref" if name == "ref_up" else "api"]
+            in_process = name == "client_up"
+            client_before = process_cpu(None) if in_process else finished_children_cpu()
+            server_before = process_cpu(server_pid)
             times[name].append(uploads[name](i))
+            server_used = process_cpu(server_pid) - server_before
+            client_used = (process_cpu(None) if in_process else finished_children_cpu()) - client_before
+            cpu[name].append((client_used, server_used))
         downloads = [
             ("ref_down", (ref_url + "/blob.bin",)),
             (
@@ -308,6 +341,23 @@ def bench_blobs(
         f"blob upload {mb} MB to bench/_minimal_receiver.py (uvicorn, SHA-256 and write only): "
         f"{minimal_rate:7.1f} MB/s, ratio {minimal_rate / ref_up_rate:.2f} to the static endpoint"
     )
+    print(f"CPU seconds per {mb} MB upload, median (client + server = total; wall):")
+    for name in names:
+        client = statistics.median(c for c, _ in cpu[name])
+        server = statistics.median(s for _, s in cpu[name])
+        print(
+            f"  {_UPLOAD_LABELS[name]:<28} {client:.3f} + {server:.3f} = {client + server:.3f} s; "
+            f"wall {med[name]:.3f} s"
+        )
+
+
+_UPLOAD_LABELS = {
+    "ref_up": "static endpoint (curl)",
+    "api_up": "API, one part at a time",
+    "api_up_parallel": "API, two parts at a time",
+    "client_up": "studio sync client",
+    "minimal_up": "minimal receiver",
+}
 
 
 def _vary(parts: list[Path], marker: int) -> str:
@@ -409,7 +459,8 @@ def main() -> int:
         proc, url = start_server(work)
         minimal, minimal_url = start_minimal(work / "minimal")
         try:
-            bench_blobs(work, url, ref_url, ref_dir, minimal_url, args.mb, args.rounds, args.warm)
+            servers = {"ref": None, "api": proc.pid, "minimal": minimal.pid}
+            bench_blobs(work, servers, url, ref_url, ref_dir, minimal_url, args.mb, args.rounds, args.warm)
             bench_feed(url, args.records)
         finally:
             for child in (proc, minimal):
