@@ -1,6 +1,7 @@
 """The least an upload endpoint on this server stack can do: receive each part through uvicorn (httptools,
 uvloop, the same allocator tuning as `studio serve`), feed its bytes to a running SHA-256 on one thread and
 write them at their offset on another, and answer. No routing, accounts, database or part checksum.
+With `?hash=none` in the URL it skips the SHA-256, which shows what the hashing alone costs.
 
 bench/server.py measures it beside the studio server to show how much of the gap to the static endpoint is
 the stack and the hashing, and how much is the studio's own work.
@@ -40,6 +41,7 @@ def make_app(folder: Path) -> Any:
         blob, _, offset = scope["path"].strip("/").partition("/")
         length = int(dict(scope["headers"])[b"content-length"])
         digest = DIGESTS.setdefault(blob, hashlib.sha256())
+        hashing = scope.get("query_string", b"") != b"hash=none"
         fd = os.open(folder / blob, os.O_WRONLY | os.O_CREAT, 0o600)
         buffer = memoryview(bytearray(length))
         received = fed = 0
@@ -54,10 +56,9 @@ def make_app(folder: Path) -> Any:
             if received > fed and (received - fed >= BATCH or not more):
                 await asyncio.gather(*pending)
                 piece = buffer[fed:received]
-                pending = [
-                    loop.run_in_executor(POOL, digest.update, piece),
-                    loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed),
-                ]
+                pending = [loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed)]
+                if hashing:
+                    pending.append(loop.run_in_executor(POOL, digest.update, piece))
                 fed = received
             if not more:
                 break

@@ -11,7 +11,8 @@
    the order rotates: memory freed just before a measurement makes its writes cheaper. Which of the two
    kinds of memory the writes land in depends on what the machine did before; `--warm` frees page cache
    before every upload so that all of them land in recycled memory, the state of a long-running machine.
-   bench/_minimal_receiver.py (uvicorn receiving, hashing and writing, nothing else) is measured beside
+   bench/_minimal_receiver.py (uvicorn receiving, hashing and writing, nothing else; and once more without
+   the SHA-256, to show what the hash that publication must verify costs on this machine) is measured beside
    them: the ceiling of this server stack on this machine.
 2. Change feed of a 10,000-record space: an incremental pull with nothing new (target: one request, under
    50 ms) and a full pull.
@@ -194,7 +195,7 @@ def api_upload(
     return end - start
 
 
-def minimal_upload(minimal_url: str, parts: list[Path], name: str) -> float:
+def minimal_upload(minimal_url: str, parts: list[Path], name: str, hashing: bool = True) -> float:
     args: list[str] = []
     for n, part in enumerate(parts):
         if args:
@@ -206,7 +207,7 @@ def minimal_upload(minimal_url: str, parts: list[Path], name: str) -> float:
             "/dev/null",
             "-T",
             str(part),
-            f"{minimal_url}/{name}/{n * api.PART_SIZE}",
+            f"{minimal_url}/{name}/{n * api.PART_SIZE}{'' if hashing else '?hash=none'}",
         ]
     start = time.perf_counter()
     subprocess.run(["curl", *args], check=True)
@@ -276,6 +277,7 @@ def bench_blobs(
         "api_up_parallel": [],
         "client_up": [],
         "minimal_up": [],
+        "minimal_nohash_up": [],
         "ref_down": [],
         "api_down": [],
     }
@@ -293,6 +295,7 @@ def bench_blobs(
         "api_up_parallel": lambda i: api_up(i, 2),
         "client_up": lambda i: client_upload(url, token, space, sources[i]),
         "minimal_up": lambda i: minimal_upload(minimal_url, parts, f"blob-{i}"),
+        "minimal_nohash_up": lambda i: minimal_upload(minimal_url, parts, f"plain-{i}", hashing=False),
     }
     names = list(uploads)
     cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
@@ -300,7 +303,7 @@ def bench_blobs(
         for name in names[i % len(names) :] + names[: i % len(names)]:
             if warm:
                 free_page_cache(work)
-            server_pid = servers["minimal" if name == "minimal_up" else "ref" if name == "ref_up" else "api"]
+            server_pid = servers[_SERVER_OF.get(name, "api")]
             in_process = name == "client_up"
             client_before = process_cpu(None) if in_process else finished_children_cpu()
             server_before = process_cpu(server_pid)
@@ -341,6 +344,11 @@ def bench_blobs(
         f"blob upload {mb} MB to bench/_minimal_receiver.py (uvicorn, SHA-256 and write only): "
         f"{minimal_rate:7.1f} MB/s, ratio {minimal_rate / ref_up_rate:.2f} to the static endpoint"
     )
+    plain_rate = size / med["minimal_nohash_up"] / 1e6
+    print(
+        f"blob upload {mb} MB to bench/_minimal_receiver.py without the SHA-256: {plain_rate:7.1f} MB/s, "
+        f"ratio {plain_rate / ref_up_rate:.2f} to the static endpoint"
+    )
     print(f"CPU seconds per {mb} MB upload, median (client + server = total; wall):")
     for name in names:
         client = statistics.median(c for c, _ in cpu[name])
@@ -357,7 +365,9 @@ _UPLOAD_LABELS = {
     "api_up_parallel": "API, two parts at a time",
     "client_up": "studio sync client",
     "minimal_up": "minimal receiver",
+    "minimal_nohash_up": "minimal receiver, no SHA-256",
 }
+_SERVER_OF = {"ref_up": "ref", "minimal_up": "minimal", "minimal_nohash_up": "minimal"}
 
 
 def _vary(parts: list[Path], marker: int) -> str:
