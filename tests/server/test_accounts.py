@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 
@@ -114,3 +115,32 @@ def test_secrets_are_stored_hashed_and_never_logged(server: ServerProcess, backe
         tokens = [row[0] for row in db.execute("SELECT token_hash FROM tokens")]
     assert stored.startswith("$argon2id$") and password not in stored
     assert user.token not in tokens and all(len(t) == 64 for t in tokens)
+
+
+def test_parts_need_a_live_token(server: ServerProcess) -> None:
+    """The part route checks its caller itself (with the session, in one transaction): a missing, revoked
+    or expired token gets 401 there too, and the part is not recorded."""
+    user = signup(server.url, unique("gina"))
+    data = b"part bytes " * 300
+    negotiated = user.post(
+        api.NEGOTIATE,
+        json={
+            "space": user.post(api.SPACES, json={"name": "g"}).json()["id"],
+            "blobs": [{"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}],
+        },
+    )
+    session = negotiated.json()["blobs"][0]["session_id"]
+    short = Api(
+        server.url, _login(server, user.username, "correct horse battery", ttl_seconds=1).json()["token"]
+    )
+    revoked = Api(server.url, _login(server, user.username, "correct horse battery").json()["token"])
+    assert revoked.delete(api.CURRENT_TOKEN).status_code == 204
+    time.sleep(1.5)
+    for caller, detail in ((Api(server.url), "needs a token"), (revoked, "revoked"), (short, "expired")):
+        r = caller.put_part(session, 1, data)
+        assert r.status_code == 401, (detail, r.status_code, r.text)
+        assert detail in r.json()["detail"]
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert user.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
+    assert user.put_part(session, 1, data).status_code == 200
+    assert user.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
