@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from studio.protocol import api, problems
 from studio.server import failpoints, schema
 from studio.server.access import can_read_blob, write_space
-from studio.server.auth import Caller, caller_for
+from studio.server.auth import Caller
 from studio.server.blobstore import PartWriter
 from studio.server.context import Context
 from studio.server.errors import ProblemError, not_found
@@ -149,14 +149,12 @@ def describe(ctx: Context, caller: Caller, session_id: str) -> UploadOut:
 
 
 def admit_part(
-    ctx: Context, token: str, session_id: str, number: int, length: int, checksum: str
-) -> tuple[Caller, Any, bool]:
-    """Everything that can be judged before reading a byte, in one read transaction: the caller, their
+    conn: Connection, caller: Caller, session_id: str, number: int, length: int, checksum: str
+) -> tuple[Any, bool]:
+    """Everything that can be judged before reading a byte, read on the caller's transaction: their
     session, and whether the same part is already stored (then the body need not be read at all)."""
-    with ctx.db.read() as conn:
-        caller = caller_for(ctx, conn, token)
-        row = load_session(conn, session_id, caller)
-        existing = conn.execute(_PART_CHECKSUM, {"session_id": session_id, "number": number}).scalar()
+    row = load_session(conn, session_id, caller)
+    existing = conn.execute(_PART_CHECKSUM, {"session_id": session_id, "number": number}).scalar()
     if row.state != "open":
         raise ProblemError(409, f"upload session {session_id} is already {row.state}", problems.CONFLICT)
     count = api.part_count(row.size, row.part_size)
@@ -173,7 +171,7 @@ def admit_part(
         raise ProblemError(
             409, f"part {number} was already received with another checksum", problems.PART_CONFLICT
         )
-    return caller, row, existing is not None
+    return row, existing is not None
 
 
 class PartReceiver:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 
@@ -144,3 +145,22 @@ def test_parts_need_a_live_token(server: ServerProcess) -> None:
     assert user.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == []
     assert user.put_part(session, 1, data).status_code == 200
     assert user.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
+    # A part refused after its caller is known is logged with that caller's account.
+    stranger = signup(server.url, unique("hank"))
+    assert stranger.put_part(session, 1, data).status_code == 404
+    assert _logged(server, "PUT", f"/uploads/{session}/parts/1", 404) == [stranger.username]
+
+
+def _logged(server: ServerProcess, method: str, path_end: str, status: int) -> list[str | None]:
+    """The accounts of the access-log lines for these requests, once the server has written them."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith('{"method"')]
+        found = [
+            line["account"]
+            for line in lines
+            if line["method"] == method and line["path"].endswith(path_end) and line["status"] == status
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

@@ -15,7 +15,7 @@ from studio.protocol.checksum import PART_CHECKSUM_PATTERN, part_checksum
 from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
 from studio.server.access import can_read_blob
-from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, unauthenticated
+from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, caller_for, unauthenticated
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
@@ -61,16 +61,14 @@ async def put_part(
     ],
     ctx: Ctx,
 ) -> PartOut:
-    """The caller is resolved together with the session (one worker-thread hop and one read transaction
-    per part) rather than by the CallerDep dependency."""
+    # The caller is resolved with the session, not by CallerDep: one worker-thread hop per part.
     token = bearer_token(request)
     if token is None:
         raise unauthenticated()
     length = _content_length(request)
-    caller, row, already = await run_in_threadpool(
-        uploads.admit_part, ctx, token, session_id, number, length, part_checksum
+    row, already = await run_in_threadpool(
+        _admit, request, ctx, token, session_id, number, length, part_checksum
     )
-    request.state.account = caller.username
     if already:
         return PartOut(number=number, size=length, checksum=part_checksum)
     running = ctx.running.setdefault(session_id, RunningHash())
@@ -83,6 +81,17 @@ async def put_part(
                 409, f"part {number} was already received with another checksum", problems.PART_CONFLICT
             )
     return PartOut(number=number, size=length, checksum=part_checksum)
+
+
+def _admit(
+    request: Request, ctx: Context, token: str, session_id: str, number: int, length: int, checksum: str
+) -> tuple[Any, bool]:
+    """The caller and their part's session, in one read transaction; the account is noted for the access
+    log as soon as it is known, so refused parts are logged with it."""
+    with ctx.db.read() as conn:
+        caller = caller_for(ctx, conn, token)
+        request.state.account = caller.username
+        return uploads.admit_part(conn, caller, session_id, number, length, checksum)
 
 
 async def _receive_part(
