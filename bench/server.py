@@ -329,26 +329,9 @@ def bench_blobs(
             f"static endpoint {ref_rate:7.1f} MB/s, ratio {api_rate / ref_rate:.2f} (target >= 0.8)"
         )
     ref_up_rate = size / med["ref_up"] / 1e6
-    par_rate = size / med["api_up_parallel"] / 1e6
-    print(
-        f"blob upload {mb} MB, 2 parts at a time: API {par_rate:7.1f} MB/s, ratio "
-        f"{par_rate / ref_up_rate:.2f} to the single-stream static endpoint"
-    )
-    client_rate = size / med["client_up"] / 1e6
-    print(
-        f"blob upload {mb} MB by the studio's sync client (transfer.upload_blobs): {client_rate:7.1f} MB/s, "
-        f"ratio {client_rate / ref_up_rate:.2f} to the static endpoint (target >= 0.8)"
-    )
-    minimal_rate = size / med["minimal_up"] / 1e6
-    print(
-        f"blob upload {mb} MB to bench/_minimal_receiver.py (uvicorn, SHA-256 and write only): "
-        f"{minimal_rate:7.1f} MB/s, ratio {minimal_rate / ref_up_rate:.2f} to the static endpoint"
-    )
-    plain_rate = size / med["minimal_nohash_up"] / 1e6
-    print(
-        f"blob upload {mb} MB to bench/_minimal_receiver.py without the SHA-256: {plain_rate:7.1f} MB/s, "
-        f"ratio {plain_rate / ref_up_rate:.2f} to the static endpoint"
-    )
+    for name, what, against in _AGAINST_STATIC:
+        rate = size / med[name] / 1e6
+        print(f"blob upload {mb} MB{what} {rate:7.1f} MB/s, ratio {rate / ref_up_rate:.2f} {against}")
     print(f"CPU seconds per {mb} MB upload, median (client + server = total; wall):")
     for name in names:
         client = statistics.median(c for c, _ in cpu[name])
@@ -358,6 +341,22 @@ def bench_blobs(
             f"wall {med[name]:.3f} s"
         )
 
+
+_AGAINST_STATIC = (
+    ("api_up_parallel", ", 2 parts at a time: API", "to the single-stream static endpoint"),
+    (
+        "client_up",
+        " by the studio's sync client (transfer.upload_blobs):",
+        "to the static endpoint (target >= 0.8)",
+    ),
+    (
+        "minimal_up",
+        " to bench/_minimal_receiver.py (uvicorn, SHA-256 and write only):",
+        "to the static endpoint",
+    ),
+    ("minimal_nohash_up", " to bench/_minimal_receiver.py without the SHA-256:", "to the static endpoint"),
+)
+"""The other uploads, each printed as its rate and its ratio to the single-stream static endpoint."""
 
 _UPLOAD_LABELS = {
     "ref_up": "static endpoint (curl)",
