@@ -60,7 +60,11 @@ def build_window(show_welcome: bool = True) -> MainWindow:
 
 
 def quit_after_ms() -> int | None:
-    """STUDIO_QUIT_AFTER_MS: quit cleanly that many ms after the window is shown (smoke tests)."""
+    """STUDIO_QUIT_AFTER_MS: quit cleanly that many ms after the window is ready (smoke tests).
+
+    Counted from ready, not from the first paint, so a loaded machine that opens the project slowly still
+    quits with the project on the timeline.
+    """
     value = os.environ.get(QUIT_AFTER_ENV, "").strip()
     if not value:
         return None
@@ -86,7 +90,7 @@ def run_app(argv: Sequence[str]) -> int:
     app = create_app(argv)
     window = build_window(show_welcome=os.environ.get("STUDIO_NO_WELCOME") != "1")
     if quit_after is not None:
-        window.first_shown.connect(lambda: QTimer.singleShot(quit_after, quit_everything))
+        window.ready.connect(lambda: QTimer.singleShot(quit_after, quit_everything))
     window.show()
     code = app.exec()
     window.release()
