@@ -46,6 +46,7 @@ from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.import_dialog import LICENCES
+from studio.ui.licence_panel import LicencePanel
 from studio.ui.snapshots import at_height
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
@@ -63,6 +64,8 @@ class ExportSettings:
     manual: dict[str, int] | None = None
     credits_roll: bool = False
     span: tuple[Fraction, Fraction] | None = None
+    rights_cleared: list[str] = field(default_factory=list)
+    commercial: bool = False
 
 
 def export_piece(
@@ -83,6 +86,8 @@ def export_piece(
         manual=settings.manual,
         credits_roll=settings.credits_roll,
         span=settings.span,
+        rights_cleared=settings.rights_cleared,
+        commercial=settings.commercial,
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
@@ -116,7 +121,10 @@ class ExportDialog(QDialog):
         self.title = QLineEdit(name)
         self.licence = QComboBox()
         self.licence.setEditable(True)
-        self.licence.addItems(list(LICENCES))
+        self.licence.addItems(["", *LICENCES])  # "": the least permissive licence the sources allow
+        self.licences = LicencePanel()
+        self.licences.changed.connect(self._refresh_licences)
+        self.licence.currentTextChanged.connect(lambda _t: self._refresh_licences())
         self.editors = QLineEdit(", ".join(self.snapshot.editors))
         self.editors.setPlaceholderText("Who edited this piece (comma separated); empty: no editing share")
         self.format = QComboBox()
@@ -200,6 +208,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(review, 1)
+        layout.addWidget(self.licences)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -254,7 +263,7 @@ class ExportDialog(QDialog):
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(n, col, cell)
         self.table.blockSignals(False)
-        self._show_total()
+        self._refresh_licences()
 
     def shares(self) -> dict[str, int]:
         """contributor id -> basis points as shown in the table."""
@@ -271,7 +280,11 @@ class ExportDialog(QDialog):
     def _show_total(self) -> None:
         total = sum(self.shares().values())
         self.total.setText(f"Total {total / 100:.2f} %" + ("" if total == 10000 else "  — must be 100 %"))
-        self.export_button.setEnabled(total == 10000 and bool(self.rows))
+        self.export_button.setEnabled(total == 10000 and bool(self.rows) and self.licences.ok)
+
+    def _refresh_licences(self) -> None:
+        self.licences.refresh(self.exported_timeline(), self.clips, self.licence.currentText())
+        self._show_total()
 
     def _on_share_edited(self, cell: QTableWidgetItem) -> None:
         if cell.column() != 5:
@@ -315,6 +328,8 @@ class ExportDialog(QDialog):
             manual=self.shares() if method == credits_mod.MANUAL else None,
             credits_roll=self.roll.isChecked() and self.roll.isEnabled(),
             span=span,
+            rights_cleared=self.licences.rights_cleared(),
+            commercial=self.licences.commercial.isChecked(),
         )
 
     def start(self) -> tasks.TaskHandle | None:
