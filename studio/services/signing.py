@@ -33,7 +33,10 @@ def identity_for_export(cancel: CancelToken | None = None) -> tuple[SigningIdent
     if found is None:
         return None, "unsigned: not logged in (log in to a server to sign exports with your account)"
     account, token = found
-    identity = load_identity(account)
+    try:
+        identity = load_identity(account)
+    except credentials.CredentialsError as exc:
+        return None, f"unsigned: {exc}"
     if identity is not None:
         return identity, ""
     try:
