@@ -47,6 +47,7 @@ from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.import_dialog import LICENCES
 from studio.ui.licence_panel import LicencePanel
+from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
@@ -71,7 +72,8 @@ class ExportSettings:
 def export_piece(
     timeline: Timeline, clips: dict[str, Clip], settings: ExportSettings, ctx: tasks.TaskContext
 ) -> dict[str, Any]:
-    """Run the export service on a snapshot at the chosen size and span; returns the embedded block."""
+    """Run the export service on a snapshot at the chosen size and span; returns the embedded block
+    and who signed it ("" when unsigned, with the reason among the warnings)."""
     from studio.services.export import ResolvedTimeline, export_timeline
 
     snapshot = at_height(timeline, settings.height) if settings.height else timeline.snapshot()
@@ -91,7 +93,7 @@ def export_piece(
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
-    return result.block
+    return {"block": result.block, "signed_by": result.signed_by, "warnings": result.warnings}
 
 
 class ExportDialog(QDialog):
@@ -361,12 +363,15 @@ class ExportDialog(QDialog):
         if message:
             self.status.setText(f"Exporting… {message}")
 
-    def _on_done(self, block: dict[str, Any]) -> None:
+    def _on_done(self, done: dict[str, Any]) -> None:
         self.task = None
-        self.block = block
+        self.block = block = done["block"]
         self.progress.setValue(1000)
         people = ", ".join(f"{p['name']} {p['share_bp'] / 100:.1f} %" for p in block["contributors"])
-        self.status.setText(f"Exported {self.output_path.name} with credits: {people}")
+        self.status.setText(
+            f"Exported {self.output_path.name} with credits: {people}\n"
+            + signature_note(done["signed_by"], done["warnings"])
+        )
         self.cancel_button.setText("Close")
         for button in (self.show_button, self.publish_button):
             button.setVisible(True)

@@ -21,6 +21,14 @@ _TEXT = {
 }
 
 
+def signature_note(signed_by: str, warnings: list[str]) -> str:
+    """What an export's status line says about its signature."""
+    if signed_by:
+        return f"Signed credits: signed by {signed_by}."
+    reason = next((w for w in warnings if w.startswith("unsigned: ")), "unsigned")
+    return "Unsigned credits (" + reason.removeprefix("unsigned: ") + ")."
+
+
 def _verify(path: Path, _ctx: tasks.TaskContext) -> dict[str, Any]:
     from studio.services.signing import verify_credits
 

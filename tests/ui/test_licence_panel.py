@@ -112,3 +112,25 @@ def test_the_inspector_shows_the_signature_state(qtbot, qapp, tmp_path: Path) ->
         assert "signed by inspector" in dock.signature.text()
     finally:
         server.stop()
+
+
+def test_the_dialog_says_when_an_export_is_unsigned(qtbot, document, tmp_path: Path) -> None:
+    from studio.ui.catalog import ClipCatalog
+    from studio.ui.export_dialog import ExportDialog
+    from tests import mediagen
+    from tests.media.test_render_plan import clip_for
+
+    tone = clip_for(mediagen.make_audio(tmp_path / "tone.wav", 1), licence="CC0-1.0")
+    catalog = ClipCatalog()
+    catalog.add([tone])
+    a1 = document.timeline.ordered_tracks("audio")[0].id
+    assert document.edit("Place", lambda tx: gestures.place_clip(tx, tone, a1, Fraction(0)))
+    dialog = ExportDialog(document, catalog)
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentText("flac")
+    dialog.output.setText(str(tmp_path / "out" / "tone.flac"))
+    assert "Piece licence: CC0-1.0" in dialog.licences.verdict.text()
+    with qtbot.waitSignal(dialog.exported, timeout=60000):
+        dialog.start()
+    assert "Unsigned credits (not logged in" in dialog.status.text()
+    assert dialog.block is not None and dialog.block["work"]["licence"] == "CC0-1.0"
