@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_a_refused_export_names_clips_and_rule_and_writes_nothing(
 def test_cli_refusal_and_rights_cleared(media: dict[str, Path], tmp_path: Path) -> None:
     path = project(tmp_path, media, "CC-BY-4.0", "")
     out = tmp_path / "harbour.m4a"
-    studio = [str(Path(shutil.which("studio") or ".venv/bin/studio"))]
+    studio = [sys.executable, "-m", "studio.cli.main"]
     refused = subprocess.run([*studio, "render", str(path), "-o", str(out)], capture_output=True, text=True)
     assert refused.returncode == 2 and not out.exists()
     assert "gulls (no licence)" in refused.stderr and "--rights-cleared" in refused.stderr
