@@ -116,6 +116,10 @@ def format_credits(block: dict[str, Any]) -> str:
                 + (f" ({detail})" if detail else "")
                 + (f", via {len(via)} remix(es)" if via else "")
             )
+    attribution = block.get("attribution") or []
+    if attribution:
+        lines.append("Attribution:")
+        lines.extend(f"  {sanitize(line).replace(chr(10), ' ')}" for line in attribution)
     lines.append(f"Share method: {sanitize(block.get('share_method', 'unknown'))}")
     return "\n".join(lines) + "\n"
 

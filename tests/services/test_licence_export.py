@@ -82,6 +82,11 @@ def test_cli_refusal_and_rights_cleared(media: dict[str, Path], tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["licence"] == "CC-BY-4.0"
     assert "gulls" in done.stderr and "rights cleared" in done.stderr
+    shown = subprocess.run([*studio, "credits", str(out)], capture_output=True, text=True)
+    assert shown.returncode == 0
+    after = shown.stdout.split("Attribution:\n", 1)[1]
+    assert after.startswith('  "gulls" by Bo — clip ') and "— NOASSERTION" in after
+    assert '"harbour" by Ann Lee, Cy — clip ' in after
 
 
 def test_commercial_export_refuses_nc(media: dict[str, Path], tmp_path: Path) -> None:
