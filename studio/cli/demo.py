@@ -7,6 +7,7 @@ carries the credits of everyone behind it, including the people behind a remix u
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"rendered   {result.path} ({float(result.duration):.1f} s, with a credits roll)")
     print(f"credits    {result.sidecar}")
+    print(f"licence    {result.block['work']['licence']} (checked against every source's licence)")
+    print(f"signature  {'signed by ' + result.signed_by if result.signed_by else 'unsigned'}")
     reused = "reused" if result.clips_added == 0 else f"{result.clips_added} clips added"
     print(f"library    {result.library} ({reused}; project {result.project!r})")
     print("credited:")
     for person in result.block["contributors"]:
         roles = ", ".join(person["roles"])
         print(f"  {percent(person['share_bp']):>8}  {' '.join(person['name'].split())} — {roles}")
+    for warning in result.warnings:
+        print(f"studio: warning: {warning}", file=sys.stderr)
     print(f"done in {elapsed:.1f} s")
     return 0

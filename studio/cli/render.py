@@ -1,5 +1,5 @@
 """`studio render TIMELINE -o OUT [--format F] [--title T] [--licence SPDX] [--editor NAME]...
-[--dry-run] [--json]`.
+[--rights-cleared CLIP]... [--commercial] [--dry-run] [--json]`.
 
 Renders a project (by name or id), a project file or an .otio timeline to OUT with its credits
 embedded and a `<OUT>.credits.json` sidecar. --dry-run prints the ffmpeg command that renders the
@@ -33,7 +33,21 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--title", help="the work's title (default: the project's name)")
     parser.add_argument(
-        "--licence", metavar="SPDX", help="the work's licence (default: the clips' common licence)"
+        "--licence",
+        metavar="SPDX",
+        help="the work's licence (default: the least permissive licence the clips' licences allow)",
+    )
+    parser.add_argument(
+        "--rights-cleared",
+        action="append",
+        default=[],
+        metavar="CLIP",
+        help="you hold the rights to CLIP (id or title): no licence rule applies to it; repeat for several",
+    )
+    parser.add_argument(
+        "--commercial",
+        action="store_true",
+        help="the piece is commercial work (a brand's space): clips licensed NonCommercial are refused",
     )
     parser.add_argument(
         "--editor",
@@ -68,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             title=args.title,
             licence=args.licence,
             editors=args.editor,
+            commercial=args.commercial,
+            rights_cleared=args.rights_cleared,
             progress=bar,
         )
     finally:

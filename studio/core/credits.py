@@ -53,6 +53,7 @@ from typing import Any
 
 from studio.core.clips import Clip
 from studio.core.errors import InvalidInput, NotFound
+from studio.core.licences import NO_LICENCE, licence_url
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline
 
 SCHEMA = "studio-credits/1"
@@ -75,7 +76,7 @@ _NOBODY = (
     "credit the clips or name an editor"
 )
 _BLOCK_KEYS = {"schema", "work", "contributors", "sources", "share_method", "share_params"}
-_OPTIONAL_BLOCK_KEYS = {"export_sha256"}
+_OPTIONAL_BLOCK_KEYS = {"export_sha256", "attribution"}
 _WORK_KEYS = {"id", "title", "licence", "licence_url", "exported", "duration_s"}
 _CONTRIBUTOR_KEYS = {"id", "name", "roles", "share_bp"}
 _SOURCE_KEYS = {"clip", "title", "kind", "owner", "licence", "used_s", "via"}
@@ -201,9 +202,43 @@ def compute_credits(
         "sources": tally.sources,
         "share_method": method,
         "share_params": params,
+        "attribution": attribution_lines(clips, tally.sources),
     }
     validate_block(block)
     return block
+
+
+def attribution_line(title: str, authors: Sequence[str], source: str, licence: str) -> str:
+    """One TASL line: "Title" by Author, Author — source — licence (its deed URL when CC)."""
+    by = ", ".join(dict.fromkeys(a.strip() for a in authors if a and a.strip())) or "unknown author"
+    stated = licence.strip() if licence and licence.strip() else NO_LICENCE
+    url = licence_url(stated)
+    return f"\"{title or 'Untitled'}\" by {by} — {source} — {stated}" + (f" ({url})" if url else "")
+
+
+def clip_attribution(clip: Clip) -> list[str]:
+    """The clip's own TASL line, then the lines a remix clip's embedded block carries."""
+    if clip.embedded_credits is not None:
+        authors = [c["name"] for c in clip.embedded_credits["contributors"]]
+    else:
+        authors = [c.name for c in clip.credits] or ([clip.owner] if clip.owner else [])
+    lines = [attribution_line(clip.title, authors, f"clip {clip.id}", clip.licence)]
+    if clip.embedded_credits is not None:
+        lines.extend(clip.embedded_credits.get("attribution", []))
+    return lines
+
+
+def attribution_lines(clips: Mapping[str, Clip], sources: Sequence[Mapping[str, Any]]) -> list[str]:
+    """TASL lines for every source clip: those used here, then the ones each remix used brought with it.
+
+    A source that is itself a remix carries its own attribution in its block, so the lines of remixes
+    of remixes arrive without any server.
+    """
+    out: list[str] = []
+    for source in sources:
+        if not source["via"]:
+            out.extend(clip_attribution(clips[source["clip"]]))
+    return list(dict.fromkeys(out))
 
 
 def propose_shares(
@@ -259,6 +294,9 @@ def validate_block(block: Any) -> dict[str, Any]:
         )
     if not isinstance(block["share_params"], dict):
         raise InvalidInput("credits block: share_params must be an object")
+    attribution = block.get("attribution", [])
+    if not isinstance(attribution, list) or not all(isinstance(a, str) and a for a in attribution):
+        raise InvalidInput("credits block: attribution must be a list of text lines")
     return block
 
 

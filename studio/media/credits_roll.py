@@ -103,6 +103,13 @@ def roll_lines(block: Mapping[str, Any]) -> list[RollLine]:
             lines.append(RollLine(text, "detail"))
         if len(sources) > MAX_SOURCES:
             lines.append(RollLine(f"and {len(sources) - MAX_SOURCES} more", "detail"))
+    attribution = block.get("attribution", [])
+    if attribution:
+        lines.append(RollLine("Attribution", "heading"))
+        for line in attribution[:MAX_SOURCES]:
+            lines.append(RollLine(_plain(line), "detail"))
+        if len(attribution) > MAX_SOURCES:
+            lines.append(RollLine(f"and {len(attribution) - MAX_SOURCES} more", "detail"))
     if work["licence"]:
         lines.append(RollLine("Licence", "heading"))
         lines.append(

@@ -45,6 +45,7 @@ class HumanFields:
     licence_url: str
     involved: tuple[tuple[str, str], ...]
     source_clips: str
+    attribution: str = ""
 
 
 def sanitize(text: object) -> str:
@@ -103,6 +104,9 @@ def human_fields(block: dict[str, Any]) -> HumanFields:
     description = f"{title} — made with Remix Studio from {count} source clip{'' if count == 1 else 's'}."
     if licence:
         description += f" Licence: {licence}" + (f" ({licence_url})" if licence_url else "") + "."
+    attribution = [sanitize(line) for line in block.get("attribution", [])]
+    if attribution:
+        description += "\nAttribution:\n" + "\n".join(attribution)
     involved = tuple(
         (sanitize(role), name)
         for person, name in zip(people, names, strict=True)
@@ -119,6 +123,7 @@ def human_fields(block: dict[str, Any]) -> HumanFields:
         licence_url=licence_url,
         involved=involved,
         source_clips=json.dumps(list(dict.fromkeys(clips)), separators=(",", ":")),
+        attribution="\n".join(attribution),
     )
 
 

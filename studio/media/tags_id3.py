@@ -1,8 +1,9 @@
 """Credits in MP3 and WAV as ID3v2.4 frames (WAV: in an `id3 ` chunk).
 
-Everything is written with mutagen: TIT2, TPE1 (one joined string), TCOM, TCOP, WCOP, COMM and TIPL
-for people, TXXX:CREDITS_JSON, TXXX:LICENSE and TXXX:SOURCE_CLIPS for the machine. The remux before
-it removes any LIST/INFO or bext chunk from a WAV, since ffprobe ignores ID3 when those exist.
+Everything is written with mutagen: TIT2, TPE1 (one joined string), TCOM, TCOP, WCOP, COMM (and
+COMM:Attribution, the TASL lines) and TIPL for people, TXXX:CREDITS_JSON, TXXX:LICENSE and
+TXXX:SOURCE_CLIPS for the machine. The remux before it removes any LIST/INFO or bext chunk from a
+WAV, since ffprobe ignores ID3 when those exist.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def write_all(path: Path, fields: HumanFields, text: str, *, wav: bool) -> None:
         texts.append((TCOM, fields.composer))
     frames: list[Any] = [kind(encoding=_UTF8, text=[value]) for kind, value in texts]
     frames.append(COMM(encoding=_UTF8, lang="eng", desc="", text=[fields.comment]))
+    if fields.attribution:
+        frames.append(COMM(encoding=_UTF8, lang="eng", desc="Attribution", text=[fields.attribution]))
     frames += [
         TXXX(encoding=_UTF8, desc=desc, text=[value])
         for desc, value in (
@@ -89,6 +92,9 @@ def read_human(path: Path, *, wav: bool) -> dict[str, str]:
     comments = tags.getall("COMM::eng")
     if comments:
         found["comment"] = "\x00".join(str(t) for t in comments[0].text)
+    attribution = tags.getall("COMM:Attribution:eng")
+    if attribution:
+        found["attribution"] = "\x00".join(str(t) for t in attribution[0].text)
     urls = tags.getall("WCOP")
     if urls:
         found["licence_url"] = str(urls[0].url)
@@ -98,6 +104,8 @@ def read_human(path: Path, *, wav: bool) -> dict[str, str]:
 def expected_human(fields: HumanFields) -> dict[str, str]:
     expected = {"title": fields.title, "artist": fields.artist, "copyright": fields.copyright}
     expected["comment"] = fields.comment
+    if fields.attribution:
+        expected["attribution"] = fields.attribution
     if fields.composer:
         expected["composer"] = fields.composer
     if fields.licence_url:

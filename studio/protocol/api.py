@@ -24,6 +24,8 @@ BLOB = PREFIX + "/blobs/{sha256}"
 UPLOAD = PREFIX + "/uploads/{session_id}"
 UPLOAD_PART = PREFIX + "/uploads/{session_id}/parts/{number}"
 UPLOAD_COMPLETE = PREFIX + "/uploads/{session_id}/complete"
+CA = PREFIX + "/ca"
+CERTIFICATES = PREFIX + "/certificates"
 OPENAPI = "/openapi.json"
 
 PART_CHECKSUM_HEADER = "X-Part-XXH128"  # see studio.protocol.checksum

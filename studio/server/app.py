@@ -12,13 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from studio import __version__
 from studio.protocol import api
-from studio.server import errors, gc
+from studio.server import ca, errors, gc
 from studio.server.blobstore import open_store
 from studio.server.context import Context, Ctx
 from studio.server.db import Database
 from studio.server.middleware import AccessLog, BodyLimit
 from studio.server.models import HealthOut
-from studio.server.routes import accounts, blobs, records, spaces
+from studio.server.routes import accounts, blobs, certificates, records, spaces
 from studio.server.settings import Settings
 
 log = logging.getLogger("studio.server")
@@ -56,8 +56,9 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=api.OPENAPI,
     )
     app.state.ctx = ctx
+    app.state.ca = ca.load_or_create(settings.data_dir)
     errors.install(app)
-    for module in (accounts, spaces, records, blobs):
+    for module in (accounts, spaces, records, blobs, certificates):
         app.include_router(module.router)
 
     @app.get(api.HEALTH, response_model=HealthOut, tags=["server"])

@@ -113,6 +113,8 @@ class DemoResult:
     duration: Fraction
     block: dict[str, Any]
     clips_added: int
+    signed_by: str = ""
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """What `studio demo --json` prints."""
@@ -130,6 +132,9 @@ class DemoResult:
                 for c in self.block["contributors"]
             ],
             "sources": [{"title": s["title"], "via": s["via"]} for s in self.block["sources"]],
+            "attribution": self.block.get("attribution", []),
+            "signed_by": self.signed_by,
+            "warnings": list(self.warnings),
         }
 
 
@@ -182,6 +187,8 @@ def run_demo(
         duration=result.duration,
         block=result.block,
         clips_added=added,
+        signed_by=result.signed_by,
+        warnings=tuple(result.warnings),
     )
 
 

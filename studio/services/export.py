@@ -29,14 +29,18 @@ from studio.core.clips import Clip
 from studio.core.credits import WEIGHTED_TIME, compute_credits
 from studio.core.errors import InvalidInput, MediaError, NotFound
 from studio.core.fractional_index import key_between
+from studio.core.licences import NO_LICENCE  # noqa: F401  (re-exported: "no licence was stated")
+from studio.core.licences import licence_url as cc_url
 from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
 from studio.media.formats import format_for_path
 from studio.media.render_plan import RenderPlan
+from studio.services.licensing import require_licences
+from studio.services.signing import AUTO, sign_export
+from studio.services.signing import resolve as resolve_signing
+from studio.sync.certificates import SigningIdentity
 
-NO_LICENCE = "NOASSERTION"
-"""SPDX's word for "no licence was stated", used when neither the user nor the clips name one."""
 ROLL_SECONDS = Fraction(5)
 _RENDER_SHARE = 0.9  # of the progress bar; the credits roll and the tags share the rest
 
@@ -63,6 +67,8 @@ class ExportResult:
     format: str
     command: list[str]
     warnings: list[str] = field(default_factory=list)
+    signed_by: str = ""
+    manifest: Path | None = None
 
     def summary(self) -> dict[str, Any]:
         """What `studio render --json` prints."""
@@ -78,6 +84,7 @@ class ExportResult:
                 for c in self.block["contributors"]
             ],
             "warnings": self.warnings,
+            "signed_by": self.signed_by,
         }
 
 
@@ -143,16 +150,6 @@ def plan_export(resolved: ResolvedTimeline, output: Path, fmt: str | None = None
     return plan_render(resolved.timeline, resolved.clips, format_for_path(Path(output), fmt))
 
 
-def default_licence(timeline: Timeline, clips: Mapping[str, Clip]) -> str:
-    """The licence every clip used shares, else NOASSERTION (no licence is guessed for a mix)."""
-    licences = {clips[cid].licence for cid in timeline.clip_ids() if cid in clips}
-    if len(licences) == 1:
-        (only,) = licences
-        if only:
-            return only
-    return NO_LICENCE
-
-
 # --- the pipeline ---------------------------------------------------------------------------------
 
 
@@ -170,6 +167,9 @@ def export_timeline(
     manual: Mapping[str, int] | None = None,
     credits_roll: bool = False,
     span: tuple[Fraction, Fraction] | None = None,
+    commercial: bool = False,
+    rights_cleared: Sequence[str] = (),
+    signing: SigningIdentity | str | None = AUTO,
     store: Any = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -180,7 +180,11 @@ def export_timeline(
     `timeline` is a project name or id (in `store`, default the local store), a project file, an
     .otio file, or an already resolved timeline (the app passes its snapshot). `fmt` defaults from
     the output's extension. `span` (start, end) in seconds exports only that part of the timeline,
-    shifted to begin at 0, and credits only what plays in it. Raises MediaError (offline or damaged
+    shifted to begin at 0, and credits only what plays in it. The sources' licences are checked first
+    (studio.services.licensing; `commercial` for a space marked for commercial work, `rights_cleared`
+    names clips whose rights the user holds); `licence` defaults to the least permissive licence they
+    allow. `signing` (default: the logged-in device's certificate) signs the file with a C2PA manifest
+    as its last write. Raises LicenceRefused (an InvalidInput), MediaError (offline or damaged
     media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
     `output`.
     """
@@ -193,12 +197,19 @@ def export_timeline(
     from studio.media.render import plan_render, run_plan
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
+    checked = require_licences(
+        snapshot, resolved.clips, licence=licence, commercial=commercial, rights_cleared=rights_cleared
+    )
+    warnings.extend(checked.warnings)
+    identity, unsigned = resolve_signing(signing, cancel)
+    if unsigned:
+        warnings.append(unsigned)
     block = compute_credits(
         snapshot,
         resolved.clips,
         title=title if title is not None else (resolved.name or output.stem),
-        licence=licence or default_licence(snapshot, resolved.clips),
-        licence_url=licence_url,
+        licence=checked.licence,
+        licence_url=licence_url or cc_url(checked.licence),
         work_id=resolved.work_id,
         exported=exported or datetime.now(UTC),
         method=method,
@@ -222,6 +233,7 @@ def export_timeline(
         embed_credits(work, block, cancel=cancel)
         verify_embedded(work, block)
         _check_cancel(cancel)
+        manifest = sign_export(work, output, block, resolved.clips, identity) if identity else None
         os.replace(work, output)
     sidecar = write_sidecar(output, block)
     _verify_sidecar(output, sidecar, block)
@@ -236,6 +248,8 @@ def export_timeline(
         format=out_format.name,
         command=plan.command(ffmpeg_exe(), output),
         warnings=warnings,
+        signed_by=identity.account if identity else "",
+        manifest=manifest,
     )
 
 

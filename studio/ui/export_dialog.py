@@ -46,6 +46,8 @@ from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.import_dialog import LICENCES
+from studio.ui.licence_panel import LicencePanel
+from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height
 
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
@@ -63,12 +65,15 @@ class ExportSettings:
     manual: dict[str, int] | None = None
     credits_roll: bool = False
     span: tuple[Fraction, Fraction] | None = None
+    rights_cleared: list[str] = field(default_factory=list)
+    commercial: bool = False
 
 
 def export_piece(
     timeline: Timeline, clips: dict[str, Clip], settings: ExportSettings, ctx: tasks.TaskContext
 ) -> dict[str, Any]:
-    """Run the export service on a snapshot at the chosen size and span; returns the embedded block."""
+    """Run the export service on a snapshot at the chosen size and span; returns the embedded block
+    and who signed it ("" when unsigned, with the reason among the warnings)."""
     from studio.services.export import ResolvedTimeline, export_timeline
 
     snapshot = at_height(timeline, settings.height) if settings.height else timeline.snapshot()
@@ -83,10 +88,12 @@ def export_piece(
         manual=settings.manual,
         credits_roll=settings.credits_roll,
         span=settings.span,
+        rights_cleared=settings.rights_cleared,
+        commercial=settings.commercial,
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
-    return result.block
+    return {"block": result.block, "signed_by": result.signed_by, "warnings": result.warnings}
 
 
 class ExportDialog(QDialog):
@@ -116,7 +123,10 @@ class ExportDialog(QDialog):
         self.title = QLineEdit(name)
         self.licence = QComboBox()
         self.licence.setEditable(True)
-        self.licence.addItems(list(LICENCES))
+        self.licence.addItems(["", *LICENCES])  # "": the least permissive licence the sources allow
+        self.licences = LicencePanel()
+        self.licences.changed.connect(self._refresh_licences)
+        self.licence.currentTextChanged.connect(lambda _t: self._refresh_licences())
         self.editors = QLineEdit(", ".join(self.snapshot.editors))
         self.editors.setPlaceholderText("Who edited this piece (comma separated); empty: no editing share")
         self.format = QComboBox()
@@ -200,6 +210,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(review, 1)
+        layout.addWidget(self.licences)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -254,7 +265,7 @@ class ExportDialog(QDialog):
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(n, col, cell)
         self.table.blockSignals(False)
-        self._show_total()
+        self._refresh_licences()
 
     def shares(self) -> dict[str, int]:
         """contributor id -> basis points as shown in the table."""
@@ -271,7 +282,11 @@ class ExportDialog(QDialog):
     def _show_total(self) -> None:
         total = sum(self.shares().values())
         self.total.setText(f"Total {total / 100:.2f} %" + ("" if total == 10000 else "  — must be 100 %"))
-        self.export_button.setEnabled(total == 10000 and bool(self.rows))
+        self.export_button.setEnabled(total == 10000 and bool(self.rows) and self.licences.ok)
+
+    def _refresh_licences(self) -> None:
+        self.licences.refresh(self.exported_timeline(), self.clips, self.licence.currentText())
+        self._show_total()
 
     def _on_share_edited(self, cell: QTableWidgetItem) -> None:
         if cell.column() != 5:
@@ -315,6 +330,8 @@ class ExportDialog(QDialog):
             manual=self.shares() if method == credits_mod.MANUAL else None,
             credits_roll=self.roll.isChecked() and self.roll.isEnabled(),
             span=span,
+            rights_cleared=self.licences.rights_cleared(),
+            commercial=self.licences.commercial.isChecked(),
         )
 
     def start(self) -> tasks.TaskHandle | None:
@@ -346,12 +363,15 @@ class ExportDialog(QDialog):
         if message:
             self.status.setText(f"Exporting… {message}")
 
-    def _on_done(self, block: dict[str, Any]) -> None:
+    def _on_done(self, done: dict[str, Any]) -> None:
         self.task = None
-        self.block = block
+        self.block = block = done["block"]
         self.progress.setValue(1000)
         people = ", ".join(f"{p['name']} {p['share_bp'] / 100:.1f} %" for p in block["contributors"])
-        self.status.setText(f"Exported {self.output_path.name} with credits: {people}")
+        self.status.setText(
+            f"Exported {self.output_path.name} with credits: {people}\n"
+            + signature_note(done["signed_by"], done["warnings"])
+        )
         self.cancel_button.setText("Close")
         for button in (self.show_button, self.publish_button):
             button.setVisible(True)

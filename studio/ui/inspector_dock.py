@@ -35,6 +35,7 @@ from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.credits_editor import CreditsEditor
 from studio.ui.import_dialog import LICENCES
+from studio.ui.signature_badge import SignatureBadge
 
 
 def _probe_tree(tree: QTreeWidget, data: Any, parent: QTreeWidgetItem | None = None) -> None:
@@ -118,6 +119,8 @@ class InspectorDock(QScrollArea):
         credits_layout.addWidget(self.people)
         licence_form = QFormLayout()
         licence_form.addRow("Licence", self.licence)
+        self.signature = SignatureBadge()
+        licence_form.addRow("Signature", self.signature)
         credits_layout.addLayout(licence_form)
         credits_layout.addWidget(self.save)
         self.layout_.addWidget(self.credits_box)
@@ -190,6 +193,7 @@ class InspectorDock(QScrollArea):
         self.subtitle.setText(f"{clip.kind} · {length} · {clip.id[:12]}")
         self.people.set_credits(clip.credits)
         self.licence.setCurrentText(clip.licence)
+        self.signature.show_clip(clip)
         others = self.catalog.clips
 
         def titles(ids: list[str]) -> str:

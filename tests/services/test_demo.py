@@ -79,10 +79,17 @@ def test_demo_renders_a_remix_crediting_everyone_and_reuses_its_library(tmp_path
     assert via["Mandelbrot zoom"] == []
     sidecar = json.loads(Path(summary["sidecar"]).read_text(encoding="utf-8"))
     assert sidecar["contributors"] == block["contributors"]
+    # the sources' licences were checked; every source clip is attributed, the nested ones included
+    assert block["work"]["licence"] == summary["licence"] == "CC-BY-SA-4.0"
+    assert summary["attribution"] == block["attribution"] == sidecar["attribution"]
+    for title in ("Dusk variations", "Dusk gradient", "Cello drone", "Mandelbrot zoom"):
+        assert any(line.startswith(f'"{title}" by ') for line in block["attribution"]), title
+    assert summary["signed_by"] == "" and any("unsigned: not logged in" in w for w in summary["warnings"])
 
     stored = media_files(home)
     again = studio(home, "demo", "--out", str(out))
-    assert "reused" in again.stdout
+    assert "reused" in again.stdout and "signature  unsigned" in again.stdout
+    assert "unsigned: not logged in" in again.stderr
     assert str(video) in again.stdout
     assert "山田 花子" in again.stdout
     assert media_files(home) == stored

@@ -103,8 +103,9 @@ def test_otio_from_another_editor_plays_picture_and_sound_from_their_tracks(
     tone = mediagen.make_audio(tmp_path / "tone.wav", 1)
     otio_file = fx.gaps_timeline(tmp_path / "gaps.otio", media["video"], tone)
     out = tmp_path / "gaps.mkv"
-    result = export_timeline(otio_file, out, editors=["Dee"], exported=WHEN)
-    assert result.block["work"]["licence"] == NO_LICENCE  # nobody stated one
+    cleared = ["tone", "shot one", "shot two"]  # nobody stated a licence: the editor holds the rights
+    result = export_timeline(otio_file, out, editors=["Dee"], exported=WHEN, rights_cleared=cleared)
+    assert result.block["work"]["licence"] == NO_LICENCE
     # picture: gap 0-0.5, shot one 0.5-1.5, gap 1.5-2.5, shot two 2.5-3
     assert frame_at(out, 0.25).max() < 25 and frame_at(out, 2.0).max() < 25
     assert frame_at(out, 1.0).mean() > 40 and frame_at(out, 2.75).mean() > 40

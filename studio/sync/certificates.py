@@ -1,0 +1,146 @@
+"""This device's signing identity: an ES256 key made here and a certificate the server issues for it.
+
+The private key never leaves the device: a CSR signed by it goes to `POST /v1/certificates`, and the
+key is kept like the login token (OS keyring, else config/signing-key.pem, mode 0600), as PKCS#8. The
+certificate chain and the server's root are public and live in config/ beside the login. An identity
+belongs to one login (server, user, device): after another login it is made anew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from studio.core.atomic import atomic_write_text
+from studio.core.paths import cache_dir, config_dir
+from studio.protocol import api
+from studio.sync import credentials
+from studio.sync.client import ApiClient
+
+KEY_FILE = "signing-key.pem"
+IDENTITY_FILE = "signing.json"
+_RENEW_BEFORE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """What a C2PA signer needs: the PKCS#8 key and the chain (device certificate, then root)."""
+
+    key_pem: str
+    chain_pem: str
+    account: str
+    server: str
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificates(self.chain_pem.encode("ascii"))[0]
+
+
+def load_identity(account: credentials.Account) -> SigningIdentity | None:
+    """The stored identity of this login, if it is still valid for a week; else None."""
+    try:
+        doc = json.loads((config_dir() / IDENTITY_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    if doc.get("login") != _login_key(account):
+        return None
+    key = _read_key(account)
+    if key is None:
+        return None
+    identity = SigningIdentity(key, str(doc["chain"]), account.username, account.server)
+    if identity.certificate.not_valid_after_utc - _RENEW_BEFORE < datetime.now(UTC):
+        return None
+    return identity
+
+
+def request_identity(client: ApiClient, account: credentials.Account) -> SigningIdentity:
+    """Make a key here, have the server certify it, and keep both (raises ApiError/OfflineError)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, account.username)]))
+        .sign(key, hashes.SHA256())
+    )
+    answer = client.post_json(
+        api.CERTIFICATES, {"csr": csr.public_bytes(serialization.Encoding.PEM).decode("ascii")}
+    )
+    chain = str(answer["chain"])
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    _write_key(account, key_pem)
+    atomic_write_text(
+        config_dir() / IDENTITY_FILE,
+        json.dumps({"login": _login_key(account), "chain": chain}, indent=2, sort_keys=True) + "\n",
+    )
+    cache_root(account.server, x509.load_pem_x509_certificates(chain.encode("ascii"))[-1])
+    return SigningIdentity(key_pem, chain, account.username, account.server)
+
+
+def fetch_root(client: ApiClient) -> str:
+    """The server's root certificate (PEM), fetched and cached for offline checks."""
+    text = client.request("GET", api.CA).text
+    root = x509.load_pem_x509_certificate(text.encode("ascii"))
+    cache_root(client.base_url, root)
+    return root.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def cache_root(server: str, root: x509.Certificate) -> None:
+    atomic_write_text(_root_path(server), root.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+
+
+def cached_root(server: str) -> str | None:
+    try:
+        return _root_path(server).read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
+
+
+def _root_path(server: str) -> Path:
+    digest = hashlib.sha256(server.rstrip("/").encode("utf-8")).hexdigest()[:24]
+    return cache_dir() / "trust" / f"{digest}.pem"
+
+
+def _login_key(account: credentials.Account) -> str:
+    return f"{account.server}|{account.username}|{account.device_id}"
+
+
+def _write_key(account: credentials.Account, key_pem: str) -> None:
+    ring = credentials._keyring() if account.backend == "keyring" else None
+    if ring is not None:
+        ring.set_password(credentials.SERVICE, _login_key(account) + "|signing-key", key_pem)
+        with contextlib.suppress(FileNotFoundError):
+            (config_dir() / KEY_FILE).unlink()
+        return
+    credentials._write_private(config_dir() / KEY_FILE, key_pem)
+
+
+def _read_key(account: credentials.Account) -> str | None:
+    if account.backend == "keyring":
+        ring = credentials._keyring()
+        if ring is not None:
+            with contextlib.suppress(Exception):
+                found = ring.get_password(credentials.SERVICE, _login_key(account) + "|signing-key")
+                if isinstance(found, str):
+                    return found
+    path = config_dir() / KEY_FILE
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise credentials.CredentialsError(
+            f"{path} can be read by other users (mode {stat.S_IMODE(mode):o}); remove it and export again"
+        )
+    return path.read_text(encoding="ascii")
