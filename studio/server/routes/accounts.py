@@ -57,7 +57,6 @@ def client_address(request: Request) -> str:
 
 @router.post(api.TOKENS, status_code=201, response_model=TokenOut, responses=responses(401, 429))
 def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
-    now = time.time()
     settings = ctx.settings
     rules, known = throttle.login_rules(ctx, body.username, client_address(request))
     charged = throttle.charge(ctx, rules, known)
@@ -73,6 +72,7 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
         raise ProblemError(401, "wrong username or password")
     throttle.succeeded(ctx, charged, known)
     assert row is not None
+    now = time.time()  # the token's life starts now, not when the attempt began (throttle, argon2)
     ttl = min(body.ttl_seconds or settings.token_ttl, settings.token_ttl)
     token, device_id = new_token(), new_id()
     with ctx.db.write() as conn:
