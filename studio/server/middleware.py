@@ -63,7 +63,13 @@ class RequestGuard:
         if bad:
             await _problem(send, 422, problems.INVALID, bad)
             return
-        receive = self._timed(receive)
+        watch = _StallWatch(receive, self.timeout)
+        try:
+            await self._guarded(scope, watch, send)
+        finally:
+            watch.close()
+
+    async def _guarded(self, scope: Scope, receive: Any, send: Any) -> None:
         if "/parts/" in scope.get("path", "") or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
@@ -89,23 +95,6 @@ class RequestGuard:
                 return
         await self.app(scope, _replay(body, finished, receive), send)
 
-    def _timed(self, receive: Any) -> Any:
-        done = False
-
-        async def timed_receive() -> Any:
-            nonlocal done
-            if done:
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.timeout)
-            except TimeoutError:
-                raise BodyStalled(self.timeout) from None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                done = True
-            return message
-
-        return timed_receive
-
     async def _read(self, receive: Any) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
         seen = 0
@@ -120,6 +109,62 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), True
+
+
+class _StallWatch:
+    """receive() with an idle deadline while the body is arriving. One timer per request checks, when it
+    fires, whether a body read has been waiting longer than `timeout` (and cancels that read, which then
+    raises BodyStalled), else re-arms itself for the remaining time: each read costs a clock read, not a
+    timer of its own (a 200 MB upload is thousands of reads)."""
+
+    def __init__(self, receive: Any, timeout: float) -> None:
+        self._receive = receive
+        self._timeout = timeout
+        self._done = False
+        self._waiting_since: float | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._fired = False
+
+    async def __call__(self) -> Any:
+        if self._done:
+            return await self._receive()
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._waiting_since = loop.time()
+        if self._timer is None:
+            self._timer = loop.call_later(self._timeout, self._check)
+        try:
+            message = await self._receive()
+        except asyncio.CancelledError:
+            if self._fired and self._task is not None and self._task.uncancel() == 0:
+                raise BodyStalled(self._timeout) from None
+            raise
+        finally:
+            self._waiting_since = None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.close()
+        return message
+
+    def close(self) -> None:
+        """Stop watching: the body is complete, or the request is over."""
+        self._done = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._done:
+            return
+        loop = asyncio.get_running_loop()
+        since = self._waiting_since
+        if since is not None and loop.time() - since >= self._timeout and self._task is not None:
+            self._fired = True
+            self._task.cancel()
+            return
+        wait = self._timeout if since is None else self._timeout - (loop.time() - since)
+        self._timer = loop.call_later(max(wait, 0.01), self._check)
 
 
 _TYPES = {408: problems.REQUEST_TIMEOUT, 413: problems.TOO_LARGE}

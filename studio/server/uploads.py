@@ -286,8 +286,7 @@ def _hashing(digest: Any) -> Callable[[list[bytes], int], None]:
 
 def _writing(writer: PartWriter) -> Callable[[list[bytes], int], None]:
     def feed(chunks: list[bytes], position: int) -> None:
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        writer.write(memoryview(data), position)
+        writer.write_chunks(chunks, position)
 
     return feed
 
