@@ -14,8 +14,14 @@
    bench/_minimal_receiver.py (uvicorn receiving, hashing and writing, nothing else; and once more without
    the SHA-256, to show what the hash that publication must verify costs on this machine) is measured beside
    them: the ceiling of this server stack on this machine.
+   The server's peak resident memory (RSS, sampled every 5 ms) during each kind of upload is printed
+   beside the rates: parts are held as the bytes that arrived, so the peak stays near the idle size plus
+   the parts in flight and the parts waiting for the whole-upload hash.
 2. Change feed of a 10,000-record space: an incremental pull with nothing new (target: one request, under
    50 ms) and a full pull.
+
+3. A blob that exists but is hidden from the caller against one that does not exist: both are 404, and
+   their median times should be the same (no existence oracle by timing).
 
 Run: .venv/bin/python bench/server.py [--mb 200] [--rounds 3] [--warm]
 """
@@ -283,6 +289,7 @@ def bench_blobs(
     }
     sources = client_sources(blob, work, rounds)
     uploaded: list[str] = []
+    idle = rss(servers["api"])
 
     def api_up(i: int, parallel: int) -> float:
         sha = _vary(parts, 2 * i + parallel)
@@ -299,6 +306,7 @@ def bench_blobs(
     }
     names = list(uploads)
     cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    peaks: dict[str, list[int]] = {name: [] for name in names}
     for i in range(rounds):
         for name in names[i % len(names) :] + names[: i % len(names)]:
             if warm:
@@ -307,7 +315,9 @@ def bench_blobs(
             in_process = name == "client_up"
             client_before = process_cpu(None) if in_process else finished_children_cpu()
             server_before = process_cpu(server_pid)
-            times[name].append(uploads[name](i))
+            with PeakRss(server_pid) as peak:
+                times[name].append(uploads[name](i))
+            peaks[name].append(peak.peak)
             server_used = process_cpu(server_pid) - server_before
             client_used = (process_cpu(None) if in_process else finished_children_cpu()) - client_before
             cpu[name].append((client_used, server_used))
@@ -332,6 +342,12 @@ def bench_blobs(
     for name, what, against in _AGAINST_STATIC:
         rate = size / med[name] / 1e6
         print(f"blob upload {mb} MB{what} {rate:7.1f} MB/s, ratio {rate / ref_up_rate:.2f} {against}")
+    print(
+        f"server peak RSS during a {mb} MB upload, highest of {rounds} (idle before: {idle / 2**20:.0f} MiB):"
+    )
+    for name in names:
+        if peaks[name] and max(peaks[name]):
+            print(f"  {_UPLOAD_LABELS[name]:<28} {max(peaks[name]) / 2**20:7.0f} MiB")
     print(f"CPU seconds per {mb} MB upload, median (client + server = total; wall):")
     for name in names:
         client = statistics.median(c for c, _ in cpu[name])
@@ -367,6 +383,74 @@ _UPLOAD_LABELS = {
     "minimal_nohash_up": "minimal receiver, no SHA-256",
 }
 _SERVER_OF = {"ref_up": "ref", "minimal_up": "minimal", "minimal_nohash_up": "minimal"}
+
+
+def rss(pid: int | None) -> int:
+    """Resident memory of a process in bytes (0 where /proc is not there, or for the in-process server)."""
+    if pid is None:
+        return 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class PeakRss:
+    """The highest RSS of a process while the block runs, sampled every 5 ms on a thread."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss(self.pid))
+            self._stop.wait(0.005)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss(self.pid))
+
+
+def bench_hidden(url: str, rounds: int = 400) -> None:
+    """GET a blob that exists but is hidden from the caller, and one that does not exist, alternately."""
+    owner, stranger = login(url, "hidden-owner"), login(url, "hidden-stranger")
+    space = requests.post(
+        url + api.SPACES, json={"name": "hidden"}, headers={"Authorization": f"Bearer {owner}"}, timeout=30
+    ).json()["id"]
+    client = ApiClient(url, owner)
+    data = os.urandom(4096)
+    sha = hashlib.sha256(data).hexdigest()
+    source = Path(tempfile.mkdtemp(prefix="studio-hidden-")) / "blob.bin"
+    source.write_bytes(data)
+    upload_blobs(client, space, [BlobSource(sha, len(data), source)])
+    client.close()
+    missing = hashlib.sha256(b"nobody has this").hexdigest()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {stranger}"
+    times: dict[str, list[float]] = {"hidden": [], "missing": []}
+    for i in range(rounds):
+        for name, blob in (("hidden", sha), ("missing", missing))[:: 1 if i % 2 == 0 else -1]:
+            started = time.perf_counter()
+            status = session.get(url + api.BLOB.format(sha256=blob), timeout=30).status_code
+            times[name].append(time.perf_counter() - started)
+            assert status == 404, status
+    hidden, absent = (statistics.median(times[k]) * 1000 for k in ("hidden", "missing"))
+    print(
+        f"404 for a hidden blob {hidden:.3f} ms, for a missing one {absent:.3f} ms "
+        f"(median of {rounds} each, alternated): ratio {hidden / absent:.2f} (target 1.00 +- 0.05)"
+    )
+    shutil.rmtree(source.parent)
 
 
 def _vary(parts: list[Path], marker: int) -> str:
@@ -471,6 +555,7 @@ def main() -> int:
             servers = {"ref": None, "api": proc.pid, "minimal": minimal.pid}
             bench_blobs(work, servers, url, ref_url, ref_dir, minimal_url, args.mb, args.rounds, args.warm)
             bench_feed(url, args.records)
+            bench_hidden(url)
         finally:
             for child in (proc, minimal):
                 child.terminate()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from typing import Any
 
@@ -29,6 +30,11 @@ def register(subparsers: Any) -> None:
             help="read the password from the first line of standard input",
         )
         parser.add_argument("--device", metavar="NAME", help="name of this device in the device list")
+        parser.add_argument(
+            "--allow-http",
+            action="store_true",
+            help="allow a plain http:// server on another computer (the password travels unencrypted)",
+        )
         parser.set_defaults(func=_signup if name == "signup" else _login)
     parser = subparsers.add_parser("logout", help="revoke this computer's token and forget it")
     parser.set_defaults(func=_logout)
@@ -48,9 +54,17 @@ def read_password(from_stdin: bool, *, confirm: bool = False) -> str:
     return password
 
 
+def _allow_http(args: argparse.Namespace) -> None:
+    if args.allow_http:
+        from studio.sync.client import ALLOW_HTTP_ENV
+
+        os.environ[ALLOW_HTTP_ENV] = "1"
+
+
 def _signup(args: argparse.Namespace) -> int:
     from studio.services.sync import signup
 
+    _allow_http(args)
     account = signup(
         args.url, args.user, read_password(args.password_stdin, confirm=True), device_name=args.device
     )
@@ -63,6 +77,7 @@ def _signup(args: argparse.Namespace) -> int:
 def _login(args: argparse.Namespace) -> int:
     from studio.services.sync import login
 
+    _allow_http(args)
     account = login(args.url, args.user, read_password(args.password_stdin), device_name=args.device)
     print(f"logged in as {account.username} on {account.server} (token in the {account.backend})")
     return 0

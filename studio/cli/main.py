@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
+from studio.cli.output import escaped_output
 from studio.core.errors import StudioError
 
 _NOT_COMMANDS = {"main", "output"}
@@ -45,14 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open_app()
         parser.parse_args([args.command, "--help"])
         return 2
-    try:
-        code = func(args)
-    except StudioError as exc:
-        print(f"studio: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("studio: cancelled", file=sys.stderr)
-        return 130
+    with escaped_output():
+        try:
+            code = func(args)
+        except StudioError as exc:
+            print(f"studio: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("studio: cancelled", file=sys.stderr)
+            return 130
     return int(code or 0)
 
 

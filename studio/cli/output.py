@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sys
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from studio.core.display import shown
 
 
 def print_json(doc: Any) -> None:
@@ -38,3 +43,38 @@ class ProgressBar:
         if self.enabled:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+class EscapingStream:
+    """A text stream that shows control characters and bidirectional overrides as escapes (core.display),
+    keeping the line breaks (and, on stderr, the carriage return of the progress bar) that the CLI writes
+    itself. Everything the CLI prints may hold names and messages from other people or a server; none of
+    it can drive the terminal. In JSON output a bidirectional control becomes a \\uXXXX escape, which
+    is the same JSON string."""
+
+    def __init__(self, stream: TextIO, keep: str = "\n\t") -> None:
+        self._stream = stream
+        self._pattern = re.compile(
+            "|".join(_UNSAFE) if not keep else f"(?![{re.escape(keep)}])(?:{'|'.join(_UNSAFE)})"
+        )
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._pattern.sub(lambda m: shown(m.group()), text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_UNSAFE = ("[\x00-\x1f\x7f-\x9f]", "[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", "[\ud800-\udfff]")
+
+
+@contextlib.contextmanager
+def escaped_output() -> Iterator[None]:
+    """Route stdout and stderr through EscapingStream for the duration of one command."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = EscapingStream(out)
+    sys.stderr = EscapingStream(err, keep="\n\t\r")
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err

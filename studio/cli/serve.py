@@ -29,6 +29,45 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="blob store URL: file:///dir or s3://bucket?endpoint=...&key=...&secret=...",
     )
+    parser.add_argument(
+        "--tls-cert", default=None, metavar="PEM", help="serve HTTPS with this certificate (chain)"
+    )
+    parser.add_argument("--tls-key", default=None, metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds a client has to send a request's headers (default 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds a request body may stall between two reads (default 30)",
+    )
+    parser.add_argument(
+        "--keep-alive",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds an idle connection stays open (default 5)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="open connections at most; more are refused (default 1000)",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=None,
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For is believed (repeatable; default: none)",
+    )
     parser.add_argument("--port-file", type=Path, default=None, help=argparse.SUPPRESS)
 
 
@@ -63,8 +102,23 @@ def run(args: argparse.Namespace) -> int:
         from studio.core.paths import data_dir
 
         args.data = data_dir() / "server"
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(args, name)
+        if path is not None and not Path(path).is_file():
+            raise InvalidInput(f"--{name.replace('_', '-')} {path}: no such file")
     try:
-        settings = Settings.from_env(args.data, args.database, args.blobs)
+        settings = Settings.from_env(
+            args.data,
+            args.database,
+            args.blobs,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            keep_alive=args.keep_alive,
+            max_connections=args.max_connections,
+            trusted_proxies=tuple(args.trusted_proxy) if args.trusted_proxy else None,
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     serve(settings, args.host, args.port, args.port_file)

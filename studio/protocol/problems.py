@@ -29,6 +29,8 @@ METHOD_NOT_ALLOWED = _PREFIX + "method-not-allowed"
 UNSUPPORTED_MEDIA_TYPE = _PREFIX + "unsupported-media-type"
 SERVER_ERROR = _PREFIX + "server-error"
 STORAGE_FULL = _PREFIX + "storage-full"
+REQUEST_TIMEOUT = _PREFIX + "request-timeout"
+QUOTA_EXCEEDED = _PREFIX + "quota-exceeded"
 
 
 class Problem(TypedDict):

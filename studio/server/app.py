@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -12,11 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from studio import __version__
 from studio.protocol import api
-from studio.server import ca, errors, gc
+from studio.server import ca, errors, gc, throttle
 from studio.server.blobstore import open_store
 from studio.server.context import Context, Ctx
 from studio.server.db import Database
-from studio.server.middleware import AccessLog, BodyLimit
+from studio.server.middleware import AccessLog, RequestGuard, SecurityHeaders
 from studio.server.models import HealthOut
 from studio.server.routes import accounts, blobs, certificates, records, spaces
 from studio.server.settings import Settings
@@ -26,9 +27,12 @@ log = logging.getLogger("studio.server")
 
 def create_app(settings: Settings) -> FastAPI:
     """Open (and migrate) the database and the blob store, and wire the routes."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
     db = Database(settings.database_url)
     db.migrate()
+    for path in db.files():
+        os.chmod(path, 0o600)
     store = open_store(settings.blobs_url)
     ctx = Context(settings=settings, db=db, store=store, epoch=db.epoch())
 
@@ -65,7 +69,8 @@ def create_app(settings: Settings) -> FastAPI:
     def health(c: Ctx) -> HealthOut:
         return HealthOut(status="ok", epoch=c.epoch, version=__version__)
 
-    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.add_middleware(RequestGuard, settings=settings)
+    app.add_middleware(SecurityHeaders, tls=bool(settings.tls_cert))
     app.add_middleware(AccessLog)
     return app
 
@@ -75,5 +80,6 @@ async def _collect_garbage(ctx: Context) -> None:
         await asyncio.sleep(ctx.settings.gc_interval)
         try:
             await run_in_threadpool(gc.collect, ctx)
+            await run_in_threadpool(throttle.forget_old, ctx)
         except Exception:
             log.exception("garbage collection failed; retrying at the next interval")

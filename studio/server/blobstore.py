@@ -16,8 +16,8 @@ READ_CHUNK = 1024 * 1024
 
 
 class PartWriter(Protocol):
-    def write(self, data: memoryview, position: int) -> None:
-        """Store `data` at `position` bytes into the part."""
+    def write_chunks(self, chunks: list[bytes], position: int) -> None:
+        """Store consecutive `chunks` starting `position` bytes into the part."""
 
     def close(self) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -22,6 +23,7 @@ class Context:
     epoch: str
     running: dict[str, RunningHash] = field(default_factory=dict)
     held: HeldBudget = field(default_factory=HeldBudget)
+    completing: dict[str, asyncio.Lock] = field(default_factory=dict)
     # Two threads for the lanes of the parts being received, and one for the whole-upload SHA-256, so a
     # part's checksum and writes never queue behind another part's hashing.
     receivers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "studio-part"))

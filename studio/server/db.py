@@ -45,6 +45,16 @@ class Database:
             self.reader = create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.writer = self.reader
 
+    def files(self) -> list[Path]:
+        """The files of an SQLite database (with its WAL and shared-memory files) that exist."""
+        if not self.is_sqlite:
+            return []
+        name = self.reader.url.database
+        if not name or name == ":memory:":
+            return []
+        base = Path(name)
+        return [p for p in (base, Path(f"{base}-wal"), Path(f"{base}-shm")) if p.exists()]
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.reader.begin() as conn:

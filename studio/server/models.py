@@ -81,10 +81,19 @@ class TokenOut(BaseModel):
     account: AccountOut
 
 
+class QuotaOut(BaseModel):
+    bytes: int
+    uploads: int
+    records: int
+    spaces: int
+
+
 class MeOut(BaseModel):
     id: str
     username: str
     device_id: str
+    usage: QuotaOut
+    quotas: QuotaOut
 
 
 class DeviceOut(BaseModel):

@@ -52,13 +52,13 @@ class RunningHash:
     size: int = 0
     receiving: dict[int, asyncio.Lock] = field(default_factory=dict)
     recorded: dict[int, str] = field(default_factory=dict)
-    held: dict[int, bytes | bytearray] = field(default_factory=dict)
+    held: dict[int, list[bytes]] = field(default_factory=dict)
     taken: set[int] = field(default_factory=set)
     forgotten: bool = False
     _hashing: asyncio.Task[None] | None = None
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def landed(self, number: int, data: bytes | bytearray, pool: Executor, budget: HeldBudget) -> None:
+    def landed(self, number: int, data: list[bytes], pool: Executor, budget: HeldBudget) -> None:
         """Take a verified, recorded part: keep its bytes and make sure the background task hashes every
         kept part that comes next. A part whose predecessors are all taken is always kept (it is hashed
         as soon as they are); any other only if the budget allows. Called on the event loop."""
@@ -67,7 +67,7 @@ class RunningHash:
                 return
             gap = range(self.next_part, number)
             due = len(gap) <= 64 and all(n in self.taken for n in gap)
-            if not budget.take(len(data), force=due):
+            if not budget.take(_size(data), force=due):
                 return
             self.taken.add(number)
             self.held[number] = data
@@ -81,10 +81,10 @@ class RunningHash:
             if data is None:
                 return
             try:
-                await asyncio.wrap_future(pool.submit(self.digest.update, data))
+                await asyncio.wrap_future(pool.submit(_update, self.digest, data))
             finally:
-                budget.give(len(data))
-            self.size += len(data)
+                budget.give(_size(data))
+            self.size += _size(data)
             self.next_part += 1
 
     async def settled(self) -> None:
@@ -105,5 +105,14 @@ class RunningHash:
         with self._guard:
             self.forgotten = True
             for data in self.held.values():
-                budget.give(len(data))
+                budget.give(_size(data))
             self.held.clear()
+
+
+def _size(chunks: list[bytes]) -> int:
+    return sum(len(chunk) for chunk in chunks)
+
+
+def _update(digest: Any, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        digest.update(chunk)

@@ -49,15 +49,13 @@ tokens = Table(
     Column("revoked", Boolean, nullable=False, default=False),
 )
 
-login_failures = Table(
-    "login_failures",
+throttles = Table(
+    "throttles",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False),
-    Column("ip", String(64), nullable=False),
-    Column("at", Float, nullable=False),
-    Index("ix_login_failures_username_at", "username", "at"),
-    Index("ix_login_failures_ip_at", "ip", "at"),
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("blocked_until", Float, nullable=False),
 )
 
 spaces = Table(
@@ -99,6 +97,7 @@ records = Table(
     Column("media_kind", String(32), nullable=False, default=""),
     Column("licence", String(64), nullable=False, default=""),
     Index("ix_records_space_kind_rev", "space_id", "kind", "rev"),
+    Index("ix_records_owner", "owner_id"),
 )
 
 changes = Table(
@@ -147,6 +146,7 @@ blob_uploaders = Table(
     metadata,
     Column("sha256", String(64), primary_key=True),
     Column("account_id", String(32), primary_key=True),
+    Index("ix_blob_uploaders_account", "account_id"),
 )
 
 blob_refs = Table(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,16 +18,40 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
 
+_HASHING = threading.BoundedSemaphore(2)
+"""Each argon2 hash takes 64 MiB: at most two at a time, so a burst of logins or signups waits for memory
+instead of taking it."""
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASHING:
+        return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the account exists, so timing does not reveal usernames."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        with _HASHING:
+            return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_weakness(password: str, username: str) -> str | None:
+    """Why a new password is too easy to guess, or None. zxcvbn matches it against its lists of common
+    passwords, words, names, keyboard patterns and dates, and against the user name."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < 8:
+        return "use at least 8 characters"
+    lowered = password.lower()
+    if username.lower() in lowered and len(lowered) - len(username) < 8:
+        return "a password may not be the user name (or close to it)"
+    result = zxcvbn(password[:100], user_inputs=[username])
+    if result["score"] >= 2:
+        return None
+    warning = result["feedback"].get("warning") or "it is among the most common passwords"
+    return f"too easy to guess ({warning.rstrip('.')}); a few unrelated words make a strong one"
 
 
 def new_token() -> str:

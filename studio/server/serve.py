@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from studio.core.atomic import atomic_write_text
 from studio.server.app import create_app
@@ -43,11 +47,59 @@ def tune_allocator() -> None:
     mallopt(_M_TOP_PAD, 16 << 20)
 
 
+def _guarded_protocol(settings: Settings) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol with a deadline on request headers (uvicorn has none): a connection
+    whose request line and headers are not complete within `header_timeout` seconds of its first byte
+    (or of being opened) is closed, so half-sent headers cannot hold connections open (slowloris).
+    A connection beyond `max_connections` is closed at once instead of queued."""
+
+    class GuardedHttpProtocol(HttpToolsProtocol):
+        _header_deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > settings.max_connections:
+                transport.abort()
+                return
+            self._arm()
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_deadline = self.loop.call_later(settings.header_timeout, self._headers_late)
+
+        def _disarm(self) -> None:
+            if self._header_deadline is not None:
+                self._header_deadline.cancel()
+                self._header_deadline = None
+
+        def _headers_late(self) -> None:
+            self._header_deadline = None
+            if not self.transport.is_closing():
+                self.transport.abort()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedHttpProtocol
+
+
 def serve(settings: Settings, host: str, port: int, port_file: Path | None = None) -> None:
     """Serve until interrupted. The socket is bound before the port is reported, so a client reading
     the port file can connect at once."""
     configure_logging()
     tune_allocator()
+    # Whatever the server creates is its own (0700 folders, 0600 files): password and token hashes,
+    # staged uploads and blobs are not for other local users. create_app also fixes what exists.
+    os.umask(0o077)
     app = create_app(settings)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -57,13 +109,24 @@ def serve(settings: Settings, host: str, port: int, port_file: Path | None = Non
     bound = sock.getsockname()[1]
     if port_file is not None:
         atomic_write_text(port_file, f"{bound}\n")
-    print(f"studio server listening on http://{host}:{bound} (data: {settings.data_dir})", flush=True)
+    scheme = "https" if settings.tls_cert else "http"
+    print(f"studio server listening on {scheme}://{host}:{bound} (data: {settings.data_dir})", flush=True)
+    tls: dict[str, Any] = {}
+    if settings.tls_cert:
+        tls = {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key}
     config = uvicorn.Config(
         app,
         log_config=None,
         access_log=False,
-        http="httptools",
+        http=_guarded_protocol(settings),
         loop="uvloop",
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=max(1, round(settings.keep_alive)),
+        limit_concurrency=settings.max_connections,
+        # Forwarding headers are believed only from the proxies named; by default from nobody.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
+        server_header=False,
+        **tls,
     )
     uvicorn.Server(config).run(sockets=[sock])

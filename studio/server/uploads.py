@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from studio.protocol import api, problems
-from studio.server import failpoints, schema
+from studio.server import failpoints, quotas, schema
 from studio.server.access import can_read_blob, write_space
 from studio.server.auth import Caller
 from studio.server.blobstore import PartWriter
@@ -67,24 +67,52 @@ def negotiate(ctx: Context, caller: Caller, body: NegotiateIn) -> list[BlobNegot
                     answers[blob.sha256] = _upload_answer(
                         row.id, row.sha256, row.size, row.part_size, _received(conn, row.id)
                     )
-    for sha, size in to_open:
-        session_id = new_id()
-        store_ref = ctx.store.begin(session_id, size)
-        row_values = {
-            "id": session_id,
+    if to_open:
+        opened = _open_sessions(ctx, caller, body.space, to_open)
+        for (sha, size), session_id in zip(to_open, opened, strict=True):
+            answers[sha] = _upload_answer(session_id, sha, size, api.PART_SIZE, [])
+    return _in_order(body, answers)
+
+
+def _open_sessions(ctx: Context, caller: Caller, space: str, blobs: list[tuple[str, int]]) -> list[str]:
+    """Open one session per blob, all or none: the account's quotas of open sessions and of bytes (its
+    stored blobs plus the announced size of every open session) are checked first, in the same
+    transaction, so staging space is reserved before any byte arrives."""
+    now = time.time()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id(),
             "account_id": caller.account_id,
             "sha256": sha,
             "size": size,
             "part_size": api.PART_SIZE,
-            "space_id": body.space,
-            "created_at": time.time(),
+            "space_id": space,
+            "created_at": now,
             "state": "open",
-            "store_ref": store_ref,
+            "store_ref": "",
         }
+        for sha, size in blobs
+    ]
+    with ctx.db.read() as conn:
+        _within_quotas(ctx, conn, caller, blobs)
+    for row in rows:
+        row["store_ref"] = ctx.store.begin(row["id"], row["size"])
+    try:
         with ctx.db.write() as conn:
-            conn.execute(insert(us).values(**row_values))
-        answers[sha] = _upload_answer(session_id, sha, size, api.PART_SIZE, [])
-    return _in_order(body, answers)
+            quotas.lock_account(conn, caller.account_id)
+            _within_quotas(ctx, conn, caller, blobs)
+            conn.execute(insert(schema.upload_sessions), rows)
+    except BaseException:
+        for row in rows:
+            ctx.store.discard(row["id"], row["store_ref"])
+        raise
+    return [row["id"] for row in rows]
+
+
+def _within_quotas(ctx: Context, conn: Connection, caller: Caller, blobs: list[tuple[str, int]]) -> None:
+    used = quotas.usage(conn, caller.account_id)
+    quotas.require(ctx.settings, used, "uploads", len(blobs))
+    quotas.require(ctx.settings, used, "bytes", sum(size for _, size in blobs))
 
 
 def _in_order(body: NegotiateIn, answers: dict[str, BlobNegotiationOut]) -> list[BlobNegotiationOut]:
@@ -177,33 +205,36 @@ def admit_part(
 class PartReceiver:
     """Collects one part's body and hashes it (and, given a writer, stores it) while it arrives.
 
-    The work runs on the worker threads in two lanes, each fed the bytes received so far strictly in order
-    and a batch at a time: one lane updates the part's checksum, the other hands the bytes to the store's
-    writer. Neither lane waits for the other, so the slower one (writing fresh pages into the page cache) is
-    kept busy and little is left when the last byte is in. xxhash and os.pwrite release the GIL, so the event
-    loop keeps receiving meanwhile. (The whole-upload SHA-256 is computed afterwards, off the request's path:
-    studio.server.running_hash.)
+    The body is kept as the chunks the HTTP layer delivered, so a part holds only the bytes that have
+    arrived: a client that announces 8 MiB and stalls costs what it sent, not what it announced. The
+    work runs on the worker threads in two lanes, each fed the chunks received so far strictly in order
+    and about a megabyte at a time: one lane updates the part's checksum, the other hands the bytes to
+    the store's writer. Neither lane waits for the other. xxhash and os.pwrite release the GIL, so the
+    event loop keeps receiving meanwhile. (The whole-upload SHA-256 is computed afterwards, off the
+    request's path: studio.server.running_hash.)
     """
 
     BATCH = 1 << 20
 
     def __init__(self, pool: Executor, length: int, checksum: Any, writer: PartWriter | None) -> None:
-        self.buffer = bytearray(length)
-        self._view = memoryview(self.buffer)
+        self.length = length
+        self.chunks: list[bytes] = []
         self._lanes = [_Lane(pool, _hashing(checksum))]
         if writer is not None:
-            self._lanes.append(_Lane(pool, writer.write))
+            self._lanes.append(_Lane(pool, _writing(writer)))
         self.received = 0
 
     def add(self, chunk: bytes) -> None:
+        if not chunk:
+            return
         end = self.received + len(chunk)
-        if end > len(self.buffer):
+        if end > self.length:
             raise ProblemError(400, "the body is longer than its Content-Length")
-        self._view[self.received : end] = chunk
+        self.chunks.append(chunk)
         self.received = end
         for lane in self._lanes:
-            if lane.idle() and self.received - lane.fed >= self.BATCH:
-                lane.feed(self._view, self.received)
+            if lane.idle() and self.received - lane.fed_bytes >= self.BATCH:
+                lane.feed(self.chunks, self.received)
 
     async def finish(self) -> None:
         """Wait until every received byte has been consumed, then raise what a consumer raised: no lane is
@@ -213,21 +244,22 @@ class PartReceiver:
             await asyncio.gather(*running, return_exceptions=True)
             for lane in self._lanes:
                 lane.settle()
-            behind = [lane for lane in self._lanes if lane.fed < self.received]
+            behind = [lane for lane in self._lanes if lane.fed_bytes < self.received]
             if not behind:
                 return
             for lane in behind:
-                lane.feed(self._view, self.received)
+                lane.feed(self.chunks, self.received)
 
 
 class _Lane:
-    """One consumer of a part's bytes: at most one batch in flight, batches in order."""
+    """One consumer of a part's chunks: at most one batch in flight, batches in order."""
 
-    def __init__(self, pool: Executor, consume: Callable[[memoryview, int], None]) -> None:
+    def __init__(self, pool: Executor, consume: Callable[[list[bytes], int], None]) -> None:
         self._pool = pool
         self._consume = consume
         self.pending: Future[None] | None = None
         self.fed = 0
+        self.fed_bytes = 0
 
     def idle(self) -> bool:
         return self.pending is None or self.pending.done()
@@ -237,27 +269,35 @@ class _Lane:
             pending, self.pending = self.pending, None
             pending.result()
 
-    def feed(self, view: memoryview, upto: int) -> None:
+    def feed(self, chunks: list[bytes], received: int) -> None:
         self.settle()
-        self.pending = self._pool.submit(self._consume, view[self.fed : upto], self.fed)
-        self.fed = upto
+        upto = len(chunks)
+        self.pending = self._pool.submit(self._consume, chunks[self.fed : upto], self.fed_bytes)
+        self.fed, self.fed_bytes = upto, received
 
 
-def _hashing(digest: Any) -> Callable[[memoryview, int], None]:
-    def feed(piece: memoryview, _position: int) -> None:
-        digest.update(piece)
+def _hashing(digest: Any) -> Callable[[list[bytes], int], None]:
+    def feed(chunks: list[bytes], _position: int) -> None:
+        for chunk in chunks:
+            digest.update(chunk)
 
     return feed
 
 
-def store_part(
-    ctx: Context, row: Any, number: int, data: bytes | bytearray, checksum: str, written: bool
-) -> None:
+def _writing(writer: PartWriter) -> Callable[[list[bytes], int], None]:
+    def feed(chunks: list[bytes], position: int) -> None:
+        writer.write_chunks(chunks, position)
+
+    return feed
+
+
+def store_part(ctx: Context, row: Any, number: int, data: list[bytes], checksum: str, written: bool) -> None:
     """Write the verified part unless its bytes were written while arriving, then record it (a crash in
     between only costs a resend)."""
     etag = ""
     if not written:
-        etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, data)
+        whole = b"".join(data)
+        etag = ctx.store.put_part(row.id, row.store_ref, number, (number - 1) * row.part_size, whole)
     try:
         with ctx.db.write() as conn:
             conn.execute(
@@ -266,7 +306,7 @@ def store_part(
                     "session_id": row.id,
                     "number": number,
                     "checksum": checksum,
-                    "size": len(data),
+                    "size": sum(len(chunk) for chunk in data),
                     "etag": etag,
                 },
             )
@@ -302,6 +342,8 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
         else:
             digest = ctx.store.staged_digest(session_id)
         if digest != (row.sha256, row.size):
+            if _published_meanwhile(ctx, row):
+                return row.sha256, row.size
             _drop(ctx, row)
             got = "nothing" if digest is None else f"{digest[1]} bytes hashing to {digest[0]}"
             raise ProblemError(
@@ -315,6 +357,8 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
     try:
         ctx.store.publish(session_id, row.sha256)
     except FileNotFoundError:
+        if _published_meanwhile(ctx, row):
+            return row.sha256, row.size
         _drop(ctx, row)
         raise ProblemError(
             409, "the staged upload was lost; negotiate again", problems.UPLOAD_INCOMPLETE, missing=[]
@@ -322,6 +366,17 @@ def complete(ctx: Context, caller: Caller, session_id: str) -> tuple[str, int]:
     failpoints.hit("blob-published")
     _commit_blob(ctx, row)
     return row.sha256, row.size
+
+
+def _published_meanwhile(ctx: Context, row: Any) -> bool:
+    """Whether another completion of the same session (another request, another server process) has
+    published the blob while this one looked at the staged bytes it moved away: then this completion
+    succeeded too, and nothing may be discarded."""
+    with ctx.db.read() as conn:
+        state = conn.execute(
+            select(schema.upload_sessions.c.state).where(schema.upload_sessions.c.id == row.id)
+        ).scalar()
+    return state == "done"
 
 
 def _commit_blob(ctx: Context, row: Any) -> None:

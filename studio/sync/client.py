@@ -10,6 +10,7 @@ cancel ends a backoff at once.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import threading
@@ -104,6 +105,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
+ALLOW_HTTP_ENV = "STUDIO_ALLOW_HTTP"
+
+
+def require_safe_transport(url: str) -> None:
+    """Refuse plain http:// to anything but this computer: passwords and tokens would cross the network
+    readable by anyone on the way. `--allow-http` (or STUDIO_ALLOW_HTTP=1) is the explicit way round."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or os.environ.get(ALLOW_HTTP_ENV) == "1":
+        return
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise InvalidInput(
+        f"{url} is plain http on another computer: passwords and tokens would travel unencrypted. "
+        "Use https://, or pass --allow-http (STUDIO_ALLOW_HTTP=1) if the network is yours"
+    )
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -139,6 +163,7 @@ class ApiClient:
         cancel: CancelToken | None = None,
     ) -> None:
         self.base_url = normalise_url(base_url)
+        require_safe_transport(self.base_url)
         self.token = token
         self.timeout = timeout or default_timeout()
         self.retry = retry or default_retry()

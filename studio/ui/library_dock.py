@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.clips import Clip
+from studio.core.display import shown
 from studio.core.timecode import format_clock
 from studio.ui.catalog import ClipCatalog
 from studio.ui.icons import icon
@@ -102,13 +103,14 @@ class LibraryModel(QAbstractListModel):
             return None
         clip = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return clip.title
+            return shown(clip.title)
         if role == CLIP_ROLE:
             return clip
         if role == STATE_ROLE:
             return self.catalog.states.get(clip.id, "local")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{clip.title}\n{contributors_text(clip)}\n{clip.licence or 'no licence'}"
+            lines = (clip.title, contributors_text(clip), clip.licence or "no licence")
+            return "\n".join(shown(line) for line in lines)
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:

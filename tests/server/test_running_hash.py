@@ -19,7 +19,7 @@ def _land(running: RunningHash, parts: list[bytes], order: list[int], budget: He
     async def go() -> None:
         with ThreadPoolExecutor(2) as pool:
             for number in order:
-                running.landed(number, bytearray(parts[number - 1]), pool, budget)
+                running.landed(number, [bytes(parts[number - 1])], pool, budget)
                 await asyncio.sleep(0)  # other requests run between landings
             await running.settled()
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from studio.protocol import api
-from tests.server.conftest import ServerProcess, signup
+from tests.server.conftest import ServerProcess, signup, unique
 
 CHECKS = [
     checks.not_a_server_error,
@@ -22,8 +22,14 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("fuzz"), env={"STUDIO_SERVER_LOGIN_FAILURES": "1000000"})
+def fuzz_server(
+    backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """On SQLite and on PostgreSQL with S3 (the `backend` fixture runs the module once for each)."""
+    _kind, database, blobs = backend
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("fuzz"), database, blobs, env={"STUDIO_SERVER_LOGIN_FAILURES": "1000000"}
+    )
     proc.start()
     yield proc
     proc.stop()
@@ -31,7 +37,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 @pytest.fixture(scope="module")
 def fuzz_user(fuzz_server: ServerProcess):
-    user = signup(fuzz_server.url, "fuzzer", "fuzzing password")
+    user = signup(fuzz_server.url, unique("fuzzer"), "fuzzing password")
     user.new_space("fuzz space")
     return user
 

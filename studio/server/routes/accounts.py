@@ -5,24 +5,37 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from studio.protocol import api, problems
 from studio.protocol.ids import HEX32_PATTERN, is_username
-from studio.server import schema
+from studio.server import quotas, schema, throttle
 from studio.server.auth import Caller, CallerDep, iso
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
-from studio.server.models import AccountOut, DeviceOut, LoginIn, MeOut, SignupIn, TokenOut
+from studio.server.models import AccountOut, DeviceOut, LoginIn, MeOut, QuotaOut, SignupIn, TokenOut
 from studio.server.routes.docs import problems as responses
-from studio.server.security import hash_password, new_id, new_token, token_digest, verify_password
+from studio.server.security import (
+    hash_password,
+    new_id,
+    new_token,
+    password_weakness,
+    token_digest,
+    verify_password,
+)
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post(api.ACCOUNTS, status_code=201, response_model=AccountOut, responses=responses(409))
-def signup(body: SignupIn, ctx: Ctx) -> AccountOut:
+@router.post(api.ACCOUNTS, status_code=201, response_model=AccountOut, responses=responses(409, 429))
+def signup(body: SignupIn, request: Request, ctx: Ctx) -> AccountOut:
+    weakness = password_weakness(body.password, body.username)
+    if weakness:
+        raise ProblemError(
+            422, f"password: {weakness}", errors=[{"loc": ["body", "password"], "msg": weakness}]
+        )
+    throttle.charge(ctx, throttle.signup_rules(ctx, client_address(request)))
     account_id = new_id()
     password_hash = hash_password(body.password)
     try:
@@ -37,37 +50,29 @@ def signup(body: SignupIn, ctx: Ctx) -> AccountOut:
     return AccountOut(id=account_id, username=body.username)
 
 
+def client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or what a configured proxy forwarded (serve.py)."""
+    return (request.client.host if request.client else "?")[:64]
+
+
 @router.post(api.TOKENS, status_code=201, response_model=TokenOut, responses=responses(401, 429))
 def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
-    now = time.time()
     settings = ctx.settings
-    ip = request.client.host if request.client else "?"
-    since = now - settings.login_window
-    f = schema.login_failures
-    with ctx.db.read() as conn:
-        by_user = conn.execute(
-            select(func.count()).where(f.c.username == body.username, f.c.at > since)
-        ).scalar_one()
-        by_ip = conn.execute(select(func.count()).where(f.c.ip == ip, f.c.at > since)).scalar_one()
-        row = None
-        if is_username(body.username):
+    rules, known = throttle.login_rules(ctx, body.username, client_address(request))
+    charged = throttle.charge(ctx, rules, known)
+    row = None
+    if is_username(body.username):
+        with ctx.db.read() as conn:
             row = conn.execute(
                 select(schema.accounts.c.id, schema.accounts.c.password_hash).where(
                     schema.accounts.c.username == body.username
                 )
             ).first()
-    if by_user >= settings.login_failures or by_ip >= settings.login_failures * 5:
-        raise ProblemError(
-            429,
-            "too many failed logins; wait before trying again",
-            headers={"Retry-After": str(settings.login_window)},
-        )
     if not verify_password(row.password_hash if row else None, body.password):
-        with ctx.db.write() as conn:
-            conn.execute(delete(f).where(f.c.at < now - settings.login_window))
-            conn.execute(insert(f).values(username=body.username[:64], ip=ip[:64], at=now))
         raise ProblemError(401, "wrong username or password")
+    throttle.succeeded(ctx, charged, known)
     assert row is not None
+    now = time.time()  # the token's life starts now, not when the attempt began (throttle, argon2)
     ttl = min(body.ttl_seconds or settings.token_ttl, settings.token_ttl)
     token, device_id = new_token(), new_id()
     with ctx.db.write() as conn:
@@ -98,8 +103,16 @@ def logout(caller: CallerDep, ctx: Ctx) -> Response:
 
 
 @router.get(api.ME, response_model=MeOut, responses=responses(401))
-def me(caller: CallerDep) -> MeOut:
-    return MeOut(id=caller.account_id, username=caller.username, device_id=caller.device_id)
+def me(caller: CallerDep, ctx: Ctx) -> MeOut:
+    with ctx.db.read() as conn:
+        used = quotas.usage(conn, caller.account_id)
+    return MeOut(
+        id=caller.account_id,
+        username=caller.username,
+        device_id=caller.device_id,
+        usage=QuotaOut(**used),
+        quotas=QuotaOut(**quotas.limits(ctx.settings)),
+    )
 
 
 @router.get(api.DEVICES, response_model=list[DeviceOut], responses=responses(401))

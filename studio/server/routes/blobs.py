@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from sqlalchemy import Connection, bindparam, exists, select
 from starlette.requests import ClientDisconnect
 
 from studio.protocol import api, problems
 from studio.protocol.checksum import PART_CHECKSUM_PATTERN, part_checksum
 from studio.protocol.ids import HEX32_PATTERN, SHA256_PATTERN, is_sha256
 from studio.server import schema, uploads
-from studio.server.access import can_read_blob
+from studio.server.access import readable_space_filter
 from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, caller_for, unauthenticated
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
@@ -119,10 +121,10 @@ async def _receive_part(
             422, f"part {number} does not match its {api.PART_CHECKSUM_HEADER}", problems.HASH_MISMATCH
         )
     await run_in_threadpool(
-        uploads.store_part, ctx, row, number, receiver.buffer, checksum, writer is not None
+        uploads.store_part, ctx, row, number, receiver.chunks, checksum, writer is not None
     )
     running.recorded[number] = checksum
-    running.landed(number, receiver.buffer, ctx.hasher, ctx.held)
+    running.landed(number, receiver.chunks, ctx.hasher, ctx.held)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
@@ -130,7 +132,15 @@ async def complete_upload(session_id: SessionId, caller: CallerDep, ctx: Ctx) ->
     running = ctx.running.get(session_id)
     if running is not None:
         await running.settled()
-    sha, size = await run_in_threadpool(uploads.complete, ctx, caller, session_id)
+    # Completions of one session take turns in this process; across processes the session's recorded
+    # state decides (uploads.complete).
+    lock = ctx.completing.setdefault(session_id, asyncio.Lock())
+    try:
+        async with lock:
+            sha, size = await run_in_threadpool(uploads.complete, ctx, caller, session_id)
+    finally:
+        if not lock.locked():
+            ctx.completing.pop(session_id, None)
     return CompleteOut(sha256=sha, size=size, status="published")
 
 
@@ -167,14 +177,7 @@ def _serve(request: Request, sha256: str, caller: Caller | None, ctx: Context, b
     if not is_sha256(sha256):
         raise ProblemError(422, "a blob id is 64 lowercase hex digits")
     with ctx.db.read() as conn:
-        readable = can_read_blob(conn, sha256, caller)
-        size = None
-        if readable:
-            size = conn.execute(
-                schema.blobs.select()
-                .with_only_columns(schema.blobs.c.size)
-                .where(schema.blobs.c.sha256 == sha256)
-            ).scalar_one()
+        size = _readable_size(conn, sha256, caller)
     if size is None:
         raise not_found(f"blob {sha256}")
     etag = f'"{sha256}"'
@@ -207,6 +210,36 @@ def _serve(request: Request, sha256: str, caller: Caller | None, ctx: Context, b
     )
 
 
+_SIZE = select(schema.blobs.c.size).where(schema.blobs.c.sha256 == bindparam("sha256"))
+_UPLOADED = select(
+    exists().where(
+        schema.blob_uploaders.c.sha256 == bindparam("sha256"),
+        schema.blob_uploaders.c.account_id == bindparam("account_id"),
+    )
+)
+
+
+def _readable_size(conn: Connection, sha256: str, caller: Caller | None) -> int | None:
+    """The blob's size if the caller may read it, else None. The same three statements run whether the
+    blob is missing, hidden or readable, so the time of a 404 does not tell whether the blob exists."""
+    r = schema.blob_refs
+    params = {"sha256": sha256, "account_id": caller.account_id if caller is not None else ""}
+    size = conn.execute(_SIZE, params).scalar()
+    uploaded = bool(conn.execute(_UPLOADED, params).scalar())
+    referenced = bool(
+        conn.execute(
+            select(
+                exists().where(
+                    r.c.sha256 == sha256, r.c.granted.is_(True), readable_space_filter(r.c.space_id, caller)
+                )
+            )
+        ).scalar()
+    )
+    if size is None or not (uploaded or referenced):
+        return None
+    return int(size)
+
+
 def _content_length(request: Request) -> int:
     value = request.headers.get("content-length")
     if value is None:
@@ -222,18 +255,19 @@ def _matches(header: str | None, etag: str) -> bool:
     return any(tag.strip() in (etag, "*") for tag in header.split(","))
 
 
+_RANGE = re.compile(r"bytes=[ \t]*([0-9]{0,19})-([0-9]{0,19})[ \t]*", re.ASCII)
+"""One range of ASCII digits, at most 19 of them (every blob offset fits): anything longer, non-ASCII
+digits or several ranges are malformed, and a malformed Range header is ignored, as RFC 9110 allows."""
+
+
 def _parse_range(header: str | None, size: int) -> Any:
     """(start, end_exclusive), "unsatisfiable", or None to serve the whole blob (absent, malformed or
     multi-range headers are ignored, as RFC 9110 allows)."""
-    if not header or not header.startswith("bytes=") or "," in header:
+    match = _RANGE.fullmatch(header) if header else None
+    if match is None:
         return None
-    first, sep, last = header[6:].strip().partition("-")
-    if (
-        not sep
-        or not (first.isdigit() or last.isdigit())
-        or (first and not first.isdigit())
-        or (last and not last.isdigit())
-    ):
+    first, last = match.groups()
+    if not first and not last:
         return None
     if not first:
         suffix = int(last)

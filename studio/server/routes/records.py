@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import Connection, func, select
 
 from studio.protocol import api, problems
 from studio.protocol.cursor import decode_cursor
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
 from studio.protocol.shapes import RecordKind
-from studio.server import schema
+from studio.server import quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
 from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, read_feed
@@ -35,6 +35,7 @@ def push(
 ) -> PushOut:
     with ctx.db.write() as conn:
         space, _role = write_space(conn, space_id, caller)
+        quotas.check_push(ctx.settings, conn, caller.account_id, space.id, body.changes)
         results = apply_push(ctx.db, conn, space, caller, body.changes)
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 
@@ -66,6 +67,7 @@ def feed(
                     epoch=ctx.epoch,
                 )
             after = position.seq
+        limit = _feed_page_limit(conn, space, after, limit, ctx.settings.page_bytes)
         entries, last, more = read_feed(conn, space, after, limit)
         next_cursor = (
             position
@@ -131,10 +133,41 @@ def search(
     if cursor:
         query = query.where(r.c.rev < _search_position(cursor))
     with ctx.db.read() as conn:
+        sizes = conn.execute(
+            query.with_only_columns(r.c.rev, func.length(r.c.doc) + func.length(r.c.conflicts))
+            .order_by(r.c.rev.desc())
+            .limit(limit)
+        ).all()
+        if _fitting(sizes, ctx.settings.page_bytes) < len(sizes):
+            limit = _fitting(sizes, ctx.settings.page_bytes)
         rows = conn.execute(query.order_by(r.c.rev.desc()).limit(limit + 1)).all()
     page = rows[:limit]
     following = _search_cursor(page[-1].rev) if len(rows) > limit else None
     return SearchOut(results=[_record_out(row) for row in page], next=following)
+
+
+def _feed_page_limit(conn: Connection, space: Any, after: int, limit: int, page_bytes: int) -> int:
+    """How many of the next `limit` feed entries fit in about `page_bytes` (at least one, so the cursor
+    always moves on): their sizes are read first, so a page of huge records is never loaded whole."""
+    c = schema.changes
+    sizes = conn.execute(
+        select(c.c.seq, func.length(c.c.body))
+        .where(c.c.space_id == space.id, c.c.seq > after, c.c.seq <= space.seq, c.c.superseded.is_(False))
+        .order_by(c.c.seq)
+        .limit(limit)
+    ).all()
+    fitting = _fitting(sizes, page_bytes)
+    return limit if fitting >= len(sizes) else fitting
+
+
+def _fitting(sizes: Any, page_bytes: int) -> int:
+    """The number of leading rows whose sizes (second column) add up to at most `page_bytes`, at least 1."""
+    total = 0
+    for count, row in enumerate(sizes):
+        total += int(row[1] or 0)
+        if total > page_bytes:
+            return max(1, count)
+    return max(1, len(sizes))
 
 
 def _record_out(row) -> RecordOut:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from sqlalchemy import Row, delete, func, insert, select, update
 
 from studio.protocol import api
 from studio.protocol.ids import USERNAME_PATTERN
-from studio.server import schema
+from studio.server import quotas, schema
 from studio.server.access import read_space, stored_role
 from studio.server.auth import Caller, CallerDep, MaybeCaller
 from studio.server.context import Ctx
@@ -44,10 +44,12 @@ def list_spaces(caller: MaybeCaller, ctx: Ctx) -> list[SpaceOut]:
     return out
 
 
-@router.post(api.SPACES, status_code=201, response_model=SpaceOut, responses=responses(401))
+@router.post(api.SPACES, status_code=201, response_model=SpaceOut, responses=responses(401, 403))
 def create_space(body: SpaceIn, caller: CallerDep, ctx: Ctx) -> SpaceOut:
     space_id = new_id()
     with ctx.db.write() as conn:
+        quotas.lock_account(conn, caller.account_id)
+        quotas.require(ctx.settings, quotas.usage(conn, caller.account_id), "spaces", 1)
         conn.execute(
             insert(schema.spaces).values(
                 id=space_id,

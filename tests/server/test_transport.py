@@ -1,0 +1,179 @@
+"""TLS on `studio serve`, the client's refusal of plain http to other computers, and untrusted text shown by
+the CLI without letting it drive the terminal."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from studio.protocol import api
+from tests.server.conftest import REPO, ServerProcess, signup
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, certificate: tuple[Path, Path]) -> Iterator[int]:
+    cert, key = certificate
+    port_file = tmp_path / "port"
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - handed to the child process
+    args = ["--data", str(tmp_path / "data"), "--port", "0", "--port-file", str(port_file)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio.server", *args, "--tls-cert", str(cert), "--tls-key", str(key)],
+        cwd=REPO,
+        stdout=log,
+        stderr=log,
+    )
+    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield int(port_file.read_text())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_speaks_tls(tls_server: int, certificate: tuple[Path, Path]) -> None:
+    r = requests.get(f"https://127.0.0.1:{tls_server}{api.HEALTH}", verify=str(certificate[0]), timeout=30)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{tls_server}{api.HEALTH}", timeout=10)
+
+
+def test_serve_refuses_half_a_tls_setup(tmp_path: Path, certificate: tuple[Path, Path]) -> None:
+    done = _studio(tmp_path, "serve", "--data", str(tmp_path / "d"), "--tls-cert", str(certificate[0]))
+    assert done.returncode != 0
+    assert "certificate and its key" in done.stderr
+
+
+def _studio(home: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli.main", *args],
+        cwd=REPO,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "STUDIO_DATA_DIR": str(home / "data"),
+            "STUDIO_CONFIG_DIR": str(home / "config"),
+            "STUDIO_CACHE_DIR": str(home / "cache"),
+            "STUDIO_KEYRING": "file",
+            "STUDIO_SYNC_CONNECT_TIMEOUT": "0.5",
+            "STUDIO_SYNC_RETRIES": "1",
+            **env,
+        },
+    )
+
+
+def test_the_client_refuses_plain_http_to_another_computer(tmp_path: Path) -> None:
+    refused = _studio(
+        tmp_path, "login", "http://192.0.2.7:8750", "--user", "ann", "--password-stdin", stdin="pw\n"
+    )
+    assert refused.returncode != 0
+    assert "plain http" in refused.stderr and "--allow-http" in refused.stderr
+    allowed = _studio(
+        tmp_path,
+        "login",
+        "http://192.0.2.7:8750",
+        "--user",
+        "ann",
+        "--password-stdin",
+        "--allow-http",
+        stdin="pw\n",
+    )
+    assert allowed.returncode != 0
+    assert "plain http" not in allowed.stderr, "with the flag the client tries (and here cannot connect)"
+
+
+def test_the_cli_shows_untrusted_text_without_interpreting_it(
+    server: ServerProcess, backend, tmp_path: Path
+) -> None:
+    """A clip stored before names were checked (written straight into the database here) comes back from
+    search with a terminal escape and a right-to-left override: the CLI prints them as visible escapes."""
+    if backend[0] != "embedded":
+        pytest.skip("writes the record straight into the embedded database")
+    user = signup(server.url)
+    record = "evilclip"
+    pushed = user.push(
+        "public",
+        {
+            "change_id": "evil-change-1",
+            "kind": "clip",
+            "id": record,
+            "base_rev": None,
+            "fields": {"title": "evil"},
+        },
+    )
+    assert pushed.status_code == 200, pushed.text
+    hostile = "evil \x1b[2J\x1b]0;owned\x07 \u202etxt.exe"
+    with sqlite3.connect(server.data / "studio.db") as db:
+        db.execute(
+            "UPDATE records SET doc = json_set(doc, '$.title', ?) WHERE id = ?",
+            (hostile, record),
+        )
+    home = tmp_path / "home"
+    done = _studio(
+        home,
+        "login",
+        server.url,
+        "--user",
+        user.username,
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
+    assert done.returncode == 0, done.stderr
+    found = _studio(home, "library", "search", "evil")
+    assert found.returncode == 0, found.stderr
+    assert "evilclip" in found.stdout
+    assert "\x1b" not in found.stdout and "\u202e" not in found.stdout and "\x07" not in found.stdout
+    assert "\\x1b[2J" in found.stdout and "\\u202etxt.exe" in found.stdout
