@@ -63,6 +63,7 @@ class ExportResult:
     format: str
     command: list[str]
     warnings: list[str] = field(default_factory=list)
+    render: dict[str, Any] = field(default_factory=lambda: {"path": "full"})
 
     def summary(self) -> dict[str, Any]:
         """What `studio render --json` prints."""
@@ -78,6 +79,7 @@ class ExportResult:
                 for c in self.block["contributors"]
             ],
             "warnings": self.warnings,
+            "render": self.render,
         }
 
 
@@ -174,6 +176,7 @@ def export_timeline(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     exported: datetime | None = None,
+    smart: bool = True,
 ) -> ExportResult:
     """Render TIMELINE to `output` with its credits embedded and a verified sidecar.
 
@@ -182,7 +185,8 @@ def export_timeline(
     the output's extension. `span` (start, end) in seconds exports only that part of the timeline,
     shifted to begin at 0, and credits only what plays in it. Raises MediaError (offline or damaged
     media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
-    `output`.
+    `output`. With `smart` (the default) a cut-only H.264 timeline copies its untouched GOPs
+    (see studio.media.smart_render); ExportResult.render says which path was taken and why.
     """
     resolved = timeline if isinstance(timeline, ResolvedTimeline) else resolve_timeline(timeline, store=store)
     output = Path(output).absolute()
@@ -190,7 +194,8 @@ def export_timeline(
     report = _Progress(progress, with_roll=credits_roll and out_format.has_video)
     snapshot = resolved.timeline.snapshot() if span is None else cut_to_span(resolved.timeline, *span)
     warnings = list(resolved.warnings)
-    from studio.media.render import plan_render, run_plan
+    clips: Mapping[str, Clip] = resolved.clips
+    from studio.media.render import plan_render
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
     block = compute_credits(
@@ -214,7 +219,7 @@ def export_timeline(
             snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, report.phase("roll"), cancel)
             block["work"]["duration_s"] = float(round(snapshot.duration, 3))
             plan = plan_render(snapshot, clips, out_format)
-        run_plan(plan, work, progress=report.phase("render"), cancel=cancel)
+        rendered = _render(snapshot, clips, plan, work, smart, report.phase("render"), cancel)
         _check_cancel(cancel)
         report.phase("tags")(0.0, "embedding credits")
         from studio.media.tags import embed_credits, verify_embedded, write_sidecar
@@ -236,7 +241,36 @@ def export_timeline(
         format=out_format.name,
         command=plan.command(ffmpeg_exe(), output),
         warnings=warnings,
+        render=rendered,
     )
+
+
+def _render(
+    snapshot: Timeline,
+    clips: Mapping[str, Clip],
+    plan: RenderPlan,
+    work: Path,
+    smart: bool,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> dict[str, Any]:
+    """Render to `work` by the smart path when the timeline allows it, else by the full plan.
+
+    Returns what `--json` reports: {"path": "smart"|"full", ...} with the reason for a full render."""
+    from studio.media.render import run_plan, title_mode
+    from studio.media.smart_render import describe, plan_smart, run_smart
+
+    if not smart:
+        run_plan(plan, work, progress=progress, cancel=cancel)
+        return {"path": "full", "reason": "smart render was turned off"}
+    from studio.media.ffmpeg import ffmpeg_exe
+
+    chosen = plan_smart(snapshot, clips, plan.format, title_mode(ffmpeg_exe()))
+    if isinstance(chosen, str):
+        run_plan(plan, work, progress=progress, cancel=cancel)
+        return {"path": "full", "reason": chosen}
+    run_smart(chosen, work, progress=progress, cancel=cancel)
+    return describe(chosen)
 
 
 def _with_roll(
