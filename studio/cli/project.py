@@ -79,6 +79,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("export", help="write a project as an OpenTimelineIO file")
     p.add_argument("name", metavar="NAME")
     p.add_argument("-o", "--output", metavar="FILE.otio", type=Path, required=True)
+    p.add_argument("--force", action="store_true", help="replace FILE even if it is not an OTIO file")
     p.set_defaults(func=_export)
 
 
@@ -246,7 +247,8 @@ def _export(args: argparse.Namespace) -> int:
     from studio.services import projects
 
     with _store() as store:
-        warnings = projects.export_timeline(projects.open_project(store, args.name), args.output)
+        session = projects.open_project(store, args.name)
+        warnings = projects.export_timeline(session, args.output, force=args.force)
     for warning in warnings:
         print(f"studio: warning: {warning}", file=sys.stderr)
     print(args.output)

@@ -50,6 +50,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="re-encode every frame, even where a cut-only timeline could copy its sources' frames",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT even if it is an existing file of another kind"
+    )
     parser.add_argument("--json", action="store_true", help="print a summary as one JSON document")
     parser.set_defaults(func=run)
 
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             editors=args.editor,
             progress=bar,
             smart=not args.full_render,
+            force=args.force,
         )
     finally:
         bar.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 from studio.core.errors import MediaError
 from studio.core.timecode import from_json, to_json
+from studio.media.ffmpeg import ffmpeg_path
 
 PROBE_SCHEMA = "studio.probe/1"
 IMAGE_DEFAULT_DURATION = Fraction(5)
@@ -35,6 +36,9 @@ _IMAGE_CODECS = {
     "pgm",
 }
 _TIMING_SAMPLE = 120
+_TAIL_S = Fraction(3)
+_TOLERANCE_S = Fraction(1, 2)
+_SHORTEST_S = Fraction(1, 100)
 _DECODE_LIMIT = 600
 
 
@@ -156,10 +160,15 @@ def open_container(path: Path) -> Any:
         raise MediaError(f"{path} is not a file")
     if path.stat().st_size == 0:
         raise MediaError(f"{path} is empty (0 bytes), not a media file")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise MediaError(f"{path} cannot be read: {exc.strerror or exc}") from None
     import av
 
     try:
-        container = av.open(str(path), metadata_errors="replace")
+        container = av.open(ffmpeg_path(path), metadata_errors="replace")
     except av.error.FFmpegError as exc:
         raise MediaError(_open_error(path, exc)) from exc
     if container.format.name == "tty":
@@ -189,8 +198,106 @@ def probe(path: Path) -> MediaInfo:
         )
         video = _video_info(path, container, video_stream, is_image) if video_stream is not None else None
         audio = _audio_info(audio_stream) if audio_stream is not None else None
-        duration = None if is_image else _duration(container, video_stream, audio_stream)
-        return MediaInfo(duration, container.format.name, video, audio, is_image)
+        claimed = None if is_image else _duration(container, video_stream, audio_stream)
+        fmt = container.format.name
+    if video is None and audio_stream is not None:
+        _first_sound(path)
+    duration = None if is_image else measured_duration(path, claimed)
+    return MediaInfo(duration, fmt, video, audio, is_image)
+
+
+def measured_duration(path: Path, claimed: Fraction | None) -> Fraction:
+    """The length of `path` that its data holds, which a header cut short or damaged overstates
+    (a 100-byte AIFC claiming 1,533 s). Long intact files are not decoded: the packets near the end
+    of the claimed length are enough to show it is there. A file whose header claims more than its
+    data reaches, or no length at all, is decoded from the start up to its first error."""
+    if claimed is not None:
+        tail_end = _packet_end(path, max(Fraction(0), claimed - _TAIL_S))
+        if tail_end is not None and tail_end >= claimed - max(_TOLERANCE_S, claimed / 50):
+            return claimed
+    decoded = _decoded_end(path)
+    if decoded is None or decoded < _SHORTEST_S:
+        claims = f"its header claims {float(claimed):.3f} s but " if claimed else ""
+        got = f"only {float(decoded) * 1000:.1f} ms" if decoded else "nothing"
+        raise MediaError(f"{path} is damaged or cut short: {claims}{got} of it can be decoded")
+    return decoded
+
+
+def _main_streams(container: Any) -> list[Any]:
+    import av
+
+    video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+    return video[:1] + list(container.streams.audio)[:1]
+
+
+def _start(container: Any, stream: Any) -> Fraction:
+    if stream.start_time is not None and stream.time_base is not None:
+        return Fraction(stream.start_time) * Fraction(stream.time_base)
+    return Fraction(container.start_time or 0, 1_000_000)
+
+
+def _packet_end(path: Path, from_s: Fraction) -> Fraction | None:
+    """The latest end time of a packet of the main streams after seeking to `from_s`."""
+    import av
+
+    end: Fraction | None = None
+    with av.open(ffmpeg_path(path)) as container:
+        streams = _main_streams(container)
+        try:
+            if from_s > 0:
+                container.seek(int(from_s * 1_000_000), backward=True)
+            for packet in container.demux(*streams):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                tb = Fraction(packet.time_base)
+                stop = (packet.pts + (packet.duration or 0)) * tb - _start(container, packet.stream)
+                end = stop if end is None else max(end, stop)
+        except av.error.FFmpegError:
+            pass
+    return end
+
+
+def _decoded_end(path: Path) -> Fraction | None:
+    """Decode the main streams from the start to the first error; the end of the last good frame."""
+    import av
+
+    end: Fraction | None = None
+    with av.open(ffmpeg_path(path)) as container:
+        streams = _main_streams(container)
+        starts = {s.index: _start(container, s) for s in streams}
+        try:
+            for packet in container.demux(*streams):
+                for frame in packet.decode():
+                    if frame.pts is None or frame.time_base is None:
+                        continue
+                    stream = packet.stream
+                    if stream.type == "audio":
+                        length = Fraction(frame.samples, frame.sample_rate or 1)
+                    else:
+                        rate = stream.guessed_rate or stream.average_rate
+                        length = 1 / Fraction(rate) if rate else Fraction(0)
+                    stop = frame.pts * Fraction(frame.time_base) + length - starts[stream.index]
+                    end = stop if end is None else max(end, stop)
+        except av.error.FFmpegError:
+            pass
+    return end
+
+
+def _first_sound(path: Path) -> None:
+    """Decode the first sound of an audio file, so one ffmpeg cannot decode is refused at import."""
+    import av
+
+    with av.open(ffmpeg_path(path)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.codec.canonical_name
+        try:
+            for packet in container.demux(stream):
+                for _frame in packet.decode():
+                    return
+        except av.error.FFmpegError as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise MediaError(f"{path}: its {codec} sound cannot be decoded ({reason})") from exc
+    raise MediaError(f"{path}: no sound could be decoded from its {codec} stream")
 
 
 def _open_error(path: Path, exc: Exception) -> str:

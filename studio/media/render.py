@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import tempfile
 import threading
@@ -23,6 +22,7 @@ from studio.core.paths import cache_dir
 from studio.core.timeline import Timeline
 from studio.media.ffmpeg import FfmpegFailed, ffmpeg_exe, run_ffmpeg
 from studio.media.formats import OutputFormat, capabilities
+from studio.media.output_guard import temp_name
 from studio.media.render_plan import DrawText, RenderPlan, TitleCard, TitleImages, TitleMode, build_plan
 
 TITLE_CARDS_VERSION = "titles-v1"
@@ -165,7 +165,7 @@ def run_plan(
             stop.cancel()
 
     checker = threading.Thread(target=check, name="render-input-check", daemon=True)
-    work = output.with_name(f".{output.stem}.render-{secrets.token_hex(4)}{output.suffix}")
+    work = temp_name(output, "render")
     try:
         checker.start()
         with _graph_passed(plan) as args:

@@ -16,7 +16,8 @@ or after its source in point), so the two paths differ only by encoding loss.
 
 Anything that changes pixels (titles, fades, overlays, gaps, stills, scaling, rotation, another
 frame rate or pixel format, open GOPs, variable timing) makes `plan_smart` return the reason, and
-the caller renders the full way.
+the caller renders the full way. So does a timeline where less than half the frames could be
+copied: starting an ffmpeg per piece would then cost more than it saves.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from studio.core.clips import Clip
 from studio.core.paths import cache_dir
 from studio.core.timecode import to_ffmpeg
 from studio.core.timeline import VIDEO, Item, Timeline
+from studio.media.ffmpeg import ffmpeg_path
 from studio.media.formats import FORMATS, OutputFormat
 from studio.media.render_plan import RenderPlan, TitleMode, build_plan
 
@@ -129,6 +131,9 @@ def plan_smart(
         cursor = first + frames
     if cursor < total:
         return "the picture ends before the sound (black at the end)"
+    copied = sum(p.frames for p in pieces if p.copy)
+    if copied * 2 < total:
+        return f"only {copied} of {total} frames lie in whole GOPs of their sources: too few to copy"
     audio = build_plan(timeline, clips, FORMATS["m4a"], titles)
     return SmartPlan(tuple(pieces), fps, fmt, audio, timeline.duration)
 
@@ -159,7 +164,7 @@ def _source_layout(path: Path, timeline: Timeline, fps: Fraction) -> _Layout | s
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(ffmpeg_path(path))
     except av.error.FFmpegError as exc:
         return f"unreadable ({exc})"
     with container:

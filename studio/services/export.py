@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,11 +32,13 @@ from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
 from studio.media.formats import format_for_path
+from studio.media.output_guard import check_output, family_of_muxer, keep_mode, temp_name
 from studio.media.render_plan import RenderPlan
 
 NO_LICENCE = "NOASSERTION"
 """SPDX's word for "no licence was stated", used when neither the user nor the clips name one."""
 ROLL_SECONDS = Fraction(5)
+SIDECAR_SUFFIX = ".credits.json"  # as studio.media.tags.sidecar_path names it
 _RENDER_SHARE = 0.9  # of the progress bar; the credits roll and the tags share the rest
 
 
@@ -50,6 +51,7 @@ class ResolvedTimeline:
     work_id: str
     name: str
     warnings: list[str] = field(default_factory=list)
+    source: Path | None = None  # the timeline file it was read from, which an export must not replace
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,13 @@ def _from_file(path: Path) -> ResolvedTimeline:
         work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
         name = imported.timeline.name or path.stem
         warnings = list(imported.warnings)
-        return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings)
+        return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings, path)
     from studio.core.projectfile import load_project_file, looks_like_project_file
 
     if not looks_like_project_file(path):
         raise InvalidInput(f"{path} is neither a project file (.studio) nor an .otio timeline")
     meta_, timeline, clips = load_project_file(path)
-    return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name)
+    return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name, source=path)
 
 
 def _from_store(store: Any, ref: str) -> ResolvedTimeline:
@@ -155,6 +157,22 @@ def default_licence(timeline: Timeline, clips: Mapping[str, Clip]) -> str:
     return NO_LICENCE
 
 
+# --- guarding the output -------------------------------------------------------------------------
+
+
+def check_export_output(resolved: ResolvedTimeline, output: Path, muxer: str, *, force: bool = False) -> None:
+    """Refuse, before any work, an output that would replace an input of this export (a clip's file,
+    the timeline file), something in the data folder, a read-only file or, without `force`, a file of
+    another kind; the sidecar beside it is held to the same rules."""
+    inputs: dict[str, str] = {}
+    if resolved.source is not None:
+        inputs[str(resolved.source)] = f"the timeline file {resolved.source.name}"
+    for clip in resolved.clips.values():
+        if clip.path is not None:
+            inputs[str(clip.path)] = f"the media of clip {clip.title or clip.id} ({clip.path})"
+    check_output(output, writes=family_of_muxer(muxer), inputs=inputs, force=force, sidecar=SIDECAR_SUFFIX)
+
+
 # --- the pipeline ---------------------------------------------------------------------------------
 
 
@@ -177,6 +195,7 @@ def export_timeline(
     cancel: CancelToken | None = None,
     exported: datetime | None = None,
     smart: bool = True,
+    force: bool = False,
 ) -> ExportResult:
     """Render TIMELINE to `output` with its credits embedded and a verified sidecar.
 
@@ -187,6 +206,8 @@ def export_timeline(
     media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
     `output`. With `smart` (the default) a cut-only H.264 timeline copies its untouched GOPs
     (see studio.media.smart_render); ExportResult.render says which path was taken and why.
+    `output` may not be an input, inside the data folder or read-only; replacing a file of another
+    kind needs `force` (check_export_output).
     """
     resolved = timeline if isinstance(timeline, ResolvedTimeline) else resolve_timeline(timeline, store=store)
     output = Path(output).absolute()
@@ -198,6 +219,7 @@ def export_timeline(
     from studio.media.render import plan_render
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
+    check_export_output(resolved, output, out_format.muxer, force=force)
     block = compute_credits(
         snapshot,
         resolved.clips,
@@ -227,6 +249,7 @@ def export_timeline(
         embed_credits(work, block, cancel=cancel)
         verify_embedded(work, block)
         _check_cancel(cancel)
+        keep_mode(work, output)
         os.replace(work, output)
     sidecar = write_sidecar(output, block)
     _verify_sidecar(output, sidecar, block)
@@ -337,7 +360,7 @@ def _temp_beside(path: Path) -> Iterator[Path]:
     """A fresh temp name in `path`'s folder with its extension (ffmpeg picks the muxer from it),
     removed on the way out unless it was moved into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.export-{secrets.token_hex(4)}{path.suffix}")
+    temp = temp_name(path, "export")
     try:
         yield temp
     finally:

@@ -123,6 +123,8 @@ def test_other_reasons_for_the_full_render(sources: tuple[Clip, Clip], tmp_path:
     other_rate = timeline([("V1", [dict(clip=a, start=0, duration=2)])], fps=30)
     assert "fps" in str(plan_smart(other_rate, clips, get_format("mp4"), modes))
     assert "not H.264" in str(plan_smart(cut_only(a, b), clips, get_format("webm"), modes))
+    short = timeline([("V1", [dict(clip=a, source_in="0.5", start=0, duration="1.2")])], fps=FPS)
+    assert "too few to copy" in str(plan_smart(short, clips, get_format("mp4"), modes))
     still = clip_for(mediagen.make_image(tmp_path / "still.png"))
     with_still = timeline([("V1", [dict(clip=still, start=0, duration=1)])], fps=FPS)
     assert "still" in str(plan_smart(with_still, clip_map(still), get_format("mp4"), modes))
