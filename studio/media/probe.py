@@ -194,7 +194,9 @@ def probe(path: Path) -> MediaInfo:
             )
         _check_complete(path, path.stat().st_size, container)
         is_image = (
-            video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
+            video_stream is not None
+            and audio_stream is None
+            and _looks_like_image(path, container, video_stream)
         )
         video = _video_info(path, container, video_stream, is_image) if video_stream is not None else None
         audio = _audio_info(audio_stream) if audio_stream is not None else None
@@ -326,17 +328,35 @@ def _check_complete(path: Path, size: int, container: Any) -> None:
                 )
 
 
-def _looks_like_image(container: Any, stream: Any) -> bool:
+def _looks_like_image(path: Path, container: Any, stream: Any) -> bool:
+    """A still: read by an image demuxer (image2, *_pipe, ico), or one picture in an image codec
+    (a one-frame GIF); any codec counts, so TGA and PCX are stills too."""
     fmt = container.format.name
+    if fmt in ("image2", "ico") or fmt.endswith("_pipe"):
+        return True
     codec = stream.codec_context.codec.canonical_name
-    still_demuxer = fmt == "image2" or fmt.endswith("_pipe")
-    return codec in _IMAGE_CODECS and (still_demuxer or (stream.frames or 0) <= 1)
+    return codec in _IMAGE_CODECS and (stream.frames or 0) <= 1 and _pictures(path, limit=2) <= 1
+
+
+def _pictures(path: Path, *, limit: int) -> int:
+    """How many video packets `path` holds, counting up to `limit`."""
+    import av
+
+    count = 0
+    with av.open(ffmpeg_path(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            if packet.size:
+                count += 1
+                if count >= limit:
+                    break
+    return count
 
 
 def _video_info(path: Path, container: Any, stream: Any, is_image: bool) -> VideoInfo:
     cc = stream.codec_context
     use_index = len(stream.index_entries) >= 2 and len(stream.index_entries) == (stream.frames or 0)
-    rotation, pts = _scan_video(path, container, stream, want_pts=not is_image and not use_index)
+    want_pts = not is_image and not use_index
+    rotation, pts = _scan_video(path, container, stream, want_pts=want_pts, still=is_image)
     if use_index:
         entries = stream.index_entries
         count = min(len(entries), _TIMING_SAMPLE)
@@ -362,11 +382,14 @@ def _video_info(path: Path, container: Any, stream: Any, is_image: bool) -> Vide
     )
 
 
-def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> tuple[int, list[int]]:
+def _scan_video(
+    path: Path, container: Any, stream: Any, *, want_pts: bool, still: bool = False
+) -> tuple[int, list[int]]:
     """Decode the first picture (its display matrix gives the rotation; it also proves the codec is
     decodable) and, when the container has no full index, collect packet timestamps for timing."""
     import av
 
+    kind = "picture" if still else "video"
     rotation: int | None = None
     pts: list[int] = []
     seen = 0
@@ -386,11 +409,11 @@ def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> t
     except av.error.FFmpegError as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MediaError(
-            f"{path}: its {stream.codec_context.codec.canonical_name} video cannot be decoded ({reason})"
+            f"{path}: its {stream.codec_context.codec.canonical_name} {kind} cannot be decoded ({reason})"
         ) from exc
     if rotation is None:
         raise MediaError(
-            f"{path}: no picture could be decoded from its {stream.codec_context.codec.canonical_name} video"
+            f"{path}: no picture could be decoded from its {stream.codec_context.codec.canonical_name} {kind}"
         )
     return rotation, pts
 

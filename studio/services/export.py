@@ -241,7 +241,7 @@ def export_timeline(
             snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, report.phase("roll"), cancel)
             block["work"]["duration_s"] = float(round(snapshot.duration, 3))
             plan = plan_render(snapshot, clips, out_format)
-        rendered = _render(snapshot, clips, plan, work, smart, report.phase("render"), cancel)
+        rendered = _render(snapshot, clips, plan, work, smart, report.phase("render"), cancel, output.name)
         _check_cancel(cancel)
         report.phase("tags")(0.0, "embedding credits")
         from studio.media.tags import embed_credits, verify_embedded, write_sidecar
@@ -276,6 +276,7 @@ def _render(
     smart: bool,
     progress: ProgressCallback,
     cancel: CancelToken | None,
+    name: str,
 ) -> dict[str, Any]:
     """Render to `work` by the smart path when the timeline allows it, else by the full plan.
 
@@ -284,13 +285,13 @@ def _render(
     from studio.media.smart_render import describe, plan_smart, run_smart
 
     if not smart:
-        run_plan(plan, work, progress=progress, cancel=cancel)
+        run_plan(plan, work, progress=progress, cancel=cancel, name=name)
         return {"path": "full", "reason": "smart render was turned off"}
     from studio.media.ffmpeg import ffmpeg_exe
 
     chosen = plan_smart(snapshot, clips, plan.format, title_mode(ffmpeg_exe()))
     if isinstance(chosen, str):
-        run_plan(plan, work, progress=progress, cancel=cancel)
+        run_plan(plan, work, progress=progress, cancel=cancel, name=name)
         return {"path": "full", "reason": chosen}
     run_smart(chosen, work, progress=progress, cancel=cancel)
     return describe(chosen)

@@ -189,3 +189,14 @@ def test_credits_json_into_a_closed_pipe(
     finally:
         os.close(write_end)
     assert done.stderr == "" and done.returncode == 141
+
+
+def test_project_show_keeps_each_title_on_its_line(studio: Run, cli_media: dict[str, Path]) -> None:
+    ok(studio("project", "new", "港"))
+    title = "Gulls\ncalling\tat \x1b[31mdawn"
+    (clip_id,) = ok(studio("import", cli_media["tone"], "--title", title)).split()
+    ok(studio("project", "add", "港", clip_id, "--track", "A1"))
+    shown = ok(studio("project", "show", "港"))
+    (row,) = [line for line in shown.splitlines() if clip_id[:12] in line]
+    assert row.endswith("Gulls\\ncalling\\tat \\x1b[31mdawn")
+    assert "\x1b" not in shown and "\t" not in shown

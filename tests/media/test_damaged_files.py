@@ -85,3 +85,27 @@ def test_items_past_the_real_end_are_refused(media_dir: Path, tmp_path: Path) ->
     tl = timeline([("A1", [dict(clip=cut, start=0, source_in=5, duration=10)])])
     with pytest.raises(InvalidInput, match="item outside its clip"):
         plan_render(tl, clip_map(cut), get_format("wav"))
+
+
+def test_a_library_copy_damaged_after_import_is_named_by_its_clip(media_dir: Path, tmp_path: Path) -> None:
+    from studio.core.clips import Credit
+    from studio.core.library import get_clip
+    from studio.services.export import export_timeline
+    from studio.services.library import import_files
+    from studio.services.projects import add_clip, new_project, open_project, open_store
+
+    source = mediagen.make_video(media_dir / "harbour-at-dawn.mp4", 1, size="160x120")
+    with open_store() as store:
+        (imported,) = import_files(store, [source], title="Harbour at dawn", creators=[Credit("Ann")])
+        clip = get_clip(store, imported.clip.id)
+        assert clip.path is not None
+        new_project(store, "dawn")
+        add_clip(open_project(store, "dawn"), clip.id, track="V1")
+        data = bytearray(clip.path.read_bytes())
+        data[len(data) // 3:] = bytes(len(data) - len(data) // 3)  # the disk lost two thirds of it
+        clip.path.chmod(0o644)
+        clip.path.write_bytes(bytes(data))
+        with pytest.raises(MediaError) as err:
+            export_timeline("dawn", tmp_path / "dawn.mp4", store=store)
+    assert "clip 'Harbour at dawn'" in str(err.value) and str(clip.path) in str(err.value)
+    assert not (tmp_path / "dawn.mp4").exists()
