@@ -266,19 +266,29 @@ def _decoded_end(path: Path) -> Fraction | None:
     end: Fraction | None = None
     with av.open(ffmpeg_path(path)) as container:
         streams = _main_streams(container)
-        starts = {s.index: _start(container, s) for s in streams}
+        starts: dict[int, Fraction | None] = {
+            s.index: _start(container, s) if s.start_time is not None or container.start_time else None
+            for s in streams
+        }
+        played = dict.fromkeys(starts, Fraction(0))  # for streams without timestamps (raw H.264)
         try:
             for packet in container.demux(*streams):
                 for frame in packet.decode():
-                    if frame.pts is None or frame.time_base is None:
-                        continue
                     stream = packet.stream
                     if stream.type == "audio":
                         length = Fraction(frame.samples, frame.sample_rate or 1)
                     else:
                         rate = stream.guessed_rate or stream.average_rate
                         length = 1 / Fraction(rate) if rate else Fraction(0)
-                    stop = frame.pts * Fraction(frame.time_base) + length - starts[stream.index]
+                    played[stream.index] += length
+                    if frame.pts is None or frame.time_base is None:
+                        stop = played[stream.index]
+                    else:
+                        at = frame.pts * Fraction(frame.time_base)
+                        start = starts.get(stream.index)
+                        if start is None:  # no start in the header (elementary streams): the first frame's
+                            start = starts[stream.index] = at
+                        stop = at + length - start
                     end = stop if end is None else max(end, stop)
         except av.error.FFmpegError:
             pass

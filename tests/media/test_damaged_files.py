@@ -109,3 +109,25 @@ def test_a_library_copy_damaged_after_import_is_named_by_its_clip(media_dir: Pat
             export_timeline("dawn", tmp_path / "dawn.mp4", store=store)
     assert "clip 'Harbour at dawn'" in str(err.value) and str(clip.path) in str(err.value)
     assert not (tmp_path / "dawn.mp4").exists()
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".h264", "libx264"), (".m2v", "mpeg2video")])
+def test_elementary_streams_without_a_length_in_their_header(media_dir: Path, suffix: str,
+                                                             codec: str) -> None:
+    path = media_dir / f"elementary{suffix}"
+    if not path.exists():
+        mediagen.run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3", "-c:v", codec,
+                      "-f", {".h264": "h264", ".m2v": "mpeg2video"}[suffix], path])
+    assert header_seconds_or_none(path) is None
+    crcs = subprocess.run([mediagen.ffmpeg(), "-v", "error", "-i", str(path), "-f", "framecrc", "-"],
+                          capture_output=True, text=True, check=True).stdout
+    frames = sum(1 for line in crcs.splitlines() if line and not line.startswith("#"))
+    assert frames == 75
+    assert probe(path).duration == Fraction(frames, 25)
+
+
+def header_seconds_or_none(path: Path) -> float | None:
+    import av
+
+    with av.open(str(path)) as container:
+        return None if container.duration is None else container.duration / 1e6
