@@ -43,6 +43,8 @@ from studio.core.timecode import ZERO, from_json, to_json
 from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Marker, Timeline, Track, decode_setting, new_id
 
 STUDIO = "studio"
+FOREIGN = "otio_metadata"
+"""Item metadata key holding another tool's metadata of an imported clip, written back on export."""
 TITLE_GENERATOR = "studio.title"
 OTIO_SCHEMA_TAG = "studio.otio/1"
 
@@ -180,7 +182,7 @@ class _Writer:
             "fade_in": to_json(item.fade_in),
             "fade_out": to_json(item.fade_out),
             "muted": item.muted,
-            "item_metadata": item.metadata,
+            "item_metadata": {k: v for k, v in item.metadata.items() if k != FOREIGN},
         }
         if item.kind == "title":
             ref = otio.schema.GeneratorReference(
@@ -200,6 +202,11 @@ class _Writer:
                 meta.update(_clip_metadata(clip))
         source = self.range(item.source_in, item.duration)
         out = otio.schema.Clip(name=name, media_reference=ref, source_range=source)
+        foreign = item.metadata.get(FOREIGN)
+        if isinstance(foreign, dict):  # what other tools wrote on the clip goes back where they put it
+            for key, value in foreign.items():
+                if key != STUDIO:
+                    out.metadata[key] = value
         out.metadata[STUDIO] = meta
         return out
 
@@ -743,6 +750,9 @@ class _Importer:
         else:
             fields["clip"] = self.clip_for(oclip, ref, kind, studio, where)
         fields.update(self.item_fields(studio, where))
+        foreign = {k: v for k, v in _plain(oclip.metadata).items() if k != STUDIO}
+        if foreign:  # other tools' metadata (fcp_xml, Resolve_OTIO, cmx_3600 ...), kept for the way back
+            fields["metadata"] = {**fields.get("metadata", {}), FOREIGN: foreign}
         if "muted" not in studio:
             fields["muted"] = kind == VIDEO or not oclip.enabled
             if not oclip.enabled:
