@@ -45,6 +45,9 @@ from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Marker, Timeline,
 STUDIO = "studio"
 FOREIGN = "otio_metadata"
 """Item metadata key holding another tool's metadata of an imported clip, written back on export."""
+MEDIA = "otio_media"
+"""Item metadata key holding the media an imported clip named (target_url, available_range start and
+duration): written back on export, so offline media keeps its URL and source times their origin."""
 TITLE_GENERATOR = "studio.title"
 OTIO_SCHEMA_TAG = "studio.otio/1"
 
@@ -200,7 +203,8 @@ class _Writer:
                 meta["clip_id"] = item.clip
             if clip is not None:
                 meta.update(_clip_metadata(clip))
-        source = self.range(item.source_in, item.duration)
+        origin = _media_origin(item)
+        source = self.range(origin + item.source_in, item.duration)
         out = otio.schema.Clip(name=name, media_reference=ref, source_range=source)
         foreign = item.metadata.get(FOREIGN)
         if isinstance(foreign, dict):  # what other tools wrote on the clip goes back where they put it
@@ -212,6 +216,17 @@ class _Writer:
 
     def media_reference(self, item: Item, clip: Clip | None) -> Any:
         otio = self.otio
+        named = item.metadata.get(MEDIA)
+        if isinstance(named, dict) and isinstance(named.get("target_url"), str):
+            # the media the imported file named, online or not, as that file named it
+            stored = named.get("available_range")
+            available = None
+            if isinstance(stored, list) and len(stored) == 2:
+                available = self.range(from_json(stored[0]), from_json(stored[1]))
+            ref = otio.schema.ExternalReference(target_url=named["target_url"], available_range=available)
+            if item.clip:
+                ref.metadata[STUDIO] = {"clip_id": item.clip}
+            return ref
         media = _media_file(clip) if clip is not None else None
         if clip is None or media is None:
             what = "is not known" if clip is None else "has no media file"
@@ -235,6 +250,19 @@ class _Writer:
         )
         out.metadata[STUDIO] = {"marker_id": marker.id, "author": marker.author, "done": marker.done}
         return out
+
+
+def _media_origin(item: Item) -> Fraction:
+    """Where the media an imported clip named starts (its available_range), which its source range
+    counts from; zero for media the studio describes itself."""
+    named = item.metadata.get(MEDIA)
+    stored = named.get("available_range") if isinstance(named, dict) else None
+    if isinstance(stored, list) and len(stored) == 2:
+        try:
+            return from_json(stored[0])
+        except (TypeError, ValueError):
+            return ZERO
+    return ZERO
 
 
 def _lanes(items: list[Item]) -> list[list[Item]]:
@@ -753,6 +781,12 @@ class _Importer:
         foreign = {k: v for k, v in _plain(oclip.metadata).items() if k != STUDIO}
         if foreign:  # other tools' metadata (fcp_xml, Resolve_OTIO, cmx_3600 ...), kept for the way back
             fields["metadata"] = {**fields.get("metadata", {}), FOREIGN: foreign}
+        if not studio and isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
+            named: dict[str, Any] = {"target_url": ref.target_url}
+            if available is not None:
+                start, length = _time(available.start_time), _time(available.duration)
+                named["available_range"] = [to_json(start), to_json(length)]
+            fields["metadata"] = {**fields.get("metadata", {}), MEDIA: named}
         if "muted" not in studio:
             fields["muted"] = kind == VIDEO or not oclip.enabled
             if not oclip.enabled:

@@ -621,3 +621,32 @@ FOREIGN_KEYS = {
     "premiere_example_marker2": {"fcp_xml", "my_hook_function_was_here"},
     "screening_example_marker2": {"cmx_3600"},
 }
+
+
+def clip_media(path: Path) -> list[tuple[str, str | None, Fraction, Fraction]]:
+    """(name, target URL, source start, duration) of every clip with media, read by the OTIO library."""
+    doc = otio.adapters.read_from_file(str(path))
+    out = []
+    for clip in doc.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference):
+            continue
+        trimmed = clip.trimmed_range()
+        url = ref.target_url if isinstance(ref, otio.schema.ExternalReference) else None
+        out.append((clip.name, url, Fraction(trimmed.start_time.to_seconds()).limit_denominator(10**6),
+                    Fraction(trimmed.duration.to_seconds()).limit_denominator(10**6)))
+    return sorted(out, key=lambda row: (row[0], row[1] or "", row[2], row[3]))
+
+
+@pytest.mark.parametrize("name", [*FLAT_SAMPLES, "generator_reference_test"])
+def test_offline_media_urls_and_source_ranges_survive_a_round_trip(name: str, tmp_path: Path) -> None:
+    """Every clip keeps the URL its file named (its media is offline here) and its source range.
+    (nested_example is left out: its nested stacks become tracks holding the part of each clip that
+    shows, so a clip's range there is cut to its stack.)"""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+    before, after = clip_media(path), clip_media(again)
+    assert after == before
+    assert all(url for _name, url, _start, _length in before if url is not None)
