@@ -175,6 +175,9 @@ class _Writer:
                 out.append(otio.schema.Gap(source_range=self.range(ZERO, item.start - cursor)))
             out.append(self.item(item))
             cursor = item.end
+        end = _imported_end(track) if not lane_index else None
+        if end is not None and end > cursor:
+            out.append(otio.schema.Gap(source_range=self.range(ZERO, end - cursor)))
         return out
 
     def item(self, item: Item) -> Any:
@@ -250,6 +253,16 @@ class _Writer:
         )
         out.metadata[STUDIO] = {"marker_id": marker.id, "author": marker.author, "done": marker.done}
         return out
+
+
+def _imported_end(track: Track) -> Fraction | None:
+    """The length another tool gave the track (trailing gap included), if it was imported."""
+    stored = track.metadata.get("otio")
+    value = stored.get("end") if isinstance(stored, dict) else None
+    try:
+        return None if value is None else from_json(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _media_origin(item: Item) -> Fraction:
@@ -542,6 +555,7 @@ class _TopTrack:
     kind: str
     muted: bool
     studio: dict[str, Any]
+    end: Fraction | None = None  # the track's whole length, trailing gap included
 
 
 class _Importer:
@@ -600,7 +614,10 @@ class _Importer:
             else:
                 if isinstance(tid, str):
                     track_ids.setdefault(tid, index)
-                self.tops[index] = _TopTrack(index, child.name, kind, not child.enabled, studio)
+                end = self.duration_of(child, child.name or str(index + 1))
+                self.tops[index] = _TopTrack(
+                    index, child.name, kind, not child.enabled, studio, end[1] if end else None
+                )
                 self.lane(index, (), kind)
             label = child.name or f"{'V' if kind == VIDEO else 'A'}{per_kind[kind]} (unnamed)"
             lo, hi = self.track_window(child, label)
@@ -1062,8 +1079,12 @@ class _Importer:
             else:
                 name = f"{top.name or numbered} layer {'.'.join(str(p + 1) for p in lane.path)}"
             metadata: dict[str, Any] = _get(studio, "metadata", dict, {})
-            if not ours and top.name and top.name != name and not lane.path:
-                metadata = {"otio": {"name": top.name}}
+            if not ours and not lane.path:
+                otio_meta: dict[str, Any] = {"name": top.name} if top.name and top.name != name else {}
+                last = max((i.end for i in lane.items), default=ZERO)
+                if top.end is not None and top.end > last:
+                    otio_meta["end"] = to_json(top.end)  # a trailing gap, written back on export
+                metadata = {"otio": otio_meta} if otio_meta else {}
             muted: bool = _get(studio, "muted", bool, top.muted)
             locked: bool = _get(studio, "locked", bool, False)
             tracks.append(Track(tid, lane.kind, name, "", muted, locked, metadata))

@@ -650,3 +650,18 @@ def test_offline_media_urls_and_source_ranges_survive_a_round_trip(name: str, tm
     before, after = clip_media(path), clip_media(again)
     assert after == before
     assert all(url for _name, url, _start, _length in before if url is not None)
+
+
+@pytest.mark.parametrize("name", FLAT_SAMPLES)
+def test_track_lengths_with_trailing_gaps_survive_a_round_trip(name: str, tmp_path: Path) -> None:
+    """A track's whole length, a trailing gap included, as the OTIO library measures it."""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+
+    def lengths(file: Path) -> list[float]:
+        doc = otio.adapters.read_from_file(str(file))
+        return sorted(round(t.duration().to_seconds(), 6) for t in doc.tracks)
+
+    assert lengths(again) == lengths(path)
