@@ -12,10 +12,16 @@ music bed on A2 at -8 dB with 1 s fades. Measured alternately (order swapped eve
    per cut with -ss/-t) against the same graph fed by a single input and split/asplit (which has to
    hold decoded frames until the later cuts need them: see the peak memory).
 
+4. Smart render: four 15 s cuts, off the keyframes, from two 60 s 1280x720 30 fps H.264 sources
+   with a 2 s GOP (as a camera writes them), sound on A1. `studio render` (which copies the
+   untouched GOPs) and `studio render --full-render` are each compared with one hand-written ffmpeg
+   re-encode of the same cut, in the same rounds. Target: smart <= 0.50x, every frame >= 35 dB PSNR
+   against the hand-written file (ffmpeg's psnr filter), the exact duration, and no decode error.
+
 Each line also gives CPU time (user + system, children included), which moves far less than wall
 time on a shared machine, and the peak resident memory.
 
-Usage: .venv/bin/python bench/render.py [--rounds N] [--skip-moviepy]
+Usage: .venv/bin/python bench/render.py [--rounds N] [--skip-moviepy] [--only smart]
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ sys.path.insert(0, str(ROOT))
 from tests import mediagen  # noqa: E402
 
 BUDGET = 1.10
+SMART_BUDGET = 0.50
+SMART_PSNR = 35.0
+SMART_CUTS = ((0, Fraction(37, 10)), (1, Fraction(1013, 30)), (0, Fraction(2113, 100)), (1, Fraction(7, 3)))
+SMART_CUT_S = 15
+SMART_SOURCE_S = 60
 CUTS = 8
 CUT_S = 3
 SOURCE_IN = Fraction(1, 4)
@@ -193,6 +204,118 @@ def long_source_plan(long_source: Path, out: Path) -> list[str]:
     return [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *plan.args, str(out)]
 
 
+# --- smart render ---------------------------------------------------------------------------------
+
+
+def make_camera_sources(work: Path) -> list[Path]:
+    """Two 60 s 720p30 H.264 files with a 2 s GOP and no scene-cut keyframes, as a camera writes."""
+    camera = ["-preset", "veryfast", "-g", str(2 * FPS), "-keyint_min", str(2 * FPS), "-sc_threshold", "0"]
+    return [
+        mediagen.make_video(work / f"camera{n}.mp4", SMART_SOURCE_S, size="1280x720", rate=FPS,
+                            vcodec="libx264", frequency=330 + 110 * n, extra=camera)
+        for n in range(2)
+    ]
+
+
+def write_cut_project(work: Path, sources: list[Path]) -> Path:
+    from studio.core.fractional_index import keys_after
+    from studio.core.projectfile import save_project_file
+    from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, Track, new_id
+
+    clips = [_clip(p) for p in sources]
+    tl = Timeline()
+    tl.settings.update(name="cuts", width=SIZE[0], height=SIZE[1], fps=Fraction(FPS), sample_rate=48000)
+    v, a = (Track(id=new_id(), kind=k, name=n, order=o)
+            for (k, n), o in zip([(VIDEO, "V1"), (AUDIO, "A1")], keys_after(None, 2), strict=True))
+    tl.tracks.update({v.id: v, a.id: a})
+    for slot, (n, source_in) in enumerate(SMART_CUTS):
+        for track in (v, a):
+            item = Item(id=new_id(), track=track.id, start=Fraction(slot * SMART_CUT_S),
+                        duration=Fraction(SMART_CUT_S), source_in=source_in, clip=clips[n].id)
+            tl.items[item.id] = item
+    path = work / "cuts.studio"
+    save_project_file(path, "bench-cuts", "cuts", tl, {c.id: c for c in clips})
+    return path
+
+
+def _clip(path: Path) -> object:
+    from studio.core.clips import Clip, Credit
+    from studio.media.hashing import sha256_file
+    from studio.media.probe import probe
+
+    info = probe(path)
+    return Clip(id=sha256_file(path), title=path.stem, kind="video", duration=info.duration,
+                credits=(Credit("Camera"),), licence="CC-BY-4.0", has_video=True, has_audio=True,
+                path=path, probe=info.to_dict())
+
+
+def hand_written_cut(sources: list[Path], out: Path) -> list[str]:
+    """The same four cuts as one hand-written re-encode (input seek, concat, same encoder settings)."""
+    args = [mediagen.ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for n, source_in in SMART_CUTS:
+        args += ["-ss", f"{float(source_in):.6f}", "-t", str(SMART_CUT_S), "-i", str(sources[n])]
+    pairs = "".join(f"[{i}:v][{i}:a]" for i in range(len(SMART_CUTS)))
+    graph = f"{pairs}concat=n={len(SMART_CUTS)}:v=1:a=1[v][a]"
+    return [*args, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *ENCODE, str(out)]
+
+
+def check_smart_output(out: Path, reference: Path) -> tuple[float, float, str]:
+    """(lowest per-frame PSNR against `reference`, duration in s, decoder errors) read with ffmpeg."""
+    import re
+
+    import av
+
+    psnr = subprocess.run(
+        [mediagen.ffmpeg(), "-hide_banner", "-i", str(out), "-i", str(reference), "-lavfi",
+         "[0:v]settb=1/90000[x];[1:v]settb=1/90000[y];[x][y]psnr=stats_file=-", "-f", "null", "-"],
+        capture_output=True, text=True, check=True).stdout
+    values = [float(v) for v in re.findall(r"psnr_avg:(\S+)", psnr)]
+    errors = subprocess.run([mediagen.ffmpeg(), "-v", "error", "-i", str(out), "-f", "null", "-"],
+                            capture_output=True, text=True).stderr.strip()
+    with av.open(str(out)) as container:
+        duration = container.duration / 1e6
+    return min(values), duration, errors
+
+
+def smart_case(work: Path, env: dict[str, str], rounds: int) -> None:
+    print("generating two 60 s 720p30 H.264 camera sources (GOP 2 s) ...", flush=True)
+    sources = make_camera_sources(work)
+    project = write_cut_project(work, sources)
+    smart_out, full_out, hand_out = work / "smart.mp4", work / "full.mp4", work / "hand-cut.mp4"
+    smart = [str(STUDIO), "render", str(project), "-o", str(smart_out)]
+    full = [*[str(STUDIO), "render", str(project), "-o", str(full_out)], "--full-render"]
+    hand = hand_written_cut(sources, hand_out)
+    total = len(SMART_CUTS) * SMART_CUT_S
+    print(f"timeline: {len(SMART_CUTS)} cuts of {SMART_CUT_S} s off the keyframes; {rounds} rounds, "
+          "alternating smart, full and hand-written", flush=True)
+    walls: dict[str, list[float]] = {"smart": [], "full": [], "hand": []}
+    cpus: dict[str, list[float]] = {"smart": [], "full": [], "hand": []}
+    runs = {"smart": smart, "full": full, "hand": hand}
+    for r in range(rounds):
+        order = ["smart", "hand", "full"] if r % 2 == 0 else ["full", "hand", "smart"]
+        for name in order:
+            m = timed(runs[name], env)
+            walls[name].append(m.wall)
+            cpus[name].append(m.cpu)
+        print(f"  round {r + 1}: smart {walls['smart'][-1]:.2f} s, full {walls['full'][-1]:.2f} s, "
+              f"hand-written {walls['hand'][-1]:.2f} s", flush=True)
+    for name in ("smart", "full"):
+        ratios = [a / b for a, b in zip(walls[name], walls["hand"], strict=True)]
+        cpu_ratios = [a / b for a, b in zip(cpus[name], cpus["hand"], strict=True)]
+        print(f"{name} render / hand-written re-encode: median {statistics.median(walls[name]):.2f} s vs "
+              f"{statistics.median(walls['hand']):.2f} s, wall ratio {statistics.median(ratios):.3f}x, "
+              f"CPU ratio {statistics.median(cpu_ratios):.3f}x", flush=True)
+    smart_ratio = statistics.median(a / b for a, b in zip(walls["smart"], walls["hand"], strict=True))
+    verdict = "within" if smart_ratio <= SMART_BUDGET else "OVER"
+    print(f"=> smart render {smart_ratio:.3f}x the hand-written re-encode ({verdict} target {SMART_BUDGET}x)")
+    for name, out in (("smart", smart_out), ("full", full_out)):
+        low, duration, errors = check_smart_output(out, hand_out)
+        good = low >= SMART_PSNR and abs(duration - total) < 1 / FPS and not errors
+        print(f"=> {name}: lowest frame PSNR {low:.2f} dB against the hand-written file, duration "
+              f"{duration:.3f} s of {total} s, decoder errors: {errors or 'none'} "
+              f"({'OK' if good else 'FAILS the target'})")
+
+
 # --- timing -----------------------------------------------------------------------------------------
 
 
@@ -248,12 +371,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-moviepy", action="store_true")
+    parser.add_argument("--only", choices=["smart"], help="run only this case")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         work = Path(tmp)
         env = dict(os.environ)
         for key in ("STUDIO_DATA_DIR", "STUDIO_CACHE_DIR", "STUDIO_CONFIG_DIR"):
             env[key] = os.environ[key] = str(work / key.lower())
+        if args.only == "smart":
+            smart_case(work, env, args.rounds)
+            return 0
         print("generating 720p sources ...", flush=True)
         sources, music, long_source = make_media(work)
         project = write_project(work, sources, music)
@@ -276,6 +403,7 @@ def main() -> int:
         strategy = compare("one input per cut (-ss/-t) / one input + split", lambda: timed(per_cut, env),
                            lambda: timed(split, env), args.rounds)
         print(f"=> per-cut inputs take {strategy:.3f}x the time of a split single input")
+        smart_case(work, env, args.rounds)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -49,13 +50,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     with escaped_output():
         try:
             code = func(args)
+            sys.stdout.flush()  # a reader that went away (`| head`) is met here, not at interpreter exit
+        except BrokenPipeError:
+            _drop_stdout()
+            return 141  # as a process killed by SIGPIPE, which is how shells expect `cmd | head` to end
         except StudioError as exc:
             print(f"studio: error: {exc}", file=sys.stderr)
             return exc.exit_code
+        except OSError as exc:  # a file the user named cannot be read or written: one line, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"studio: error: {where}{exc.strerror or exc}", file=sys.stderr)
+            return 1
         except KeyboardInterrupt:
             print("studio: cancelled", file=sys.stderr)
             return 130
     return int(code or 0)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush has nowhere to fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _open_app() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("export", help="write a project as an OpenTimelineIO file")
     p.add_argument("name", metavar="NAME")
     p.add_argument("-o", "--output", metavar="FILE.otio", type=Path, required=True)
+    p.add_argument("--force", action="store_true", help="replace FILE even if it is not an OTIO file")
     p.set_defaults(func=_export)
 
 
@@ -180,22 +182,22 @@ def _show(args: argparse.Namespace) -> int:
 
 def format_project(doc: dict[str, Any]) -> str:
     """`studio project show` as aligned text."""
-    lines = [f"Project {doc['name']}  (id {doc['id']}, {doc['duration']} s)"]
+    lines = [f"Project {one_line(doc['name'])}  (id {doc['id']}, {doc['duration']} s)"]
     lines.append("Tracks:" if doc["tracks"] else "Tracks: none")
     video = [t for t in doc["tracks"] if t["kind"] == "video"]
     audio = [t for t in doc["tracks"] if t["kind"] == "audio"]
     for t in [*reversed(video), *audio]:  # as an editor shows them: top video track first
         flags = " ".join(f for f, on in (("muted", t["muted"]), ("locked", t["locked"])) if on)
-        lines.append(f"  {t['name']:<6} {t['kind']:<6} {flags}".rstrip())
+        lines.append(f"  {one_line(t['name']):<6} {t['kind']:<6} {flags}".rstrip())
     if doc["items"]:
         rows = [("ITEM", "TRACK", "AT", "IN", "OUT", "CLIP")]
         for i in doc["items"]:
             what = (
-                f"{(i['clip'] or '')[:12]} {i['title']}".strip()
+                f"{(i['clip'] or '')[:12]} {one_line(i['title'])}".strip()
                 if i["kind"] == "clip"
-                else f"title {i['title']!r}"
+                else f"title '{one_line(i['title'])}'"
             )
-            rows.append((i["id"][:12], i["track"], i["at"], i["in"], i["out"], what))
+            rows.append((i["id"][:12], one_line(i["track"]), i["at"], i["in"], i["out"], what))
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
         lines.append("Items:")
         for r in rows:
@@ -212,6 +214,14 @@ def format_project(doc: dict[str, Any]) -> str:
     else:
         lines.append("Conflicts: none")
     return "\n".join(lines) + "\n"
+
+
+def one_line(text: object) -> str:
+    """Text shown on one line of a listing: newlines, tabs and other control characters (which would
+    break the columns or drive the terminal) appear escaped, as \\n, \\t, \\x1b; every script stays."""
+    return "".join(
+        repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text)
+    )
 
 
 def _share(args: argparse.Namespace) -> int:
@@ -246,7 +256,8 @@ def _export(args: argparse.Namespace) -> int:
     from studio.services import projects
 
     with _store() as store:
-        warnings = projects.export_timeline(projects.open_project(store, args.name), args.output)
+        session = projects.open_project(store, args.name)
+        warnings = projects.export_timeline(session, args.output, force=args.force)
     for warning in warnings:
         print(f"studio: warning: {warning}", file=sys.stderr)
     print(args.output)

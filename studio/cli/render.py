@@ -59,6 +59,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the ffmpeg command instead of rendering"
     )
+    parser.add_argument(
+        "--full-render",
+        action="store_true",
+        help="re-encode every frame, even where a cut-only timeline could copy its sources' frames",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT even if it is an existing file of another kind"
+    )
     parser.add_argument("--json", action="store_true", help="print a summary as one JSON document")
     parser.set_defaults(func=run)
 
@@ -85,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             commercial=args.commercial,
             rights_cleared=args.rights_cleared,
             progress=bar,
+            smart=not args.full_render,
+            force=args.force,
         )
     finally:
         bar.close()
@@ -93,11 +103,17 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.summary())
         return 0
-    print(f"{result.path}  ({float(result.duration):.3f} s, {result.format})")
+    print(f"{result.path}  ({float(result.duration):.3f} s, {result.format}, {_render_line(result.render)})")
     print(f"{result.sidecar}")
     for person in result.block["contributors"]:
         print(f"  {person['name']}  {person['share_bp'] / 100:g} %  {', '.join(person['roles'])}")
     return 0
+
+
+def _render_line(render: dict[str, Any]) -> str:
+    if render.get("path") == "smart":
+        return f"smart render: {render['copied_frames']} frames copied, {render['encoded_frames']} re-encoded"
+    return f"full render: {render.get('reason', '')}"
 
 
 def _dry_run(args: argparse.Namespace, plan: Any) -> int:

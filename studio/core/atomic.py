@@ -27,7 +27,9 @@ def atomic_writer(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the temp name stays under the 255-byte limit however long the final name is
+    short = os.fsencode(path.name)[:96].decode("utf-8", "ignore")
+    fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
-import secrets
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +50,12 @@ def ffmpeg_exe() -> str:
         raise MediaError(
             f"ffmpeg was not found ({exc}); reinstall imageio-ffmpeg or set STUDIO_FFMPEG to an ffmpeg binary"
         ) from exc
+
+
+def ffmpeg_path(path: Path | str) -> str:
+    """`path` as ffmpeg (and PyAV) must be given it: absolute, so a relative name such as
+    `concat:a.flac` or `file:b.m4a` is read as the file it names, never as an ffmpeg protocol."""
+    return os.path.abspath(os.fspath(path))
 
 
 def input_names(args: Sequence[str]) -> list[str]:
@@ -221,8 +226,10 @@ def _failure(names: list[str], returncode: int, tail: collections.deque[str]) ->
 def _temp_sibling(output: Path) -> Path:
     """A fresh hidden name beside `output` with its extension. ffmpeg creates the file itself, so it
     gets the user's normal permissions (a mkstemp file would stay private, 0600)."""
+    from studio.media.output_guard import temp_name
+
     output.parent.mkdir(parents=True, exist_ok=True)
-    return output.with_name(f".{output.stem}.tmp{secrets.token_hex(6)}{output.suffix}")
+    return temp_name(output, "tmp")
 
 
 def _publish(tmp: Path, output: Path, names: list[str]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from studio.core.errors import MediaError
 from studio.core.timecode import from_json, to_json
+from studio.media.ffmpeg import ffmpeg_path
 
 PROBE_SCHEMA = "studio.probe/1"
 IMAGE_DEFAULT_DURATION = Fraction(5)
@@ -35,6 +36,9 @@ _IMAGE_CODECS = {
     "pgm",
 }
 _TIMING_SAMPLE = 120
+_TAIL_S = Fraction(3)
+_TOLERANCE_S = Fraction(1, 2)
+_SHORTEST_S = Fraction(1, 100)
 _DECODE_LIMIT = 600
 
 
@@ -156,10 +160,15 @@ def open_container(path: Path) -> Any:
         raise MediaError(f"{path} is not a file")
     if path.stat().st_size == 0:
         raise MediaError(f"{path} is empty (0 bytes), not a media file")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise MediaError(f"{path} cannot be read: {exc.strerror or exc}") from None
     import av
 
     try:
-        container = av.open(str(path), metadata_errors="replace")
+        container = av.open(ffmpeg_path(path), metadata_errors="replace")
     except av.error.FFmpegError as exc:
         raise MediaError(_open_error(path, exc)) from exc
     if container.format.name == "tty":
@@ -185,12 +194,122 @@ def probe(path: Path) -> MediaInfo:
             )
         _check_complete(path, path.stat().st_size, container)
         is_image = (
-            video_stream is not None and audio_stream is None and _looks_like_image(container, video_stream)
+            video_stream is not None
+            and audio_stream is None
+            and _looks_like_image(path, container, video_stream)
         )
         video = _video_info(path, container, video_stream, is_image) if video_stream is not None else None
         audio = _audio_info(audio_stream) if audio_stream is not None else None
-        duration = None if is_image else _duration(container, video_stream, audio_stream)
-        return MediaInfo(duration, container.format.name, video, audio, is_image)
+        claimed = None if is_image else _duration(container, video_stream, audio_stream)
+        fmt = container.format.name
+    if video is None and audio_stream is not None:
+        _first_sound(path)
+    duration = None if is_image else measured_duration(path, claimed)
+    return MediaInfo(duration, fmt, video, audio, is_image)
+
+
+def measured_duration(path: Path, claimed: Fraction | None) -> Fraction:
+    """The length of `path` that its data holds, which a header cut short or damaged overstates
+    (a 100-byte AIFC claiming 1,533 s). Long intact files are not decoded: the packets near the end
+    of the claimed length are enough to show it is there. A file whose header claims more than its
+    data reaches, or no length at all, is decoded from the start up to its first error."""
+    if claimed is not None:
+        tail_end = _packet_end(path, max(Fraction(0), claimed - _TAIL_S))
+        if tail_end is not None and tail_end >= claimed - max(_TOLERANCE_S, claimed / 50):
+            return claimed
+    decoded = _decoded_end(path)
+    if decoded is None or decoded < _SHORTEST_S:
+        claims = f"its header claims {float(claimed):.3f} s but " if claimed else ""
+        got = f"only {float(decoded) * 1000:.1f} ms" if decoded else "nothing"
+        raise MediaError(f"{path} is damaged or cut short: {claims}{got} of it can be decoded")
+    return decoded
+
+
+def _main_streams(container: Any) -> list[Any]:
+    import av
+
+    video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+    return video[:1] + list(container.streams.audio)[:1]
+
+
+def _start(container: Any, stream: Any) -> Fraction:
+    if stream.start_time is not None and stream.time_base is not None:
+        return Fraction(stream.start_time) * Fraction(stream.time_base)
+    return Fraction(container.start_time or 0, 1_000_000)
+
+
+def _packet_end(path: Path, from_s: Fraction) -> Fraction | None:
+    """The latest end time of a packet of the main streams after seeking to `from_s`."""
+    import av
+
+    end: Fraction | None = None
+    with av.open(ffmpeg_path(path)) as container:
+        streams = _main_streams(container)
+        try:
+            if from_s > 0:
+                container.seek(int(from_s * 1_000_000), backward=True)
+            for packet in container.demux(*streams):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                tb = Fraction(packet.time_base)
+                stop = (packet.pts + (packet.duration or 0)) * tb - _start(container, packet.stream)
+                end = stop if end is None else max(end, stop)
+        except av.error.FFmpegError:
+            pass
+    return end
+
+
+def _decoded_end(path: Path) -> Fraction | None:
+    """Decode the main streams from the start to the first error; the end of the last good frame."""
+    import av
+
+    end: Fraction | None = None
+    with av.open(ffmpeg_path(path)) as container:
+        streams = _main_streams(container)
+        starts: dict[int, Fraction | None] = {
+            s.index: _start(container, s) if s.start_time is not None or container.start_time else None
+            for s in streams
+        }
+        played = dict.fromkeys(starts, Fraction(0))  # for streams without timestamps (raw H.264)
+        try:
+            for packet in container.demux(*streams):
+                for frame in packet.decode():
+                    stream = packet.stream
+                    if stream.type == "audio":
+                        length = Fraction(frame.samples, frame.sample_rate or 1)
+                    else:
+                        rate = stream.guessed_rate or stream.average_rate
+                        length = 1 / Fraction(rate) if rate else Fraction(0)
+                    played[stream.index] += length
+                    if frame.pts is None or frame.time_base is None:
+                        stop = played[stream.index]
+                    else:
+                        at = frame.pts * Fraction(frame.time_base)
+                        start = starts.get(stream.index)
+                        if start is None:  # no start in the header (elementary streams): the first frame's
+                            start = starts[stream.index] = at
+                        stop = at + length - start
+                    end = stop if end is None else max(end, stop)
+        except av.error.FFmpegError:
+            pass
+    return end
+
+
+def _first_sound(path: Path) -> None:
+    """Decode the first sound of an audio file, so one ffmpeg cannot decode is refused at import."""
+    import av
+
+    with av.open(ffmpeg_path(path)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.codec.canonical_name
+        try:
+            for packet in container.demux(stream):
+                for _frame in packet.decode():
+                    return
+        except av.error.FFmpegError as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise MediaError(f"{path}: its {codec} sound cannot be decoded ({reason})") from exc
+    raise MediaError(f"{path}: no sound could be decoded from its {codec} stream")
 
 
 def _open_error(path: Path, exc: Exception) -> str:
@@ -219,17 +338,35 @@ def _check_complete(path: Path, size: int, container: Any) -> None:
                 )
 
 
-def _looks_like_image(container: Any, stream: Any) -> bool:
+def _looks_like_image(path: Path, container: Any, stream: Any) -> bool:
+    """A still: read by an image demuxer (image2, *_pipe, ico), or one picture in an image codec
+    (a one-frame GIF); any codec counts, so TGA and PCX are stills too."""
     fmt = container.format.name
+    if fmt in ("image2", "ico") or fmt.endswith("_pipe"):
+        return True
     codec = stream.codec_context.codec.canonical_name
-    still_demuxer = fmt == "image2" or fmt.endswith("_pipe")
-    return codec in _IMAGE_CODECS and (still_demuxer or (stream.frames or 0) <= 1)
+    return codec in _IMAGE_CODECS and (stream.frames or 0) <= 1 and _pictures(path, limit=2) <= 1
+
+
+def _pictures(path: Path, *, limit: int) -> int:
+    """How many video packets `path` holds, counting up to `limit`."""
+    import av
+
+    count = 0
+    with av.open(ffmpeg_path(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            if packet.size:
+                count += 1
+                if count >= limit:
+                    break
+    return count
 
 
 def _video_info(path: Path, container: Any, stream: Any, is_image: bool) -> VideoInfo:
     cc = stream.codec_context
     use_index = len(stream.index_entries) >= 2 and len(stream.index_entries) == (stream.frames or 0)
-    rotation, pts = _scan_video(path, container, stream, want_pts=not is_image and not use_index)
+    want_pts = not is_image and not use_index
+    rotation, pts = _scan_video(path, container, stream, want_pts=want_pts, still=is_image)
     if use_index:
         entries = stream.index_entries
         count = min(len(entries), _TIMING_SAMPLE)
@@ -255,11 +392,14 @@ def _video_info(path: Path, container: Any, stream: Any, is_image: bool) -> Vide
     )
 
 
-def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> tuple[int, list[int]]:
+def _scan_video(
+    path: Path, container: Any, stream: Any, *, want_pts: bool, still: bool = False
+) -> tuple[int, list[int]]:
     """Decode the first picture (its display matrix gives the rotation; it also proves the codec is
     decodable) and, when the container has no full index, collect packet timestamps for timing."""
     import av
 
+    kind = "picture" if still else "video"
     rotation: int | None = None
     pts: list[int] = []
     seen = 0
@@ -279,11 +419,11 @@ def _scan_video(path: Path, container: Any, stream: Any, *, want_pts: bool) -> t
     except av.error.FFmpegError as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MediaError(
-            f"{path}: its {stream.codec_context.codec.canonical_name} video cannot be decoded ({reason})"
+            f"{path}: its {stream.codec_context.codec.canonical_name} {kind} cannot be decoded ({reason})"
         ) from exc
     if rotation is None:
         raise MediaError(
-            f"{path}: no picture could be decoded from its {stream.codec_context.codec.canonical_name} video"
+            f"{path}: no picture could be decoded from its {stream.codec_context.codec.canonical_name} {kind}"
         )
     return rotation, pts
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import re
 import sys
 import tempfile
 import threading
@@ -23,6 +23,7 @@ from studio.core.paths import cache_dir
 from studio.core.timeline import Timeline
 from studio.media.ffmpeg import FfmpegFailed, ffmpeg_exe, run_ffmpeg
 from studio.media.formats import OutputFormat, capabilities
+from studio.media.output_guard import temp_name
 from studio.media.render_plan import DrawText, RenderPlan, TitleCard, TitleImages, TitleMode, build_plan
 
 TITLE_CARDS_VERSION = "titles-v1"
@@ -107,17 +108,32 @@ def check_inputs(plan: RenderPlan) -> None:
     """
     from studio.media.probe import probe
 
-    cards = {str(c.path) for c in plan.title_cards}
+    skip = {str(c.path) for c in plan.title_cards} | _named_demuxer_inputs(plan.args)
     problems: list[str] = []
+    labels = dict(zip(plan.inputs, plan.labels, strict=False))
     for path in dict.fromkeys(plan.inputs):
-        if path in cards:
+        if path in skip:
             continue
         try:
             probe(Path(path))
         except MediaError as exc:
-            problems.append(str(exc))
+            label = labels.get(path, path)
+            problems.append(f"{label}: {exc}" if label != path else str(exc))
     if problems:
         raise MediaError("cannot render: " + "; ".join(problems))
+
+
+def _named_demuxer_inputs(args: tuple[str, ...]) -> set[str]:
+    """Inputs opened with `-f` (stills whose library copy lacks the extension their demuxer needs):
+    probed when imported, and read by ffmpeg only with those options."""
+    named: set[str] = set()
+    group_start = 0
+    for i, arg in enumerate(args[:-1]):
+        if arg == "-i":
+            if "-f" in args[group_start:i]:
+                named.add(args[i + 1])
+            group_start = i + 2
+    return named
 
 
 class _StopToken(CancelToken):
@@ -142,8 +158,10 @@ def run_plan(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    name: str | None = None,
 ) -> Path:
-    """Render `plan` to `output` (atomically). Raises MediaError, InvalidInput or Cancelled.
+    """Render `plan` to `output` (atomically). Raises MediaError, InvalidInput or Cancelled; `name` is
+    the file errors speak of (the final output when `output` is a temp file).
 
     The inputs are checked (check_inputs) while ffmpeg starts: a damaged file stops ffmpeg at once,
     and the render reaches `output` only once both have succeeded.
@@ -165,7 +183,7 @@ def run_plan(
             stop.cancel()
 
     checker = threading.Thread(target=check, name="render-input-check", daemon=True)
-    work = output.with_name(f".{output.stem}.render-{secrets.token_hex(4)}{output.suffix}")
+    work = temp_name(output, "render")
     try:
         checker.start()
         with _graph_passed(plan) as args:
@@ -176,8 +194,7 @@ def run_plan(
                 if damaged:
                     raise damaged[0] from None
                 if isinstance(exc, FfmpegFailed):
-                    detail = _first_errors(exc.stderr_tail)
-                    raise MediaError(f"ffmpeg failed to render {output.name}: {detail}") from exc
+                    raise MediaError(_failure_message(plan, exc.stderr_tail, name or output.name)) from exc
                 raise
         checker.join()
         if damaged:
@@ -210,6 +227,19 @@ def _graph_passed(plan: RenderPlan) -> Iterator[list[str]]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+
+
+_INPUT_INDEX = re.compile(r"\b(?:in|[avsd]?ist|dec)#(\d+)")
+
+
+def _failure_message(plan: RenderPlan, stderr: str, name: str) -> str:
+    """Which clip ffmpeg failed on (from the input index it names: `[in#2/...]`, `[vist#2:0/...]`), and
+    its fatal line."""
+    fatal = _first_errors(stderr)
+    found = [int(m.group(1)) for m in _INPUT_INDEX.finditer(stderr)]
+    culprits = [plan.labels[i] for i in dict.fromkeys(found) if i < len(plan.labels)]
+    where = f" at {', '.join(culprits)}" if culprits else ""
+    return f"cannot render {name}{where}: {fatal}"
 
 
 def _first_errors(stderr: str, count: int = 3) -> str:

@@ -80,6 +80,7 @@ class RenderPlan:
     filtergraph: str
     inputs: tuple[str, ...]
     title_cards: tuple[TitleCard, ...] = ()
+    labels: tuple[str, ...] = ()  # what each input is, for errors: clip 'Title' (file)
 
     def command(self, exe: str, output: Path) -> list[str]:
         """The complete command line, as a person would run it by hand."""
@@ -106,6 +107,21 @@ def escape_filter_value(value: str) -> str:
     return "".join("\\" + c if c in _GRAPH_SPECIAL else c for c in quoted)
 
 
+def clip_label(clip: Clip) -> str:
+    """How an error names a clip: its title and its file."""
+    return f"clip '{clip.title or clip.id}' ({clip.path})"
+
+
+def _image_demuxer(clip: Clip) -> list[str]:
+    """Input options for a still whose demuxer ffmpeg picks by file extension (image2: TGA, and
+    others without a signature): the library copy has no extension, so name the demuxer and decoder
+    recorded when the original was probed."""
+    video = clip.probe.get("video") if isinstance(clip.probe, dict) else None
+    if clip.probe.get("container") == "image2" and isinstance(video, dict) and video.get("codec"):
+        return ["-f", "image2", "-c:v", str(video["codec"])]
+    return []
+
+
 def _rate(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
@@ -115,11 +131,13 @@ class _Graph:
     """Collects inputs and filter chains while the plan is built."""
 
     inputs: list[list[str]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)
     counter: int = 0
 
-    def add_input(self, args: Sequence[str]) -> int:
+    def add_input(self, args: Sequence[str], label: str = "") -> int:
         self.inputs.append(list(args))
+        self.labels.append(label or args[-1])
         return len(self.inputs) - 1
 
     def label(self, prefix: str) -> str:
@@ -281,14 +299,17 @@ class _Planner:
             assert p.clip is not None and p.clip.path is not None
             path = str(Path(p.clip.path).resolve())
             margin = to_ffmpeg(seconds + 1 / self.fps)
+            held: list[str] = []
             if p.clip.kind == "image":
-                k = self.graph.add_input(self.still_input(margin, path))
+                k = self.graph.add_input(["-an", *_image_demuxer(p.clip), "-i", path], clip_label(p.clip))
+                held = ["loop=loop=-1:size=1", f"setpts=N/({_rate(self.fps)})/TB"]
             else:
                 seek = ["-ss", to_ffmpeg(p.item.source_in)] if p.item.source_in else []
-                k = self.graph.add_input(["-an", *seek, "-t", margin, "-i", path])
+                k = self.graph.add_input(["-an", *seek, "-t", margin, "-i", path], clip_label(p.clip))
             source = f"[{k}:v:0]"
             w, h = self.width, self.height
             filters = [
+                *held,
                 "setpts=PTS-STARTPTS",
                 f"fps={_rate(self.fps)}",
                 f"scale=w='trunc(min({w},{h}*iw*sar/ih)/2)*2':h='trunc(min({h},{w}*ih/(iw*sar))/2)*2'",
@@ -304,7 +325,8 @@ class _Planner:
         return self.graph.chain(source, filters, self.graph.label("p"))
 
     def still_input(self, seconds: str, path: str) -> list[str]:
-        """An image repeated at the project rate for `seconds`."""
+        """A PNG title card repeated at the project rate for `seconds`. (Imported stills are held by the
+        `loop` filter instead: the GIF and ICO demuxers have no -loop option.)"""
         return ["-an", "-loop", "1", "-framerate", _rate(self.fps), "-t", seconds, "-i", path]
 
     def title_source(self, p: _Placed, seconds: Fraction) -> tuple[str, list[str]]:
@@ -316,7 +338,7 @@ class _Planner:
             if card not in self.cards:
                 self.cards.append(card)
             margin = to_ffmpeg(seconds + 1 / self.fps)
-            k = self.graph.add_input(self.still_input(margin, str(card.path)))
+            k = self.graph.add_input(self.still_input(margin, str(card.path)), "a title card")
             return f"[{k}:v:0]", [
                 f"fps={_rate(self.fps)}",
                 "format=yuva420p",
@@ -377,13 +399,15 @@ class _Planner:
     def audio_sources(self, audible: list[tuple[Item, Clip]]) -> dict[str, str]:
         """One input per audio file, split when several items use it; item id -> stream label."""
         by_file: dict[str, list[Item]] = {}
+        named: dict[str, str] = {}
         for item, clip in audible:
             assert clip.path is not None
             by_file.setdefault(str(Path(clip.path).resolve()), []).append(item)
+            named.setdefault(str(Path(clip.path).resolve()), clip_label(clip))
         out: dict[str, str] = {}
         for path, items in by_file.items():
             until = max(i.source_out for i in items) + Fraction(1, 10)
-            k = self.graph.add_input(["-vn", "-t", to_ffmpeg(until), "-i", path])
+            k = self.graph.add_input(["-vn", "-t", to_ffmpeg(until), "-i", path], named[path])
             if len(items) == 1:
                 out[items[0].id] = f"[{k}:a:0]"
                 continue
@@ -452,6 +476,7 @@ class _Planner:
             format=self.fmt,
             filtergraph=graph,
             inputs=tuple(a[-1] for a in self.graph.inputs),
+            labels=tuple(self.graph.labels),
             title_cards=tuple(self.cards),
         )
 

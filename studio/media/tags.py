@@ -24,7 +24,7 @@ from studio.core.cancel import CancelToken
 from studio.core.credits import validate_block
 from studio.core.errors import InvalidInput, MediaError
 from studio.media import tags_id3, tags_mkv, tags_mp4, tags_vorbis
-from studio.media.ffmpeg import run_ffmpeg
+from studio.media.ffmpeg import ffmpeg_path, run_ffmpeg
 
 CREDITS_SCHEMA = "studio-credits/1"
 _ARG_LIMIT = 120_000  # bytes; Linux refuses a single argument over 128 KiB
@@ -166,7 +166,7 @@ def embed_credits(path: Path, block: dict[str, Any], *, cancel: CancelToken | No
         )
     muxer = _muxer(family, path)
     tags = _ffmpeg_tags(family, fields, text)
-    args = ["-i", str(path), "-map", "0", "-ignore_unknown", "-c", "copy", "-map_metadata", "-1"]
+    args = ["-i", ffmpeg_path(path), "-map", "0", "-ignore_unknown", "-c", "copy", "-map_metadata", "-1"]
     args += ["-fflags", "+bitexact"]
     if family in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from studio.media.ffmpeg import ffmpeg_path
+
 if TYPE_CHECKING:
     from studio.media.tags import HumanFields
 
@@ -26,7 +28,7 @@ def ffmpeg_tags(fields: HumanFields, text: str) -> dict[str, str]:
 def _metadata(path: Path) -> dict[str, str]:
     import av
 
-    with av.open(str(path), metadata_errors="replace") as container:
+    with av.open(ffmpeg_path(path), metadata_errors="replace") as container:
         return {k.lower(): v for k, v in container.metadata.items()}
 
 

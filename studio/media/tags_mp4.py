@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.core.errors import MediaError
+from studio.media.ffmpeg import ffmpeg_path
 
 if TYPE_CHECKING:
     from studio.media.tags import HumanFields
@@ -66,7 +67,7 @@ def read_human(path: Path) -> dict[str, str]:
     """Read back through ffmpeg's mov demuxer, which merges QuickTime user data and iTunes items."""
     import av
 
-    with av.open(str(path), metadata_errors="replace") as container:
+    with av.open(ffmpeg_path(path), metadata_errors="replace") as container:
         meta = {k.lower(): v for k, v in container.metadata.items()}
     keys = ("title", "artist", "composer", "copyright", "comment", "description")
     return {k: meta[k] for k in keys if k in meta}

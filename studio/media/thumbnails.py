@@ -18,7 +18,7 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import MediaError
 from studio.core.paths import cache_dir
 from studio.core.timecode import parse_time, to_ffmpeg
-from studio.media.ffmpeg import run_ffmpeg
+from studio.media.ffmpeg import ffmpeg_path, run_ffmpeg
 
 CACHE_VERSION = "v1"
 _PATTERN = "%05d.jpg"
@@ -72,7 +72,7 @@ def thumbnails(
         rate = f"{every.denominator}/{every.numerator}"
         # round=up gives slot i the last frame at or before i * every, i.e. the picture shown then.
         vf = _scale(height) if info.is_image else f"fps={rate}:round=up,{_scale(height)}"
-        args = ["-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf]
+        args = ["-i", ffmpeg_path(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf]
         if info.is_image:
             args += ["-frames:v", "1"]
         args += ["-c:v", "mjpeg", "-q:v", _JPEG_QUALITY, "-f", "image2", str(work / _PATTERN)]
@@ -111,7 +111,7 @@ def poster(
         at_time = Fraction(0)
     elif info.duration is not None and info.video is not None and info.video.frame_rate:
         at_time = min(at_time, max(Fraction(0), info.duration - 1 / info.video.frame_rate))
-    args = ["-ss", to_ffmpeg(at_time), "-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn"]
+    args = ["-ss", to_ffmpeg(at_time), "-i", ffmpeg_path(path), "-map", "0:v:0", "-an", "-sn", "-dn"]
     args += ["-vf", _scale(height), "-frames:v", "1", "-c:v", "mjpeg", "-q:v", _JPEG_QUALITY]
     args += ["-f", "image2", "-update", "1"]
     with contextlib.suppress(FileExistsError):

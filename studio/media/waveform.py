@@ -14,7 +14,7 @@ from studio.core.atomic import atomic_write_bytes
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import MediaError
 from studio.core.paths import cache_dir
-from studio.media.ffmpeg import FfmpegFailed, iter_ffmpeg_stdout
+from studio.media.ffmpeg import FfmpegFailed, ffmpeg_path, iter_ffmpeg_stdout
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +58,7 @@ def peaks(
     per_bin = rate // per_second
     bin_bytes = per_bin * 2
     chunk = bin_bytes * max(1, _CHUNK_BYTES // bin_bytes)
-    args = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(rate)]
+    args = ["-i", ffmpeg_path(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(rate)]
     args += ["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]
     expected_bytes = 0
     if progress is not None:

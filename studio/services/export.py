@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
 from studio.media.formats import format_for_path
+from studio.media.output_guard import check_output, family_of_muxer, keep_mode, temp_name
 from studio.media.render_plan import RenderPlan
 from studio.services.licensing import require_licences
 from studio.services.signing import AUTO, sign_export
@@ -42,6 +42,7 @@ from studio.services.signing import resolve as resolve_signing
 from studio.sync.certificates import SigningIdentity
 
 ROLL_SECONDS = Fraction(5)
+SIDECAR_SUFFIX = ".credits.json"  # as studio.media.tags.sidecar_path names it
 _RENDER_SHARE = 0.9  # of the progress bar; the credits roll and the tags share the rest
 
 
@@ -54,6 +55,7 @@ class ResolvedTimeline:
     work_id: str
     name: str
     warnings: list[str] = field(default_factory=list)
+    source: Path | None = None  # the timeline file it was read from, which an export must not replace
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
     signed_by: str = ""
     manifest: Path | None = None
+    render: dict[str, Any] = field(default_factory=lambda: {"path": "full"})
 
     def summary(self) -> dict[str, Any]:
         """What `studio render --json` prints."""
@@ -85,6 +88,7 @@ class ExportResult:
             ],
             "warnings": self.warnings,
             "signed_by": self.signed_by,
+            "render": self.render,
         }
 
 
@@ -118,13 +122,13 @@ def _from_file(path: Path) -> ResolvedTimeline:
         work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
         name = imported.timeline.name or path.stem
         warnings = list(imported.warnings)
-        return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings)
+        return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings, path)
     from studio.core.projectfile import load_project_file, looks_like_project_file
 
     if not looks_like_project_file(path):
         raise InvalidInput(f"{path} is neither a project file (.studio) nor an .otio timeline")
     meta_, timeline, clips = load_project_file(path)
-    return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name)
+    return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name, source=path)
 
 
 def _from_store(store: Any, ref: str) -> ResolvedTimeline:
@@ -148,6 +152,22 @@ def plan_export(resolved: ResolvedTimeline, output: Path, fmt: str | None = None
     from studio.media.render import plan_render
 
     return plan_render(resolved.timeline, resolved.clips, format_for_path(Path(output), fmt))
+
+
+# --- guarding the output -------------------------------------------------------------------------
+
+
+def check_export_output(resolved: ResolvedTimeline, output: Path, muxer: str, *, force: bool = False) -> None:
+    """Refuse, before any work, an output that would replace an input of this export (a clip's file,
+    the timeline file), something in the data folder, a read-only file or, without `force`, a file of
+    another kind; the sidecar beside it is held to the same rules."""
+    inputs: dict[str, str] = {}
+    if resolved.source is not None:
+        inputs[str(resolved.source)] = f"the timeline file {resolved.source.name}"
+    for clip in resolved.clips.values():
+        if clip.path is not None:
+            inputs[str(clip.path)] = f"the media of clip {clip.title or clip.id} ({clip.path})"
+    check_output(output, writes=family_of_muxer(muxer), inputs=inputs, force=force, sidecar=SIDECAR_SUFFIX)
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
@@ -174,6 +194,8 @@ def export_timeline(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     exported: datetime | None = None,
+    smart: bool = True,
+    force: bool = False,
 ) -> ExportResult:
     """Render TIMELINE to `output` with its credits embedded and a verified sidecar.
 
@@ -186,7 +208,10 @@ def export_timeline(
     allow. `signing` (default: the logged-in device's certificate) signs the file with a C2PA manifest
     as its last write. Raises LicenceRefused (an InvalidInput), MediaError (offline or damaged
     media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
-    `output`.
+    `output`. With `smart` (the default) a cut-only H.264 timeline copies its untouched GOPs
+    (see studio.media.smart_render); ExportResult.render says which path was taken and why.
+    `output` may not be an input, inside the data folder or read-only; replacing a file of another
+    kind needs `force` (check_export_output).
     """
     resolved = timeline if isinstance(timeline, ResolvedTimeline) else resolve_timeline(timeline, store=store)
     output = Path(output).absolute()
@@ -194,13 +219,15 @@ def export_timeline(
     report = _Progress(progress, with_roll=credits_roll and out_format.has_video)
     snapshot = resolved.timeline.snapshot() if span is None else cut_to_span(resolved.timeline, *span)
     warnings = list(resolved.warnings)
-    from studio.media.render import plan_render, run_plan
+    clips: Mapping[str, Clip] = resolved.clips
+    from studio.media.render import plan_render
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
     checked = require_licences(
         snapshot, resolved.clips, licence=licence, commercial=commercial, rights_cleared=rights_cleared
     )
     warnings.extend(checked.warnings)
+    check_export_output(resolved, output, out_format.muxer, force=force)
     identity, unsigned = resolve_signing(signing, cancel)
     if unsigned:
         warnings.append(unsigned)
@@ -225,7 +252,7 @@ def export_timeline(
             snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, report.phase("roll"), cancel)
             block["work"]["duration_s"] = float(round(snapshot.duration, 3))
             plan = plan_render(snapshot, clips, out_format)
-        run_plan(plan, work, progress=report.phase("render"), cancel=cancel)
+        rendered = _render(snapshot, clips, plan, work, smart, report.phase("render"), cancel, output.name)
         _check_cancel(cancel)
         report.phase("tags")(0.0, "embedding credits")
         from studio.media.tags import embed_credits, verify_embedded, write_sidecar
@@ -234,6 +261,7 @@ def export_timeline(
         verify_embedded(work, block)
         _check_cancel(cancel)
         manifest = sign_export(work, output, block, resolved.clips, identity) if identity else None
+        keep_mode(work, output)
         os.replace(work, output)
     sidecar = write_sidecar(output, block)
     _verify_sidecar(output, sidecar, block)
@@ -250,7 +278,37 @@ def export_timeline(
         warnings=warnings,
         signed_by=identity.account if identity else "",
         manifest=manifest,
+        render=rendered,
     )
+
+
+def _render(
+    snapshot: Timeline,
+    clips: Mapping[str, Clip],
+    plan: RenderPlan,
+    work: Path,
+    smart: bool,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    name: str,
+) -> dict[str, Any]:
+    """Render to `work` by the smart path when the timeline allows it, else by the full plan.
+
+    Returns what `--json` reports: {"path": "smart"|"full", ...} with the reason for a full render."""
+    from studio.media.render import run_plan, title_mode
+    from studio.media.smart_render import describe, plan_smart, run_smart
+
+    if not smart:
+        run_plan(plan, work, progress=progress, cancel=cancel, name=name)
+        return {"path": "full", "reason": "smart render was turned off"}
+    from studio.media.ffmpeg import ffmpeg_exe
+
+    chosen = plan_smart(snapshot, clips, plan.format, title_mode(ffmpeg_exe()))
+    if isinstance(chosen, str):
+        run_plan(plan, work, progress=progress, cancel=cancel, name=name)
+        return {"path": "full", "reason": chosen}
+    run_smart(chosen, work, progress=progress, cancel=cancel)
+    return describe(chosen)
 
 
 def _with_roll(
@@ -317,7 +375,7 @@ def _temp_beside(path: Path) -> Iterator[Path]:
     """A fresh temp name in `path`'s folder with its extension (ffmpeg picks the muxer from it),
     removed on the way out unless it was moved into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.export-{secrets.token_hex(4)}{path.suffix}")
+    temp = temp_name(path, "export")
     try:
         yield temp
     finally:

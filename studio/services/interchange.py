@@ -43,6 +43,11 @@ from studio.core.timecode import ZERO, from_json, to_json
 from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Marker, Timeline, Track, decode_setting, new_id
 
 STUDIO = "studio"
+FOREIGN = "otio_metadata"
+"""Item metadata key holding another tool's metadata of an imported clip, written back on export."""
+MEDIA = "otio_media"
+"""Item metadata key holding the media an imported clip named (target_url, available_range start and
+duration): written back on export, so offline media keeps its URL and source times their origin."""
 TITLE_GENERATOR = "studio.title"
 OTIO_SCHEMA_TAG = "studio.otio/1"
 
@@ -170,6 +175,9 @@ class _Writer:
                 out.append(otio.schema.Gap(source_range=self.range(ZERO, item.start - cursor)))
             out.append(self.item(item))
             cursor = item.end
+        end = _imported_end(track) if not lane_index else None
+        if end is not None and end > cursor:
+            out.append(otio.schema.Gap(source_range=self.range(ZERO, end - cursor)))
         return out
 
     def item(self, item: Item) -> Any:
@@ -180,7 +188,7 @@ class _Writer:
             "fade_in": to_json(item.fade_in),
             "fade_out": to_json(item.fade_out),
             "muted": item.muted,
-            "item_metadata": item.metadata,
+            "item_metadata": {k: v for k, v in item.metadata.items() if k != FOREIGN},
         }
         if item.kind == "title":
             ref = otio.schema.GeneratorReference(
@@ -198,13 +206,30 @@ class _Writer:
                 meta["clip_id"] = item.clip
             if clip is not None:
                 meta.update(_clip_metadata(clip))
-        source = self.range(item.source_in, item.duration)
+        origin = _media_origin(item)
+        source = self.range(origin + item.source_in, item.duration)
         out = otio.schema.Clip(name=name, media_reference=ref, source_range=source)
+        foreign = item.metadata.get(FOREIGN)
+        if isinstance(foreign, dict):  # what other tools wrote on the clip goes back where they put it
+            for key, value in foreign.items():
+                if key != STUDIO:
+                    out.metadata[key] = value
         out.metadata[STUDIO] = meta
         return out
 
     def media_reference(self, item: Item, clip: Clip | None) -> Any:
         otio = self.otio
+        named = item.metadata.get(MEDIA)
+        if isinstance(named, dict) and isinstance(named.get("target_url"), str):
+            # the media the imported file named, online or not, as that file named it
+            stored = named.get("available_range")
+            available = None
+            if isinstance(stored, list) and len(stored) == 2:
+                available = self.range(from_json(stored[0]), from_json(stored[1]))
+            ref = otio.schema.ExternalReference(target_url=named["target_url"], available_range=available)
+            if item.clip:
+                ref.metadata[STUDIO] = {"clip_id": item.clip}
+            return ref
         media = _media_file(clip) if clip is not None else None
         if clip is None or media is None:
             what = "is not known" if clip is None else "has no media file"
@@ -228,6 +253,29 @@ class _Writer:
         )
         out.metadata[STUDIO] = {"marker_id": marker.id, "author": marker.author, "done": marker.done}
         return out
+
+
+def _imported_end(track: Track) -> Fraction | None:
+    """The length another tool gave the track (trailing gap included), if it was imported."""
+    stored = track.metadata.get("otio")
+    value = stored.get("end") if isinstance(stored, dict) else None
+    try:
+        return None if value is None else from_json(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _media_origin(item: Item) -> Fraction:
+    """Where the media an imported clip named starts (its available_range), which its source range
+    counts from; zero for media the studio describes itself."""
+    named = item.metadata.get(MEDIA)
+    stored = named.get("available_range") if isinstance(named, dict) else None
+    if isinstance(stored, list) and len(stored) == 2:
+        try:
+            return from_json(stored[0])
+        except (TypeError, ValueError):
+            return ZERO
+    return ZERO
 
 
 def _lanes(items: list[Item]) -> list[list[Item]]:
@@ -507,6 +555,7 @@ class _TopTrack:
     kind: str
     muted: bool
     studio: dict[str, Any]
+    end: Fraction | None = None  # the track's whole length, trailing gap included
 
 
 class _Importer:
@@ -565,7 +614,10 @@ class _Importer:
             else:
                 if isinstance(tid, str):
                     track_ids.setdefault(tid, index)
-                self.tops[index] = _TopTrack(index, child.name, kind, not child.enabled, studio)
+                end = self.duration_of(child, child.name or str(index + 1))
+                self.tops[index] = _TopTrack(
+                    index, child.name, kind, not child.enabled, studio, end[1] if end else None
+                )
                 self.lane(index, (), kind)
             label = child.name or f"{'V' if kind == VIDEO else 'A'}{per_kind[kind]} (unnamed)"
             lo, hi = self.track_window(child, label)
@@ -743,6 +795,15 @@ class _Importer:
         else:
             fields["clip"] = self.clip_for(oclip, ref, kind, studio, where)
         fields.update(self.item_fields(studio, where))
+        foreign = {k: v for k, v in _plain(oclip.metadata).items() if k != STUDIO}
+        if foreign:  # other tools' metadata (fcp_xml, Resolve_OTIO, cmx_3600 ...), kept for the way back
+            fields["metadata"] = {**fields.get("metadata", {}), FOREIGN: foreign}
+        if not studio and isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
+            named: dict[str, Any] = {"target_url": ref.target_url}
+            if available is not None:
+                start, length = _time(available.start_time), _time(available.duration)
+                named["available_range"] = [to_json(start), to_json(length)]
+            fields["metadata"] = {**fields.get("metadata", {}), MEDIA: named}
         if "muted" not in studio:
             fields["muted"] = kind == VIDEO or not oclip.enabled
             if not oclip.enabled:
@@ -1018,8 +1079,12 @@ class _Importer:
             else:
                 name = f"{top.name or numbered} layer {'.'.join(str(p + 1) for p in lane.path)}"
             metadata: dict[str, Any] = _get(studio, "metadata", dict, {})
-            if not ours and top.name and top.name != name and not lane.path:
-                metadata = {"otio": {"name": top.name}}
+            if not ours and not lane.path:
+                otio_meta: dict[str, Any] = {"name": top.name} if top.name and top.name != name else {}
+                last = max((i.end for i in lane.items), default=ZERO)
+                if top.end is not None and top.end > last:
+                    otio_meta["end"] = to_json(top.end)  # a trailing gap, written back on export
+                metadata = {"otio": otio_meta} if otio_meta else {}
             muted: bool = _get(studio, "muted", bool, top.muted)
             locked: bool = _get(studio, "locked", bool, False)
             tracks.append(Track(tid, lane.kind, name, "", muted, locked, metadata))

@@ -293,10 +293,15 @@ def export_timeline(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    force: bool = False,
 ) -> list[str]:
-    """Write the project as .otio (atomically); returns warnings for what the file cannot hold."""
+    """Write the project as .otio (atomically); returns warnings for what the file cannot hold.
+
+    Refuses a path in the data folder, a read-only file and, without `force`, a file that is not OTIO."""
+    from studio.media.output_guard import OTIO, check_output
     from studio.services.interchange import export_otio
 
+    check_output(Path(path), writes=OTIO, force=force)
     snapshot = session.snapshot()
     clips = {cid: get_clip(session.store, cid) for cid in snapshot.clip_ids() if has_clip(session.store, cid)}
     return export_otio(snapshot, clips, Path(path), progress=progress, cancel=cancel)

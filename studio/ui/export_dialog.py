@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -50,6 +50,9 @@ from studio.ui.licence_panel import LicencePanel
 from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height
 
+if TYPE_CHECKING:
+    from studio.services.export import ExportResult
+
 QUALITY = {"Draft (540p)": 540, "Standard (720p)": 720, "High (1080p)": 1080, "Project size": 0}
 
 
@@ -71,9 +74,9 @@ class ExportSettings:
 
 def export_piece(
     timeline: Timeline, clips: dict[str, Clip], settings: ExportSettings, ctx: tasks.TaskContext
-) -> dict[str, Any]:
-    """Run the export service on a snapshot at the chosen size and span; returns the embedded block
-    and who signed it ("" when unsigned, with the reason among the warnings)."""
+) -> ExportResult:
+    """Run the export service on a snapshot at the chosen size and span; the result says who signed
+    it ("" when unsigned, with the reason among the warnings) and which render path was taken."""
     from studio.services.export import ResolvedTimeline, export_timeline
 
     snapshot = at_height(timeline, settings.height) if settings.height else timeline.snapshot()
@@ -93,7 +96,7 @@ def export_piece(
         progress=ctx.progress,
         cancel=ctx.cancel,
     )
-    return {"block": result.block, "signed_by": result.signed_by, "warnings": result.warnings}
+    return result
 
 
 class ExportDialog(QDialog):
@@ -164,6 +167,8 @@ class ExportDialog(QDialog):
         self.progress.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.render_path = QLabel()  # which render path the last export took
+        self.render_path.setVisible(False)
         self.export_button = QPushButton(icon("export"), "Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start)
@@ -213,6 +218,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.licences)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.render_path)
         layout.addLayout(buttons)
         self.refresh_proposal()
 
@@ -363,14 +369,16 @@ class ExportDialog(QDialog):
         if message:
             self.status.setText(f"Exporting… {message}")
 
-    def _on_done(self, done: dict[str, Any]) -> None:
+    def _on_done(self, result: ExportResult) -> None:
         self.task = None
-        self.block = block = done["block"]
+        self.block = block = result.block
+        self.render_path.setText(render_path_text(result.render))
+        self.render_path.setVisible(True)
         self.progress.setValue(1000)
         people = ", ".join(f"{p['name']} {p['share_bp'] / 100:.1f} %" for p in block["contributors"])
         self.status.setText(
             f"Exported {self.output_path.name} with credits: {people}\n"
-            + signature_note(done["signed_by"], done["warnings"])
+            + signature_note(result.signed_by, result.warnings)
         )
         self.cancel_button.setText("Close")
         for button in (self.show_button, self.publish_button):
@@ -406,6 +414,13 @@ class ExportDialog(QDialog):
         if self.task is not None:
             self.task.cancel()
         super().closeEvent(event)
+
+
+def render_path_text(render: dict[str, Any]) -> str:
+    """A short line on how the export was rendered: frames copied (smart) or every frame re-encoded."""
+    if render.get("path") == "smart":
+        return f"Smart render: {render['copied_frames']} frames copied, {render['encoded_frames']} re-encoded"
+    return f"Full render ({render.get('reason', '')})"
 
 
 def _safe(name: str) -> str:

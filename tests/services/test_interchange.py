@@ -583,3 +583,85 @@ def test_not_a_timeline(tmp_path: Path, content: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"nope\.otio: no such file"):
         import_otio(tmp_path / "nope.otio")
+
+
+ALL_READABLE = [*FLAT_SAMPLES, "nested_example", "generator_reference_test"]
+
+
+def foreign_clip_metadata(path: Path) -> list[tuple[str, dict]]:
+    """(name, metadata without the studio's key) of every clip with media or a title, read by the OTIO
+    library; sorted, as the order of layers may differ after a round trip."""
+    doc = otio.adapters.read_from_file(str(path))
+    out = []
+    for clip in doc.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind != "studio.title":
+            continue
+        meta = {k: v for k, v in json.loads(otio.adapters.write_to_string(clip))["metadata"].items()
+                if k != "studio"}
+        out.append((clip.name, meta))
+    return sorted(out, key=lambda pair: (pair[0], json.dumps(pair[1], sort_keys=True)))
+
+
+@pytest.mark.parametrize("name", ALL_READABLE)
+def test_other_tools_clip_metadata_survives_a_round_trip(name: str, tmp_path: Path) -> None:
+    """fcp_xml, Resolve_OTIO, cmx_3600 ... on each clip are written back as they were read."""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+    before, after = foreign_clip_metadata(path), foreign_clip_metadata(again)
+    assert [meta for _name, meta in after] == [meta for _name, meta in before]
+    carried = {key for _name, meta in before for key in meta}
+    assert carried == FOREIGN_KEYS.get(name, set())  # so the comparison above is not an empty one
+
+
+FOREIGN_KEYS = {
+    "effects": {"Resolve_OTIO"},
+    "premiere_example_marker2": {"fcp_xml", "my_hook_function_was_here"},
+    "screening_example_marker2": {"cmx_3600"},
+}
+
+
+def clip_media(path: Path) -> list[tuple[str, str | None, Fraction, Fraction]]:
+    """(name, target URL, source start, duration) of every clip with media, read by the OTIO library."""
+    doc = otio.adapters.read_from_file(str(path))
+    out = []
+    for clip in doc.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference):
+            continue
+        trimmed = clip.trimmed_range()
+        url = ref.target_url if isinstance(ref, otio.schema.ExternalReference) else None
+        out.append((clip.name, url, Fraction(trimmed.start_time.to_seconds()).limit_denominator(10**6),
+                    Fraction(trimmed.duration.to_seconds()).limit_denominator(10**6)))
+    return sorted(out, key=lambda row: (row[0], row[1] or "", row[2], row[3]))
+
+
+@pytest.mark.parametrize("name", [*FLAT_SAMPLES, "generator_reference_test"])
+def test_offline_media_urls_and_source_ranges_survive_a_round_trip(name: str, tmp_path: Path) -> None:
+    """Every clip keeps the URL its file named (its media is offline here) and its source range.
+    (nested_example is left out: its nested stacks become tracks holding the part of each clip that
+    shows, so a clip's range there is cut to its stack.)"""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+    before, after = clip_media(path), clip_media(again)
+    assert after == before
+    assert all(url for _name, url, _start, _length in before if url is not None)
+
+
+@pytest.mark.parametrize("name", FLAT_SAMPLES)
+def test_track_lengths_with_trailing_gaps_survive_a_round_trip(name: str, tmp_path: Path) -> None:
+    """A track's whole length, a trailing gap included, as the OTIO library measures it."""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+
+    def lengths(file: Path) -> list[float]:
+        doc = otio.adapters.read_from_file(str(file))
+        return sorted(round(t.duration().to_seconds(), 6) for t in doc.tracks)
+
+    assert lengths(again) == lengths(path)

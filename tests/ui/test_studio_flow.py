@@ -209,6 +209,7 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
         def close_when_done() -> None:
             if "path" in seen or (dialog.task is None and dialog.status.text().startswith("Export failed")):
                 seen["status"] = dialog.status.text()
+                seen["render"] = dialog.render_path.text()
                 dialog.accept()
             else:
                 QTimer.singleShot(50, close_when_done)
@@ -220,6 +221,8 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
     assert "path" in seen, seen.get("status")
     assert_responsive("export", watchdog.stop(), float(seen["ended"]) - float(seen["started"]))
     assert seen["method"] == "weighted-time/1"
+    # a 540p draft of 720p clips is scaled, so every frame is re-encoded, and the dialog says why
+    assert seen["render"].startswith("Full render (") and "size" in seen["render"], seen["render"]
     assert sum(seen["proposal"].values()) == 10000
     # Read the credits back with mutagen (MP4 freeform atom) and ffmpeg's own metadata reader.
     tags = mutagen.File(out)
