@@ -223,11 +223,11 @@ def export_timeline(
     from studio.media.render import plan_render
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
+    check_export_output(resolved, output, out_format.muxer, force=force)
     checked = require_licences(
         snapshot, resolved.clips, licence=licence, commercial=commercial, rights_cleared=rights_cleared
     )
     warnings.extend(checked.warnings)
-    check_export_output(resolved, output, out_format.muxer, force=force)
     identity, unsigned = resolve_signing(signing, cancel)
     if unsigned:
         warnings.append(unsigned)

@@ -62,7 +62,7 @@ def test_a_refused_export_names_clips_and_rule_and_writes_nothing(
     out.parent.mkdir()
     out.write_bytes(b"an earlier export")
     with pytest.raises(LicenceRefused) as err:
-        export_timeline(path, out, exported=WHEN)
+        export_timeline(path, out, exported=WHEN, force=True)
     assert f"{rule}: {named}" in str(err.value).splitlines()
     assert out.read_bytes() == b"an earlier export"
     assert sorted(p.name for p in out.parent.iterdir()) == ["harbour.mp4"]  # no temp, no sidecar

@@ -43,7 +43,7 @@ def test_a_key_that_cannot_sign_fails_the_export_and_keeps_the_earlier_file(
     broken = SigningIdentity("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
                              "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "x", "http://x")
     with pytest.raises(MediaError, match="C2PA signing failed"):
-        export_timeline(project, out, exported=WHEN, signing=broken)
+        export_timeline(project, out, exported=WHEN, signing=broken, force=True)
     assert out.read_bytes() == b"an earlier export"
     assert sorted(p.name for p in out.parent.iterdir()) == ["tone.mp3"]
 
@@ -71,7 +71,7 @@ def test_a_device_key_others_can_read_is_not_used(project: Path, tmp_path: Path)
     key.write_text("-----BEGIN PRIVATE KEY-----\n")
     os.chmod(key, 0o644)
     (config_dir() / "signing.json").write_text('{"login": "http://127.0.0.1:9|ann|d1", "chain": ""}')
-    result = export_timeline(project, tmp_path / "tone.wav", exported=WHEN)
+    result = export_timeline(project, tmp_path / "piece.wav", exported=WHEN)
     assert result.signed_by == ""
     assert any("can be read by other users" in w for w in result.warnings), result.warnings
 
