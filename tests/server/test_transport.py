@@ -135,13 +135,17 @@ def test_the_client_refuses_plain_http_to_another_computer(tmp_path: Path) -> No
     assert "plain http" not in allowed.stderr, "with the flag the client tries (and here cannot connect)"
 
 
-def test_the_cli_shows_untrusted_text_without_interpreting_it(
-    server: ServerProcess, backend, tmp_path: Path
-) -> None:
-    """A clip stored before names were checked (written straight into the database here) comes back from
-    search with a terminal escape and a right-to-left override: the CLI prints them as visible escapes."""
-    if backend[0] != "embedded":
-        pytest.skip("writes the record straight into the embedded database")
+def test_the_cli_shows_untrusted_text_without_interpreting_it(tmp_path: Path) -> None:
+    """A clip stored before names were checked (written straight into the embedded database here) comes
+    back from search with a terminal escape and a right-to-left override: the CLI prints them escaped."""
+    server = ServerProcess(tmp_path / "server").start()
+    try:
+        _search_hostile_text(server, tmp_path)
+    finally:
+        server.stop()
+
+
+def _search_hostile_text(server: ServerProcess, tmp_path: Path) -> None:
     user = signup(server.url)
     record = "evilclip"
     pushed = user.push(
