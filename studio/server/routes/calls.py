@@ -38,7 +38,7 @@ class CallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     space: SpaceId
     brief: Annotated[str, Field(min_length=1, max_length=paths.MAX_BRIEF)]
-    due: Annotated[str, Field(min_length=10, max_length=40)]
+    due: Annotated[str, Field(min_length=1, max_length=40)]
     length_s: Annotated[float | None, Field(gt=0, le=86400)] = None
     licence: Annotated[str | None, Field(pattern=_LICENCE)] = None
 
