@@ -343,3 +343,16 @@ def test_the_statement_is_only_ever_the_callers_own(server: ServerProcess, alice
     bob_st = bob.get(paths.STATEMENT).json()
     assert {x["name"] for x in bob_st["lines"]} == {f"@{bob.username}"}
     assert bob.get(paths.STATEMENT, params={"currency": "USD"}).json()["lines"] == []
+
+
+def test_revenue_sent_again_after_a_lost_answer_is_recorded_once(alice: Api) -> None:
+    piece = piece_id()
+    publish(alice, "public", piece, equal_credits([alice.username]))
+    rid = secrets.token_hex(16)
+    first = revenue(alice, piece, "7.50", id=rid)
+    again = revenue(alice, piece, "7.50", id=rid)
+    assert first.status_code == 201 and again.status_code == 201
+    assert again.json()["unproposed"] == "7.50"
+    other = revenue(alice, piece, "9.00", id=rid)
+    assert other.status_code == 409 and "other values" in other.json()["detail"]
+    assert propose(alice, piece, review_days=0).json()["revenue"] == "7.50"

@@ -42,6 +42,8 @@ PieceId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, max_length=128)]
 
 class RevenueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    id: Annotated[str | None, Field(pattern=r"^[0-9a-f]{32}$")] = None
+    """Chosen by the client so that sending the same revenue again (after a lost answer) records it once."""
     piece: PieceId
     space: SpaceId | None = None
     amount: Annotated[str, Field(max_length=40)]
@@ -90,6 +92,12 @@ def record_revenue(body: RevenueIn, caller: CallerDep, ctx: Ctx) -> dict[str, An
         piece = find_piece(conn, caller, body.piece, body.space)
         require_manager(piece, caller, "record its revenue")
         ctx.db.lock_space(conn, piece.space.id)
+        if body.id is not None:
+            seen = conn.execute(select(rv).where(rv.c.id == body.id)).first()
+            if seen is not None:
+                if (seen.piece, seen.currency, seen.amount_minor) != (piece.id, body.currency, amount):
+                    raise ProblemError(409, f"revenue {body.id} was recorded with other values")
+                return _revenue_doc(conn, seen, piece)
         known = conn.execute(
             select(rv.c.currency).where(rv.c.space_id == piece.space.id, rv.c.piece == piece.id).limit(1)
         ).scalar_one_or_none()
@@ -98,7 +106,7 @@ def record_revenue(body: RevenueIn, caller: CallerDep, ctx: Ctx) -> dict[str, An
                 409,
                 f"piece {piece.id[:12]} earns in {known}: record its revenue in {known}, not {body.currency}",
             )
-        revenue_id, at = ledger.new_id(), ledger.now()
+        revenue_id, at = body.id or ledger.new_id(), ledger.now()
         conn.execute(
             insert(rv).values(
                 id=revenue_id,
@@ -112,19 +120,24 @@ def record_revenue(body: RevenueIn, caller: CallerDep, ctx: Ctx) -> dict[str, An
                 proposal_id=None,
             )
         )
-        pending = _unproposed(conn, piece)
-        doc = {
-            "id": revenue_id,
-            "piece": piece.id,
-            "space": piece.space.id,
-            "currency": body.currency,
-            "amount": money.to_text(amount, body.currency),
-            "note": body.note,
-            "at": iso(at),
-            "unproposed": money.to_text(pending, body.currency),
-        }
+        row = conn.execute(select(rv).where(rv.c.id == revenue_id)).one()
+        doc = _revenue_doc(conn, row, piece)
         ledger.append(ctx.db, conn, piece.space.id, caller, "revenue", doc)
     return doc
+
+
+def _revenue_doc(conn: Connection, row: Any, piece: Piece) -> dict[str, Any]:
+    cur = row.currency
+    return {
+        "id": row.id,
+        "piece": row.piece,
+        "space": row.space_id,
+        "currency": cur,
+        "amount": money.to_text(int(row.amount_minor), cur),
+        "note": row.note,
+        "at": iso(row.at),
+        "unproposed": money.to_text(_unproposed(conn, piece), cur),
+    }
 
 
 def _unproposed(conn: Connection, piece: Piece) -> int:
