@@ -7,6 +7,7 @@ Every server call runs on the network pool; results come back by signal, so the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from studio.protocol.ledger_api import DEFAULT_REVIEW_DAYS, MAX_REVIEW_DAYS
 from studio.ui import tasks
 
-LINE_COLUMNS = ("Contributor", "Account", "Share", "Amount", "Paid", "Carried")
+LINE_COLUMNS = ("Contributor", "Account", "Share", "Amount", "Owed before", "Paid", "Carried")
 STATEMENT_COLUMNS = ("Finalized", "Piece", "As", "Amount", "Paid", "Carried")
 
 
@@ -273,6 +274,7 @@ class PayoutsPanel(_NetworkWidget):
                         f"@{line['account']}" if line["account"] else "unclaimed",
                         f"{line['share_bp'] / 100:.2f} %",
                         line["amount"],
+                        line["balance"],
                         line["paid"],
                         line["carried"],
                     ]
@@ -293,8 +295,20 @@ class PayoutsPanel(_NetworkWidget):
         self.load_button.setEnabled(idle)
         self.record_button.setEnabled(idle and manage)
         self.propose_button.setEnabled(idle and manage and not is_open)
-        self.finalize_button.setEnabled(idle and manage and is_open)
+        window_over = is_open and _passed(str((self.proposal or {}).get("review_ends", "")))
+        self.finalize_button.setEnabled(idle and manage and window_over)
+        self.finalize_button.setToolTip(
+            "" if window_over or not is_open else "the review window is still open: comments come first"
+        )
         self.comment_button.setEnabled(idle and is_open)
+
+
+def _passed(moment: str) -> bool:
+    """True once the ISO 8601 UTC time `moment` is behind us (the server decides; this only greys out)."""
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00")) <= datetime.now(UTC)
+    except ValueError:
+        return True
 
 
 class EarningsView(_NetworkWidget):

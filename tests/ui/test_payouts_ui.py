@@ -64,6 +64,7 @@ def test_payouts_panel_earnings_and_answering_a_call_by_drop(qtbot, window, serv
     truth = bob.get(paths.PROPOSAL.format(proposal_id=pid)).json()
     assert column(panel.lines, 0) == [line["name"] for line in truth["lines"]]
     assert column(panel.lines, 3) == [line["amount"] for line in truth["lines"]] == ["0.03", "0.02", "0.02"]
+    assert column(panel.lines, 5) == [line["paid"] for line in truth["lines"]] == ["0.03", "0.02", "0.00"]
     assert column(panel.lines, 1) == [f"@{me}", f"@{bob.username}", "unclaimed"]
 
     assert (
