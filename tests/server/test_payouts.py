@@ -197,6 +197,10 @@ def test_a_private_space_owner_manages_members_comment_outsiders_see_nothing(
     )
     refused = alice.post(paths.PROPOSAL_FINALIZE.format(proposal_id=pid))
     assert refused.status_code == 409 and "open for review until" in refused.json()["detail"]
+    assert alice.delete(f"/v1/spaces/{space}/members/{carol.username}").status_code == 204
+    gone = carol.post(paths.PROPOSAL_COMMENTS.format(proposal_id=pid), json={"text": "still here?"})
+    assert gone.status_code == 404
+    assert carol.get(paths.PROPOSAL.format(proposal_id=pid)).status_code == 404
 
 
 def test_a_credited_account_outside_the_private_space_may_see_and_comment(
@@ -356,3 +360,40 @@ def test_revenue_sent_again_after_a_lost_answer_is_recorded_once(alice: Api) -> 
     other = revenue(alice, piece, "9.00", id=rid)
     assert other.status_code == 409 and "other values" in other.json()["detail"]
     assert propose(alice, piece, review_days=0).json()["revenue"] == "7.50"
+
+
+def test_concurrent_proposals_and_finalizes_take_effect_once(alice: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    piece = piece_id()
+    publish(alice, "public", piece, equal_credits([alice.username, "Someone Else"]))
+    revenue(alice, piece, "9.99")
+    with ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(lambda _: propose(alice, piece, review_days=0).status_code, range(6)))
+    assert codes == [201] + [409] * 5
+    listed = alice.get(paths.PROPOSALS, params={"piece": piece}).json()
+    assert len(listed["proposals"]) == 1 and listed["unproposed"] == "0.00" and listed["may_manage"] is True
+    pid = listed["proposals"][0]["id"]
+    with ThreadPoolExecutor(6) as pool:
+        done = sorted(
+            pool.map(
+                lambda _: alice.post(paths.PROPOSAL_FINALIZE.format(proposal_id=pid)).status_code, range(6)
+            )
+        )
+    assert done == [200] + [409] * 5
+    entries, _ = alice.pull_all("public")
+    finals = [e for e in entries if e["kind"] == "ledger" and e["doc"].get("id") == pid]
+    assert [e["doc"]["event"] for e in finals] == ["proposal", "final"]
+
+
+def test_held_lines_show_to_the_publisher_and_the_owner_who_proposed(alice: Api, bob: Api) -> None:
+    space = alice.new_space("label")
+    alice.add_member(space, bob.username, "editor")
+    piece = piece_id()
+    publish(bob, space, piece, equal_credits([bob.username, "Session Drummer"]))
+    revenue(alice, piece, "3.01")
+    finalize(alice, propose(alice, piece, review_days=0).json()["id"])
+    for who in (alice, bob):
+        held = who.get(paths.STATEMENT).json()["unclaimed"]
+        assert [(u["name"], u["held"], u["piece"]) for u in held] == [("Session Drummer", "1.50", piece)]
+    assert bob.get(paths.STATEMENT).json()["paid_total"] == "1.51"

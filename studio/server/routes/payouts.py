@@ -535,7 +535,16 @@ def statement(
             .join(p, p.c.id == ln.c.proposal_id)
             .where(
                 p.c.status == "final",
-                p.c.created_by == caller.account_id,
+                or_(
+                    p.c.created_by == caller.account_id,
+                    p.c.piece.in_(
+                        select(schema.records.c.id).where(
+                            schema.records.c.kind == "clip",
+                            schema.records.c.space_id == p.c.space_id,
+                            schema.records.c.owner_id == caller.account_id,
+                        )
+                    ),
+                ),
                 ln.c.account_id.is_(None),
                 ln.c.contributor.not_in(select(lk.c.contributor)),
             )
