@@ -87,6 +87,8 @@ payout_claims = Table(
 payout_links = Table(
     "payout_links",
     metadata,
+    Column("space_id", String(32), primary_key=True),
+    Column("piece", String(128), primary_key=True),
     Column("contributor", String(160), primary_key=True),
     Column("account_id", String(32), nullable=False, index=True),
     Column("claim_id", String(32), nullable=False),

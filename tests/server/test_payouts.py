@@ -397,3 +397,19 @@ def test_held_lines_show_to_the_publisher_and_the_owner_who_proposed(alice: Api,
         held = who.get(paths.STATEMENT).json()["unclaimed"]
         assert [(u["name"], u["held"], u["piece"]) for u in held] == [("Session Drummer", "1.50", piece)]
     assert bob.get(paths.STATEMENT).json()["paid_total"] == "1.51"
+
+
+def test_a_claim_confirmed_on_one_piece_takes_nothing_owed_by_another(
+    server: ServerProcess, alice: Api, bob: Api
+) -> None:
+    mallory = signup(server.url, unique("mallory"))
+    honest, own = piece_id(), piece_id()
+    publish(alice, "public", honest, equal_credits([alice.username, "Lars Berg"]))
+    publish(mallory, "public", own, equal_credits([mallory.username, "Lars Berg"]))
+    made = mallory.post(paths.CLAIMS, json={"piece": own, "name": "Lars Berg"}).json()
+    assert mallory.post(paths.CLAIM_CONFIRM.format(claim_id=made["id"])).status_code == 200
+    revenue(alice, honest, "10.00")
+    line = finalize(alice, propose(alice, honest, review_days=0).json()["id"])["lines"][1]
+    assert line["name"] == "Lars Berg" and line["account"] is None and line["carried"] == "5.00"
+    assert mallory.get(paths.STATEMENT).json()["lines"] == []
+    assert [u["name"] for u in alice.get(paths.STATEMENT).json()["unclaimed"]] == ["Lars Berg"]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
 
 from studio.protocol import ledger_api as paths
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
@@ -184,7 +184,7 @@ def propose(body: ProposeIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         proposal_id, at = ledger.new_id(), ledger.now()
         lines = []
         for n, ((name, key, bp), amount) in enumerate(zip(people, amounts, strict=True)):
-            account = _linked_account(conn, key, name, publishers)
+            account = _linked_account(conn, piece, key, name, publishers)
             balance = _balance(conn, piece, currency, key)
             due = balance + amount
             paid = due if account is not None and due > 0 and due >= minimum else 0
@@ -290,10 +290,20 @@ def _publishers(conn: Connection, piece: Piece) -> dict[str, str]:
     return found
 
 
-def _linked_account(conn: Connection, key: str, name: str, publishers: dict[str, str]) -> str | None:
-    linked = conn.execute(
-        select(payout_links.c.account_id).where(payout_links.c.contributor == key)
+def _link_of(conn: Connection, space_id: str, piece: str, key: str) -> str | None:
+    """The account a confirmed claim gave this piece's contributor (claims are per piece: confirming one
+    speaks for the piece its publisher knows, never for other publishers' pieces naming the same person)."""
+    lk = payout_links
+    found = conn.execute(
+        select(lk.c.account_id).where(lk.c.space_id == space_id, lk.c.piece == piece, lk.c.contributor == key)
     ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def _linked_account(
+    conn: Connection, piece: Piece, key: str, name: str, publishers: dict[str, str]
+) -> str | None:
+    linked = _link_of(conn, piece.space.id, piece.id, key)
     if linked is not None:
         return str(linked)
     plain = name.strip()
@@ -518,7 +528,12 @@ def statement(
     p, ln, lk = payout_proposals, payout_lines, payout_links
     mine = or_(
         ln.c.account_id == caller.account_id,
-        ln.c.contributor.in_(select(lk.c.contributor).where(lk.c.account_id == caller.account_id)),
+        exists().where(
+            lk.c.space_id == p.c.space_id,
+            lk.c.piece == p.c.piece,
+            lk.c.contributor == ln.c.contributor,
+            lk.c.account_id == caller.account_id,
+        ),
     )
     query = (
         select(ln, p.c.piece, p.c.space_id, p.c.currency, p.c.finalized_at)
@@ -546,7 +561,11 @@ def statement(
                     ),
                 ),
                 ln.c.account_id.is_(None),
-                ln.c.contributor.not_in(select(lk.c.contributor)),
+                ~exists().where(
+                    lk.c.space_id == p.c.space_id,
+                    lk.c.piece == p.c.piece,
+                    lk.c.contributor == ln.c.contributor,
+                ),
             )
             .order_by(p.c.finalized_at, ln.c.n)
         ).all()
@@ -616,11 +635,8 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         if not match:
             raise ProblemError(404, f"piece {piece.id[:12]} credits nobody named {body.name!r}")
         name, key = match[0]
-        linked = conn.execute(
-            select(payout_links.c.account_id).where(payout_links.c.contributor == key)
-        ).scalar_one_or_none()
-        if linked is not None:
-            raise ProblemError(409, f"{name!r} is already linked to an account")
+        if _link_of(conn, piece.space.id, piece.id, key) is not None:
+            raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
         ctx.db.lock_space(conn, piece.space.id)
         claim_id, at = ledger.new_id(), ledger.now()
         conn.execute(
@@ -662,8 +678,8 @@ def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
 
 @router.post(paths.CLAIM_CONFIRM, responses=responses(401, 403, 404, 409))
 def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
-    """The piece's publisher confirms a claim: the name is that account's from now on, and what was held
-    for it shows in the account's statement and is paid by the next proposal."""
+    """The piece's publisher confirms a claim: on this piece the name is that account's from now on, and
+    what was held for it shows in the account's statement and is paid by the next proposal."""
     _check_id(claim_id, "claim")
     c = payout_claims
     with ctx.db.write() as conn:
@@ -675,15 +691,19 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         ctx.db.lock_space(conn, row.space_id)
         if row.confirmed_by is not None:
             raise ProblemError(409, f"claim {claim_id} is already confirmed")
-        if conn.execute(select(payout_links).where(payout_links.c.contributor == row.contributor)).first():
-            raise ProblemError(409, f"{row.name!r} is already linked to an account")
+        if _link_of(conn, row.space_id, row.piece, row.contributor) is not None:
+            raise ProblemError(409, f"{row.name!r} is already linked to an account on this piece")
         at = ledger.now()
         conn.execute(
             update(c).where(c.c.id == claim_id).values(confirmed_by=caller.account_id, confirmed_at=at)
         )
         conn.execute(
             insert(payout_links).values(
-                contributor=row.contributor, account_id=row.account_id, claim_id=claim_id
+                space_id=row.space_id,
+                piece=row.piece,
+                contributor=row.contributor,
+                account_id=row.account_id,
+                claim_id=claim_id,
             )
         )
         doc = _claim_doc(conn, claim_id)

@@ -88,10 +88,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "payout_links",
+        sa.Column("space_id", sa.String(length=32), nullable=False),
+        sa.Column("piece", sa.String(length=128), nullable=False),
         sa.Column("contributor", sa.String(length=160), nullable=False),
         sa.Column("account_id", sa.String(length=32), nullable=False),
         sa.Column("claim_id", sa.String(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("contributor"),
+        sa.PrimaryKeyConstraint("space_id", "piece", "contributor"),
     )
     op.create_index("ix_payout_links_account_id", "payout_links", ["account_id"])
     op.create_table(
