@@ -23,6 +23,12 @@ from tests import mediagen
 from tests.sync.conftest import Client, unique
 
 
+def published(result: dict[str, Any]) -> str:
+    """The clip id of a publish that reached the server (a refused push leaves no revision)."""
+    assert result["rev"] is not None, result
+    return str(result["clip"])
+
+
 def run_json(client: Client, *args: str) -> Any:
     done = client.cli(*args, "--json")
     assert done.returncode == 0, done.stderr
@@ -40,9 +46,9 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
     bob = machines("bob").signup(server.url)
     carol = machines("carol").signup(server.url)
     tag = unique("t")
-    waves = mediagen.make_video(tmp_path / "waves.mp4", 2, frequency=523)
-    hum = mediagen.make_audio(tmp_path / "hum.wav", 2, frequency=311)
-    bell = mediagen.make_audio(tmp_path / "bell.wav", 1, frequency=880)
+    waves = mediagen.make_video(tmp_path / "waves.mp4", 2, frequency=577)
+    hum = mediagen.make_audio(tmp_path / "hum.wav", 2, frequency=349)
+    bell = mediagen.make_audio(tmp_path / "bell.wav", 1, frequency=947)
     with bob.store() as store:
         hum_clip = import_files(
             store,
@@ -51,7 +57,7 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
             creators=[parse_creator(f"@{bob.user}:music")],
             licence="CC-BY-4.0",
         )[0].clip
-    bob.call(svc.publish_clip, hum_clip.id)
+    published(bob.call(svc.publish_clip, hum_clip.id))
     with alice.store() as store:
         shot = import_files(
             store,
@@ -60,7 +66,7 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
             creators=[parse_creator(f"{alice.user}:camera")],
             licence="CC-BY-4.0",
         )[0].clip
-    alice.call(svc.publish_clip, shot.id)
+    published(alice.call(svc.publish_clip, shot.id))
     assert alice.cli("pull", hum_clip.id).returncode == 0
     with alice.store() as store:
         create_project(store, f"first {tag}")
@@ -68,7 +74,7 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
         add_clip(session, shot.id, track="V1")
         add_clip(session, hum_clip.id, track="A1")
         first = export_timeline(f"first {tag}", tmp_path / "first.mp4", store=store, editors=["Cy Ko"])
-    first_id = alice.call(svc.publish_export, first.path)["clip"]
+    first_id = published(alice.call(svc.publish_export, first.path))
 
     assert carol.cli("pull", first_id).returncode == 0
     with carol.store() as store:
@@ -85,8 +91,8 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
         add_clip(session, first_id, track="A1")
         add_clip(session, ring.id, track="A2")
         second = export_timeline(f"second {tag}", tmp_path / "second.mp4", store=store, editors=[carol.user])
-    carol.call(svc.publish_clip, ring.id)
-    piece = carol.call(svc.publish_export, second.path)["clip"]
+    published(carol.call(svc.publish_clip, ring.id))
+    piece = published(carol.call(svc.publish_export, second.path))
 
     block = embedded_block(second.path)
     shares = {c["name"]: c["share_bp"] for c in block["contributors"]}
@@ -142,7 +148,7 @@ def test_a_call_answered_and_accepted_lands_in_the_owners_library_with_its_credi
         owner, "calls", "new", "public", "--brief", f"rain {tag}", "--due", due, "--licence", "CC-BY-4.0"
     )
     assert call["due"].startswith(due)
-    rain = mediagen.make_audio(tmp_path / "rain.wav", 1, frequency=220)
+    rain = mediagen.make_audio(tmp_path / "rain.wav", 1, frequency=227)
     with member.store() as store:
         clip = import_files(
             store,
@@ -151,7 +157,7 @@ def test_a_call_answered_and_accepted_lands_in_the_owners_library_with_its_credi
             creators=[parse_creator("Mo Reyes:field recording")],
             licence="CC-BY-NC-4.0",
         )[0].clip
-    member.call(svc.publish_clip, clip.id)
+    published(member.call(svc.publish_clip, clip.id))
     wrong = member.cli("calls", "answer", call["id"], clip.id)
     assert wrong.returncode != 0 and "CC-BY-NC-4.0" in wrong.stderr and "wants CC-BY-4.0" in wrong.stderr
     bad_date = owner.cli("calls", "new", "public", "--brief", "x", "--due", "2026-02-30")
@@ -159,12 +165,12 @@ def test_a_call_answered_and_accepted_lands_in_the_owners_library_with_its_credi
     with member.store() as store:
         good = import_files(
             store,
-            [mediagen.make_audio(tmp_path / "rain2.wav", 1, frequency=240)],
+            [mediagen.make_audio(tmp_path / "rain2.wav", 1, frequency=251)],
             title=f"rain two {tag}",
             creators=[parse_creator("Mo Reyes:field recording")],
             licence="CC-BY-4.0",
         )[0].clip
-    member.call(svc.publish_clip, good.id)
+    published(member.call(svc.publish_clip, good.id))
     assert member.cli("calls", "answer", call["id"], good.id).returncode == 0
     shown = run_json(owner, "calls", "show", call["id"])
     assert [(a["clip"], a["by"], a["accepted"]) for a in shown["answers"]] == [(good.id, member.user, False)]
