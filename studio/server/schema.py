@@ -186,3 +186,5 @@ upload_parts = Table(
     Column("size", Integer, nullable=False),
     Column("etag", Text, nullable=False, default=""),
 )
+
+from studio.server import ledger_schema  # noqa: E402, F401  (payouts and calls add their tables here)

@@ -226,6 +226,9 @@ class MainWindow(QMainWindow):
         self.conflicts_dock = self._dock("Conflicts", self.conflicts, "right")
         self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
         self.inspector_dock.raise_()
+        from studio.ui import payouts_docks
+
+        payouts_docks.install(self)
 
     def _build_preview(self) -> None:
         from studio.ui.preview import PreviewWidget

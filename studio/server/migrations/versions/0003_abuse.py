@@ -1,7 +1,7 @@
 """Login and signup throttling keeps one row per throttled key (growing delays instead of a log of
 failures), and the per-account quota counts get indexes.
 
-Revision ID: 0003_abuse
+Revision ID: 0003
 Revises: 0002
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_abuse"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
