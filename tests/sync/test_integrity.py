@@ -4,14 +4,24 @@ client id never shadow the real author's edits; a rolled-back and a cloned data 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import shutil
 from fractions import Fraction
 
+import pytest
+import requests
+
 from studio.core import edits
+from studio.core.clips import Clip, Credit
+from studio.core.errors import StudioError
+from studio.core.library import save_clip
 from studio.core.project import ProjectSession, create_project
+from studio.protocol import api
 from studio.services import sync as svc
-from tests.sync.conftest import noise_wav
+from tests.sync.conftest import noise_wav, sha256_of
+from tests.sync.proxy import FlakyProxy
 
 
 def items(client, project: str) -> dict[str, Fraction]:
@@ -105,3 +115,75 @@ def test_a_rolled_back_and_a_cloned_data_folder_keep_every_edit(server, machines
     assert items(bob, "Rollback") == items(ann, "Rollback") == items(clone, "Rollback")
     # Edits keep working after the folder re-keyed (no UNIQUE constraint failure on op ids).
     add_title(ann, "Rollback", "still-fine", 12)
+
+
+def retitle(client, clip_id: str, title: str) -> None:
+    from dataclasses import replace
+
+    from studio.core.library import get_record, save_clip
+
+    with client.store() as store:
+        rec = get_record(store, clip_id)
+        save_clip(store, replace(rec.clip, title=title), origin=rec.origin, space=rec.space,
+                  source_name=rec.source_name)  # fmt: skip
+
+
+def test_a_lost_answer_never_makes_the_next_edit_a_conflict_with_ones_own(own_server, machines, tmp_path):
+    own_server.start()
+    proxy = FlakyProxy(own_server.port)  # one address for the client while the server restarts
+
+    def restart(**env: str) -> None:
+        own_server.stop()
+        own_server.start(**env)
+        proxy.upstream_port = own_server.port
+
+    try:
+        ann = machines("ann", STUDIO_SYNC_RETRIES="1")
+        ann.signup(proxy.url)
+        media = noise_wav(tmp_path / "lost.wav", 0.2, seed=41)
+        published = ann.cli("publish", str(media), "--creator", "Ann:camera", "--licence", "CC-BY-4.0")
+        assert published.returncode == 0, published.stderr
+        clip_id = sha256_of(media)
+        retitle(ann, clip_id, "first")
+        # The server commits the push and dies before answering: the client never hears back.
+        restart(STUDIO_SERVER_FAILPOINT="after-push-commit")
+        with pytest.raises(StudioError):
+            ann.call(svc.sync)
+        retitle(ann, clip_id, "second")
+        restart()
+        report = ann.call(svc.sync)
+    finally:
+        proxy.close()
+    assert (report.state, report.conflicts, report.refused) == ("up_to_date", [], [])
+    record = requests.get(
+        own_server.url + api.RECORD.format(space_id="public", kind="clip", record_id=clip_id), timeout=10
+    ).json()
+    assert (record["doc"]["title"], record["conflicts"]) == ("second", [])
+
+
+def test_a_20_mb_push_goes_through_past_a_small_body_limit(own_server, machines):
+    """1,000 clip records of 20 kB each, against a server taking at most 2 MiB per request: the client
+    splits by bytes and halves again on 413, and the collaborator receives every record."""
+    own_server.start(STUDIO_SERVER_MAX_BODY=str(2 * 1024 * 1024))
+    ann, bob = shared(own_server, machines, "Big", "ann", "bob")
+    with ann.store() as store:
+        space = store.db.execute("SELECT space FROM projects WHERE name = 'Big'").fetchone()[0]
+        for n in range(1000):
+            clip = Clip(
+                id=hashlib.sha256(f"big {n}".encode()).hexdigest(),
+                title=f"big {n}",
+                kind="audio",
+                duration=Fraction(1),
+                credits=(Credit("Ann", ("sound",)),),
+                licence="CC-BY-4.0",
+                tags=(secrets.token_hex(10_000),),
+            )
+            save_clip(store, clip, media_present=False, space=space)
+    report = ann.call(svc.sync)
+    assert report.pushed_changes >= 1000 and not report.refused, report.warnings
+    bob.call(svc.sync)
+    with bob.store() as store:
+        rows = store.db.execute(
+            "SELECT count(*), sum(length(tags)) FROM clips WHERE title LIKE 'big %'"
+        ).fetchone()
+    assert rows[0] == 1000 and rows[1] > 20_000_000

@@ -14,7 +14,7 @@ from studio.protocol import api, problems
 from studio.protocol.cursor import decode_cursor
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
 from studio.protocol.shapes import RecordKind
-from studio.server import schema
+from studio.server import failpoints, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
 from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, read_feed
@@ -36,6 +36,7 @@ def push(
     with ctx.db.write() as conn:
         space, _role = write_space(conn, space_id, caller)
         results = apply_push(ctx.db, conn, space, caller, body.changes)
+    failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 
 
