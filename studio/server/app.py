@@ -18,7 +18,7 @@ from studio.server.context import Context, Ctx
 from studio.server.db import Database
 from studio.server.middleware import AccessLog, BodyLimit
 from studio.server.models import HealthOut
-from studio.server.routes import accounts, blobs, records, spaces
+from studio.server.routes import accounts, blobs, records, repair, spaces
 from studio.server.settings import Settings
 
 log = logging.getLogger("studio.server")
@@ -57,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (accounts, spaces, records, blobs):
+    for module in (accounts, spaces, records, blobs, repair):
         app.include_router(module.router)
 
     @app.get(api.HEALTH, response_model=HealthOut, tags=["server"])

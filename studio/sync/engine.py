@@ -42,7 +42,7 @@ from studio.sync.client import ApiClient, ApiError, NotAuthenticated, SyncError
 from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record, queue_unbased
 from studio.sync.records import KINDS, MISSING, RecordRejected
 from studio.sync.state import Shadow, get_shadow, put_shadow
-from studio.sync.transfer import BlobSource, TransferStats, download_blob, upload_blobs
+from studio.sync.transfer import BlobCorrupt, BlobSource, TransferStats, download_blob, upload_blobs
 
 FEED_PAGE = api.FEED_MAX_LIMIT
 OPS_PER_PUSH = 2000
@@ -798,6 +798,14 @@ class SyncEngine:
                     queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
 
     # -- media --------------------------------------------------------------------------------------------
+    def _report_corrupt(self, sha: str) -> str:
+        """Tell the server a blob keeps arriving corrupt, so it re-verifies (and repairs) its copy."""
+        try:
+            answer = self.client.post_json(api.BLOB_VERIFY.format(sha256=sha), {})
+        except ApiError as exc:
+            return f"reporting it to the server failed ({exc.detail})"
+        return _verify_outcome(str(answer.get("status", "")))
+
     def fetch_media(self) -> None:
         """Download media the user asked for and media of clips local projects use."""
         with self.store.read() as conn:
@@ -836,10 +844,21 @@ class SyncEngine:
                     raise
                 self.report.warnings.append(f"media {sha[:12]} is not available to you on the server")
                 return None
+            except BlobCorrupt as exc:
+                self.report.warnings.append(f"{exc}; {self._report_corrupt(sha)}")
+                return None
             self.report.downloaded_blobs += 1
         with self.store.write() as conn:
             state.media_arrived(conn, sha)
         return dest
+
+
+def _verify_outcome(status: str) -> str:
+    return {
+        "quarantined": "the server's copy was damaged and is taken out of service until someone who has "
+        "the file uploads it again (publishing it again does)",
+        "intact": "the server's copy is intact: the damage happened on the way; the next sync tries again",
+    }.get(status, "the server checked its copy a moment ago; the next sync tries again")
 
 
 def pending_summary(store: Store) -> dict[str, int]:

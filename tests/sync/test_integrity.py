@@ -9,6 +9,7 @@ import json
 import secrets
 import shutil
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import requests
@@ -187,3 +188,30 @@ def test_a_20_mb_push_goes_through_past_a_small_body_limit(own_server, machines)
             "SELECT count(*), sum(length(tags)) FROM clips WHERE title LIKE 'big %'"
         ).fetchone()
     assert rows[0] == 1000 and rows[1] > 20_000_000
+
+
+def test_a_corrupted_server_blob_is_reported_quarantined_and_repaired_by_the_next_upload(
+    own_server, machines, tmp_path
+):
+    own_server.start()
+    ann, bob = machines("ann").signup(own_server.url), machines("bob").signup(own_server.url)
+    media = noise_wav(tmp_path / "bitrot.wav", 0.3, seed=51)
+    assert ann.cli("publish", str(media), "--creator", "Ann:camera", "--licence", "CC-BY-4.0").returncode == 0
+    clip_id = sha256_of(media)
+    stored = own_server.data / "blobs" / clip_id[:2] / clip_id[2:4] / clip_id
+    damaged = bytearray(stored.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    stored.chmod(0o644)
+    stored.write_bytes(bytes(damaged))
+
+    first = bob.call(svc.pull_clip, clip_id)
+    assert first["path"] is None
+    assert any("damaged and is taken out of service" in w for w in first["warnings"]), first["warnings"]
+    assert not stored.exists()
+    # Publishing again negotiates an upload (the server no longer claims to have it) and repairs it.
+    again = ann.cli("publish", clip_id[:12], "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["uploaded_parts"] >= 1
+    assert sha256_of(stored) == clip_id
+    second = bob.call(svc.pull_clip, clip_id)
+    assert second["path"] and sha256_of(Path(second["path"])) == clip_id
