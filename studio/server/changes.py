@@ -142,13 +142,16 @@ def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> list[s
     return foreign
 
 
-def _high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
+def high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
     """The highest op counter the space's log holds for any of `clients` (only asked on a refusal)."""
     o = schema.ops
     highest = 0
     for client in clients:
+        # A range on the (space_id, op_id) key: ";" sorts right after ":".
         for op_id in conn.execute(
-            select(o.c.op_id).where(o.c.space_id == space_id, o.c.op_id.like(f"{client}:%"))
+            select(o.c.op_id).where(
+                o.c.space_id == space_id, o.c.op_id > f"{client}:", o.c.op_id < f"{client};"
+            )
         ).scalars():
             highest = max(highest, int(str(op_id).split(":", 1)[1]))
     return highest
@@ -199,7 +202,7 @@ def _apply_ops(
             f"{len(reused)} op id(s) of this change are already in the log with other content "
             f"(first {reused[0]}): this data folder reused ids it had already sent",
             ops=reused,
-            high_water=_high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
+            high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
         ), 0
     fresh = [op for op_id, op in wanted.items() if op_id not in known]
     result = {

@@ -229,6 +229,7 @@ class SyncEngine:
         spaces = self.load_spaces()
         self._phase(0.0, 0.25)
         self._push_then_go_on()
+        failpoint("after-push")
         self._phase(0.25, 0.8)
         for index, space in enumerate(spaces):
             self._span = (0.25 + 0.55 * index / len(spaces), 0.25 + 0.55 * (index + 1) / len(spaces))
@@ -236,6 +237,9 @@ class SyncEngine:
         self._phase(0.8, 0.85)
         if self._has_outgoing():
             self._push_then_go_on()
+            # What a reconcile sent again may have met newer changes: show the conflicts it made now.
+            for space in dict.fromkeys(self.report.reconciled):
+                self.pull_space(space)
         self._phase(0.85, 1.0)
         self.fetch_media()
         return self.finish()
@@ -569,6 +573,43 @@ class SyncEngine:
                 break
         if reconciling:
             self._finish_reconcile(space)
+        else:
+            self._resend_lost_ops(space)
+
+    def _resend_lost_ops(self, space: str) -> None:
+        """Our edits the server confirmed but no longer holds (restored from an older backup while our
+        cursor lagged behind, so the cursor did not show it) go up again, whatever the cursor says."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT max(o.counter) FROM ops o JOIN projects p ON p.id = o.project_id "
+                "WHERE p.space = ? AND o.client = ? AND o.server_rev > 0",
+                (space, self.store.client_id),
+            ).fetchone()
+        confirmed = int(row[0] or 0)
+        if not confirmed:
+            return
+        try:
+            mark = self.client.get_json(
+                api.CLIENT_MARK.format(space_id=space, client_id=self.store.client_id)
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        held = int(mark.get("high_water", 0))
+        if held >= confirmed:
+            return
+        with self.store.write() as conn:
+            lost = conn.execute(
+                "UPDATE ops SET server_rev = NULL WHERE client = ? AND counter > ? AND server_rev > 0 "
+                "AND project_id IN (SELECT id FROM projects WHERE space = ?)",
+                (self.store.client_id, held, space),
+            ).rowcount
+        self.report.reconciled.append(space)
+        self.report.warnings.append(
+            f"space {space}: the server lost {lost} of your confirmed edits (restored from a backup?); "
+            "they are sent again"
+        )
 
     def apply_page(self, space: str, page: dict[str, Any], previous: str | None = None) -> None:
         """Apply one feed page and store its cursor in one transaction."""

@@ -215,3 +215,32 @@ def test_a_corrupted_server_blob_is_reported_quarantined_and_repaired_by_the_nex
     assert sha256_of(stored) == clip_id
     second = bob.call(svc.pull_clip, clip_id)
     assert second["path"] and sha256_of(Path(second["path"])) == clip_id
+
+
+def test_a_restored_server_gets_back_confirmed_edits_of_a_client_whose_cursor_lagged(
+    own_server, machines, tmp_path
+):
+    own_server.start()
+    proxy = FlakyProxy(own_server.port)
+    try:
+        ann, bob = shared(proxy, machines, "Lag", "ann", "bob")
+        own_server.stop()
+        backup = tmp_path / "backup"
+        shutil.copytree(own_server.data, backup)
+        own_server.start()
+        proxy.upstream_port = own_server.port
+        add_title(ann, "Lag", "confirmed", 1)
+        # The sync is cut between its push (confirmed) and its pull: the cursor stays behind.
+        cut = ann.cli("sync", env={"STUDIO_SYNC_FAILPOINT": "after-push"})
+        assert cut.returncode == 75, cut.stderr
+        own_server.stop()
+        shutil.rmtree(own_server.data)
+        shutil.copytree(backup, own_server.data)
+        own_server.start()
+        proxy.upstream_port = own_server.port
+        report = ann.call(svc.sync)
+        assert report.reconciled and any("lost 1 of your confirmed edits" in w for w in report.warnings)
+        bob.call(svc.sync)
+    finally:
+        proxy.close()
+    assert set(items(bob, "Lag")) == {"confirmed"}
