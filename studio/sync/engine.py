@@ -238,8 +238,8 @@ class SyncEngine:
         if self._has_outgoing():
             self._push_then_go_on()
             # What a reconcile sent again may have met newer changes: show the conflicts it made now.
-            for space in dict.fromkeys(self.report.reconciled):
-                self.pull_space(space)
+            for again in dict.fromkeys(self.report.reconciled):
+                self.pull_space(again)
         self._phase(0.85, 1.0)
         self.fetch_media()
         return self.finish()
@@ -547,7 +547,7 @@ class SyncEngine:
     def pull_space(self, space: str) -> None:
         """Apply the space's feed from the stored cursor; reconcile when the server disowns it."""
         cursor = self.store.get_cursor(space)
-        reconciling = False
+        reconciling = self._resume_reconcile(space)
         pages = 0
         while True:
             self.cancel.raise_if_cancelled()
@@ -636,6 +636,10 @@ class SyncEngine:
             return
         if space in self._stale:
             self._stale[space].discard((kind, record_id))
+            conn.execute(
+                "DELETE FROM sync_reconcile WHERE space = ? AND kind = ? AND record_id = ?",
+                (space, kind, record_id),
+            )
         if kind == "ops":
             self._apply_ops(conn, space, record_id, entry)
         else:
@@ -802,6 +806,17 @@ class SyncEngine:
         )
 
     # -- reconcile --------------------------------------------------------------------------------------
+    def _resume_reconcile(self, space: str) -> bool:
+        """A reconcile an earlier run started and did not finish goes on where it stopped."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT kind, record_id FROM sync_reconcile WHERE space = ?", (space,)
+            ).fetchall()
+        if not rows:
+            return False
+        self._stale[space] = {(r[0], r[1]) for r in rows}
+        return True
+
     def _start_reconcile(self, space: str) -> None:
         with self.store.write() as conn:
             state.drop_cursor(conn, space)
@@ -809,6 +824,11 @@ class SyncEngine:
                 (r[0], r[1])
                 for r in conn.execute("SELECT kind, record_id FROM sync_shadow WHERE space = ?", (space,))
             }
+            conn.execute("DELETE FROM sync_reconcile WHERE space = ?", (space,))
+            conn.executemany(
+                "INSERT INTO sync_reconcile (space, kind, record_id) VALUES (?, ?, ?)",
+                [(space, kind, record_id) for kind, record_id in self._stale[space]],
+            )
             # Only our own ops go up again: the server takes an op only from the account that made it,
             # so each collaborator re-sends their own edits when they next sync.
             conn.execute(
@@ -826,6 +846,7 @@ class SyncEngine:
         """Records we had from this space that the server no longer has go back up whole."""
         lost = self._stale.pop(space, set())
         with self.store.write() as conn:
+            conn.execute("DELETE FROM sync_reconcile WHERE space = ?", (space,))
             for kind, record_id in sorted(lost):
                 conn.execute(
                     "DELETE FROM sync_shadow WHERE space = ? AND kind = ? AND record_id = ?",

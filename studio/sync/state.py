@@ -8,6 +8,9 @@
 - sync_wanted: media the user asked for (pull) that sync downloads.
 - sync_rejected: feed entries that could not be applied here, kept with the reason instead of dropped.
 - sync_binding: the server and user the cursors and shadows belong to.
+- sync_reconcile: during a reconcile after a restore, the records held from that space that the server has
+  not shown again yet (none of their versions here can be trusted); kept here so an interrupted reconcile
+  resumes instead of trusting pre-restore versions.
 - sync_refused: changes the server refused (one record change, or a project's op log from a change on),
   with its reason; they stay out of pushes until the user retries or drops them.
 
@@ -45,6 +48,9 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sync_refused (
         space TEXT NOT NULL, change_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
         reason TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (space, change_id))""",
+    """CREATE TABLE IF NOT EXISTS sync_reconcile (
+        space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+        PRIMARY KEY (space, kind, record_id))""",
 )
 
 

@@ -17,7 +17,7 @@ import requests
 from studio.core import edits
 from studio.core.clips import Clip, Credit
 from studio.core.errors import StudioError
-from studio.core.library import save_clip
+from studio.core.library import get_clip, save_clip
 from studio.core.project import ProjectSession, create_project
 from studio.protocol import api
 from studio.services import sync as svc
@@ -244,3 +244,42 @@ def test_a_restored_server_gets_back_confirmed_edits_of_a_client_whose_cursor_la
     finally:
         proxy.close()
     assert set(items(bob, "Lag")) == {"confirmed"}
+
+
+def test_a_reconcile_killed_mid_way_never_trusts_a_pre_restore_version(own_server, machines, tmp_path):
+    own_server.start()
+    proxy = FlakyProxy(own_server.port)
+    clip_id = hashlib.sha256(b"reconcile").hexdigest()
+
+    def title() -> str:
+        with ann.store() as store:
+            return get_clip(store, clip_id).title
+
+    try:
+        ann, _bob = shared(proxy, machines, "Rec", "ann", "bob")
+        with ann.store() as store:
+            space = store.db.execute("SELECT space FROM projects WHERE name = 'Rec'").fetchone()[0]
+            clip = Clip(clip_id, "v1", "audio", Fraction(1), credits=(Credit("Ann", ("sound",)),))
+            save_clip(store, clip, media_present=False, space=space)
+        ann.call(svc.sync)
+        own_server.stop()
+        backup = tmp_path / "backup"
+        shutil.copytree(own_server.data, backup)
+        own_server.start()
+        proxy.upstream_port = own_server.port
+        retitle(ann, clip_id, "v2")
+        ann.call(svc.sync)
+        own_server.stop()
+        shutil.rmtree(own_server.data)
+        shutil.copytree(backup, own_server.data)
+        own_server.start()
+        proxy.upstream_port = own_server.port
+        killed = ann.cli("sync", env={"STUDIO_SYNC_FAILPOINT": "after-apply"})
+        assert killed.returncode == 75, killed.stderr
+        assert title() == "v2"
+        report = ann.call(svc.sync)
+        assert title() == "v2", "the pre-restore server version must not overwrite the local edit"
+        conflicts = [c for c in report.conflicts if c.get("id") == clip_id]
+        assert [(c["field"], c["server"], c["client"]) for c in conflicts] == [("title", "v1", "v2")]
+    finally:
+        proxy.close()
