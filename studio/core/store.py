@@ -47,6 +47,13 @@ class StoreError(StudioError):
     """The store file cannot be used (not a database, written by a newer version, busy for too long)."""
 
 
+class DiskFull(StoreError, sqlite3.OperationalError):
+    """The disk holding the store is full: the change was rolled back, nothing earlier is lost. Still an
+    sqlite3 error, so callers that already treat a failed store write as one keep doing so."""
+
+    exit_code = 1
+
+
 def utc_now() -> str:
     """UTC ISO-8601 with seconds, as stored in `created` columns."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -225,6 +232,15 @@ class Store:
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, DiskFull) or "full" not in str(exc):
+                    raise
+                raise DiskFull(
+                    f"the disk holding {self.path} is full: this change was not saved (everything before it "
+                    "is); free some space and do it again"
+                ) from exc
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")

@@ -4,6 +4,7 @@ client id never shadow the real author's edits; a rolled-back and a cloned data 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -19,9 +20,10 @@ from studio.core.clips import Clip, Credit
 from studio.core.errors import StudioError
 from studio.core.library import get_clip, save_clip
 from studio.core.project import ProjectSession, create_project
+from studio.core.store import DiskFull
 from studio.protocol import api
 from studio.services import sync as svc
-from tests.sync.conftest import noise_wav, sha256_of
+from tests.sync.conftest import noise_wav, sha256_of, tmpfs
 from tests.sync.proxy import FlakyProxy
 
 
@@ -283,3 +285,31 @@ def test_a_reconcile_killed_mid_way_never_trusts_a_pre_restore_version(own_serve
         assert [(c["field"], c["server"], c["client"]) for c in conflicts] == [("title", "v1", "v2")]
     finally:
         proxy.close()
+
+
+def test_an_edit_on_a_full_disk_is_a_clear_error_and_loses_nothing(machines):
+    ann = machines("ann")
+    with tmpfs(ann.root / "data", "2m"), ann.store() as store:
+        create_project(store, "Full")
+        session = ProjectSession.open(store, "Full")
+        session.apply("V1", lambda tl: edits.add_track(tl, "video", "V1", track_id="v1"))
+        filler = ann.root / "data" / "filler"
+        with open(filler, "wb") as fh, contextlib.suppress(OSError):
+            while True:
+                fh.write(bytes(65536))
+                fh.flush()
+
+        def add(item: str, at: int):
+            return lambda tl: edits.add_title(
+                tl, "V1", item, at=Fraction(at), duration=Fraction(1), item_id=item
+            )
+
+        with pytest.raises(DiskFull, match="is full: this change was not saved"):
+            for n in range(200):  # the WAL may still have room for the first few
+                session.apply("Add", add(f"t{n}", 2 * n))
+        saved = set(ProjectSession.open(store, "Full").timeline.items)
+        filler.unlink()
+        session = ProjectSession.open(store, "Full")
+        assert set(session.timeline.items) == saved
+        session.apply("Add", add("after", 1000))
+        assert set(ProjectSession.open(store, "Full").timeline.items) == saved | {"after"}
