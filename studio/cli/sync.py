@@ -1,7 +1,8 @@
 """`studio sync [--json]`: push local work, pull collaborators' work, fetch wanted media.
 
 Exit status: 0 when everything is up to date, 3 when conflicts remain to resolve, 4 when the server
-cannot be reached (nothing local is lost; run it again later), other non-zero on other errors.
+cannot be reached (nothing local is lost; run it again later), 5 when the server refused changes (listed
+with the reason; `--retry CHANGE` pushes one again, `--drop CHANGE` gives it up), other non-zero on errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from studio.cli.output import ProgressBar, print_json
 
 EXIT_CONFLICTS = 3
+EXIT_REFUSED = 5
 
 
 def register(subparsers: Any) -> None:
@@ -19,15 +21,31 @@ def register(subparsers: Any) -> None:
         "sync",
         help="sync with the server (exit 0 up to date, 3 conflicts remain)",
         description="Push local edits, pull collaborators' edits and fetch the media you asked for. "
-        "Exit status: 0 up to date, 3 conflicts remain, 4 server unreachable, other non-zero on error.",
+        "Exit status: 0 up to date, 3 conflicts remain, 4 server unreachable, 5 changes refused by the "
+        "server, other non-zero on error.",
     )
     parser.add_argument("--json", action="store_true", help="print the sync report as one JSON document")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument(
+        "--drop", metavar="CHANGE", help="give up a change the server refused (the local data keeps it)"
+    )
+    what.add_argument(
+        "--retry", metavar="CHANGE", help="push a change the server refused again on the next sync"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.services.sync import sync
+    from studio.services.sync import drop_refused, retry_refused, sync
 
+    if args.drop or args.retry:
+        found = drop_refused(args.drop) if args.drop else retry_refused(args.retry)
+        if args.json:
+            print_json({"dropped" if args.drop else "retried": found})
+        else:
+            verb = "dropped" if args.drop else "will push again"
+            print(f"{verb}: change {found['change']} ({found['kind']} {found['id']}, {found['reason']})")
+        return 0
     bar = ProgressBar("syncing")
     try:
         report = sync(progress=bar)
@@ -37,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(report.to_dict())
     else:
         _print(report)
-    return EXIT_CONFLICTS if report.conflicts else 0
+    if report.conflicts:
+        return EXIT_CONFLICTS
+    return EXIT_REFUSED if report.refused else 0
 
 
 def _print(report: Any) -> None:
@@ -49,8 +69,13 @@ def _print(report: Any) -> None:
         print(f"warning: {warning}")
     for rejected in report.rejected:
         print(f"kept aside: change {rejected['seq']} of space {rejected['space']}: {rejected['reason']}")
+    for r in report.refused:
+        print(
+            f"refused: change {r['change']} ({r['kind']} {r['id']}): {r['detail']} [{r['reason']}] "
+            f"- studio sync --retry {r['change'][:12]} or --drop {r['change'][:12]}"
+        )
     if not report.conflicts:
-        print("up to date")
+        print("up to date" if not report.refused else "everything else is up to date")
         return
     print(f"{len(report.conflicts)} conflict{'s' if len(report.conflicts) != 1 else ''} to resolve:")
     for c in report.conflicts:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from studio.core.clips import CLIP_KINDS, Clip, Credit, check_sha256
 from studio.core.errors import InvalidInput, NotFound
+from studio.core.identity import contributor_id
 from studio.core.paths import media_path
 from studio.core.store import Store, utc_now
 
@@ -136,13 +136,13 @@ def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: boo
         raise InvalidInput("a contributor needs a name")
     with store.write() as conn:
         row = conn.execute(
-            "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? "
-            "ORDER BY created LIMIT 1",
-            (name,),
+            "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? OR id = ? "
+            "ORDER BY name = ? DESC, created LIMIT 1",
+            (name, contributor_id(name), name),
         ).fetchone()
         if row is not None:
             return Contributor(*row)
-        person = Contributor(id=uuid.uuid4().hex, name=name, contact=contact)
+        person = Contributor(id=contributor_id(name), name=name, contact=contact)
         conn.execute(
             "INSERT INTO contributors (id, name, contact, created) VALUES (?, ?, ?, ?)",
             (person.id, person.name, person.contact, utc_now()),

@@ -8,9 +8,12 @@ Never edit a released migration: append a new one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable
+
+from studio.core.identity import contributor_id
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -114,5 +117,46 @@ def _v2_fold_cache(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ops_project_client ON ops(project_id, client, seq)")
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache]
+def _v3_derived_contributor_ids(conn: sqlite3.Connection) -> None:
+    """Contributors created here get the id derived from their name (studio.core.identity), the same on
+    every machine; clip credits and queued changes that named the old random ids follow. Contributors
+    pulled from a server keep the id the server knows them by."""
+    mapping: dict[str, str] = {}
+    rows = conn.execute(
+        "SELECT id, name FROM contributors WHERE origin = 'local' ORDER BY created"
+    ).fetchall()
+    for old, name in rows:
+        new = contributor_id(name)
+        if new == old:
+            continue
+        mapping[old] = new
+        if conn.execute("SELECT 1 FROM contributors WHERE id = ?", (new,)).fetchone():
+            conn.execute("DELETE FROM contributors WHERE id = ?", (old,))
+        else:
+            conn.execute("UPDATE contributors SET id = ? WHERE id = ?", (new, old))
+    if not mapping:
+        return
+    for clip_id, credits in conn.execute("SELECT id, credits FROM clips").fetchall():
+        entries = json.loads(credits)
+        changed = False
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("id") in mapping:
+                entry["id"] = mapping[entry["id"]]
+                changed = True
+        if changed:
+            text = json.dumps(entries, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            conn.execute("UPDATE clips SET credits = ? WHERE id = ?", (text, clip_id))
+    for seq, record_id, payload in conn.execute(
+        "SELECT seq, record_id, payload FROM outbox WHERE kind = 'contributor'"
+    ).fetchall():
+        if record_id in mapping:
+            doc = json.loads(payload)
+            doc["id"] = mapping[record_id]
+            conn.execute(
+                "UPDATE outbox SET record_id = ?, payload = ? WHERE seq = ?",
+                (mapping[record_id], json.dumps(doc, sort_keys=True, ensure_ascii=False), seq),
+            )
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache, _v3_derived_contributor_ids]
 LATEST = len(MIGRATIONS)

@@ -47,6 +47,13 @@ class StoreError(StudioError):
     """The store file cannot be used (not a database, written by a newer version, busy for too long)."""
 
 
+class DiskFull(StoreError, sqlite3.OperationalError):
+    """The disk holding the store is full: the change was rolled back, nothing earlier is lost. Still an
+    sqlite3 error, so callers that already treat a failed store write as one keep doing so."""
+
+    exit_code = 1
+
+
 def utc_now() -> str:
     """UTC ISO-8601 with seconds, as stored in `created` columns."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -225,6 +232,15 @@ class Store:
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, DiskFull) or "full" not in str(exc):
+                    raise
+                raise DiskFull(
+                    f"the disk holding {self.path} is full: this change was not saved (everything before it "
+                    "is); free some space and do it again"
+                ) from exc
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -347,6 +363,7 @@ class Store:
         self._require_write()
         added = 0
         highest = 0
+        own_counter = 0
         for r in rows:
             try:
                 client, counter, lamport = str(r["client"]), int(r["counter"]), int(r["lamport"])
@@ -377,11 +394,47 @@ class Store:
             )
             added += cur.rowcount
             highest = max(highest, lamport)
+            if client == self.client_id:
+                own_counter = max(own_counter, counter)
         if highest:
             current = int(self.get_meta("lamport"))
             if highest > current:
                 self.conn.execute("UPDATE meta SET value = ? WHERE key = 'lamport'", (str(highest),))
+        if own_counter > int(self.get_meta("counter")):
+            # Our own ops came back (a restored data folder): never hand out their counters again.
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'counter'", (str(own_counter),))
         return added
+
+    def renumber_own_ops(self, op_ids: Iterable[str], above: int) -> dict[str, str]:
+        """Give this client's unacknowledged ops `op_ids` fresh counters above `above` (and above every
+        counter used here), keeping their order; groups named after a renumbered op follow it.
+
+        A rolled-back or copied data folder reuses ids the server already holds for other ops: those
+        edits are kept under new ids instead of being dropped as replays. Returns old id -> new id."""
+        self._require_write()
+        wanted = set(op_ids)
+        rows = self.conn.execute(
+            "SELECT seq, op_id, project_id FROM ops WHERE client = ? AND server_rev IS NULL ORDER BY seq",
+            (self.client_id,),
+        ).fetchall()
+        rows = [r for r in rows if r[1] in wanted]
+        if not rows:
+            return {}
+        start = max(int(self.get_meta("counter")), above) + 1
+        mapping: dict[str, str] = {}
+        for offset, (seq, op_id, _project) in enumerate(rows):
+            counter = start + offset
+            new_id = f"{self.client_id}:{counter}"
+            mapping[op_id] = new_id
+            self.conn.execute("UPDATE ops SET counter = ?, op_id = ? WHERE seq = ?", (counter, new_id, seq))
+        self.conn.executemany(
+            "UPDATE ops SET group_id = ? WHERE group_id = ? AND client = ? AND server_rev IS NULL",
+            [(new, old, self.client_id) for old, new in mapping.items()],
+        )
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'counter'", (str(start + len(rows) - 1),))
+        for project_id in {r[2] for r in rows}:
+            self.conn.execute("DELETE FROM fold_cache WHERE project_id = ?", (project_id,))
+        return mapping
 
     def journal_after(self, project_id: str, seq: int) -> list[JournalRow]:
         """Rows of a project appended after `seq`, in append order."""
@@ -454,13 +507,15 @@ class Store:
         with self.write():
             self.conn.execute("DELETE FROM fold_cache WHERE project_id = ?", (project_id,))
 
-    def unacknowledged_ops(self, project_id: str, limit: int = 1000) -> list[JournalRow]:
-        """Rows no server has acknowledged yet, oldest first (what sync pushes)."""
+    def unacknowledged_ops(
+        self, project_id: str, limit: int = 1000, client: str | None = None
+    ) -> list[JournalRow]:
+        """Rows no server has acknowledged yet, oldest first (what sync pushes: `client`'s only)."""
         with self._lock:
             cur = self.conn.execute(
                 f"SELECT {_ROW_COLUMNS} FROM ops WHERE project_id = ? AND server_rev IS NULL "
-                "ORDER BY seq LIMIT ?",
-                (project_id, limit),
+                "AND (? IS NULL OR client = ?) ORDER BY seq LIMIT ?",
+                (project_id, client, client, limit),
             )
             return [_row(v) for v in cur]
 

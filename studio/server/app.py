@@ -19,7 +19,7 @@ from studio.server.context import Context, Ctx
 from studio.server.db import Database
 from studio.server.middleware import AccessLog, RequestGuard, SecurityHeaders
 from studio.server.models import HealthOut
-from studio.server.routes import accounts, blobs, calls, certificates, payouts, records, spaces
+from studio.server.routes import accounts, blobs, calls, certificates, payouts, records, repair, spaces
 from studio.server.settings import Settings
 
 log = logging.getLogger("studio.server")
@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.ctx = ctx
     app.state.ca = ca.load_or_create(settings.data_dir)
     errors.install(app)
-    for module in (accounts, spaces, records, blobs, certificates, payouts, calls):
+    for module in (accounts, spaces, records, blobs, repair, certificates, payouts, calls):
         app.include_router(module.router)
 
     @app.get(api.HEALTH, response_model=HealthOut, tags=["server"])

@@ -7,6 +7,7 @@ is applied once per change id; its result is kept so a replay gets the same answ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from studio.protocol import refusals
 from studio.protocol.cursor import Cursor
 from studio.protocol.ids import is_sha256
 from studio.server import schema
@@ -29,51 +31,179 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
+def change_digest(change: RecordChangeIn | OpsChangeIn) -> str:
+    """SHA-256 of a change's content (everything but its id): a known id is compared, never trusted."""
+    body = change.model_dump(exclude={"change_id"}, exclude_none=False)
+    return hashlib.sha256(dumps(body).encode()).hexdigest()
+
+
+def op_digest(op: dict[str, Any]) -> str:
+    return hashlib.sha256(dumps(op).encode()).hexdigest()
+
+
+def refused(change_id: str, reason: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The result of a change the server did not apply; the other changes of the push go on."""
+    return {
+        "change_id": change_id,
+        "status": "refused",
+        "rev": 0,
+        "conflicts": [],
+        "reason": reason,
+        "detail": detail,
+        **extra,
+    }
+
+
 def apply_push(
     db: Database, conn: Connection, space: Any, caller: Caller, changes: list[RecordChangeIn | OpsChangeIn]
 ) -> list[dict[str, Any]]:
-    """Apply `changes` to the space inside the caller's write transaction; returns one result each."""
+    """Apply `changes` to the space inside the caller's write transaction; returns one result each.
+
+    A change id belongs to the account that pushed it: another account's use of the same id is a different
+    change. A known id is answered `duplicate` only when the content is the same; otherwise it is refused."""
     seq = db.lock_space(conn, space.id)
     if seq is None:
         raise ProblemError(404, f"space {space.id} does not exist")
     start = seq
     results = []
+    ac = schema.applied_changes
     for change in changes:
+        digest = change_digest(change)
         seen = conn.execute(
-            select(schema.applied_changes.c.result).where(
-                schema.applied_changes.c.space_id == space.id,
-                schema.applied_changes.c.change_id == change.change_id,
+            select(ac.c.result, ac.c.digest).where(
+                ac.c.space_id == space.id,
+                ac.c.account_id == caller.account_id,
+                ac.c.change_id == change.change_id,
             )
-        ).scalar_one_or_none()
+        ).first()
         if seen is not None:
-            results.append({**json.loads(seen), "status": "duplicate"})
+            if seen.digest and seen.digest != digest:
+                results.append(
+                    refused(
+                        change.change_id,
+                        refusals.CHANGE_ID_REUSED,
+                        f"change id {change.change_id} was already pushed with other content",
+                    )
+                )
+            else:
+                original = json.loads(seen.result)
+                results.append({**original, "status": "duplicate", "original": original.get("status")})
             continue
         if isinstance(change, OpsChangeIn):
-            result, used = _apply_ops(conn, space.id, caller, change, seq + 1)
+            result, used = _apply_ops(conn, space, caller, change, seq + 1)
         else:
             result, used = _apply_record(conn, space, caller, change, seq + 1)
         seq += used
-        conn.execute(
-            insert(schema.applied_changes).values(
-                space_id=space.id, change_id=change.change_id, result=dumps(result)
+        if result["status"] != "refused":
+            conn.execute(
+                insert(ac).values(
+                    space_id=space.id,
+                    account_id=caller.account_id,
+                    change_id=change.change_id,
+                    digest=digest,
+                    result=dumps(result),
+                )
             )
-        )
         results.append(result)
     if seq != start:
         conn.execute(update(schema.spaces).where(schema.spaces.c.id == space.id).values(seq=seq))
     return results
 
 
+def _log_owner(conn: Connection, space_id: str, project: str) -> str | None:
+    """The account an op log of the public space belongs to: its project record's owner, else whoever
+    started the log."""
+    r, o = schema.records, schema.ops
+    owner = conn.execute(
+        select(r.c.owner_id).where(r.c.space_id == space_id, r.c.kind == "project", r.c.id == project)
+    ).scalar_one_or_none()
+    if owner is not None:
+        return str(owner)
+    first = conn.execute(
+        select(o.c.account_id)
+        .where(o.c.space_id == space_id, o.c.project_id == project, o.c.account_id != "")
+        .order_by(o.c.seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if first is None else str(first)
+
+
+def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> list[str]:
+    """Bind unbound op client ids to the caller; the ids bound to other accounts (refused)."""
+    oc = schema.op_clients
+    bound = {
+        row.client_id: row.account_id
+        for row in conn.execute(select(oc).where(oc.c.client_id.in_(sorted(clients))))
+    }
+    foreign = sorted(c for c, a in bound.items() if a != caller.account_id)
+    fresh = sorted(clients - set(bound))
+    if not foreign and fresh:
+        conn.execute(insert(oc), [{"client_id": c, "account_id": caller.account_id} for c in fresh])
+    return foreign
+
+
+def high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
+    """The highest op counter the space's log holds for any of `clients` (only asked on a refusal)."""
+    o = schema.ops
+    highest = 0
+    for client in clients:
+        # A range on the (space_id, op_id) key: ";" sorts right after ":".
+        for op_id in conn.execute(
+            select(o.c.op_id).where(
+                o.c.space_id == space_id, o.c.op_id > f"{client}:", o.c.op_id < f"{client};"
+            )
+        ).scalars():
+            highest = max(highest, int(str(op_id).split(":", 1)[1]))
+    return highest
+
+
 def _apply_ops(
-    conn: Connection, space_id: str, caller: Caller, change: OpsChangeIn, seq: int
+    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn, seq: int
 ) -> tuple[dict[str, Any], int]:
     o = schema.ops
+    if space.kind == "public":
+        owner = _log_owner(conn, space.id, change.project)
+        if owner is not None and owner != caller.account_id:
+            return refused(
+                change.change_id,
+                refusals.NOT_OWNER,
+                f"project {change.project} in the public space belongs to someone else",
+            ), 0
     wanted: dict[str, dict[str, Any]] = {}
     for op in change.ops:
         wanted.setdefault(op.id, op.model_dump())
-    known = set(
-        conn.execute(select(o.c.op_id).where(o.c.space_id == space_id, o.c.op_id.in_(list(wanted)))).scalars()
+    foreign = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted})
+    if foreign:
+        return refused(
+            change.change_id,
+            refusals.FOREIGN_CLIENT,
+            f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
+            clients=foreign,
+        ), 0
+    digests = {op_id: op_digest(op) for op_id, op in wanted.items()}
+    known = {
+        row.op_id: row
+        for row in conn.execute(
+            select(o.c.op_id, o.c.digest, o.c.account_id).where(
+                o.c.space_id == space.id, o.c.op_id.in_(list(wanted))
+            )
+        )
+    }
+    reused = sorted(
+        op_id
+        for op_id, row in known.items()
+        if (row.digest and row.digest != digests[op_id])
+        or (row.account_id and row.account_id != caller.account_id)
     )
+    if reused:
+        return refused(
+            change.change_id,
+            refusals.OP_ID_REUSED,
+            f"{len(reused)} op id(s) of this change are already in the log with other content "
+            f"(first {reused[0]}): this data folder reused ids it had already sent",
+            ops=reused,
+            high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
+        ), 0
     fresh = [op for op_id, op in wanted.items() if op_id not in known]
     result = {
         "change_id": change.change_id,
@@ -87,7 +217,17 @@ def _apply_ops(
         return result, 0
     conn.execute(
         insert(o),
-        [{"space_id": space_id, "op_id": op["id"], "project_id": change.project, "seq": seq} for op in fresh],
+        [
+            {
+                "space_id": space.id,
+                "op_id": op["id"],
+                "project_id": change.project,
+                "seq": seq,
+                "account_id": caller.account_id,
+                "digest": digests[op["id"]],
+            }
+            for op in fresh
+        ],
     )
     body = {
         "kind": "ops",
@@ -96,7 +236,7 @@ def _apply_ops(
         "author": caller.username,
         "ops": fresh,
     }
-    _insert_change(conn, space_id, seq, "ops", change.project, change.change_id, caller, body)
+    _insert_change(conn, space.id, seq, "ops", change.project, change.change_id, caller, body)
     return result, 1
 
 
@@ -107,7 +247,11 @@ def _apply_record(
     key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
     row = conn.execute(select(r).where(key)).first()
     if row is not None and space.kind == "public" and row.owner_id != caller.account_id:
-        raise ProblemError(403, f"{change.kind} {change.id} in the public space belongs to someone else")
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"{change.kind} {change.id} in the public space belongs to someone else",
+        ), 0
     base = None
     if row is not None and change.base_rev == row.rev:
         base = (json.loads(row.doc), bool(row.deleted))
@@ -176,6 +320,7 @@ def _apply_record(
         change.id,
         caller,
         set() if outcome.deleted else blob_refs_of(outcome.doc),
+        blob_refs_of(change.fields),
     )
     status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
     return {
@@ -224,10 +369,18 @@ def blob_refs_of(doc: dict[str, Any]) -> set[str]:
 
 
 def _update_refs(
-    conn: Connection, space_id: str, kind: str, record_id: str, caller: Caller, wanted: set[str]
+    conn: Connection,
+    space_id: str,
+    kind: str,
+    record_id: str,
+    caller: Caller,
+    wanted: set[str],
+    written: set[str],
 ) -> None:
-    """Keep blob_refs equal to what the record now references; new references are granted only when the
-    writer can read the blob, so naming a hash never opens someone else's private media."""
+    """Keep blob_refs equal to what the record now references. A reference is judged against the account
+    that writes it (`written`: the hashes this change's own fields name), when it writes it: naming a
+    hash never opens someone else's private media, and editing other fields of a record never turns
+    another writer's ungranted reference into a grant (no confused deputy)."""
     br = schema.blob_refs
     key = and_(br.c.space_id == space_id, br.c.kind == kind, br.c.record_id == record_id)
     existing = {row.sha256: row for row in conn.execute(select(br).where(key))}
@@ -239,9 +392,9 @@ def _update_refs(
         )
     for sha in wanted:
         old = existing.get(sha)
-        if old is not None and old.granted:
+        if old is not None and (old.granted or sha not in written):
             continue
-        granted = can_read_blob(conn, sha, caller)
+        granted = sha in written and can_read_blob(conn, sha, caller)
         if old is None:
             conn.execute(
                 insert(br).values(

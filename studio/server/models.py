@@ -176,10 +176,16 @@ class ConflictOut(BaseModel):
 
 class PushResultOut(BaseModel):
     change_id: str
-    status: Literal["applied", "merged", "conflict", "duplicate"]
+    status: Literal["applied", "merged", "conflict", "duplicate", "refused"]
     rev: int
     conflicts: list[ConflictOut]
     accepted: int | None = None
+    original: Literal["applied", "merged", "conflict"] | None = None
+    reason: Literal["not-owner", "change-id-reused", "op-id-reused", "foreign-client"] | None = None
+    detail: str | None = None
+    ops: list[str] | None = None
+    clients: list[str] | None = None
+    high_water: int | None = None
 
 
 class PushOut(BaseModel):

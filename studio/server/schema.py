@@ -119,7 +119,9 @@ applied_changes = Table(
     "applied_changes",
     metadata,
     Column("space_id", String(32), primary_key=True),
+    Column("account_id", String(32), primary_key=True),
     Column("change_id", String(128), primary_key=True),
+    Column("digest", String(64), nullable=False),
     Column("result", Text, nullable=False),
 )
 
@@ -130,6 +132,16 @@ ops = Table(
     Column("op_id", String(64), primary_key=True),
     Column("project_id", String(128), nullable=False),
     Column("seq", BigInteger, nullable=False),
+    Column("account_id", String(32), nullable=False, default=""),
+    Column("digest", String(64), nullable=False, default=""),
+)
+
+op_clients = Table(
+    "op_clients",
+    metadata,
+    Column("client_id", String(32), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Index("ix_op_clients_account", "account_id"),
 )
 
 blobs = Table(

@@ -238,6 +238,13 @@ def publish_clip(
         engine.finish()
         with engine.store.read() as conn:
             shadow = state.get_shadow(conn, PUBLIC_SPACE, "clip", clip.id)
+        refusal = next((r for r in engine.report.refused if r["kind"] == "clip" and r["id"] == clip.id), None)
+        if refusal is not None:
+            raise ChangeRefused(
+                f"the server refused to publish clip {clip.title or clip.id[:12]!r}: {refusal['detail']} "
+                f"({refusal['reason']}); it is kept here "
+                f"(studio sync --drop {refusal['change'][:12]} gives it up)"
+            )
     return {
         "clip": clip.id,
         "title": clip.title,
@@ -608,3 +615,66 @@ def resolve_record_conflict(
                     "VALUES (lower(hex(randomblob(16))), ?, ?, ?, ?, ?, 0)",
                     (shadow.space, kind, record_id, shadow.rev, state.dumps({field: value})),
                 )
+
+
+# --- refused changes -------------------------------------------------------------------------------------
+
+
+class ChangeRefused(StudioError):
+    """The server refused a change (it names why); the change is kept locally, listed by `studio sync`."""
+
+    exit_code = 5
+
+
+def refused_changes(store: Store | None = None) -> list[dict[str, Any]]:
+    """Changes the server refused, with its reason (works offline)."""
+    with _opened(store) as opened:
+        state.ensure_schema(opened)
+        with opened.read() as conn:
+            return state.refused_changes(conn)
+
+
+def _find_refused(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
+    found = [r for r in state.refused_changes(conn) if r["change"] == ref or r["change"].startswith(ref)]
+    if not ref or not found:
+        raise NotFound(f"no refused change {ref!r} (studio sync lists them)")
+    if len(found) > 1:
+        raise InvalidInput(f"{ref!r} names {len(found)} refused changes: give more of the id")
+    return found[0]
+
+
+def retry_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
+    """Put a refused change back in line: the next sync pushes it again (after, say, the owner let you in)."""
+    with _opened(store) as opened:
+        state.ensure_schema(opened)
+        with opened.write() as conn:
+            found = _find_refused(conn, ref)
+            conn.execute(
+                "DELETE FROM sync_refused WHERE space = ? AND change_id = ?",
+                (found["space"], found["change"]),
+            )
+    return found
+
+
+def drop_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
+    """Give up a refused change: it is no longer pushed. The local data keeps the edit (nothing here is
+    deleted); a refused project edit stays in this machine's timeline only."""
+    with _opened(store) as opened:
+        state.ensure_schema(opened)
+        with opened.write() as conn:
+            found = _find_refused(conn, ref)
+            conn.execute(
+                "DELETE FROM sync_refused WHERE space = ? AND change_id = ?",
+                (found["space"], found["change"]),
+            )
+            if found["kind"] == "ops":
+                conn.execute(
+                    "UPDATE ops SET server_rev = 0 WHERE project_id = ? AND server_rev IS NULL",
+                    (found["id"],),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM sync_pending WHERE space = ? AND change_id = ?",
+                    (found["space"], found["change"]),
+                )
+    return found

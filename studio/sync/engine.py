@@ -18,6 +18,8 @@ wall clock, so clients whose clocks disagree merge exactly as if they agreed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -33,17 +35,18 @@ from studio.core.paths import media_path
 from studio.core.project import ProjectSession
 from studio.core.store import ORIGINS, Store, utc_now
 from studio.core.timeline import Timeline
-from studio.protocol import api, problems
+from studio.protocol import api, problems, refusals
 from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES, is_record_id, is_sha256, parse_op_id
 from studio.sync import records, state
-from studio.sync.client import ApiClient, ApiError, SyncError
+from studio.sync.client import ApiClient, ApiError, NotAuthenticated, SyncError
 from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record, queue_unbased
 from studio.sync.records import KINDS, MISSING, RecordRejected
 from studio.sync.state import Shadow, get_shadow, put_shadow
-from studio.sync.transfer import BlobSource, TransferStats, download_blob, upload_blobs
+from studio.sync.transfer import BlobCorrupt, BlobSource, TransferStats, download_blob, upload_blobs
 
 FEED_PAGE = api.FEED_MAX_LIMIT
 OPS_PER_PUSH = 2000
+PUSH_BYTES = 4 * 1024 * 1024
 FAILPOINT_ENV = "STUDIO_SYNC_FAILPOINT"
 
 
@@ -73,6 +76,7 @@ class SyncReport:
     reconciled: list[str] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +93,13 @@ def wire_op(row: Any) -> dict[str, Any]:
         "origin": row.origin,
         "label": row.label,
     }
+
+
+def ops_change_id(wired: list[dict[str, Any]]) -> str:
+    """The change id of a push of ops: their first and last id and a digest of their content, so the
+    same id always means the same ops (a resend is a harmless duplicate, never a clash)."""
+    digest = hashlib.sha256(state.dumps(wired).encode()).hexdigest()[:12]
+    return f"ops-{wired[0]['id']}-{wired[-1]['id']}-{digest}"
 
 
 def fold(store: Store, project_id: str) -> Timeline:
@@ -217,23 +228,42 @@ class SyncEngine:
     def sync(self) -> SyncReport:
         spaces = self.load_spaces()
         self._phase(0.0, 0.25)
-        self.push()
+        self._push_then_go_on()
+        failpoint("after-push")
         self._phase(0.25, 0.8)
         for index, space in enumerate(spaces):
             self._span = (0.25 + 0.55 * index / len(spaces), 0.25 + 0.55 * (index + 1) / len(spaces))
             self.pull_space(space["id"])
         self._phase(0.8, 0.85)
         if self._has_outgoing():
-            self.push()
+            self._push_then_go_on()
+            # What a reconcile sent again may have met newer changes: show the conflicts it made now.
+            for again in dict.fromkeys(self.report.reconciled):
+                self.pull_space(again)
         self._phase(0.85, 1.0)
         self.fetch_media()
         return self.finish()
+
+    def _push_then_go_on(self) -> None:
+        """Push; a push the server fails does not keep the user from receiving collaborators' edits (what
+        was not acknowledged stays pending and goes up on the next sync)."""
+        try:
+            self.push()
+        except NotAuthenticated:
+            raise
+        except ApiError as exc:
+            self.report.warnings.append(
+                f"pushing failed ({exc.detail}); your changes are kept for the next sync"
+            )
 
     def finish(self) -> SyncReport:
         self.report.conflicts = list_conflicts(self.store)
         with self.store.read() as conn:
             self.report.rejected = state.rejected_entries(conn)
-        self.report.state = "conflicts" if self.report.conflicts else "up_to_date"
+            self.report.refused = state.refused_changes(conn)
+        self.report.state = (
+            "conflicts" if self.report.conflicts else "refused" if self.report.refused else "up_to_date"
+        )
         self.report.requests = self.client.requests_made
         self.report.uploaded_parts = self.transfers.parts_sent
         self._tell(1.0, "done")
@@ -284,20 +314,29 @@ class SyncEngine:
 
     def _next_batch(self) -> dict[str, list[Pending]]:
         """The oldest pending change of each record, per space: one change per record per push, so a
-        later change can be rebased on the revision its predecessor produced."""
+        later change can be rebased on the revision its predecessor produced. A record whose oldest change
+        was refused waits (its later changes too) until the user retries or drops it. A batch stays under
+        PUSH_BYTES of JSON, so no push outgrows the server's body limit."""
         with self.store.read() as conn:
             pending = all_pending(conn)
+            refused = {(r["space"], r["change"]) for r in state.refused_changes(conn)}
         batch: dict[str, list[Pending]] = {}
+        sizes: dict[str, int] = {}
         seen: set[tuple[str, str, str]] = set()
         for change in pending:
             key = (change.space, change.kind, change.record_id)
             if key in seen or change.space in self._blocked:
                 continue
             seen.add(key)
+            if (change.space, change.change_id) in refused:
+                continue
+            size = len(state.dumps(change.wire()))
             group = batch.setdefault(change.space, [])
-            if len(group) < api.MAX_CHANGES_PER_PUSH:
-                group.append(change)
-        return batch
+            if group and (len(group) >= api.MAX_CHANGES_PER_PUSH or sizes[change.space] + size > PUSH_BYTES):
+                continue
+            group.append(change)
+            sizes[change.space] = sizes.get(change.space, 0) + size
+        return {space: group for space, group in batch.items() if group}
 
     def _push_pending(self) -> None:
         while True:
@@ -307,33 +346,58 @@ class SyncEngine:
                 return
             for space, changes in batch.items():
                 self._upload_media_of(space, changes)
-                seqs = [c.seq for c in changes]
-                with self.store.write() as conn:
-                    conn.executemany("UPDATE sync_pending SET sent = 1 WHERE seq = ?", [(s,) for s in seqs])
-                try:
-                    doc = self.client.post_json(
-                        api.CHANGES.format(space_id=space),
-                        {"changes": [c.wire() for c in changes]},
-                        idempotent=True,
-                    )
-                except ApiError as exc:
-                    if exc.status not in (403, 404):
-                        raise
-                    # Refused as a whole (role changed, space gone): nothing was applied; keep it all.
-                    self._block(space, exc)
-                    with self.store.write() as conn:
-                        conn.executemany(
-                            "UPDATE sync_pending SET sent = 0 WHERE seq = ?", [(s,) for s in seqs]
-                        )
-                    continue
-                results = {r["change_id"]: r for r in doc["results"]}
-                with self.store.write() as conn:
-                    for change in changes:
-                        result = results.get(change.change_id)
-                        if result is None:
-                            raise SyncError(f"the server did not answer for change {change.change_id}")
-                        self._acknowledge(conn, change, result)
+                self._send_changes(space, changes)
                 self._tell(0.5, f"pushed {self.report.pushed_changes} changes")
+
+    def _send_changes(self, space: str, changes: list[Pending]) -> None:
+        """Push `changes` in one request; a body the server finds too large is split in halves."""
+        seqs = [c.seq for c in changes]
+        with self.store.write() as conn:
+            conn.executemany("UPDATE sync_pending SET sent = 1 WHERE seq = ?", [(s,) for s in seqs])
+        try:
+            doc = self.client.post_json(
+                api.CHANGES.format(space_id=space),
+                {"changes": [c.wire() for c in changes]},
+                idempotent=True,
+            )
+        except ApiError as exc:
+            if exc.status == 413:
+                if len(changes) > 1:
+                    half = len(changes) // 2
+                    self._send_changes(space, changes[:half])
+                    self._send_changes(space, changes[half:])
+                    return
+                with self.store.write() as conn:
+                    change = changes[0]
+                    state.refuse(
+                        conn, space, change.change_id, change.kind, change.record_id, "too-large", exc.detail
+                    )
+                return
+            if exc.status not in (403, 404):
+                raise
+            # Refused as a whole (role changed, space gone): nothing was applied; keep it all.
+            self._block(space, exc)
+            with self.store.write() as conn:
+                conn.executemany("UPDATE sync_pending SET sent = 0 WHERE seq = ?", [(s,) for s in seqs])
+            return
+        results = {r["change_id"]: r for r in doc["results"]}
+        with self.store.write() as conn:
+            for change in changes:
+                result = results.get(change.change_id)
+                if result is None:
+                    raise SyncError(f"the server did not answer for change {change.change_id}")
+                if result.get("status") == "refused":
+                    state.refuse(
+                        conn,
+                        space,
+                        change.change_id,
+                        change.kind,
+                        change.record_id,
+                        str(result.get("reason", "")),
+                        str(result.get("detail", "")),
+                    )
+                    continue
+                self._acknowledge(conn, change, result)
 
     def _block(self, space: str, exc: ApiError) -> None:
         self._blocked.add(space)
@@ -343,16 +407,26 @@ class SyncEngine:
         )
 
     def _acknowledge(self, conn: sqlite3.Connection, change: Pending, result: dict[str, Any]) -> None:
+        """Whatever the answer kind (applied, merged, conflict, or a duplicate of one after a lost answer),
+        the server now holds this change at `rev`: the shadow and the later pending changes of the record
+        move to that revision, so the user's next edit is never a conflict with their own earlier one."""
         conn.execute("DELETE FROM sync_pending WHERE seq = ?", (change.seq,))
         self.report.pushed_changes += 1
-        if result.get("status") != "applied":
-            return  # merged with others' changes or in conflict: the pull brings the server's version
         rev = int(result["rev"])
+        status = result.get("status")
+        if status == "duplicate":
+            status = result.get("original") or "applied"
         shadow = get_shadow(conn, change.space, change.kind, change.record_id)
+        if shadow is not None and shadow.rev >= rev:
+            return  # a pull already brought this revision or a later one
+        clashed = {c.get("field") for c in result.get("conflicts") or []}
         doc = dict(shadow.doc) if shadow else {}
-        doc.update(change.fields)
-        deleted = change.deleted if change.deleted is not None else bool(shadow and shadow.deleted)
+        doc.update({k: v for k, v in change.fields.items() if k not in clashed})
+        deleted = bool(shadow and shadow.deleted)
+        if change.deleted is not None and "deleted" not in clashed:
+            deleted = change.deleted
         conflicts = [c for c in (shadow.conflicts if shadow else []) if c.get("field") not in change.fields]
+        conflicts += list(result.get("conflicts") or []) if status == "conflict" else []
         owner = shadow.owner if shadow and shadow.owner else self.username
         put_shadow(
             conn, Shadow(change.space, change.kind, change.record_id, rev, doc, deleted, conflicts, owner)
@@ -392,8 +466,10 @@ class SyncEngine:
         with self.store.read() as conn:
             projects = conn.execute(
                 "SELECT DISTINCT p.id, p.space FROM projects p JOIN ops o ON o.project_id = p.id "
-                "WHERE p.space != '' AND o.server_rev IS NULL ORDER BY p.id"
+                "WHERE p.space != '' AND o.server_rev IS NULL AND o.client = ? ORDER BY p.id",
+                (self.store.client_id,),
             ).fetchall()
+            waiting = state.refused_logs(conn)
         for project_id, space in projects:
             if not self._writable(space):
                 if space not in self._blocked:
@@ -401,16 +477,22 @@ class SyncEngine:
                         f"project {project_id[:8]}: you may only view it here, so your edits stay local"
                     )
                 continue
+            if (space, project_id) in waiting:
+                continue
+            renumbered = 0
             while True:
                 self.cancel.raise_if_cancelled()
-                rows = self.store.unacknowledged_ops(project_id, limit=OPS_PER_PUSH)
+                rows = self.store.unacknowledged_ops(
+                    project_id, limit=OPS_PER_PUSH, client=self.store.client_id
+                )
                 if not rows:
                     break
+                wired = [wire_op(r) for r in rows]
                 change = {
-                    "change_id": f"ops-{rows[0].op_id}-{rows[-1].op_id}",
+                    "change_id": ops_change_id(wired),
                     "kind": "ops",
                     "project": project_id,
-                    "ops": [wire_op(r) for r in rows],
+                    "ops": wired,
                 }
                 try:
                     doc = self.client.post_json(
@@ -421,16 +503,51 @@ class SyncEngine:
                         raise
                     self._block(space, exc)
                     break
-                rev = int(doc["results"][0]["rev"])
+                result = doc["results"][0]
+                if result.get("status") == "refused":
+                    if renumbered < 3 and self._rekey(result):
+                        renumbered += 1
+                        continue
+                    with self.store.write() as conn:
+                        state.refuse(
+                            conn,
+                            space,
+                            change["change_id"],
+                            "ops",
+                            project_id,
+                            str(result.get("reason", "")),
+                            str(result.get("detail", "")),
+                        )
+                    break
+                rev = int(result["rev"])
                 self.store.acknowledge_ops({r.op_id: rev for r in rows})
                 self.report.pushed_ops += len(rows)
                 self._tell(0.9, f"pushed {self.report.pushed_ops} edits")
+
+    def _rekey(self, result: dict[str, Any]) -> bool:
+        """After a rollback or a copy of this data folder, ids of our edits are already used on the server
+        for other ops: give those edits fresh ids past the server's high-water mark and push again."""
+        reason = result.get("reason")
+        with self.store.write():
+            if reason == refusals.OP_ID_REUSED:
+                above = int(result.get("high_water") or 0)
+                mapping = self.store.renumber_own_ops(result.get("ops") or [], above)
+            else:
+                return False
+            if mapping:
+                failpoint("after-rekey")
+        if mapping:
+            self.report.warnings.append(
+                f"{len(mapping)} edit(s) reused ids this data folder had already sent (restored or copied "
+                "folder); they were given new ids and pushed"
+            )
+        return bool(mapping)
 
     # -- pull ---------------------------------------------------------------------------------------------
     def pull_space(self, space: str) -> None:
         """Apply the space's feed from the stored cursor; reconcile when the server disowns it."""
         cursor = self.store.get_cursor(space)
-        reconciling = False
+        reconciling = self._resume_reconcile(space)
         pages = 0
         while True:
             self.cancel.raise_if_cancelled()
@@ -456,6 +573,43 @@ class SyncEngine:
                 break
         if reconciling:
             self._finish_reconcile(space)
+        else:
+            self._resend_lost_ops(space)
+
+    def _resend_lost_ops(self, space: str) -> None:
+        """Our edits the server confirmed but no longer holds (restored from an older backup while our
+        cursor lagged behind, so the cursor did not show it) go up again, whatever the cursor says."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT max(o.counter) FROM ops o JOIN projects p ON p.id = o.project_id "
+                "WHERE p.space = ? AND o.client = ? AND o.server_rev > 0",
+                (space, self.store.client_id),
+            ).fetchone()
+        confirmed = int(row[0] or 0)
+        if not confirmed:
+            return
+        try:
+            mark = self.client.get_json(
+                api.CLIENT_MARK.format(space_id=space, client_id=self.store.client_id)
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        held = int(mark.get("high_water", 0))
+        if held >= confirmed:
+            return
+        with self.store.write() as conn:
+            lost = conn.execute(
+                "UPDATE ops SET server_rev = NULL WHERE client = ? AND counter > ? AND server_rev > 0 "
+                "AND project_id IN (SELECT id FROM projects WHERE space = ?)",
+                (self.store.client_id, held, space),
+            ).rowcount
+        self.report.reconciled.append(space)
+        self.report.warnings.append(
+            f"space {space}: the server lost {lost} of your confirmed edits (restored from a backup?); "
+            "they are sent again"
+        )
 
     def apply_page(self, space: str, page: dict[str, Any], previous: str | None = None) -> None:
         """Apply one feed page and store its cursor in one transaction."""
@@ -482,6 +636,10 @@ class SyncEngine:
             return
         if space in self._stale:
             self._stale[space].discard((kind, record_id))
+            conn.execute(
+                "DELETE FROM sync_reconcile WHERE space = ? AND kind = ? AND record_id = ?",
+                (space, kind, record_id),
+            )
         if kind == "ops":
             self._apply_ops(conn, space, record_id, entry)
         else:
@@ -543,6 +701,7 @@ class SyncEngine:
                     "server_rev": seq,
                 }
             )
+        self._make_room(conn, rows)
         self.report.applied_ops += self.store.insert_remote_ops(project_id, rows)
         conn.executemany(
             "UPDATE ops SET server_rev = ? WHERE op_id = ? AND server_rev IS NULL",
@@ -550,6 +709,28 @@ class SyncEngine:
         )
         if bad:
             state.reject_entry(conn, space, entry, f"{len(bad)} op(s) not understood: {', '.join(bad[:5])}")
+
+    def _make_room(self, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+        """A pulled op under one of our ids that our unpushed edit also uses (this folder was rolled back or
+        copied) is another op: our edit moves to a fresh id instead of the pulled one being ignored."""
+        mine = {f"{r['client']}:{r['counter']}": r for r in rows if r["client"] == self.store.client_id}
+        if not mine:
+            return
+        marks = ", ".join("?" * len(mine))
+        clashing = [
+            op_id
+            for op_id, payload in conn.execute(
+                f"SELECT op_id, payload FROM ops WHERE server_rev IS NULL AND op_id IN ({marks})", list(mine)
+            ).fetchall()
+            if json.loads(payload) != mine[op_id]["payload"]
+        ]
+        if clashing:
+            above = max(r["counter"] for r in mine.values())
+            self.store.renumber_own_ops(clashing, above)
+            self.report.warnings.append(
+                f"{len(clashing)} edit(s) reused ids this data folder had already sent (restored or copied "
+                "folder); they were given new ids"
+            )
 
     def _apply_record(
         self, conn: sqlite3.Connection, space: str, kind: str, record_id: str, entry: dict[str, Any]
@@ -625,6 +806,17 @@ class SyncEngine:
         )
 
     # -- reconcile --------------------------------------------------------------------------------------
+    def _resume_reconcile(self, space: str) -> bool:
+        """A reconcile an earlier run started and did not finish goes on where it stopped."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT kind, record_id FROM sync_reconcile WHERE space = ?", (space,)
+            ).fetchall()
+        if not rows:
+            return False
+        self._stale[space] = {(r[0], r[1]) for r in rows}
+        return True
+
     def _start_reconcile(self, space: str) -> None:
         with self.store.write() as conn:
             state.drop_cursor(conn, space)
@@ -632,10 +824,17 @@ class SyncEngine:
                 (r[0], r[1])
                 for r in conn.execute("SELECT kind, record_id FROM sync_shadow WHERE space = ?", (space,))
             }
+            conn.execute("DELETE FROM sync_reconcile WHERE space = ?", (space,))
+            conn.executemany(
+                "INSERT INTO sync_reconcile (space, kind, record_id) VALUES (?, ?, ?)",
+                [(space, kind, record_id) for kind, record_id in self._stale[space]],
+            )
+            # Only our own ops go up again: the server takes an op only from the account that made it,
+            # so each collaborator re-sends their own edits when they next sync.
             conn.execute(
                 "UPDATE ops SET server_rev = NULL "
-                "WHERE project_id IN (SELECT id FROM projects WHERE space = ?)",
-                (space,),
+                "WHERE project_id IN (SELECT id FROM projects WHERE space = ?) AND client = ?",
+                (space, self.store.client_id),
             )
         self.report.reconciled.append(space)
         self.report.warnings.append(
@@ -647,6 +846,7 @@ class SyncEngine:
         """Records we had from this space that the server no longer has go back up whole."""
         lost = self._stale.pop(space, set())
         with self.store.write() as conn:
+            conn.execute("DELETE FROM sync_reconcile WHERE space = ?", (space,))
             for kind, record_id in sorted(lost):
                 conn.execute(
                     "DELETE FROM sync_shadow WHERE space = ? AND kind = ? AND record_id = ?",
@@ -660,6 +860,14 @@ class SyncEngine:
                     queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
 
     # -- media --------------------------------------------------------------------------------------------
+    def _report_corrupt(self, sha: str) -> str:
+        """Tell the server a blob keeps arriving corrupt, so it re-verifies (and repairs) its copy."""
+        try:
+            answer = self.client.post_json(api.BLOB_VERIFY.format(sha256=sha), {})
+        except ApiError as exc:
+            return f"reporting it to the server failed ({exc.detail})"
+        return _verify_outcome(str(answer.get("status", "")))
+
     def fetch_media(self) -> None:
         """Download media the user asked for and media of clips local projects use."""
         with self.store.read() as conn:
@@ -698,10 +906,21 @@ class SyncEngine:
                     raise
                 self.report.warnings.append(f"media {sha[:12]} is not available to you on the server")
                 return None
+            except BlobCorrupt as exc:
+                self.report.warnings.append(f"{exc}; {self._report_corrupt(sha)}")
+                return None
             self.report.downloaded_blobs += 1
         with self.store.write() as conn:
             state.media_arrived(conn, sha)
         return dest
+
+
+def _verify_outcome(status: str) -> str:
+    return {
+        "quarantined": "the server's copy was damaged and is taken out of service until someone who has "
+        "the file uploads it again (publishing it again does)",
+        "intact": "the server's copy is intact: the damage happened on the way; the next sync tries again",
+    }.get(status, "the server checked its copy a moment ago; the next sync tries again")
 
 
 def pending_summary(store: Store) -> dict[str, int]:

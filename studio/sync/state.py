@@ -8,6 +8,11 @@
 - sync_wanted: media the user asked for (pull) that sync downloads.
 - sync_rejected: feed entries that could not be applied here, kept with the reason instead of dropped.
 - sync_binding: the server and user the cursors and shadows belong to.
+- sync_reconcile: during a reconcile after a restore, the records held from that space that the server has
+  not shown again yet (none of their versions here can be trusted); kept here so an interrupted reconcile
+  resumes instead of trusting pre-restore versions.
+- sync_refused: changes the server refused (one record change, or a project's op log from a change on),
+  with its reason; they stay out of pushes until the user retries or drops them.
 
 The tables are created on first use inside the store's write transaction (the store's migrations do not
 know them; they only ever hold data the sync client can rebuild from the server and the outbox).
@@ -40,6 +45,12 @@ _SCHEMA = (
         space TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, entry TEXT NOT NULL,
         PRIMARY KEY (space, seq))""",
     "CREATE TABLE IF NOT EXISTS sync_binding (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS sync_refused (
+        space TEXT NOT NULL, change_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+        reason TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (space, change_id))""",
+    """CREATE TABLE IF NOT EXISTS sync_reconcile (
+        space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+        PRIMARY KEY (space, kind, record_id))""",
 )
 
 
@@ -149,6 +160,45 @@ def record_conflicts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         for conflict in json.loads(conflicts):
             out.append({"space": space, "kind": kind, "id": record_id, **conflict})
     return out
+
+
+# --- refused changes ------------------------------------------------------------------------------------
+
+
+def refuse(
+    conn: sqlite3.Connection, space: str, change_id: str, kind: str, record_id: str, reason: str, detail: str
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_refused (space, change_id, kind, record_id, reason, detail, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (space, change_id, kind, record_id, reason, detail[:500], utc_now()),
+    )
+
+
+def refused_changes(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [
+        {"change": r[1], "space": r[0], "kind": r[2], "id": r[3], "reason": r[4], "detail": r[5], "at": r[6]}
+        for r in conn.execute(
+            "SELECT space, change_id, kind, record_id, reason, detail, at FROM sync_refused "
+            "ORDER BY at, change_id"
+        )
+    ]
+
+
+def is_refused(conn: sqlite3.Connection, space: str, change_id: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sync_refused WHERE space = ? AND change_id = ?", (space, change_id)
+        ).fetchone()
+        is not None
+    )
+
+
+def refused_logs(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(space, project) of op logs with a refused change: their ops wait for a retry or a drop."""
+    return {
+        (r[0], r[1]) for r in conn.execute("SELECT space, record_id FROM sync_refused WHERE kind = 'ops'")
+    }
 
 
 # --- wanted media ----------------------------------------------------------------------------------------

@@ -267,6 +267,10 @@ def _disk_error(exc: OSError, dest: Path) -> SyncError:
     return SyncError(f"cannot write {dest}: {exc.strerror or exc}")
 
 
+class BlobCorrupt(SyncError):
+    """Every download of a blob hashed to something else: the server's copy may be damaged."""
+
+
 def download_blob(
     client: ApiClient,
     sha256: str,
@@ -326,7 +330,7 @@ def download_blob(
                 partial.unlink()
             stats.refetches += 1
             if stats.refetches > MAX_REFETCHES:
-                raise SyncError(f"blob {sha256[:12]} arrived corrupted {stats.refetches} times; giving up")
+                raise BlobCorrupt(f"blob {sha256[:12]} arrived corrupted {stats.refetches} times; giving up")
             continue
         stalled += 1
         if stalled >= MAX_STALLED_ATTEMPTS:

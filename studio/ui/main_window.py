@@ -439,6 +439,8 @@ class MainWindow(QMainWindow):
         self.sync.searched.connect(self._on_shared_searched)
         self.sync.search_failed.connect(self.library.show_search_failed)
         self.sync.conflicts_listed.connect(self._on_sync_conflicts)
+        self.sync.refused_listed.connect(self.conflicts.set_sync_refused)
+        self.conflicts.refused_settle_requested.connect(self.sync.settle_refused)
         self.library.shared_search_requested.connect(self.sync.search)
         self.library.pull_requested.connect(self.sync.pull)
         self.library.publish_requested.connect(self.sync.publish)

@@ -63,6 +63,7 @@ class SyncController(QObject):
     connect_failed = Signal(str)
     synced = Signal(object)  # SyncReport
     conflicts_listed = Signal(list)  # conflicts left after a sync (studio.services.sync.conflicts shape)
+    refused_listed = Signal(list)  # changes the server refused (studio.services.sync.refused_changes shape)
     searched = Signal(str, list)  # query, hits as Clips
     search_failed = Signal(str)
     posted = Signal(str)  # a message for the status bar
@@ -192,6 +193,7 @@ class SyncController(QObject):
         self.document.refresh()
         self.catalog.reload()
         self.conflicts_listed.emit(list(report.conflicts))
+        self.refused_listed.emit(list(report.refused))
         self.synced.emit(report)
         sent = report.pushed_changes + report.pushed_ops
         done = (
@@ -200,6 +202,8 @@ class SyncController(QObject):
         )
         if report.conflicts:
             done += f"; {len(report.conflicts)} conflicts to resolve"
+        if report.refused:
+            done += f"; the server refused {len(report.refused)} of your changes (see Conflicts)"
         self.posted.emit(done)
 
     def _on_sync_failed(self, exc: BaseException) -> None:
@@ -331,6 +335,22 @@ class SyncController(QObject):
             name="resolve conflict",
             on_done=lambda _none: self.sync_now(),
             on_failed=lambda exc: self.posted.emit(f"Conflict not resolved: {exc}"),
+            owner=self,
+        )
+
+    def settle_refused(self, change: str, drop: bool) -> tasks.TaskHandle:
+        """Give up (`drop`) or push again a change the server refused, then sync."""
+        from studio.services import sync as service
+
+        def work(_ctx: tasks.TaskContext) -> None:
+            (service.drop_refused if drop else service.retry_refused)(change)
+
+        return tasks.submit(
+            "network",
+            work,
+            name="settle refused change",
+            on_done=lambda _none: self.sync_now(),
+            on_failed=lambda exc: self.posted.emit(f"Refused change not settled: {exc}"),
             owner=self,
         )
 

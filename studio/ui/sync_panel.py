@@ -106,11 +106,13 @@ class ConflictsPanel(QWidget):
 
     record_resolution_requested = Signal(dict, object)  # the record conflict, the value chosen
     open_project_requested = Signal(str)  # a project with conflicts of its own
+    refused_settle_requested = Signal(str, bool)  # a refused change id, True to drop it (False: retry)
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.from_sync: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._on_current_changed)
         self.summary = QLabel()
@@ -129,6 +131,11 @@ class ConflictsPanel(QWidget):
         self.from_sync = list(conflicts)
         self.refresh()
 
+    def set_sync_refused(self, refused: list[dict[str, Any]]) -> None:
+        """Changes the server refused in the last sync, each with its reason and a retry or give-up."""
+        self.refused = list(refused)
+        self.refresh()
+
     def _elsewhere(self) -> list[dict[str, Any]]:
         """Sync conflicts not in the open project (that one's are read from its timeline, always fresh)."""
         session = self.document.session
@@ -137,7 +144,7 @@ class ConflictsPanel(QWidget):
 
     def count(self) -> int:
         tl = self.document.timeline
-        return len(tl.conflicts) + len(tl.overlaps()) + len(self._elsewhere())
+        return len(tl.conflicts) + len(tl.overlaps()) + len(self._elsewhere()) + len(self.refused)
 
     def _add(self, text: str, data: object) -> None:
         entry = QListWidgetItem(icon("warning", colors().conflict), text)
@@ -165,6 +172,11 @@ class ConflictsPanel(QWidget):
             else:
                 text = f"Project {found['project']}: {found['kind']} conflict on {found['entity']}"
             self._add(text, {"sync": found})
+        for change in self.refused:
+            what = (
+                "project edits" if change["kind"] == "ops" else f"{change['kind']} {str(change['id'])[:12]}"
+            )
+            self._add(f"Refused by the server: {what} — {change['detail']}", {"refused": change})
         n = self.count()
         self.summary.setText("No conflicts." if n == 0 else f"{n} to resolve. Pick one to see the choices.")
         self._clear_choices()
@@ -190,6 +202,12 @@ class ConflictsPanel(QWidget):
         if "overlap" in data:
             first, second = data["overlap"]
             self._choice("Keep both: move one to a free track", lambda: self.keep_both(first, second))
+        elif "refused" in data:
+            change = data["refused"]["change"]
+            self._choice(
+                "Try again on the next sync", lambda: self.refused_settle_requested.emit(change, False)
+            )
+            self._choice("Give up this change", lambda: self.refused_settle_requested.emit(change, True))
         elif "sync" in data:
             found = data["sync"]
             if found.get("where") == "record":

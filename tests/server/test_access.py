@@ -166,6 +166,11 @@ def test_public_space_reads_for_all_and_writes_by_owner_only(alice: Api, bob: Ap
         "base_rev": None,
         "fields": {"title": "mine now"},
     }
-    assert bob.push("public", theft).status_code == 403
+    refused = bob.push("public", theft)
+    assert refused.status_code == 200
+    assert refused.json()["results"][0]["status"] == "refused"
+    assert refused.json()["results"][0]["reason"] == "not-owner"
+    record = anon.get(api.RECORD.format(space_id="public", kind="clip", record_id="pub-a")).json()
+    assert record["doc"]["title"] == "t"
     assert anon.push("public", _clip("anon", "anon-pub-001")).status_code == 401
     assert anon.post(api.SPACES, json={"name": "x"}).status_code == 401

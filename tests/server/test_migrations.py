@@ -64,3 +64,32 @@ def test_upgrading_keeps_blobs_and_sessions_and_drops_parts_recorded_with_sha256
         sessions = conn.execute(select(schema.upload_sessions.c.id, schema.upload_sessions.c.state)).all()
         assert [tuple(s) for s in sessions] == [("s" + "0" * 31, "open")]
         assert conn.execute(select(schema.blobs.c.sha256)).scalars().all() == ["b" * 64]
+
+
+def test_upgrading_binds_existing_change_ids_ops_and_op_clients_to_their_authors(database: Database) -> None:
+    database.migrate("0002")
+    client = "c" * 32
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO changes (space_id, seq, stamp, kind, record_id, change_id, author_id, body,"
+                " superseded) VALUES ('public', 1, 's', 'ops', 'p1', 'ops-change-1', :author, '{}', false)"
+            ),
+            {"author": "a" * 32},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO applied_changes (space_id, change_id, result)"
+                " VALUES ('public', 'ops-change-1', '{}')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO ops (space_id, op_id, project_id, seq) VALUES ('public', :op, 'p1', 1)"),
+            {"op": f"{client}:1"},
+        )
+    database.migrate()
+    with database.read() as conn:
+        applied = conn.execute(select(schema.applied_changes)).all()
+        assert [(r.account_id, r.change_id, r.digest) for r in applied] == [("a" * 32, "ops-change-1", "")]
+        assert conn.execute(select(schema.ops.c.account_id)).scalars().all() == ["a" * 32]
+        assert [tuple(r) for r in conn.execute(select(schema.op_clients)).all()] == [(client, "a" * 32)]

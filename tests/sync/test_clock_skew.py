@@ -1,6 +1,7 @@
 """Clients whose clocks are a day apart merge exactly as clients with equal clocks.
 
-The same collaboration runs twice against the live server with the same client ids: once with true
+The same collaboration runs twice, each against a fresh live server (a client id is bound to the
+account that first pushes under it), with the same client ids: once with true
 clocks, once with Alice's clock a day behind and Bob's a day ahead (time.time and the store's datetime
 source shifted while each of them works). The merged projects, their conflicts and every op's Lamport
 stamp are identical, because ordering uses Lamport stamps, never wall clocks.
@@ -88,18 +89,22 @@ def run_collaboration(server, machines, monkeypatch, offsets: dict[str, float]) 
         return a_session.timeline.to_dict(), [stamps, created]
 
 
-def test_a_day_of_clock_skew_merges_exactly_like_equal_clocks(server, tmp_path, monkeypatch):
+def test_a_day_of_clock_skew_merges_exactly_like_equal_clocks(tmp_path, monkeypatch):
+    from tests.server.conftest import ServerProcess
     from tests.sync.conftest import Client
 
     def machines_in(folder: str):
         return lambda name, **env: Client(tmp_path / folder / name, name, env)
 
-    equal, (equal_stamps, equal_created) = run_collaboration(
-        server, machines_in("equal"), monkeypatch, {"alice": 0.0, "bob": 0.0}
-    )
-    skewed, (skewed_stamps, skewed_created) = run_collaboration(
-        server, machines_in("skewed"), monkeypatch, {"alice": -DAY, "bob": +DAY}
-    )
+    def run(folder: str, offsets: dict[str, float]) -> tuple[dict, list]:
+        server = ServerProcess(tmp_path / folder / "server").start()
+        try:
+            return run_collaboration(server, machines_in(folder), monkeypatch, offsets)
+        finally:
+            server.stop()
+
+    equal, (equal_stamps, equal_created) = run("equal", {"alice": 0.0, "bob": 0.0})
+    skewed, (skewed_stamps, skewed_created) = run("skewed", {"alice": -DAY, "bob": +DAY})
     assert skewed == equal
     assert skewed_stamps == equal_stamps
     assert equal["conflicts"], "the scenario has concurrent edits to merge"

@@ -8,16 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy import Connection, func, select
 
 from studio.protocol import api, problems
 from studio.protocol.cursor import decode_cursor
-from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
+from studio.protocol.ids import HEX32_PATTERN, PUBLIC_SPACE, RECORD_ID_PATTERN
 from studio.protocol.shapes import RecordKind
-from studio.server import quotas, schema
+from studio.server import failpoints, quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
-from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, read_feed
+from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, high_water, read_feed
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import FeedOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
@@ -37,7 +38,29 @@ def push(
         space, _role = write_space(conn, space_id, caller)
         quotas.check_push(ctx.settings, conn, caller.account_id, space.id, body.changes)
         results = apply_push(ctx.db, conn, space, caller, body.changes)
+    failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
+
+
+class ClientMarkOut(BaseModel):
+    client_id: str
+    high_water: int
+    epoch: str
+
+
+@router.get(api.CLIENT_MARK, response_model=ClientMarkOut, responses=responses(401, 404))
+def client_mark(
+    space_id: SpaceId,
+    caller: CallerDep,
+    ctx: Ctx,
+    client_id: Annotated[str, Path(pattern=HEX32_PATTERN, min_length=32, max_length=32)],
+) -> ClientMarkOut:
+    """The highest op counter the space's log holds for one op client: a client whose acknowledged edits
+    go past it knows the server lost them (restored from a backup) and sends them again."""
+    with ctx.db.read() as conn:
+        read_space(conn, space_id, caller)
+        mark = high_water(conn, space_id, {client_id})
+    return ClientMarkOut(client_id=client_id, high_water=mark, epoch=ctx.epoch)
 
 
 @router.get(api.FEED, response_model=FeedOut, responses=responses(401, 404, 410))
