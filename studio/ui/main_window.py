@@ -618,7 +618,11 @@ class MainWindow(QMainWindow):
     def show_connect(self) -> None:
         from studio.ui.connect import ConnectDialog
 
-        ConnectDialog(self.sync, self).exec()
+        dialog = ConnectDialog(self.sync, self)
+        dialog.form.connected.connect(
+            lambda account: self.post(f"Connected to {account.server} as {account.username}.", 15000)
+        )
+        dialog.exec()
 
     def share_project(self) -> None:
         from studio.ui.connect import ShareDialog
