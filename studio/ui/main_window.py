@@ -582,7 +582,12 @@ class MainWindow(QMainWindow):
         from studio.ui.export_dialog import ExportDialog
 
         dialog = ExportDialog(
-            self.document, self.catalog, self, mark_range=self._marked_range(), online=self.sync.connected
+            self.document,
+            self.catalog,
+            self,
+            mark_range=self._marked_range(),
+            online=self.sync.connected,
+            settings=self.settings,
         )
         dialog.exported.connect(self._on_exported)
         dialog.publish_requested.connect(self.publish_export)

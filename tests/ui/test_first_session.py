@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -51,3 +52,108 @@ def test_pasting_a_linked_pair_with_the_keys_keeps_picture_and_sound_in_sync(qtb
     pasted = [window.document.timeline.items[i] for i in tl.selected_ids()]
     kinds = sorted((window.document.timeline.tracks[i.track].kind, i.start) for i in pasted)
     assert kinds == [("audio", Fraction(14)), ("video", Fraction(14))]
+
+
+def _export_dialog(qtbot, document, clips, settings=None):
+    from dataclasses import replace
+
+    from studio.core.clips import Credit
+    from studio.ui.catalog import ClipCatalog
+    from studio.ui.export_dialog import ExportDialog
+    from studio.ui.timeline import gestures
+
+    beach = replace(clips[fake_sha(1)], credits=(Credit("Ann"),))
+    drums = replace(clips[fake_sha(2)], credits=(Credit("Bo"),))
+    catalog = ClipCatalog()
+    catalog.add([beach, drums])
+    v1 = document.timeline.ordered_tracks("video")[0].id
+    assert document.edit("Place", lambda tx: gestures.place_clip(tx, beach, v1, Fraction(0)))
+    assert document.edit("Place", lambda tx: gestures.place_clip(tx, drums, v1, Fraction(8)))
+    dialog = ExportDialog(document, catalog, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    return dialog
+
+
+def _type_share(qtbot, dialog, row: int, text: str) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    table = dialog.table
+    table.setFocus()
+    table.setCurrentCell(row, 5)
+    qtbot.keyClick(table, Qt.Key.Key_F2)
+    editors = [e for e in table.viewport().findChildren(QLineEdit) if e.isVisible()]
+    assert len(editors) == 1, "F2 opened no editor on the share"
+    (editor,) = editors
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+
+
+def test_typed_shares_survive_editing_the_editors_and_switching_methods(qtbot, document, clips):
+    dialog = _export_dialog(qtbot, document, clips)
+    names = [r.name for r in dialog.rows]
+    _type_share(qtbot, dialog, names.index("Ann"), "60")
+    _type_share(qtbot, dialog, names.index("Bo"), "40")
+    assert dialog.method.currentText() == "manual/1"
+    dialog.editors.setFocus()
+    qtbot.keyClicks(dialog.editors, "Eve")
+    qtbot.waitUntil(lambda: "Eve" in [r.name for r in dialog.rows])
+    assert {r.name: r.share_bp for r in dialog.rows} == {"Ann": 6000, "Bo": 4000, "Eve": 0}
+    assert dialog.total.text() == "Total 100.00 %"
+    assert dialog.export_button.isEnabled()
+    assert "manual/1" not in dialog.status.text() and dialog.status.text() == ""
+    dialog.method.setCurrentText("weighted-time/1")
+    assert sum(r.share_bp for r in dialog.rows) == 10000 and dialog.status.text() == ""
+
+
+def test_export_to_a_folder_or_an_unwritable_place_says_why_before_rendering(
+    qtbot, document, clips, tmp_path
+):
+    dialog = _export_dialog(qtbot, document, clips)
+    for target, reason in (
+        (tmp_path, "is a folder"),
+        (Path("/proc/remix/piece.mp4"), "cannot be made"),
+    ):
+        dialog.output.setText(str(target))
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        assert dialog.task is None
+        assert dialog.status.text().startswith("Cannot export there:") and reason in dialog.status.text()
+        assert not dialog.progress.isVisible()
+
+
+def test_export_dialog_starts_from_the_preferences_and_remembers_editors_and_file(
+    qtbot, document, clips, tmp_path
+):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("export/format", "webm")
+    settings.setValue("export/folder", str(tmp_path / "out"))
+    dialog = _export_dialog(qtbot, document, clips, settings)
+    assert dialog.format.currentText() == "webm"
+    assert Path(dialog.output.text()) == tmp_path / "out" / f"{document.name}.webm"
+    dialog.editors.setText("Eve")
+    dialog.output.setText(str(tmp_path / "out" / "mine.webm"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.task is not None
+    dialog.task.cancel()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=30_000)
+    dialog.close()
+    again = _export_dialog(qtbot, document, clips, settings)
+    assert again.editors.text() == "Eve"
+    assert again.output.text() == str(tmp_path / "out" / "mine.webm")
+
+
+def test_escape_on_a_running_export_keeps_the_dialog_and_its_progress(qtbot, document, clips, tmp_path):
+    dialog = _export_dialog(qtbot, document, clips)
+    dialog.output.setText(str(tmp_path / "piece.mp4"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.task is not None
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and dialog.progress.isVisible()
+    assert "still running" in dialog.status.text()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=30_000)
