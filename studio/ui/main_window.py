@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 LAST_PROJECT_KEY = "project/last"
 SHUTTLE_RATES = (1, 2, 4, 8)
-MENUS = ("&File", "&Edit", "&Timeline", "&Playback", "&Sync", "&Help")
+MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
 
 
 def load_library() -> list[tuple[Clip, str]]:
@@ -61,6 +61,15 @@ def load_library() -> list[tuple[Clip, str]]:
         return [(record.clip, state(record)) for record in list_clips(store)]
     finally:
         store.close()
+
+
+def remove_clips(clip_ids: list[str]) -> list[str]:
+    """Remove clips from the library on a worker thread (its own store connection); returns titles."""
+    from studio.core.store import Store
+    from studio.services.library import remove_clip
+
+    with Store() as store:
+        return [remove_clip(store, clip_id).clip.title for clip_id in clip_ids]
 
 
 class MainWindow(QMainWindow):
@@ -243,6 +252,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(
             QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable  # View ▸ brings it back
         )
         self.addDockWidget(area, dock)
         return dock
@@ -305,9 +315,12 @@ class MainWindow(QMainWindow):
         a["copy"] = self._action("&Copy", tl.copy_selected, keys.StandardKey.Copy, "copy")
         a["paste"] = self._action("&Paste", tl.paste, keys.StandardKey.Paste, "paste")
         a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
-        a["delete"] = self._action("&Delete", lambda: tl.delete_selected(False), "Delete", "delete")
+        a["delete"] = self._action("&Delete", lambda: self.delete_selected(False), "Delete", "delete")
         a["ripple"] = self._action(
-            "Ripple d&elete", lambda: tl.delete_selected(True), "Shift+Delete", "ripple-delete"
+            "Ripple d&elete", lambda: self.delete_selected(True), "Shift+Delete", "ripple-delete"
+        )
+        a["remove_clips"] = self._action(
+            "&Remove selected clips from the library…", self.remove_library_clips
         )
         a["select_all"] = self._action("Select &all", self._select_all, keys.StandardKey.SelectAll)
         a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
@@ -357,8 +370,22 @@ class MainWindow(QMainWindow):
                 None,
                 "quit",
             ],
-            "&Edit": ["undo", "redo", None, "copy", "paste", "select_all", None, "split", "delete", "ripple"],
+            "&Edit": [
+                "undo",
+                "redo",
+                None,
+                "copy",
+                "paste",
+                "select_all",
+                None,
+                "split",
+                "delete",
+                "ripple",
+                None,
+                "remove_clips",
+            ],
             "&Timeline": ["add_video", "add_audio", "add_title", None, "zoom_in", "zoom_out", "zoom_fit"],
+            "&View": [],
             "&Playback": [
                 "play",
                 "reverse",
@@ -394,8 +421,7 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 else:
                     menu.addAction(a[entry])
-            if title == "&Timeline":
-                menu.addSeparator()
+            if title == "&View":
                 for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
                     menu.addAction(dock.toggleViewAction())
                 menu.addSeparator()
@@ -486,6 +512,43 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(undo is not None)
         self.actions_by_name["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
         self.actions_by_name["redo"].setEnabled(redo is not None)
+
+    def _library_has_focus(self) -> bool:
+        focus = self.focusWidget()
+        return focus is not None and (focus is self.library or self.library.isAncestorOf(focus))
+
+    def delete_selected(self, ripple: bool) -> None:
+        """Delete acts where the keyboard is: on the library's clips there, else on the timeline."""
+        if self._library_has_focus():
+            self.remove_library_clips()
+        else:
+            self.timeline.delete_selected(ripple)
+
+    def remove_library_clips(self) -> tasks.TaskHandle | None:
+        """Remove the clips selected in the library (and their media) after asking; clips a project
+        uses are refused by the library service with the project named."""
+        ids = [i for i in self.library.selected_ids() if i in self.catalog.clips]
+        if not ids:
+            self.post("Select the clips to remove in the library first")
+            return None
+        titles = ", ".join(self.catalog.clips[i].title for i in ids)
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Remove from the library",
+            f"Remove {titles} from this library, with {'their' if len(ids) > 1 else 'its'} media?\n\n"
+            "Copies already published stay on the server.",
+            buttons.Yes | buttons.Cancel,
+            buttons.Cancel,
+        )
+        if answer != buttons.Yes:
+            return None
+
+        def done(removed: list[str]) -> None:
+            self.catalog.reload()
+            self.post(f"Removed {', '.join(removed)} from the library")
+
+        return self.run_task("import", "Removing clips", lambda _ctx: remove_clips(ids), done)
 
     def _select_all(self) -> None:
         self.timeline.select(list(self.document.timeline.items))
@@ -731,6 +794,7 @@ class MainWindow(QMainWindow):
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         for name, keys in self.shortcut_rows():
             row = table.rowCount()
             table.insertRow(row)
