@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from studio import __version__
-from studio.core.paths import config_dir
+from studio.ui import import_hook
+
+import_hook.install()  # before the studio's own Qt modules are imported
+
+from studio import __version__  # noqa: E402
+from studio.core.paths import config_dir  # noqa: E402
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow

@@ -495,8 +495,9 @@ class MainWindow(QMainWindow):
             self.document.open(name)
 
     def _on_project_opened(self, name: str) -> None:
-        self.settings.setValue(LAST_PROJECT_KEY, name)
-        self.settings.sync()
+        if self.settings.value(LAST_PROJECT_KEY) != name:  # a write (and its fsync) only on a change
+            self.settings.setValue(LAST_PROJECT_KEY, name)
+            self.settings.sync()
         self.setWindowTitle(f"Remix Studio — {name}")
         if self.document.timeline.items:
             QTimer.singleShot(0, self.timeline.zoom_fit)
