@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.sync.conftest import PASSWORD
 from tests.ui.conftest import fake_sha
@@ -237,3 +237,58 @@ def test_view_menu_toggles_docks_and_themes_and_the_shortcuts_table_is_read_only
     on_next_dialog(look)
     window.show_shortcuts()
     assert seen["triggers"] == QAbstractItemView.EditTrigger.NoEditTriggers
+
+
+def test_trimming_past_the_media_stops_at_its_end_while_dragging(qtbot, window, clips):
+    window.catalog.add(clips.values())
+    tl = window.timeline
+    tl.view.snapping = False
+    (item_id,) = tl.place_clips([fake_sha(4)], _video_track(window), Fraction(0))  # 5 s of media
+    messages: list[str] = []
+    tl.status_posted.connect(messages.append)
+    px = tl.scale.px_per_second
+    drawn = tl.scene.items_by_id[item_id]
+    rect = drawn.sceneBoundingRect()
+    right = tl.view.mapFromScene(rect.right() - 2, rect.center().y())
+    viewport = tl.view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=right)
+    for step in range(1, 7):
+        qtbot.mouseMove(viewport, right + QPoint(int(step * px), 0))
+    assert drawn.rect().width() <= 5 * px + 1, "the drag showed more than the media"
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=right + QPoint(int(6 * px), 0))
+    assert window.document.timeline.items[item_id].duration == 5
+    assert messages == []
+
+
+def test_removing_a_track_with_clips_asks_first(qtbot, window, clips):
+    from tests.ui.helpers import on_next_dialog
+
+    window.catalog.add(clips.values())
+    tl = window.timeline
+    v2 = _video_track(window, 1)
+    tl.place_clips([fake_sha(3)], v2, Fraction(0))
+    on_next_dialog(lambda box: box.button(box.StandardButton.Cancel).click())
+    tl.headers.remove_requested.emit(v2)  # the header's "Remove track" menu entry
+    assert v2 in window.document.timeline.tracks and window.document.timeline.items_on(v2)
+    on_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
+    tl.headers.remove_requested.emit(v2)
+    assert v2 not in window.document.timeline.tracks
+    window.document.undo()
+    assert window.document.timeline.items_on(v2)
+
+
+def test_a_drop_snaps_to_the_playhead_and_a_new_title_is_selected(qtbot, window, clips):
+    from tests.ui.test_studio_flow import _drop_clip
+
+    window.catalog.add(clips.values())
+    tl = window.timeline
+    tl.set_playhead(Fraction(4))
+    px = tl.scale.px_per_second
+    _drop_clip(window, fake_sha(3), _video_track(window), 4 + 4 / px)  # 4 px right of the playhead
+    (still,) = [i for i in window.document.timeline.items.values() if i.clip == fake_sha(3)]
+    assert still.start == 4
+    tl.set_playhead(Fraction(20))
+    qtbot.keyClick(tl.view, Qt.Key.Key_T)
+    (title,) = [i for i in window.document.timeline.items.values() if i.kind == "title"]
+    assert tl.selected_ids() == [title.id]
+    assert window.inspector_dock.isVisible()
