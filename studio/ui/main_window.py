@@ -560,6 +560,8 @@ class MainWindow(QMainWindow):
         if len(items) >= 1:
             item = items[0]
             self.inspector.show_item(item, self.catalog.get(item.clip) if item.clip else None)
+        elif self.inspector.item is not None:
+            self.inspector.show_nothing()  # nothing selected on the timeline any more
 
     def _on_library_clip_selected(self, clip_id: str) -> None:
         clip = self.catalog.get(clip_id)

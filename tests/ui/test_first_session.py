@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 
 from tests.sync.conftest import PASSWORD
 from tests.ui.conftest import fake_sha
@@ -292,3 +292,33 @@ def test_a_drop_snaps_to_the_playhead_and_a_new_title_is_selected(qtbot, window,
     (title,) = [i for i in window.document.timeline.items.values() if i.kind == "title"]
     assert tl.selected_ids() == [title.id]
     assert window.inspector_dock.isVisible()
+
+
+def test_inspector_at_1024x700_follows_the_selection_and_shows_only_what_applies(qtbot, window, clips):
+    window.resize(1024, 700)
+    qtbot.wait(50)
+    window.catalog.add(clips.values())
+    inspector = window.inspector
+    window.library.select_titles(["Beach walk"])
+    window.library.list.setCurrentIndex(window.library.list.selectionModel().selectedIndexes()[0])
+    assert inspector.heading.text() == "Beach walk"
+    qtbot.wait(50)  # the layout takes in the credits, lineage and media boxes
+    for button in (inspector.save, *inspector.people.findChildren(type(inspector.save))):
+        inspector.ensureWidgetVisible(button)
+        qtbot.wait(10)
+        assert button.isVisible()
+        viewport = inspector.viewport()
+        placed = QRect(button.mapTo(viewport, QPoint(0, 0)), button.size())
+        assert viewport.rect().contains(placed), f"{button.text()!r} is cut off: {placed}"
+    assert inspector.verticalScrollBar().value() > 0
+    tl = window.timeline
+    (still,) = tl.place_clips([fake_sha(3)], _video_track(window), Fraction(0))
+    tl.select([still])
+    assert inspector.verticalScrollBar().value() == 0
+    form = inspector.item_form
+    assert not any(form.isRowVisible(w) for w in (inspector.gain, inspector.fade_in, inspector.muted))
+    (walk,) = tl.place_clips([fake_sha(1)], _video_track(window), Fraction(10))
+    tl.select([walk])
+    assert form.isRowVisible(inspector.gain)
+    tl.scene.clearSelection()
+    assert inspector.item is None and inspector.heading.text() == "Nothing selected"
