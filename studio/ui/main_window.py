@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
 
         self.inspector = InspectorDock(self.catalog)
         self.conflicts = ConflictsPanel(self.document)
+        self.conflicts.clip_title = lambda clip_id: getattr(self.catalog.get(clip_id), "title", None)
         self.inspector_dock = self._dock("Inspector", self.inspector, "right")
         self.conflicts_dock = self._dock("Conflicts", self.conflicts, "right")
         self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
@@ -503,8 +504,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.timeline.zoom_fit)
 
     def _on_document_changed(self) -> None:
+        from studio.services.sync_status import CONFLICTS
+
         n = self.conflicts.count()
         self.conflicts_dock.setWindowTitle(f"Conflicts ({n})" if n else "Conflicts")
+        if self.sync_status is not None and self.sync_status.status.state == CONFLICTS:
+            self.sync_status.conflicts(n)  # resolving here updates the badge before the next sync
         self._on_timeline_selection_changed(self.timeline.selected_ids())
 
     def _on_history_changed(self) -> None:

@@ -200,9 +200,19 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     assert [c["field"] for c in synced[-1].conflicts] == ["start"]
     qtbot.waitUntil(lambda: window.sync_badge.state == "conflicts", timeout=10_000)
     assert window.conflicts.count() == 1
-    assert "two values for start" in window.conflicts.list.item(0).text()
+    # The conflict names the clip and its track, and says the times as timecode.
+    listed = window.conflicts.list.item(0).text()
+    title = window.catalog.clips[window.document.timeline.items[first].clip].title
+    assert listed.startswith(f"“{title}” on ") and "two edits of its start time (0:02:" in listed, listed
     window.conflicts.list.setCurrentRow(0)
     choices = [
         window.conflicts.choices.itemAt(i).widget().text() for i in range(window.conflicts.choices.count())
     ]
-    assert len(choices) == 2 and choices[0].endswith("(now)")
+    assert len(choices) == 2, choices
+    assert choices[0] == "Keep the value in effect now: 0:02:10:00", choices
+    assert choices[1] == "Keep the other edit's: 0:02:20:00", choices
+    # Resolving here clears the badge and the dock's count at once, before any sync.
+    window.conflicts.choices.itemAt(1).widget().click()
+    assert window.document.timeline.items[first].start == 3 * SHARED_SECONDS + 20
+    qtbot.waitUntil(lambda: window.sync_badge.state == "up_to_date")
+    assert window.conflicts_dock.windowTitle() == "Conflicts"
