@@ -48,6 +48,9 @@ _ICONS = {
 }
 
 
+BADGE_CHARS = 48  # longer states are cut in the status bar; the tooltip has the whole text
+
+
 class StatusBridge(QObject):
     """Carries SyncStatusModel changes to the main thread."""
 
@@ -91,8 +94,9 @@ class SyncBadge(QWidget):
             status.state, palette.muted
         )
         self.icon.setPixmap(icon(_ICONS[status.state], color).pixmap(16, 16))
-        self.text.setText(status.describe())
-        self.setToolTip(status.reason or status.message or status.describe())
+        described = status.describe()
+        self.text.setText(described if len(described) <= BADGE_CHARS else described[: BADGE_CHARS - 1] + "…")
+        self.setToolTip(status.reason or status.message or described)
         self.bar.setVisible(status.state == SYNCING)
         self.bar.setValue(round(status.progress * 1000))
         self.state = status.state

@@ -322,3 +322,23 @@ def test_inspector_at_1024x700_follows_the_selection_and_shows_only_what_applies
     assert form.isRowVisible(inspector.gain)
     tl.scene.clearSelection()
     assert inspector.item is None and inspector.heading.text() == "Nothing selected"
+
+
+def test_an_unreachable_server_reads_as_one_plain_sentence(qtbot, window):
+    import socket
+
+    from studio.ui.connect import ConnectForm
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    form = ConnectForm(window.sync)
+    qtbot.addWidget(form)
+    form.server.setText(f"http://127.0.0.1:{port}")
+    form.account.setText("someone")
+    qtbot.keyClicks(form.password, PASSWORD)
+    qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: form.state.text().startswith("Not connected:"), timeout=60_000)
+    assert form.state.text() == f"Not connected: cannot reach the server at http://127.0.0.1:{port}"
+    badge = window.sync_badge.text.text()
+    assert "HTTPConnectionPool" not in badge and "retries" not in badge and len(badge) <= 48, badge
