@@ -629,7 +629,7 @@ class MainWindow(QMainWindow):
     def import_files(self, paths: list[str]) -> None:
         from studio.ui.import_dialog import ImportDialog
 
-        dialog = ImportDialog(paths, list(self.catalog.clips.values()), self)
+        dialog = ImportDialog(paths, list(self.catalog.clips.values()), self, settings=self.settings)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         self.start_import(dialog.request())

@@ -342,3 +342,37 @@ def test_an_unreachable_server_reads_as_one_plain_sentence(qtbot, window):
     assert form.state.text() == f"Not connected: cannot reach the server at http://127.0.0.1:{port}"
     badge = window.sync_badge.text.text()
     assert "HTTPConnectionPool" not in badge and "retries" not in badge and len(badge) <= 48, badge
+
+
+def test_import_dialog_removes_a_wrong_file_and_opens_where_files_were_picked(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.ui.import_dialog import ImportDialog
+    from tests.ui.helpers import on_next_dialog
+
+    right, wrong, picked = tmp_path / "right.wav", tmp_path / "wrong.wav", tmp_path / "takes"
+    picked.mkdir()
+    window.settings.setValue("import/folder", str(picked))
+    dialog = ImportDialog([str(right), str(wrong)], [], window, settings=window.settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    dialog.files.setCurrentRow(1)
+    qtbot.mouseClick(dialog.remove_files, Qt.MouseButton.LeftButton)
+    assert [dialog.files.item(i).text() for i in range(dialog.files.count())] == [str(right)]
+    dialog.files.setFocus()
+    dialog.files.setCurrentRow(0)
+    qtbot.keyClick(dialog.files, Qt.Key.Key_Delete)
+    assert dialog.files.count() == 0 and not dialog.ok_button.isEnabled()
+    seen = {}
+
+    def look(picker) -> None:
+        assert isinstance(picker, QFileDialog)
+        seen["folder"] = picker.directory().absolutePath()
+        picker.reject()
+
+    on_next_dialog(look)
+    add = next(b for b in dialog.findChildren(type(dialog.remove_files)) if b.text() == "Add files…")
+    add.click()
+    assert seen["folder"] == str(picked)
