@@ -764,8 +764,7 @@ class MainWindow(QMainWindow):
 
     def _show_marks(self) -> None:
         marked = self._marked_range()
-        scale = self.timeline.scale
-        self.timeline.ruler.in_out = (scale.x(marked[0]), scale.x(marked[1])) if marked else None
+        self.timeline.ruler.in_out = marked
         self.timeline.ruler.update()
         self.preview.set_range(marked)
 

@@ -376,3 +376,35 @@ def test_import_dialog_removes_a_wrong_file_and_opens_where_files_were_picked(qt
     add = next(b for b in dialog.findChildren(type(dialog.remove_files)) if b.text() == "Add files…")
     add.click()
     assert seen["folder"] == str(picked)
+
+
+def _luminance(color) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue())
+
+
+def test_the_marked_range_follows_the_zoom_and_its_labels_stay_readable(qtbot, window):
+    from PySide6.QtGui import QColor
+
+    from studio.ui.theme import colors
+    from studio.ui.timeline.ruler import band_color
+
+    tl = window.timeline
+    tl.view.setFocus()
+    tl.set_playhead(Fraction(2))
+    qtbot.keyClick(tl.view, Qt.Key.Key_I)
+    tl.set_playhead(Fraction(4))
+    qtbot.keyClick(tl.view, Qt.Key.Key_O)
+    for _ in range(2):
+        qtbot.keyClick(tl.view, Qt.Key.Key_Plus)
+        band = tl.ruler.in_out_rect()
+        px, left = tl.scale.px_per_second, tl.view.scene_x_at_left()
+        assert band is not None
+        assert (band.left(), band.width()) == pytest.approx((2 * px - left, 2 * px))
+    for theme in ("dark", "light"):
+        window.set_theme(theme)
+        light, dark = sorted((_luminance(band_color()), _luminance(QColor(colors().muted))), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 3.0, f"ruler labels over the marked range in {theme}"
