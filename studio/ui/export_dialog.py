@@ -149,7 +149,9 @@ class ExportDialog(QDialog):
         self.table.setHorizontalHeaderLabels(
             ["Contributor", "Roles", "Picture s", "Sound s", "Editing s", "Share %"]
         )
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names and roles whole
+        header.setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.itemChanged.connect(self._on_share_edited)
         self.total = QLabel()

@@ -54,7 +54,7 @@ def test_pasting_a_linked_pair_with_the_keys_keeps_picture_and_sound_in_sync(qtb
     assert kinds == [("audio", Fraction(14)), ("video", Fraction(14))]
 
 
-def _export_dialog(qtbot, document, clips, settings=None):
+def _export_dialog(qtbot, document, clips, settings=None, people=("Ann", "Bo")):
     from dataclasses import replace
 
     from studio.core.clips import Credit
@@ -62,8 +62,8 @@ def _export_dialog(qtbot, document, clips, settings=None):
     from studio.ui.export_dialog import ExportDialog
     from studio.ui.timeline import gestures
 
-    beach = replace(clips[fake_sha(1)], credits=(Credit("Ann"),))
-    drums = replace(clips[fake_sha(2)], credits=(Credit("Bo"),))
+    beach = replace(clips[fake_sha(1)], credits=(Credit(people[0], ("camera", "sound")),))
+    drums = replace(clips[fake_sha(2)], credits=(Credit(people[1]),))
     catalog = ClipCatalog()
     catalog.add([beach, drums])
     v1 = document.timeline.ordered_tracks("video")[0].id
@@ -408,3 +408,39 @@ def test_the_marked_range_follows_the_zoom_and_its_labels_stay_readable(qtbot, w
         window.set_theme(theme)
         light, dark = sorted((_luminance(band_color()), _luminance(QColor(colors().muted))), reverse=True)
         assert (light + 0.05) / (dark + 0.05) >= 3.0, f"ruler labels over the marked range in {theme}"
+
+
+def test_filters_say_what_they_filter_combos_have_arrows_and_names_are_whole(qtbot, window, clips, document):
+    from PySide6.QtGui import QColor
+
+    window.resize(1024, 700)
+    window.catalog.add(clips.values())
+    library = window.library
+    assert [c.currentText() for c in (library.kind, library.tag, library.contributor, library.licence)] == [
+        "Any kind",
+        "Any tag",
+        "Anyone",
+        "Any licence",
+    ]
+    library.kind.setCurrentText("audio")
+    assert library.visible_titles() == ["Drum loop"]
+    library.kind.setCurrentIndex(0)
+    assert len(library.visible_titles()) == 4
+    search = library.search
+    assert search.fontMetrics().horizontalAdvance(search.placeholderText()) < search.width() - 40
+    # The drop-down arrow is drawn: the arrow's corner of the combo holds the chevron's grey.
+    for theme in ("dark", "light"):
+        window.set_theme(theme)
+        image = library.kind.grab().toImage()
+        arrow = [
+            QColor(image.pixel(x, y))
+            for x in range(image.width() - 18, image.width())
+            for y in range(image.height())
+        ]
+        assert any(abs(c.red() - 0x8A) < 30 and abs(c.blue() - 0x9B) < 30 for c in arrow), theme
+    # Long names and roles in the credits review are shown whole.
+    long_name = "Maximiliane Featherstonehaugh-Oyelaran"
+    dialog = _export_dialog(qtbot, document, clips, people=(long_name, "Bo"))
+    row = [r.name for r in dialog.rows].index(long_name)
+    cell = dialog.table.visualItemRect(dialog.table.item(row, 0))
+    assert dialog.table.fontMetrics().horizontalAdvance(long_name) <= cell.width()
