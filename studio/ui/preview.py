@@ -188,6 +188,7 @@ class PreviewWidget(QWidget):
         layout.addWidget(self.picture, 1)
         layout.addLayout(controls)
         document.changed.connect(self._on_document_changed)
+        catalog.changed.connect(self._on_document_changed)  # media found once the library has loaded
         self.picture.set_image(None, "Drop clips on the timeline to see them here")
 
     def _button(self, name: str, tip: str, slot: Any = None) -> QToolButton:
@@ -231,6 +232,8 @@ class PreviewWidget(QWidget):
                 self.picture.set_image(None, "Drop clips on the timeline to see them here" if empty else "")
             self.frame_shown.emit(t)
             return
+        if not self.catalog.clips:
+            return  # the library is still loading: it announces itself, and the frame is asked again
         found = self.catalog.media_file(item.clip or "")
         if found is None or not found[1]:
             self.picture.set_image(None, "Media offline: pull the clip to see it")
@@ -281,7 +284,7 @@ class PreviewWidget(QWidget):
 
     def _on_frame_decoded(self, request: int, t: Fraction, image: QImage) -> None:
         self._frame_busy = False
-        if request == self._request and not self.playing:
+        if request == self._request and (not self.playing or self.rate < 0):  # J steps show frames too
             self.picture.set_image(image)
             self.frame_shown.emit(t)
 
