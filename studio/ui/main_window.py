@@ -448,6 +448,8 @@ class MainWindow(QMainWindow):
         self.timeline.playhead_changed.connect(self.preview.show_frame_at)
         self.library.import_requested.connect(self.import_files)
         self.library.clip_selected.connect(self._on_library_clip_selected)
+        self.timeline.view.clips_dropped.disconnect(self.timeline._on_clips_dropped)
+        self.timeline.view.clips_dropped.connect(self._on_clips_dropped)
         self.inspector.item_edited.connect(self._on_item_edited)
         self.inspector.clip_saved.connect(lambda _id: self.catalog.reload())
         self.inspector.status_posted.connect(self.post)
@@ -569,9 +571,29 @@ class MainWindow(QMainWindow):
             self.inspector.show_nothing()  # nothing selected on the timeline any more
 
     def _on_library_clip_selected(self, clip_id: str) -> None:
-        clip = self.catalog.get(clip_id)
+        clip = self.catalog.get(clip_id) or self.catalog.shared.get(clip_id)  # shared, not pulled yet
         if clip is not None:
             self.inspector.show_clip(clip)
+
+    def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        """A drop from the library: shared clips not pulled yet are pulled first and placed once here."""
+        remote = [c for c in clip_ids if c not in self.catalog.clips and c in self.catalog.shared]
+        if not remote:
+            self.timeline.place_dropped(clip_ids, track_id, at)
+            return
+        if not self.sync.connected:
+            self.post("Connect to the server to pull these clips (Sync ▸ Connect…)")
+            return
+        titles = ", ".join(self.catalog.shared[c].title for c in remote)
+        self.post(f"Pulling {titles}: placed on the timeline once here", 15000)
+
+        def place_when_pulled() -> None:
+            if all(self.catalog.media_file(c) is not None for c in clip_ids):
+                self.catalog.changed.disconnect(place_when_pulled)
+                self.timeline.place_dropped(clip_ids, track_id, at)
+
+        self.catalog.changed.connect(place_when_pulled)
+        self.sync.pull(remote)
 
     def _on_item_edited(self, item_id: str, label: str, changes: dict[str, Any]) -> None:
         self.timeline.set_item_fields(item_id, label, **changes)

@@ -275,6 +275,10 @@ class TimelinePanel(QWidget):
         return list(placed)
 
     def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        self.place_dropped(clip_ids, track_id, at)
+
+    def place_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        """Place dropped clips and select them (the window pulls shared ones first)."""
         if self.place_clips(clip_ids, track_id, at):
             self.select(self.last_placed)
 
