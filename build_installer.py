@@ -18,6 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "resources" / "packaging" / "studio.spec"
+# The font bundled for names in Chinese, Japanese and Korean (the UI falls back to it; see
+# studio/ui/fonts.py): WenQuanYi Micro Hei, 5 MB, Apache-2.0, from the Debian package .ci/run installs.
+FALLBACK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FALLBACK_FONT_LICENCE = Path("/usr/share/doc/fonts-wqy-microhei/copyright")
 
 
 def read_version() -> str:
@@ -47,6 +51,25 @@ def run_pyinstaller(name: str, dist: Path, work: Path) -> Path:
     if not (folder / "studio").exists():
         raise SystemExit(f"build_installer: the bundle has no executable at {folder / 'studio'}")
     return folder
+
+
+def bundle_fonts(folder: Path, font: Path = FALLBACK_FONT, licence: Path = FALLBACK_FONT_LICENCE) -> Path:
+    """Copy the fallback font (and its licence) into the bundle's resources/fonts."""
+    if not font.is_file():
+        raise SystemExit(
+            f"build_installer: the fallback font {font} is missing: apt-get install fonts-wqy-microhei "
+            "(names in Chinese, Japanese and Korean would draw as boxes on machines without such a font)"
+        )
+    places = (folder / "_internal" / "resources", folder / "resources")
+    resources = next((p for p in places if p.is_dir()), None)
+    if resources is None:
+        raise SystemExit(f"build_installer: the bundle {folder} has no resources folder")
+    target = resources / "fonts"
+    target.mkdir(exist_ok=True)
+    shutil.copy2(font, target / font.name)
+    if licence.is_file():
+        shutil.copy2(licence, target / f"{font.stem}.copyright")
+    return target / font.name
 
 
 def make_archive(folder: Path) -> Path:
@@ -101,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     name = bundle_name(version)
     started = time.monotonic()
     folder = run_pyinstaller(name, args.dist.resolve(), args.work.resolve())
+    bundle_fonts(folder)
     built = time.monotonic() - started
     print(f"bundle: {folder} ({folder_size(folder) / 1e6:.0f} MB, built in {built:.0f} s)")
     if not args.no_archive:

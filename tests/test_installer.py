@@ -78,6 +78,10 @@ def test_bundle_is_named_with_the_version(bundle: Path) -> None:
 
     assert f"-{__version__}-" in bundle.name
     assert (bundle / "studio").is_file() and os.access(bundle / "studio", os.X_OK)
+    # The fallback font for names in Chinese, Japanese and Korean, with its licence (docs/decisions.md).
+    fonts = bundle / "_internal" / "resources" / "fonts"
+    assert (fonts / "wqy-microhei.ttc").stat().st_size > 1_000_000
+    assert (fonts / "wqy-microhei.copyright").is_file()
 
 
 def test_bundled_version(bundle: Path, tmp_path: Path) -> None:

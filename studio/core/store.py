@@ -25,14 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from studio.core import ops as op_mod
 from studio.core.errors import InvalidInput, StudioError
 from studio.core.migrations import LATEST, MIGRATIONS
 from studio.core.paths import store_path
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_S = 30.0
 ORIGINS = ("edit", "undo", "redo")
@@ -157,8 +158,18 @@ class Store:
         except BaseException:
             self.conn.close()
             raise
-        self.db = sqlite_utils.Database(self.conn)
+        self._db: sqlite_utils.Database | None = None
         self.client_id = self.get_meta("client_id")
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils on this connection, made on first use: importing it loads numpy, click and
+        dateutil (about 100 ms and more on a busy machine), which the app's start does not need."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:

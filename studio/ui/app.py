@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from studio import __version__
-from studio.core.paths import config_dir
+from studio.ui import import_hook
+
+import_hook.install()  # before the studio's own Qt modules are imported
+
+from studio import __version__  # noqa: E402
+from studio.core.paths import config_dir  # noqa: E402
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
@@ -41,7 +45,22 @@ def create_app(argv: Sequence[str]) -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("remix-studio")
+    _install_fonts(app)
     return app
+
+
+def _install_fonts(app: QApplication) -> None:
+    """The bundled fallback fonts, when this is a bundle that carries them (a stat otherwise)."""
+    from studio.ui import theme
+
+    try:
+        resources = theme.resources_dir()
+    except FileNotFoundError:
+        return  # the window says which resources are missing when it loads its style
+    from studio.ui.fonts import bundled_font_files, install_fallbacks
+
+    if bundled_font_files(resources):
+        install_fallbacks(app, resources)
 
 
 def build_window(show_welcome: bool = True) -> MainWindow:

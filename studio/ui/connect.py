@@ -112,7 +112,9 @@ class ConnectDialog(QDialog):
         self.setMinimumWidth(520)
         self.form = ConnectForm(controller)
         self.form.connected.connect(lambda _account: self.accept())
+        self.form.connect_button.setAutoDefault(False)  # Enter in a field connects through the form
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)

@@ -8,13 +8,14 @@ credits block -> render (one ffmpeg process) -> credits embedded -> sidecar -> r
 
 from __future__ import annotations
 
+import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -110,6 +111,7 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         mark_range: tuple[Fraction, Fraction] | None = None,
         online: bool = False,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
@@ -122,7 +124,9 @@ class ExportDialog(QDialog):
         self.rows: list[credits_mod.ShareRow] = []
         self.task: tasks.TaskHandle | None = None
         self.block: dict[str, Any] | None = None
+        self.stored = settings
         name = document.name or "Remix"
+        remembered = _Remembered(settings, name)
         self.title = QLineEdit(name)
         self.licence = QComboBox()
         self.licence.setEditable(True)
@@ -130,23 +134,24 @@ class ExportDialog(QDialog):
         self.licences = LicencePanel()
         self.licences.changed.connect(self._refresh_licences)
         self.licence.currentTextChanged.connect(lambda _t: self._refresh_licences())
-        self.editors = QLineEdit(", ".join(self.snapshot.editors))
+        self.editors = QLineEdit(remembered.editors or ", ".join(self.snapshot.editors))
         self.editors.setPlaceholderText("Who edited this piece (comma separated); empty: no editing share")
         self.format = QComboBox()
         self.format.addItems(list(FORMAT_NAMES))
         self.quality = QComboBox()
         self.quality.addItems(list(QUALITY))
-        self.quality.setCurrentText("Standard (720p)")
+        self.quality.setCurrentText(remembered.quality)
         self.range = QComboBox()
         self.range.addItem("Whole timeline")
         if mark_range is not None:
             self.range.addItem("Marked range (I–O)")
         self.range.currentIndexChanged.connect(lambda _i: self.refresh_proposal())
-        self.output = QLineEdit(str(Path.home() / "Videos" / f"{_safe(name)}.mp4"))
+        self.output = QLineEdit(remembered.output)
         browse = QPushButton(icon("folder"), "Choose…")
         browse.clicked.connect(self._on_browse_clicked)
         self.format.currentTextChanged.connect(self._on_format_changed)
         self.roll = QCheckBox("Append a credits roll")
+        self.format.setCurrentText(remembered.fmt)
         self.method = QComboBox()
         self.method.addItems(list(credits_mod.METHODS))
         self.method.currentTextChanged.connect(lambda _m: self.refresh_proposal())
@@ -157,11 +162,18 @@ class ExportDialog(QDialog):
         self.table.setHorizontalHeaderLabels(
             ["Contributor", "Roles", "Picture s", "Sound s", "Editing s", "Share %"]
         )
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names and roles whole
+        header.setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.itemChanged.connect(self._on_share_edited)
         self.total = QLabel()
         self.editors.editingFinished.connect(self.refresh_proposal)
+        self._editors_typed = QTimer(self)  # the proposal follows the names as they are typed
+        self._editors_typed.setSingleShot(True)
+        self._editors_typed.setInterval(400)
+        self._editors_typed.timeout.connect(self.refresh_proposal)
+        self.editors.textEdited.connect(lambda _text: self._editors_typed.start())
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
@@ -232,19 +244,25 @@ class ExportDialog(QDialog):
             return cut_to_span(self.snapshot, *self.mark_range)
         return self.snapshot
 
-    def refresh_proposal(self, manual: dict[str, int] | None = None) -> None:
+    def refresh_proposal(self) -> None:
+        """Propose the shares again (range, editors or method changed). With manual shares, the
+        seconds are proposed anew and the typed shares stay with their people (a new editor gets 0)."""
         method = self.method.currentText()
+        typed = self.shares() if method == credits_mod.MANUAL else {}
         try:
             self.rows = credits_mod.propose_shares(
                 self.exported_timeline(),
                 self.clips,
-                method=method,
+                method=credits_mod.WEIGHTED_TIME if method == credits_mod.MANUAL else method,
                 editors=self.editor_names(),
-                manual=manual if method == credits_mod.MANUAL else None,
             )
         except StudioError as exc:
             self.rows = []
-            self.status.setText(str(exc))
+            self.status.setText(f"The shares cannot be proposed: {exc}")
+        else:
+            self.status.clear()
+        if method == credits_mod.MANUAL:
+            self.rows = [replace(row, share_bp=typed.get(row.contributor_id, 0)) for row in self.rows]
         notes = {
             credits_mod.WEIGHTED_TIME: "Picture 45 %, sound 45 %, editing 10 %: each earns the seconds "
             "their clips play; a pool nobody claims is shared over the others. Edit a share to override.",
@@ -345,7 +363,11 @@ class ExportDialog(QDialog):
         if not settings.title:
             self.status.setText("Give the piece a title")
             return None
-        settings.output.parent.mkdir(parents=True, exist_ok=True)
+        problem = target_problem(settings.output)
+        if problem is not None:
+            self.status.setText(f"Cannot export there: {problem}")
+            return None
+        _Remembered.store(self.stored, self.document.name or "Remix", settings)
         snapshot, clips = self.snapshot, self.clips
         self.export_button.setEnabled(False)
         self.progress.setVisible(True)
@@ -410,6 +432,13 @@ class ExportDialog(QDialog):
         self.publish_requested.emit(str(self.output_path))
         self.accept()
 
+    def reject(self) -> None:
+        """Escape or Close while the export runs keeps the dialog and its progress up: Cancel stops it."""
+        if self.task is not None:
+            self.status.setText("The export is still running: press Cancel to stop it.")
+            return
+        super().reject()
+
     def closeEvent(self, event: Any) -> None:
         if self.task is not None:
             self.task.cancel()
@@ -425,3 +454,53 @@ def render_path_text(render: dict[str, Any]) -> str:
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in name).strip() or "export"
+
+
+def target_problem(output: Path) -> str | None:
+    """Why `output` cannot be written (checked before any rendering starts), or None when it can.
+    Makes the missing folders on the way, as the export would."""
+    if output.is_dir():
+        return f"{output} is a folder; give a file name"
+    if not output.name or output.suffix == "":
+        return f"{output} has no file extension (for example .mp4)"
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"the folder {output.parent} cannot be made ({exc.strerror or exc})"
+    if not os.access(output.parent, os.W_OK | os.X_OK):
+        return f"the folder {output.parent} is not writable"
+    if output.exists() and not os.access(output, os.W_OK):
+        return f"{output} exists and is not writable"
+    return None
+
+
+class _Remembered:
+    """The export's defaults: the Preferences' format, quality and folder, then what this project's
+    last export used (its editors and file)."""
+
+    def __init__(self, settings: QSettings | None, project: str) -> None:
+        def value(key: str, default: str) -> str:
+            found = settings.value(key, default) if settings is not None else default
+            return str(found or default)
+
+        self.fmt = value("export/format", "mp4")
+        if self.fmt not in FORMAT_NAMES:
+            self.fmt = "mp4"
+        self.quality = value("export/quality", "Standard (720p)")
+        if self.quality not in QUALITY:
+            self.quality = "Standard (720p)"
+        folder = Path(value("export/folder", str(Path.home() / "Videos"))).expanduser()
+        self.output = value(
+            f"export/projects/{_safe(project)}/file", str(folder / f"{_safe(project)}.{self.fmt}")
+        )
+        if Path(self.output).suffix[1:] in FORMAT_NAMES:
+            self.fmt = Path(self.output).suffix[1:]
+        self.editors = value(f"export/projects/{_safe(project)}/editors", "")
+
+    @staticmethod
+    def store(settings: QSettings | None, project: str, chosen: ExportSettings) -> None:
+        if settings is None:
+            return
+        settings.setValue(f"export/projects/{_safe(project)}/file", str(chosen.output))
+        settings.setValue(f"export/projects/{_safe(project)}/editors", ", ".join(chosen.editors))
+        settings.sync()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -89,17 +90,32 @@ def run_import(request: ImportRequest, progress: ProgressCallback, cancel: Cance
         store.close()
 
 
+IMPORT_FOLDER_KEY = "import/folder"
+
+
 class ImportDialog(QDialog):
     """Files, then the credits form: contributors with roles, licence, lineage and tags."""
 
-    def __init__(self, paths: list[str], library: list[Clip], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        paths: list[str],
+        library: list[Clip],
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import media")
         self.setMinimumWidth(560)
+        self.settings = settings
         self.files = QListWidget()
         self.files.setMaximumHeight(90)
+        self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         add_files = QPushButton(icon("folder"), "Add files…")
         add_files.clicked.connect(self._on_add_files_clicked)
+        self.remove_files = QPushButton("Remove")
+        self.remove_files.setToolTip("Take the selected files off the list (Delete)")
+        self.remove_files.clicked.connect(self._on_remove_files_clicked)
+        self.files.installEventFilter(self)  # Delete in the list removes the selected files
         self.title = QLineEdit()
         self.title.setPlaceholderText("From the file name (or the file's own credits)")
         self.people = CreditsEditor()
@@ -133,7 +149,11 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         files_row = QHBoxLayout()
         files_row.addWidget(self.files, 1)
-        files_row.addWidget(add_files, 0, Qt.AlignmentFlag.AlignTop)
+        file_buttons = QVBoxLayout()
+        file_buttons.addWidget(add_files)
+        file_buttons.addWidget(self.remove_files)
+        file_buttons.addStretch(1)
+        files_row.addLayout(file_buttons)
         form.addRow("Files", files_row)
         form.addRow("Title", self.title)
         form.addRow("Credits", self.people)
@@ -151,10 +171,40 @@ class ImportDialog(QDialog):
     def _sync_ok(self) -> None:
         self.ok_button.setEnabled(self.files.count() > 0)
 
+    def start_folder(self) -> Path:
+        """Where the file picker opens: where files were last picked, else beside a listed file."""
+        remembered = self.settings.value(IMPORT_FOLDER_KEY, "") if self.settings is not None else ""
+        if remembered and Path(str(remembered)).is_dir():
+            return Path(str(remembered))
+        if self.files.count():
+            return Path(self.files.item(0).text()).parent
+        return Path.home()
+
     def _on_add_files_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", str(Path.home()), MEDIA_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", str(self.start_folder()), MEDIA_FILTER)
         for path in paths:
             self.files.addItem(path)
+        if paths and self.settings is not None:
+            self.settings.setValue(IMPORT_FOLDER_KEY, str(Path(paths[0]).parent))
+        self._sync_ok()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.files
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        ):
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()  # the key is the list's, not the main window's Delete
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                self._on_remove_files_clicked()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _on_remove_files_clicked(self) -> None:
+        for entry in self.files.selectedItems():
+            self.files.takeItem(self.files.row(entry))
         self._sync_ok()
 
     def add_person(self, name: str, roles: str) -> None:

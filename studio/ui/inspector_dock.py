@@ -59,7 +59,7 @@ class InspectorDock(QScrollArea):
         super().__init__(parent)
         self.catalog = catalog
         self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # never cut off when narrow
         self.clip: Clip | None = None
         self.item: Item | None = None
         body = QWidget()
@@ -168,10 +168,15 @@ class InspectorDock(QScrollArea):
         self.muted.setChecked(item.muted)
         self.text.setText(item.text)
         self.item_form.setRowVisible(self.text, item.kind == "title")
+        # Gain, fades and mute are the sound's: a title or a still has none.
+        silent = item.kind == "title" or (clip is not None and clip.kind == "image")
+        for row in (self.gain, self.fade_in, self.fade_out, self.muted):
+            self.item_form.setRowVisible(row, not silent)
         for widget in widgets:
             widget.blockSignals(False)
         span = f"{format_clock(item.start)} → {format_clock(item.end)}"
         self.placement.setText(f"{span}  (media from {format_clock(item.source_in)})")
+        self.verticalScrollBar().setValue(0)
         if clip is not None:
             self._fill_clip(clip)
         else:
@@ -184,6 +189,7 @@ class InspectorDock(QScrollArea):
     def show_clip(self, clip: Clip) -> None:
         self.item = None
         self.item_box.setVisible(False)
+        self.verticalScrollBar().setValue(0)
         self._fill_clip(clip)
 
     def _fill_clip(self, clip: Clip) -> None:

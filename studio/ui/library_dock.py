@@ -256,13 +256,20 @@ class LibraryDock(QWidget):
         self.tabs.setExpanding(False)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search title, people, tags…")
+        self.search.setPlaceholderText("Search…")
+        self.search.setToolTip("Search titles, people and tags")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.kind = QComboBox()
         self.tag = QComboBox()
         self.contributor = QComboBox()
         self.licence = QComboBox()
+        self.any_text = {
+            self.kind: "Any kind",
+            self.tag: "Any tag",
+            self.contributor: "Anyone",
+            self.licence: "Any licence",
+        }
         for combo, tip in (
             (self.kind, "Kind"),
             (self.tag, "Tag"),
@@ -270,7 +277,10 @@ class LibraryDock(QWidget):
             (self.licence, "Licence"),
         ):
             combo.setToolTip(f"Filter by {tip.lower()}")
-            combo.addItem(_ANY)
+            combo.setAccessibleName(f"{tip} filter")
+            combo.addItem(self.any_text[combo])
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
             combo.currentTextChanged.connect(self._on_filters_changed)
         self.kind.addItems(["video", "audio", "image"])
         self.model = LibraryModel(catalog)
@@ -397,19 +407,22 @@ class LibraryDock(QWidget):
             current = combo.currentText()
             combo.blockSignals(True)
             combo.clear()
-            combo.addItem(_ANY)
+            combo.addItem(self.any_text[combo])
             combo.addItems(values)
-            combo.setCurrentText(current if current in values else _ANY)
+            combo.setCurrentText(current if current in values else self.any_text[combo])
             combo.blockSignals(False)
         self._on_filters_changed()
 
     def _on_filters_changed(self, *_: object) -> None:
+        def chosen(combo: QComboBox) -> str:
+            return _ANY if combo.currentIndex() <= 0 else combo.currentText()
+
         self.proxy.set_filters(
             text=self.search.text().strip(),
-            kind=self.kind.currentText(),
-            tag=self.tag.currentText(),
-            contributor=self.contributor.currentText(),
-            licence=self.licence.currentText(),
+            kind=chosen(self.kind),
+            tag=chosen(self.tag),
+            contributor=chosen(self.contributor),
+            licence=chosen(self.licence),
         )
         rows = self.proxy.rowCount()
         if not self.shared:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 LAST_PROJECT_KEY = "project/last"
 SHUTTLE_RATES = (1, 2, 4, 8)
-MENUS = ("&File", "&Edit", "&Timeline", "&Playback", "&Sync", "&Help")
+MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
 
 
 def load_library() -> list[tuple[Clip, str]]:
@@ -61,6 +61,15 @@ def load_library() -> list[tuple[Clip, str]]:
         return [(record.clip, state(record)) for record in list_clips(store)]
     finally:
         store.close()
+
+
+def remove_clips(clip_ids: list[str]) -> list[str]:
+    """Remove clips from the library on a worker thread (its own store connection); returns titles."""
+    from studio.core.store import Store
+    from studio.services.library import remove_clip
+
+    with Store() as store:
+        return [remove_clip(store, clip_id).clip.title for clip_id in clip_ids]
 
 
 class MainWindow(QMainWindow):
@@ -222,6 +231,7 @@ class MainWindow(QMainWindow):
 
         self.inspector = InspectorDock(self.catalog)
         self.conflicts = ConflictsPanel(self.document)
+        self.conflicts.clip_title = lambda clip_id: getattr(self.catalog.get(clip_id), "title", None)
         self.inspector_dock = self._dock("Inspector", self.inspector, "right")
         self.conflicts_dock = self._dock("Conflicts", self.conflicts, "right")
         self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
@@ -246,6 +256,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(
             QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable  # View ▸ brings it back
         )
         self.addDockWidget(area, dock)
         return dock
@@ -308,9 +319,12 @@ class MainWindow(QMainWindow):
         a["copy"] = self._action("&Copy", tl.copy_selected, keys.StandardKey.Copy, "copy")
         a["paste"] = self._action("&Paste", tl.paste, keys.StandardKey.Paste, "paste")
         a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
-        a["delete"] = self._action("&Delete", lambda: tl.delete_selected(False), "Delete", "delete")
+        a["delete"] = self._action("&Delete", lambda: self.delete_selected(False), "Delete", "delete")
         a["ripple"] = self._action(
-            "Ripple d&elete", lambda: tl.delete_selected(True), "Shift+Delete", "ripple-delete"
+            "Ripple d&elete", lambda: self.delete_selected(True), "Shift+Delete", "ripple-delete"
+        )
+        a["remove_clips"] = self._action(
+            "&Remove selected clips from the library…", self.remove_library_clips
         )
         a["select_all"] = self._action("Select &all", self._select_all, keys.StandardKey.SelectAll)
         a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
@@ -360,8 +374,22 @@ class MainWindow(QMainWindow):
                 None,
                 "quit",
             ],
-            "&Edit": ["undo", "redo", None, "copy", "paste", "select_all", None, "split", "delete", "ripple"],
+            "&Edit": [
+                "undo",
+                "redo",
+                None,
+                "copy",
+                "paste",
+                "select_all",
+                None,
+                "split",
+                "delete",
+                "ripple",
+                None,
+                "remove_clips",
+            ],
             "&Timeline": ["add_video", "add_audio", "add_title", None, "zoom_in", "zoom_out", "zoom_fit"],
+            "&View": [],
             "&Playback": [
                 "play",
                 "reverse",
@@ -397,8 +425,7 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 else:
                     menu.addAction(a[entry])
-            if title == "&Timeline":
-                menu.addSeparator()
+            if title == "&View":
                 for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
                     menu.addAction(dock.toggleViewAction())
                 menu.addSeparator()
@@ -424,6 +451,8 @@ class MainWindow(QMainWindow):
         self.timeline.playhead_changed.connect(self.preview.show_frame_at)
         self.library.import_requested.connect(self.import_files)
         self.library.clip_selected.connect(self._on_library_clip_selected)
+        self.timeline.view.clips_dropped.disconnect(self.timeline._on_clips_dropped)
+        self.timeline.view.clips_dropped.connect(self._on_clips_dropped)
         self.inspector.item_edited.connect(self._on_item_edited)
         self.inspector.clip_saved.connect(lambda _id: self.catalog.reload())
         self.inspector.status_posted.connect(self.post)
@@ -474,15 +503,20 @@ class MainWindow(QMainWindow):
             self.document.open(name)
 
     def _on_project_opened(self, name: str) -> None:
-        self.settings.setValue(LAST_PROJECT_KEY, name)
-        self.settings.sync()
+        if self.settings.value(LAST_PROJECT_KEY) != name:  # a write (and its fsync) only on a change
+            self.settings.setValue(LAST_PROJECT_KEY, name)
+            self.settings.sync()
         self.setWindowTitle(f"Remix Studio — {name}")
         if self.document.timeline.items:
             QTimer.singleShot(0, self.timeline.zoom_fit)
 
     def _on_document_changed(self) -> None:
+        from studio.services.sync_status import CONFLICTS
+
         n = self.conflicts.count()
         self.conflicts_dock.setWindowTitle(f"Conflicts ({n})" if n else "Conflicts")
+        if self.sync_status is not None and self.sync_status.status.state == CONFLICTS:
+            self.sync_status.conflicts(n)  # resolving here updates the badge before the next sync
         self._on_timeline_selection_changed(self.timeline.selected_ids())
 
     def _on_history_changed(self) -> None:
@@ -491,6 +525,43 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(undo is not None)
         self.actions_by_name["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
         self.actions_by_name["redo"].setEnabled(redo is not None)
+
+    def _library_has_focus(self) -> bool:
+        focus = self.focusWidget()
+        return focus is not None and (focus is self.library or self.library.isAncestorOf(focus))
+
+    def delete_selected(self, ripple: bool) -> None:
+        """Delete acts where the keyboard is: on the library's clips there, else on the timeline."""
+        if self._library_has_focus():
+            self.remove_library_clips()
+        else:
+            self.timeline.delete_selected(ripple)
+
+    def remove_library_clips(self) -> tasks.TaskHandle | None:
+        """Remove the clips selected in the library (and their media) after asking; clips a project
+        uses are refused by the library service with the project named."""
+        ids = [i for i in self.library.selected_ids() if i in self.catalog.clips]
+        if not ids:
+            self.post("Select the clips to remove in the library first")
+            return None
+        titles = ", ".join(self.catalog.clips[i].title for i in ids)
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Remove from the library",
+            f"Remove {titles} from this library, with {'their' if len(ids) > 1 else 'its'} media?\n\n"
+            "Copies already published stay on the server.",
+            buttons.Yes | buttons.Cancel,
+            buttons.Cancel,
+        )
+        if answer != buttons.Yes:
+            return None
+
+        def done(removed: list[str]) -> None:
+            self.catalog.reload()
+            self.post(f"Removed {', '.join(removed)} from the library")
+
+        return self.run_task("import", "Removing clips", lambda _ctx: remove_clips(ids), done)
 
     def _select_all(self) -> None:
         self.timeline.select(list(self.document.timeline.items))
@@ -501,11 +572,33 @@ class MainWindow(QMainWindow):
         if len(items) >= 1:
             item = items[0]
             self.inspector.show_item(item, self.catalog.get(item.clip) if item.clip else None)
+        elif self.inspector.item is not None:
+            self.inspector.show_nothing()  # nothing selected on the timeline any more
 
     def _on_library_clip_selected(self, clip_id: str) -> None:
-        clip = self.catalog.get(clip_id)
+        clip = self.catalog.get(clip_id) or self.catalog.shared.get(clip_id)  # shared, not pulled yet
         if clip is not None:
             self.inspector.show_clip(clip)
+
+    def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        """A drop from the library: shared clips not pulled yet are pulled first and placed once here."""
+        remote = [c for c in clip_ids if c not in self.catalog.clips and c in self.catalog.shared]
+        if not remote:
+            self.timeline.place_dropped(clip_ids, track_id, at)
+            return
+        if not self.sync.connected:
+            self.post("Connect to the server to pull these clips (Sync ▸ Connect…)")
+            return
+        titles = ", ".join(self.catalog.shared[c].title for c in remote)
+        self.post(f"Pulling {titles}: placed on the timeline once here", 15000)
+
+        def place_when_pulled() -> None:
+            if all(self.catalog.media_file(c) is not None for c in clip_ids):
+                self.catalog.changed.disconnect(place_when_pulled)
+                self.timeline.place_dropped(clip_ids, track_id, at)
+
+        self.catalog.changed.connect(place_when_pulled)
+        self.sync.pull(remote)
 
     def _on_item_edited(self, item_id: str, label: str, changes: dict[str, Any]) -> None:
         self.timeline.set_item_fields(item_id, label, **changes)
@@ -563,7 +656,7 @@ class MainWindow(QMainWindow):
     def import_files(self, paths: list[str]) -> None:
         from studio.ui.import_dialog import ImportDialog
 
-        dialog = ImportDialog(paths, list(self.catalog.clips.values()), self)
+        dialog = ImportDialog(paths, list(self.catalog.clips.values()), self, settings=self.settings)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         self.start_import(dialog.request())
@@ -587,7 +680,12 @@ class MainWindow(QMainWindow):
         from studio.ui.export_dialog import ExportDialog
 
         dialog = ExportDialog(
-            self.document, self.catalog, self, mark_range=self._marked_range(), online=self.sync.connected
+            self.document,
+            self.catalog,
+            self,
+            mark_range=self._marked_range(),
+            online=self.sync.connected,
+            settings=self.settings,
         )
         dialog.exported.connect(self._on_exported)
         dialog.publish_requested.connect(self.publish_export)
@@ -623,7 +721,11 @@ class MainWindow(QMainWindow):
     def show_connect(self) -> None:
         from studio.ui.connect import ConnectDialog
 
-        ConnectDialog(self.sync, self).exec()
+        dialog = ConnectDialog(self.sync, self)
+        dialog.form.connected.connect(
+            lambda account: self.post(f"Connected to {account.server} as {account.username}.", 15000)
+        )
+        dialog.exec()
 
     def share_project(self) -> None:
         from studio.ui.connect import ShareDialog
@@ -689,8 +791,7 @@ class MainWindow(QMainWindow):
 
     def _show_marks(self) -> None:
         marked = self._marked_range()
-        scale = self.timeline.scale
-        self.timeline.ruler.in_out = (scale.x(marked[0]), scale.x(marked[1])) if marked else None
+        self.timeline.ruler.in_out = marked
         self.timeline.ruler.update()
         self.preview.set_range(marked)
 
@@ -727,6 +828,7 @@ class MainWindow(QMainWindow):
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         for name, keys in self.shortcut_rows():
             row = table.rowCount()
             table.insertRow(row)

@@ -33,6 +33,10 @@ from studio.ui.snapshots import at_height
 from studio.ui.theme import colors
 
 PROXY_HEIGHT = 240
+SEGMENTS_S = (Fraction(1, 2), Fraction(2), Fraction(4))
+"""Playback renders the proxy in segments played one after another: a short first one, so the first
+frame comes soon, then longer ones (the last length repeats), each rendered while the one before plays."""
+SEGMENTS_AHEAD = 2
 FRAME_WIDTH = 640
 _SCRUB_DELAY_MS = 15
 _REVERSE_STEP_MS = 40
@@ -87,6 +91,17 @@ def proxy_format() -> Any:
 def proxy_timeline(timeline: Timeline, start: Fraction, end: Fraction) -> Timeline:
     """A low-resolution copy of [start, end) of the timeline, shifted to begin at 0."""
     return at_height(cut_to_span(timeline, start, end), PROXY_HEIGHT)
+
+
+def segments(start: Fraction, end: Fraction) -> list[tuple[Fraction, Fraction]]:
+    """[start, end) cut into playback segments of SEGMENTS_S lengths (the last repeating)."""
+    out: list[tuple[Fraction, Fraction]] = []
+    t = start
+    while t < end:
+        length = SEGMENTS_S[min(len(out), len(SEGMENTS_S) - 1)]
+        out.append((t, min(end, t + length)))
+        t = out[-1][1]
+    return out
 
 
 def render_proxy(timeline: Timeline, clips: dict[str, Clip], ctx: tasks.TaskContext) -> Path:
@@ -165,6 +180,10 @@ class PreviewWidget(QWidget):
         self._frame_busy = False
         self._proxy_task: tasks.TaskHandle | None = None
         self._proxy_start = ZERO
+        self._segments: list[tuple[Fraction, Fraction]] = []
+        self._ready: dict[int, Path] = {}
+        self._current = -1  # the segment playing
+        self._rendering = 0  # the next segment to render
         self._player: Any = None
         self._scrub_timer = QTimer(self)
         self._scrub_timer.setSingleShot(True)
@@ -188,6 +207,7 @@ class PreviewWidget(QWidget):
         layout.addWidget(self.picture, 1)
         layout.addLayout(controls)
         document.changed.connect(self._on_document_changed)
+        catalog.changed.connect(self._on_document_changed)  # media found once the library has loaded
         self.picture.set_image(None, "Drop clips on the timeline to see them here")
 
     def _button(self, name: str, tip: str, slot: Any = None) -> QToolButton:
@@ -231,6 +251,8 @@ class PreviewWidget(QWidget):
                 self.picture.set_image(None, "Drop clips on the timeline to see them here" if empty else "")
             self.frame_shown.emit(t)
             return
+        if not self.catalog.clips:
+            return  # the library is still loading: it announces itself, and the frame is asked again
         found = self.catalog.media_file(item.clip or "")
         if found is None or not found[1]:
             self.picture.set_image(None, "Media offline: pull the clip to see it")
@@ -281,7 +303,7 @@ class PreviewWidget(QWidget):
 
     def _on_frame_decoded(self, request: int, t: Fraction, image: QImage) -> None:
         self._frame_busy = False
-        if request == self._request and not self.playing:
+        if request == self._request and (not self.playing or self.rate < 0):  # J steps show frames too
             self.picture.set_image(image)
             self.frame_shown.emit(t)
 
@@ -318,35 +340,57 @@ class PreviewWidget(QWidget):
         if end <= start:
             self.status_posted.emit("Nothing to play: the timeline is empty")
             return
-        snapshot = proxy_timeline(tl, start, end)
-        clips = self.catalog.resolved(snapshot.clip_ids())
         if self._proxy_task is not None:
             self._proxy_task.cancel()
+            self._proxy_task = None
+        self._segments = segments(start, end)
+        self._ready = {}
+        self._current = -1
+        self._rendering = 0
         self._proxy_start = start
         self.state.setText("Preparing preview…")
         self._set_playing(True)
+        self._render_next()
+
+    def _render_next(self) -> None:
+        """Render the next segment unless one is rendering or enough are ready ahead."""
+        n = self._rendering
+        if self._proxy_task is not None or n >= len(self._segments) or n > self._current + SEGMENTS_AHEAD:
+            return
+        seg_start, seg_end = self._segments[n]
+        snapshot = proxy_timeline(self.document.timeline, seg_start, seg_end)
+        clips = self.catalog.resolved(snapshot.clip_ids())
         self._proxy_task = tasks.submit(
             "preview",
             lambda ctx: render_proxy(snapshot, clips, ctx),
             name="preview render",
-            on_done=self._on_proxy_ready,
+            on_done=lambda path: self._on_proxy_ready(n, path),
             on_failed=self._on_proxy_failed,
-            on_progress=lambda f, _m: self.state.setText(f"Preparing preview… {round(f * 100)} %"),
             owner=self,
         )
 
-    def _on_proxy_ready(self, path: Path) -> None:
+    def _on_proxy_ready(self, n: int, path: Path) -> None:
         self._proxy_task = None
-        if not self.playing:
+        if not self.playing or self.rate < 0:
             return
-        self.state.setText("")
+        self._ready[n] = path
+        self._rendering = n + 1
+        if (self._current == -1 and n == 0) or self._current == n:
+            self._play_segment(n)
+        self._render_next()
+
+    def _play_segment(self, n: int) -> None:
         player = self._ensure_player()
         if player is None:
             self._set_playing(False)
             return
-        player.setSource(QUrl.fromLocalFile(str(path)))
+        self.state.setText("")
+        self._current = n
+        self._proxy_start = self._segments[n][0]
+        player.setSource(QUrl.fromLocalFile(str(self._ready[n])))
         player.setPlaybackRate(float(max(1, self.rate)))
         player.play()
+        self._render_next()
 
     def _on_proxy_failed(self, exc: BaseException) -> None:
         self._proxy_task = None
@@ -387,8 +431,18 @@ class PreviewWidget(QWidget):
     def _on_media_status(self, status: Any) -> None:
         from PySide6.QtMultimedia import QMediaPlayer
 
-        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+        if status != QMediaPlayer.MediaStatus.EndOfMedia or not self.playing:
+            return
+        following = self._current + 1
+        if following >= len(self._segments):
             self.pause()
+        elif following in self._ready:
+            self._ready.pop(self._current, None)
+            self._play_segment(following)
+        else:
+            self._current = following  # played as soon as it is rendered
+            self.state.setText("Buffering…")
+            self._render_next()
 
     def _on_reverse_step(self) -> None:
         step = Fraction(_REVERSE_STEP_MS * abs(self.rate), 1000)

@@ -2,7 +2,8 @@
 
 Runs the real app under a real X server: the one in $DISPLAY, or an Xvfb it starts (and stops) itself.
 Data, config and caches go to a temporary folder, so the user's library is never touched. Writes
-docs/screenshots/main-dark.png, main-light.png and export.png.
+docs/screenshots/main-dark.png, main-light.png, export.png, conflicts.png (a gain edited on two machines
+at once, the second edit applied here as the sync would) and main-1024x700.png (the window at 1024x700).
 """
 
 from __future__ import annotations
@@ -109,10 +110,40 @@ def take(out: Path) -> list[Path]:
             dialog.grab().save(str(path))
             saved.append(path)
             dialog.close()
-            window.close()
-            app.quit()
+            QTimer.singleShot(300, conflicts)
 
         QTimer.singleShot(600, grab_dialog)
+
+    def conflicts() -> None:
+        items = sorted(window.document.timeline.items.values(), key=lambda i: (i.start, i.track))
+        sound = next(i for i in items if i.kind == "clip" and i.gain_db == 0)
+        window.timeline.set_item_fields(sound.id, "Set gain", gain_db=-3.0)
+        # The other machine's edit, as the sync folds it in: it expected the gain at 0 dB.
+        other = {
+            "op": "set",
+            "entity": "item",
+            "id": sound.id,
+            "new": {"gain_db": -9.0},
+            "old": {"gain_db": 0.0},
+        }
+        window.document.edit("Edit from another machine", lambda tx: tx.do([other]))
+        window.show_conflicts()
+        window.conflicts.list.setCurrentRow(0)
+        QTimer.singleShot(500, shot_conflicts)
+
+    def shot_conflicts() -> None:
+        shoot("conflicts.png")
+        small()
+
+    def small() -> None:
+        window.inspector_dock.raise_()
+        window.resize(1024, 700)
+        QTimer.singleShot(800, shot_small)
+
+    def shot_small() -> None:
+        shoot("main-1024x700.png")
+        window.close()
+        app.quit()
 
     def demo() -> None:
         handle = open_demo_library(window)

@@ -136,8 +136,8 @@ class SyncController(QObject):
         )
 
     def _on_connect_failed(self, exc: BaseException) -> None:
-        self.status.offline(f"Offline — {exc}" if self.account is None else "Offline")
-        self.connect_failed.emit(str(exc))
+        self.status.offline(f"Offline — {plain_reason(exc)}" if self.account is None else "Offline")
+        self.connect_failed.emit(plain_reason(exc))
 
     def _set_account(self, account: Account | None, *, sync_in_ms: int | None = None) -> None:
         self.account = account
@@ -208,7 +208,7 @@ class SyncController(QObject):
 
     def _on_sync_failed(self, exc: BaseException) -> None:
         self._on_sync_ended()
-        self.posted.emit(f"Sync failed: {exc}")
+        self.posted.emit(f"Sync failed: {plain_reason(exc)}")
 
     def _on_sync_ended(self) -> None:
         self.sync_task = None
@@ -389,3 +389,14 @@ def _one_by_one(
         return out
 
     return work
+
+
+def plain_reason(exc: BaseException) -> str:
+    """What a person needs from a network failure: the client's own sentence, without the transport's
+    details (urllib3's "HTTPConnectionPool(...): Max retries exceeded ..." adds nothing they can act on)."""
+    from studio.sync.client import OfflineError
+
+    text = str(exc)
+    if isinstance(exc, OfflineError):
+        return text.split(": ", 1)[0]
+    return text

@@ -7,6 +7,8 @@ re-emits each change as a queued Qt signal so widgets only ever update on the ma
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -44,6 +46,9 @@ _ICONS = {
     CONFLICTS: "warning",
     ERROR: "error",
 }
+
+
+BADGE_CHARS = 48  # longer states are cut in the status bar; the tooltip has the whole text
 
 
 class StatusBridge(QObject):
@@ -89,8 +94,9 @@ class SyncBadge(QWidget):
             status.state, palette.muted
         )
         self.icon.setPixmap(icon(_ICONS[status.state], color).pixmap(16, 16))
-        self.text.setText(status.describe())
-        self.setToolTip(status.reason or status.message or status.describe())
+        described = status.describe()
+        self.text.setText(described if len(described) <= BADGE_CHARS else described[: BADGE_CHARS - 1] + "…")
+        self.setToolTip(status.reason or status.message or described)
         self.bar.setVisible(status.state == SYNCING)
         self.bar.setValue(round(status.progress * 1000))
         self.state = status.state
@@ -111,6 +117,7 @@ class ConflictsPanel(QWidget):
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.clip_title: Callable[[str], str | None] = lambda _clip_id: None  # set by the window
         self.from_sync: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []
         self.list = QListWidget()
@@ -146,6 +153,20 @@ class ConflictsPanel(QWidget):
         tl = self.document.timeline
         return len(tl.conflicts) + len(tl.overlaps()) + len(self._elsewhere()) + len(self.refused)
 
+    def _name(self, entity: str, target: str) -> str:
+        """What a person calls the thing: the clip's title and track, a title's text, a track's name."""
+        tl = self.document.timeline
+        if entity == "item" and target in tl.items:
+            item = tl.items[target]
+            track = tl.tracks.get(item.track)
+            title = (item.text or "Title") if item.kind == "title" else self.clip_title(item.clip or "")
+            where = f" on {track.name}" if track is not None else ""
+            title = title or f"clip {(item.clip or '')[:8]}"
+            return f"“{title}”{where} at {format_clock(item.start, tl.fps)}"
+        if entity == "track" and target in tl.tracks:
+            return f"Track {tl.tracks[target].name}"
+        return f"{entity.title()} {target[:8]}"
+
     def _add(self, text: str, data: object) -> None:
         entry = QListWidgetItem(icon("warning", colors().conflict), text)
         entry.setData(Qt.ItemDataRole.UserRole, data)
@@ -155,9 +176,11 @@ class ConflictsPanel(QWidget):
         tl = self.document.timeline
         self.list.clear()
         for conflict in sorted(tl.conflicts.values(), key=lambda c: c.id):
-            what = f"{conflict.entity} {conflict.target[:8]}"
+            what = self._name(conflict.entity, conflict.target)
             if conflict.kind == "field":
-                text = f"{what}: two values for {conflict.field or 'the whole record'}"
+                field = _FIELD_NAMES.get(conflict.field or "", conflict.field or "the whole record")
+                shown = " or ".join(_value(conflict.field, v, tl.fps) for v in conflict.values[:2])
+                text = f"{what}: two edits of its {field} ({shown})"
             else:
                 text = f"{what} was edited by one person and deleted by another"
             self._add(text, {"timeline": conflict.id})
@@ -232,8 +255,11 @@ class ConflictsPanel(QWidget):
         if conflict.kind == "deleted":
             options = [(0, f"Keep the {conflict.entity}"), (1, f"Delete the {conflict.entity}")]
         else:
+            fps = self.document.timeline.fps
+            whose = ("the value in effect now", "the other edit's")
             options = [
-                (i, f"Keep {_short(v)}" + (" (now)" if i == 0 else "")) for i, v in enumerate(conflict.values)
+                (i, f"Keep {whose[min(i, 1)]}: {_value(conflict.field, v, fps)}")
+                for i, v in enumerate(conflict.values)
             ]
         for index, label in options:
             self._choice(label, lambda c=conflict.id, i=index: self.resolve(c, i))
@@ -256,6 +282,31 @@ class ConflictsPanel(QWidget):
             self.document.edit_rejected.emit(str(exc))
             return False
         return True
+
+
+_TIME_FIELDS = {"start", "duration", "source_in", "source_out", "fade_in", "fade_out", "at"}
+_FIELD_NAMES = {
+    "start": "start time",
+    "duration": "length",
+    "source_in": "in point",
+    "source_out": "out point",
+    "fade_in": "fade in",
+    "fade_out": "fade out",
+    "gain_db": "gain",
+    "track": "track",
+}
+
+
+def _value(field: str | None, value: Any, fps: Fraction) -> str:
+    """A conflicting value as the timeline shows it: times as timecode, others as they read."""
+    if field in _TIME_FIELDS and isinstance(value, (str, int)):
+        try:
+            return format_clock(Fraction(value), fps)
+        except (ValueError, ZeroDivisionError):
+            pass
+    if isinstance(value, str):
+        return f"“{value[:40]}”"
+    return _short(value)
 
 
 def _short(value: Any) -> str:

@@ -126,7 +126,8 @@ def apply_theme(app: QApplication, name: str) -> Colors:
     """Style the whole app with resources/<name>.qss and a matching palette; returns its colours."""
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r} (themes: {', '.join(THEMES)})")
-    qss = (resources_dir() / f"{name}.qss").read_text(encoding="utf-8")
+    folder = resources_dir()
+    qss = (folder / f"{name}.qss").read_text(encoding="utf-8").replace("@resources@", folder.as_posix())
     chosen = DARK if name == "dark" else LIGHT
     _current[0] = chosen
     palette = QPalette()

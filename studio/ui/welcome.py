@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.sync.credentials import Account
 from studio.ui import tasks
 from studio.ui.connect import ConnectForm
 from studio.ui.icons import app_icon, icon
@@ -99,7 +100,7 @@ class WelcomeDialog(QDialog):
         connect_heading.setObjectName("muted")
         actions.addWidget(connect_heading)
         self.connect_form = ConnectForm(window.sync)
-        self.connect_form.connected.connect(lambda _account: self._done())
+        self.connect_form.connected.connect(self._on_connected)
         actions.addWidget(self.connect_form)
         self.local_button = self._choice(
             "cloud-sync", "Start a local server", "Share with others on this machine"
@@ -112,6 +113,10 @@ class WelcomeDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(card)
         layout.addWidget(skip, 0, Qt.AlignmentFlag.AlignRight)
+        # Enter in the connect form connects (its fields submit it); no button of the dialog is the
+        # default one, so Enter never opens the demo library or skips by accident.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
 
     def _choice(self, icon_name: str, title: str, note: str) -> QPushButton:
         button = QPushButton(icon(icon_name), f"{title}\n{note}")
@@ -122,6 +127,11 @@ class WelcomeDialog(QDialog):
         self.settings.setValue(WELCOMED_KEY, True)
         self.settings.sync()
         self.accept()
+
+    def _on_connected(self, account: Account) -> None:
+        """Say it where it stays visible: the dialog closes now."""
+        self.window_.post(f"Connected to {account.server} as {account.username}.", 15000)
+        self._done()
 
     def _on_demo_clicked(self) -> None:
         open_demo_library(self.window_)

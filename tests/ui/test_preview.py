@@ -51,3 +51,26 @@ def test_title_is_drawn_over_the_picture_beneath_it(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: Fraction(9, 2) in shown, timeout=30_000)
     white, coloured = _shares(preview.picture.image)
     assert coloured < 0.01 and white > 0.002
+
+
+def test_playing_backwards_with_j_shows_the_frames_it_steps_through(qtbot, window, tmp_path):
+    from studio.ui.import_dialog import ImportRequest
+
+    video = mediagen.make_video(tmp_path / "walk.mp4", 4, size="320x240")
+    window.start_import(ImportRequest([video], title="Walk"))
+    qtbot.waitUntil(lambda: len(window.catalog.clips) == 1, timeout=60_000)
+    (clip,) = window.catalog.clips.values()
+    panel, preview = window.timeline, window.preview
+    panel.place_clips([clip.id], panel.timeline.ordered_tracks("video")[0].id, Fraction(0))
+    panel.set_playhead(Fraction(3))
+    preview.picture.set_image(None)
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view, "j")
+    assert preview.playing and preview.rate < 0
+    qtbot.waitUntil(lambda: preview.picture.image is not None or not preview.playing, timeout=10_000)
+    assert preview.playing, "no frame was shown while stepping backwards"
+    _white, coloured = _shares(preview.picture.image)
+    assert coloured > 0.3, "reverse playback showed black"
+    assert panel.playhead < 3
+    qtbot.keyClick(panel.view, "k")
+    assert not preview.playing

@@ -25,6 +25,7 @@ from PySide6.QtCore import Qt, QTimer
 from tests.sync.conftest import PASSWORD, ServerProcess, noise_wav, sha256_of
 from tests.sync.proxy import FlakyProxy
 from tests.ui.helpers import Watchdog, assert_responsive, on_next_dialog
+from tests.ui.test_studio_flow import _drop_clip
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,10 +181,15 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     qtbot.waitUntil(lambda: library.visible_titles() == ["Gulls at noon"], timeout=30_000)
     library.select_titles(["Gulls at noon"])
     assert library.pull_button.isEnabled()
-    qtbot.mouseClick(library.pull_button, Qt.MouseButton.LeftButton)
+    # Selecting the shared clip shows it in the inspector; dropping it on the timeline pulls and places it.
+    library.list.setCurrentIndex(library.list.selectionModel().selectedIndexes()[0])
+    assert window.inspector.heading.text() == "Gulls at noon"
+    a1 = window.document.timeline.ordered_tracks("audio")[0].id
+    _drop_clip(window, gulls, a1, 30.0)
     qtbot.waitUntil(
         lambda: gulls in window.catalog.clips and window.catalog.states[gulls] == "local", timeout=60_000
     )
+    qtbot.waitUntil(lambda: any(i.clip == gulls for i in window.document.timeline.items.values()))
     path, _video, has_sound = window.catalog.media_file(gulls)
     assert has_sound and sha256_of(path) == gulls
     assert window.catalog.clips[gulls].licence == "CC-BY-4.0"
@@ -200,9 +206,22 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     assert [c["field"] for c in synced[-1].conflicts] == ["start"]
     qtbot.waitUntil(lambda: window.sync_badge.state == "conflicts", timeout=10_000)
     assert window.conflicts.count() == 1
-    assert "two values for start" in window.conflicts.list.item(0).text()
+    # The conflict names the clip and its track, and says the times as timecode.
+    listed = window.conflicts.list.item(0).text()
+    title = window.catalog.clips[window.document.timeline.items[first].clip].title
+    assert listed.startswith(f"“{title}” on ") and "two edits of its start time (0:02:" in listed, listed
     window.conflicts.list.setCurrentRow(0)
     choices = [
         window.conflicts.choices.itemAt(i).widget().text() for i in range(window.conflicts.choices.count())
     ]
-    assert len(choices) == 2 and choices[0].endswith("(now)")
+    assert len(choices) == 2, choices
+    # Which edit is in effect follows the replicas' total order; the choices say which is which.
+    now = window.document.timeline.items[first].start
+    other = ({3 * SHARED_SECONDS + 10, 3 * SHARED_SECONDS + 20} - {now}).pop()
+    assert choices[0] == f"Keep the value in effect now: 0:02:{now - 120}:00", choices
+    assert choices[1] == f"Keep the other edit's: 0:02:{other - 120}:00", choices
+    # Resolving here clears the badge and the dock's count at once, before any sync.
+    window.conflicts.choices.itemAt(1).widget().click()
+    assert window.document.timeline.items[first].start == other
+    qtbot.waitUntil(lambda: window.sync_badge.state == "up_to_date")
+    assert window.conflicts_dock.windowTitle() == "Conflicts"

@@ -184,14 +184,21 @@ def paste(
         raise EditRejected("nothing copied to paste")
     sources = [Item.from_dict(d) for d in copied]
     earliest = min(i.start for i in sources)
+    groups: dict[str, list[Item]] = {}
+    for source in sources:
+        groups.setdefault(link_of(source) or source.id, []).append(source)
+    placed_at: dict[str, Fraction] = {}
+    for group in groups.values():
+        first = min(i.start for i in group)
+        start = _group_start(tx.timeline, group, at + (first - earliest), fallback_track)
+        for source in group:
+            placed_at[source.id] = start + (source.start - first)
     links: dict[str, str] = {}
     placed = []
     for source in sorted(sources, key=lambda i: i.start):
         tl = tx.timeline
-        track_id = source.track if source.track in tl.tracks else fallback_track
-        if track_id is None or track_id not in tl.tracks:
-            raise EditRejected("the copied items' track is gone: select an item on a track to paste on")
-        start = free_start(tl, track_id, at + (source.start - earliest), source.duration)
+        track_id = _paste_track(tl, source, fallback_track)
+        start = placed_at[source.id]
         item_id = new_id()
         if source.kind == "title":
             tx.do(
@@ -216,6 +223,29 @@ def paste(
             _set_link(tx, [item_id], links.setdefault(link, new_id()))
         placed.append(item_id)
     return placed
+
+
+def _paste_track(tl: Timeline, source: Item, fallback_track: str | None) -> str:
+    track_id = source.track if source.track in tl.tracks else fallback_track
+    if track_id is None or track_id not in tl.tracks:
+        raise EditRejected("the copied items' track is gone: select an item on a track to paste on")
+    return track_id
+
+
+def _group_start(tl: Timeline, group: list[Item], at: Fraction, fallback_track: str | None) -> Fraction:
+    """The earliest start >= at where every item of a linked group fits on its track, keeping their
+    offsets: a picture and its sound stay in sync, as a drop from the library places them."""
+    first = min(i.start for i in group)
+    start = max(ZERO, at)
+    while True:
+        fitted = max(
+            free_start(tl, _paste_track(tl, i, fallback_track), start + (i.start - first), i.duration)
+            - (i.start - first)
+            for i in group
+        )
+        if fitted == start:
+            return start
+        start = fitted
 
 
 def set_item_fields(tx: EditTx, item_id: str, **changes: Any) -> None:

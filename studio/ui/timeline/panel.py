@@ -275,6 +275,10 @@ class TimelinePanel(QWidget):
         return list(placed)
 
     def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        self.place_dropped(clip_ids, track_id, at)
+
+    def place_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
+        """Place dropped clips and select them (the window pulls shared ones first)."""
         if self.place_clips(clip_ids, track_id, at):
             self.select(self.last_placed)
 
@@ -322,7 +326,11 @@ class TimelinePanel(QWidget):
             self.status_posted.emit("Add a video track (unlocked) for titles")
             return
         top = videos[-1].id
-        self.document.edit("Add title", lambda tx: gestures.add_title(tx, top, self.playhead, text))
+        added: list[str] = []
+        if self.document.edit(
+            "Add title", lambda tx: added.append(gestures.add_title(tx, top, self.playhead, text))
+        ):
+            self.select(added)  # the inspector shows it, ready for its text
 
     def add_track(self, kind: str) -> None:
         self.document.apply(f"Add {kind} track", lambda tl: edits.add_track(tl, kind))
@@ -341,6 +349,22 @@ class TimelinePanel(QWidget):
         self.document.apply("Rename track", lambda tl: edits.rename_track(tl, track_id, name))
 
     def _on_remove_requested(self, track_id: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        track = self.timeline.tracks.get(track_id)
+        count = len(self.timeline.items_on(track_id)) if track is not None else 0
+        if track is not None and count:
+            buttons = QMessageBox.StandardButton
+            answer = QMessageBox.question(
+                self,
+                "Remove track",
+                f"Remove {track.name} and the {count} item{'s' if count > 1 else ''} on it? "
+                "Edit ▸ Undo brings them back.",
+                buttons.Yes | buttons.Cancel,
+                buttons.Cancel,
+            )
+            if answer != buttons.Yes:
+                return
         self.document.apply("Remove track", lambda tl: edits.remove_track(tl, track_id))
 
     def set_item_fields(self, item_id: str, label: str, **changes: Any) -> bool:

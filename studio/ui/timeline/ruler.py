@@ -55,6 +55,19 @@ def short_label(seconds: float, interval: float) -> str:
     return text
 
 
+def band_color() -> QColor:
+    """The marked range's tint: the accent mixed into the ruler's background (30 %), so the labels
+    drawn over it keep their contrast in both themes."""
+    palette = colors()
+    ground, accent = QColor(palette.ruler_bg), QColor(palette.accent)
+    mix = 0.3
+    return QColor(
+        round(ground.red() + (accent.red() - ground.red()) * mix),
+        round(ground.green() + (accent.green() - ground.green()) * mix),
+        round(ground.blue() + (accent.blue() - ground.blue()) * mix),
+    )
+
+
 class Ruler(QWidget):
     """Draws time for the visible span; a press or drag moves the playhead there."""
 
@@ -67,7 +80,7 @@ class Ruler(QWidget):
         self.px_per_second = 40.0
         self.offset_x = 0.0  # scene x at the widget's left edge
         self.playhead_x = 0.0
-        self.in_out: tuple[float, float] | None = None
+        self.in_out: tuple[Fraction, Fraction] | None = None  # marked times: the band follows the zoom
         self.fps = Fraction(30)
         self.setCursor(Qt.CursorShape.IBeamCursor)
 
@@ -96,9 +109,9 @@ class Ruler(QWidget):
         font.setPointSizeF(7.5)
         painter.setFont(font)
         tick = QColor(palette.ruler_tick)
-        if self.in_out is not None:
-            a, b = self.in_out
-            painter.fillRect(QRectF(a - self.offset_x, 0, b - a, height), QColor(palette.accent).darker(250))
+        band = self.in_out_rect()
+        if band is not None:
+            painter.fillRect(band, band_color())
         for n in range(first, last + 1):
             seconds = n * minor
             x = seconds * self.px_per_second - self.offset_x
@@ -117,6 +130,13 @@ class Ruler(QWidget):
         painter.setBrush(QColor(palette.playhead))
         painter.drawPolygon(head)
         painter.end()
+
+    def in_out_rect(self) -> QRectF | None:
+        """The marked range in widget coordinates at the current zoom and scroll."""
+        if self.in_out is None:
+            return None
+        a, b = (float(t) * self.px_per_second - self.offset_x for t in self.in_out)
+        return QRectF(a, 0, b - a, self.height())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

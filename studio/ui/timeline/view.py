@@ -50,6 +50,8 @@ class _Gesture:
     delta: float = 0.0
     rows: dict[str, str] = field(default_factory=dict)  # item id -> the track it is dragged onto
     edge_x: float | None = None
+    limits: tuple[float, float] = (0.0, float("inf"))  # scene x an edge may reach: the media's ends
+    media_end: Fraction | None = None  # timeline time of the media's end, for an edge dragged there
 
 
 class TimelineView(QGraphicsView):
@@ -176,6 +178,13 @@ class TimelineView(QGraphicsView):
                     best = (targets[j] - x, targets[j])
         return best
 
+    def _drop_at(self, x: float) -> float:
+        """Where a drop at scene x lands: on an edge, the playhead or 0:00 when it is that close."""
+        if not self.snapping:
+            return x
+        offset, _target = self._snap([x], self._snap_targets(set()))
+        return x + offset
+
     # -- mouse -------------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -203,6 +212,19 @@ class TimelineView(QGraphicsView):
             rect=QRectF(drawn.rect()),
             targets=self._snap_targets(set(ids)),
         )
+        if edge is not None:
+            self._gesture.limits, self._gesture.media_end = self._media_limits(drawn.item_id)
+
+    def _media_limits(self, item_id: str) -> tuple[tuple[float, float], Fraction | None]:
+        """Where a trimmed edge must stop: the start and end of the media the item shows (items of
+        stills and titles can stretch)."""
+        item = self.timeline_scene.timeline.items.get(item_id)
+        clip = self.timeline_scene.clip_lookup(item.clip) if item is not None and item.clip else None
+        if item is None or clip is None or clip.duration is None or clip.kind == "image":
+            return (0.0, float("inf")), None
+        scale = self.time_scale
+        end = item.start + clip.duration - item.source_in
+        return (scale.x(max(Fraction(0), item.start - item.source_in)), scale.x(end)), end
 
     def _edge(self, drawn: ClipItem, scene_x: float) -> str | None:
         width = drawn.rect().width()
@@ -270,12 +292,13 @@ class TimelineView(QGraphicsView):
         if self.snapping:
             offset, snap_x = self._snap([edge_x], gesture.targets)
             edge_x += offset
+        low, high = gesture.limits
         if gesture.edge == "start":
-            edge_x = min(max(0.0, edge_x), origin.x() + rect.width() - 1)
+            edge_x = min(max(low, edge_x), origin.x() + rect.width() - 1)
             grabbed.setPos(edge_x, origin.y())
             grabbed.setRect(QRectF(0, 0, origin.x() + rect.width() - edge_x, rect.height()))
         else:
-            edge_x = max(origin.x() + 1, edge_x)
+            edge_x = min(max(origin.x() + 1, edge_x), high)
             grabbed.setRect(QRectF(0, 0, edge_x - origin.x(), rect.height()))
         gesture.edge_x = edge_x
         self._set_snap_line(snap_x)
@@ -303,6 +326,8 @@ class TimelineView(QGraphicsView):
                     self.timeline_scene.items_by_id[item_id].setPos(point)
         elif gesture.edge_x is not None:
             t = self.time_scale.time(gesture.edge_x, self.fps)
+            if gesture.media_end is not None and gesture.edge == "end":
+                t = min(t, gesture.media_end)  # a frame rounded past the media's end would be refused
             self.trim_requested.emit(gesture.grabbed.item_id, gesture.edge, t)
 
     # -- wheel: zoom with Ctrl, scroll sideways with Shift or when there is nothing to scroll down ------
@@ -330,7 +355,7 @@ class TimelineView(QGraphicsView):
         pos = self.mapToScene(event.position().toPoint())
         if event.mimeData().hasFormat(CLIPS_MIME):
             old = self._drop_x
-            self._drop_x = pos.x()
+            self._drop_x = self._drop_at(pos.x())
             self._update_columns(*(v for v in (old, self._drop_x) if v is not None))
         event.acceptProposedAction()
 
@@ -351,7 +376,7 @@ class TimelineView(QGraphicsView):
             ids = json.loads(bytes(mime.data(CLIPS_MIME).data()).decode("utf-8"))
             row = self.timeline_scene.row_at(pos.y())
             self.clips_dropped.emit(
-                list(ids), row.track.id if row else "", self.time_scale.time(pos.x(), self.fps)
+                list(ids), row.track.id if row else "", self.time_scale.time(self._drop_at(pos.x()), self.fps)
             )
             event.acceptProposedAction()
         elif mime.hasUrls():
