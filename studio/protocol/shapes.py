@@ -24,6 +24,7 @@ class Space(TypedDict):
     kind: Literal["public", "private"]
     role: Role | None
     epoch: str
+    commercial: bool  # marked for commercial work: exports of its projects refuse NonCommercial sources
 
 
 class Op(TypedDict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from studio.protocol import api
 from studio.protocol import ids as pid
@@ -109,12 +109,20 @@ class SpaceIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class SpacePatch(Strict):
+    """What an owner may change of a private space; a field left out stays as it is."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    commercial: StrictBool | None = None  # true or false, never "yes" or 1
+
+
 class SpaceOut(BaseModel):
     id: str
     name: str
     kind: Literal["public", "private"]
     role: Role | None
     epoch: str
+    commercial: bool = False
 
 
 class MemberIn(Strict):

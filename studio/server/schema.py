@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -67,6 +68,9 @@ spaces = Table(
     Column("created_by", String(32), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("seq", BigInteger, nullable=False, default=0),
+    # marked for commercial work by an owner: its members' exports refuse NonCommercial sources (set by the
+    # database, so the seed of the public space also runs against revisions older than this column)
+    Column("commercial", Boolean, nullable=False, server_default=false()),
 )
 
 members = Table(

@@ -16,7 +16,7 @@ from studio.server.access import read_space, stored_role
 from studio.server.auth import Caller, CallerDep, MaybeCaller
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
-from studio.server.models import MemberIn, MemberOut, SpaceId, SpaceIn, SpaceOut
+from studio.server.models import MemberIn, MemberOut, SpaceId, SpaceIn, SpaceOut, SpacePatch
 from studio.server.routes.docs import problems as responses
 from studio.server.security import new_id
 
@@ -38,7 +38,14 @@ def list_spaces(caller: MaybeCaller, ctx: Ctx) -> list[SpaceOut]:
             ).all()
     out = [SpaceOut(id=r.id, name=r.name, kind="public", role=None, epoch=ctx.epoch) for r in public]
     out += [
-        SpaceOut(id=r.id, name=r.name, kind="private", role=stored_role(r.role), epoch=ctx.epoch)
+        SpaceOut(
+            id=r.id,
+            name=r.name,
+            kind="private",
+            role=stored_role(r.role),
+            epoch=ctx.epoch,
+            commercial=bool(r.commercial),
+        )
         for r in mine
     ]
     return out
@@ -70,7 +77,33 @@ def create_space(body: SpaceIn, caller: CallerDep, ctx: Ctx) -> SpaceOut:
 def get_space(space_id: SpaceId, caller: MaybeCaller, ctx: Ctx) -> SpaceOut:
     with ctx.db.read() as conn:
         row, role = read_space(conn, space_id, caller)
-    return SpaceOut(id=row.id, name=row.name, kind=row.kind, role=role, epoch=ctx.epoch)
+    return SpaceOut(
+        id=row.id, name=row.name, kind=row.kind, role=role, epoch=ctx.epoch, commercial=bool(row.commercial)
+    )
+
+
+@router.patch(api.SPACE, response_model=SpaceOut, responses=responses(401, 403, 404, 409))
+def update_space(space_id: SpaceId, body: SpacePatch, caller: CallerDep, ctx: Ctx) -> SpaceOut:
+    """Rename a private space or mark it for commercial work (owners only; members see the mark)."""
+    s = schema.spaces
+    with ctx.db.write() as conn:
+        ctx.db.lock_space(conn, space_id)
+        row, role = read_space(conn, space_id, caller)
+        if row.kind == "public":
+            raise ProblemError(409, "the public space belongs to nobody: it cannot be renamed or marked")
+        if role != "owner":
+            raise ProblemError(403, f"only an owner of space {space_id} changes it; you are {role}")
+        values: dict[str, Any] = {}
+        if body.name is not None:
+            values["name"] = body.name
+        if body.commercial is not None:
+            values["commercial"] = body.commercial
+        if values:
+            conn.execute(update(s).where(s.c.id == space_id).values(**values))
+        row, role = read_space(conn, space_id, caller)
+    return SpaceOut(
+        id=row.id, name=row.name, kind="private", role=role, epoch=ctx.epoch, commercial=bool(row.commercial)
+    )
 
 
 @router.get(api.MEMBERS, response_model=list[MemberOut], responses=responses(401, 404, 409))
