@@ -158,5 +158,21 @@ def _v3_derived_contributor_ids(conn: sqlite3.Connection) -> None:
             )
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache, _v3_derived_contributor_ids]
+def _v4_spaces(conn: sqlite3.Connection) -> None:
+    """The server spaces this machine has seen listed, with the caller's role and the space's commercial
+    mark, so an export of a project knows its space's rules without a network."""
+    conn.execute(
+        """CREATE TABLE spaces (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT 'private',
+            role TEXT,
+            commercial INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 1,
+            seen TEXT NOT NULL
+        )"""
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache, _v3_derived_contributor_ids, _v4_spaces]
 LATEST = len(MIGRATIONS)

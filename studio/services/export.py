@@ -56,6 +56,7 @@ class ResolvedTimeline:
     name: str
     warnings: list[str] = field(default_factory=list)
     source: Path | None = None  # the timeline file it was read from, which an export must not replace
+    commercial_space: str = ""  # the name of the project's space when an owner marked it for commercial work
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,17 @@ def _from_store(store: Any, ref: str) -> ResolvedTimeline:
         raise NotFound(f"{exc} (TIMELINE is a project name or id, a project file or an .otio file)") from None
     snapshot = session.snapshot()
     clips = {cid: get_clip(store, cid) for cid in sorted(snapshot.clip_ids()) if has_clip(store, cid)}
-    return ResolvedTimeline(snapshot, clips, session.id, session.name)
+    commercial = commercial_space_name(store, session.info.space)
+    return ResolvedTimeline(snapshot, clips, session.id, session.name, commercial_space=commercial)
+
+
+def commercial_space_name(store: Any, space_id: str) -> str:
+    """The name of space `space_id` (a project's) when its owner marked it for commercial work, else "":
+    read from the local store, as the last sync saw the space listing."""
+    from studio.core.spaces import commercial_space_of
+
+    found = commercial_space_of(store, space_id)
+    return (found.name or found.id) if found is not None else ""
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -203,8 +214,9 @@ def export_timeline(
     .otio file, or an already resolved timeline (the app passes its snapshot). `fmt` defaults from
     the output's extension. `span` (start, end) in seconds exports only that part of the timeline,
     shifted to begin at 0, and credits only what plays in it. The sources' licences are checked first
-    (studio.services.licensing; `commercial` for a space marked for commercial work, `rights_cleared`
-    names clips whose rights the user holds); `licence` defaults to the least permissive licence they
+    (studio.services.licensing; `commercial` for commercial work, also applied whenever the project's
+    space is marked for it (ResolvedTimeline.commercial_space), `rights_cleared` names clips whose rights
+    the user holds); `licence` defaults to the least permissive licence they
     allow. `signing` (default: the logged-in device's certificate) signs the file with a C2PA manifest
     as its last write. Raises LicenceRefused (an InvalidInput), MediaError (offline or damaged
     media, ffmpeg failure), InvalidInput, NotFound or Cancelled; on any of them nothing is left at
@@ -225,7 +237,12 @@ def export_timeline(
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
     check_export_output(resolved, output, out_format.muxer, force=force)
     checked = require_licences(
-        snapshot, resolved.clips, licence=licence, commercial=commercial, rights_cleared=rights_cleared
+        snapshot,
+        resolved.clips,
+        licence=licence,
+        commercial=commercial or bool(resolved.commercial_space),
+        rights_cleared=rights_cleared,
+        commercial_space=resolved.commercial_space,
     )
     warnings.extend(checked.warnings)
     identity, unsigned = resolve_signing(signing, cancel)

@@ -12,16 +12,27 @@ from collections.abc import Iterable, Mapping
 from studio.core.clips import Clip
 from studio.core.credits import clip_attribution
 from studio.core.errors import InvalidInput
-from studio.core.licences import LicenceCheck, SourceLicence, check_licences
+from studio.core.licences import RULE_COMMERCIAL, LicenceCheck, SourceLicence, check_licences
 from studio.core.timeline import Timeline
 
 
 class LicenceRefused(InvalidInput):
     """An export whose sources' licences forbid it (or the licence asked for)."""
 
-    def __init__(self, check: LicenceCheck) -> None:
-        super().__init__("export refused by the sources' licences, nothing was written:\n" + check.message())
+    def __init__(self, check: LicenceCheck, commercial_space: str = "") -> None:
+        super().__init__(
+            "export refused by the sources' licences, nothing was written:\n"
+            + check.message()
+            + space_note(check, commercial_space)
+        )
         self.check = check
+
+
+def space_note(check: LicenceCheck, commercial_space: str) -> str:
+    """Where the commercial rule came from, when the project's space applied it and it refused clips."""
+    if not commercial_space or not any(o.rule == RULE_COMMERCIAL for o in check.offences):
+        return ""
+    return f"\n(the space {commercial_space!r} is marked for commercial work by its owner)"
 
 
 def timeline_sources(timeline: Timeline, clips: Mapping[str, Clip]) -> list[SourceLicence]:
@@ -55,13 +66,15 @@ def require_licences(
     licence: str | None = None,
     commercial: bool = False,
     rights_cleared: Iterable[str] = (),
+    commercial_space: str = "",
 ) -> LicenceCheck:
-    """`check_timeline`, raising LicenceRefused when any rule is broken."""
+    """`check_timeline`, raising LicenceRefused when any rule is broken (`commercial_space`: the name of
+    the project's space that applied the commercial rule, said in the refusal)."""
     check = check_timeline(
         timeline, clips, licence=licence, commercial=commercial, rights_cleared=rights_cleared
     )
     if not check.ok:
-        raise LicenceRefused(check)
+        raise LicenceRefused(check, commercial_space)
     return check
 
 

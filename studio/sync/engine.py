@@ -33,6 +33,7 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import InvalidInput
 from studio.core.paths import media_path
 from studio.core.project import ProjectSession
+from studio.core.spaces import remember_spaces
 from studio.core.store import ORIGINS, Store, utc_now
 from studio.core.timeline import Timeline
 from studio.protocol import api, problems, refusals
@@ -208,6 +209,8 @@ class SyncEngine:
     def load_spaces(self) -> list[dict[str, Any]]:
         spaces = self.client.get_json(api.SPACES)
         self._roles = {s["id"]: s.get("role") for s in spaces}
+        with self.store.write() as conn:
+            remember_spaces(conn, spaces)  # roles and commercial marks, for exports made offline
         return list(spaces)
 
     def can_push(self, space: str, kind: str, record_id: str, shadow: Shadow | None) -> bool:

@@ -133,6 +133,7 @@ class ExportDialog(QDialog):
         self.licence.addItems(["", *LICENCES])  # "": the least permissive licence the sources allow
         self.licences = LicencePanel()
         self.licences.changed.connect(self._refresh_licences)
+        self._look_up_space_rule()
         self.licence.currentTextChanged.connect(lambda _t: self._refresh_licences())
         self.editors = QLineEdit(remembered.editors or ", ".join(self.snapshot.editors))
         self.editors.setPlaceholderText("Who edited this piece (comma separated); empty: no editing share")
@@ -307,6 +308,25 @@ class ExportDialog(QDialog):
         total = sum(self.shares().values())
         self.total.setText(f"Total {total / 100:.2f} %" + ("" if total == 10000 else "  — must be 100 %"))
         self.export_button.setEnabled(total == 10000 and bool(self.rows) and self.licences.ok)
+
+    def _look_up_space_rule(self) -> None:
+        """Read on the project pool whether the project's space is marked for commercial work; Export waits
+        for the answer, so the rule cannot be missed by exporting fast."""
+        session, store = self.document.session, self.document.store
+        space = session.info.space if session is not None else ""
+        if not space or store is None:
+            return
+        from studio.services.export import commercial_space_name
+
+        self.licences.space_known = False
+        tasks.submit(
+            "project",
+            lambda _ctx: commercial_space_name(store, space),
+            name="space rule",
+            on_done=self.licences.apply_space_rule,
+            on_failed=lambda exc: self.status.setText(f"Could not read the project's space: {exc}"),
+            owner=self,
+        )
 
     def _refresh_licences(self) -> None:
         self.licences.refresh(self.exported_timeline(), self.clips, self.licence.currentText())

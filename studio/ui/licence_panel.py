@@ -1,6 +1,7 @@
 """The export dialog's licence check: what the sources' licences allow (or why the export is refused,
 clip by clip), the attribution lines the export will write, the clips whose rights the user holds and
-whether the piece is commercial work. The check is the export's own (studio.services.licensing), so
+whether the piece is commercial work (set, and locked, by the project's space when its owner marked it for
+commercial work). The check is the export's own (studio.services.licensing), so
 what the panel says is what the export does; it is pure computation, cheap enough for the UI thread.
 """
 
@@ -27,6 +28,10 @@ class LicencePanel(QGroupBox):
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.commercial = QCheckBox("Commercial work (refuse NonCommercial clips)")
         self.commercial.toggled.connect(lambda _on: self.changed.emit())
+        self.space_rule = QLabel()  # says which space applied the commercial rule
+        self.space_rule.setWordWrap(True)
+        self.space_rule.setVisible(False)
+        self.space_known = True  # False while the project's space is being looked up
         self.cleared_label = QLabel("I hold the rights to:")
         self.cleared = QListWidget()
         self.cleared.setMaximumHeight(80)
@@ -36,13 +41,34 @@ class LicencePanel(QGroupBox):
         self.attribution.setWordWrap(True)
         self.attribution.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
-        for widget in (self.verdict, self.commercial, self.cleared_label, self.cleared, self.attribution):
+        for widget in (
+            self.verdict,
+            self.commercial,
+            self.space_rule,
+            self.cleared_label,
+            self.cleared,
+            self.attribution,
+        ):
             layout.addWidget(widget)
         self.check: LicenceCheck | None = None
 
     @property
     def ok(self) -> bool:
-        return self.check is not None and self.check.ok
+        return self.space_known and self.check is not None and self.check.ok
+
+    def apply_space_rule(self, space_name: str) -> None:
+        """The project's space is marked for commercial work: the rule is on and cannot be turned off here
+        (only an owner can unmark the space); "" once the lookup found no mark."""
+        self.space_known = True
+        if space_name:
+            self.commercial.setChecked(True)
+            self.commercial.setEnabled(False)
+            self.space_rule.setText(
+                f"Applied by the space “{space_name}”: its owner marked it for commercial work, "
+                "so NonCommercial clips are refused."
+            )
+            self.space_rule.setVisible(True)
+        self.changed.emit()
 
     def rights_cleared(self) -> list[str]:
         return [

@@ -54,7 +54,7 @@ def test_only_owners_change_the_mark(server: ServerProcess, alice: Api, bob: Api
     assert listed(alice, space)["commercial"] is False
 
 
-def test_the_public_space_cannot_be_marked_and_bad_bodies_are_named(server: ServerProcess, alice: Api) -> None:
+def test_the_public_space_cannot_be_marked_and_bad_bodies_are_named(alice: Api) -> None:
     r = alice.request("PATCH", api.SPACE.format(space_id="public"), json={"commercial": True})
     assert r.status_code == 409 and "public space" in r.json()["detail"], r.text
     assert listed(alice, "public")["commercial"] is False

@@ -78,6 +78,43 @@ def test_commercial_work_refuses_nc(qtbot, document, clips) -> None:
     assert not dialog.export_button.isEnabled() and dialog.settings().commercial
 
 
+def test_a_commercial_space_applies_the_rule_and_locks_it(qtbot, document, clips) -> None:
+    from studio.core.spaces import remember_spaces
+    from studio.sync.records import set_home_space
+
+    space = "d" * 32
+    with document.store.write() as conn:
+        brand = {"id": space, "name": "Brand", "kind": "private", "role": "editor", "commercial": True}
+        remember_spaces(conn, [brand])
+        set_home_space(conn, "project", document.session.id, space)
+    document.open(document.session.id)
+    drums = replace(clips[fake_sha(2)], licence="CC-BY-NC-4.0")
+    dialog = dialog_for(qtbot, document, [drums])
+    assert not dialog.export_button.isEnabled()  # not before the space's rule is known
+    qtbot.waitUntil(lambda: dialog.licences.space_known, timeout=10_000)
+    assert not dialog.licences.space_rule.isHidden()
+    assert "Applied by the space “Brand”" in dialog.licences.space_rule.text()
+    assert dialog.licences.commercial.isChecked() and not dialog.licences.commercial.isEnabled()
+    assert f"{RULE_COMMERCIAL}: Drum loop (CC-BY-NC-4.0)" in dialog.licences.verdict.text()
+    assert not dialog.export_button.isEnabled() and dialog.settings().commercial
+
+
+def test_an_unmarked_space_leaves_the_choice_to_the_user(qtbot, document, clips) -> None:
+    from studio.core.spaces import remember_spaces
+    from studio.sync.records import set_home_space
+
+    space = "e" * 32
+    with document.store.write() as conn:
+        team = {"id": space, "name": "Team", "kind": "private", "role": "owner", "commercial": False}
+        remember_spaces(conn, [team])
+        set_home_space(conn, "project", document.session.id, space)
+    document.open(document.session.id)
+    drums = replace(clips[fake_sha(2)], licence="CC-BY-NC-4.0")
+    dialog = dialog_for(qtbot, document, [drums])
+    qtbot.waitUntil(dialog.export_button.isEnabled, timeout=10_000)
+    assert dialog.licences.commercial.isEnabled() and dialog.licences.space_rule.isHidden()
+
+
 def test_the_inspector_shows_the_signature_state(qtbot, qapp, tmp_path: Path) -> None:
     from studio.core.projectfile import save_project_file
     from studio.services import sync as sync_service
