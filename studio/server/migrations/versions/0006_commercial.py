@@ -3,7 +3,7 @@
 `spaces.commercial`: an owner marks a private space (a brand's) for commercial work; its members' exports
 then refuse NonCommercial sources. Existing spaces start unmarked.
 
-Revision ID: 0006_commercial
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_commercial"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
