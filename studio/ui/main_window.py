@@ -250,7 +250,17 @@ class MainWindow(QMainWindow):
         area = getattr(QtCore.Qt.DockWidgetArea, f"{side.title()}DockWidgetArea")
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(widget)
+        if side in ("left", "right"):
+            # A side panel's content scrolls rather than widen the window: the docks' minimum widths
+            # added up made a 1024 px window 1231 px wide, and the docks jumped as Qt fitted them.
+            scroller = QtWidgets.QScrollArea()
+            scroller.setObjectName(f"scroll-{title.lower()}")
+            scroller.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroller.setWidgetResizable(True)
+            scroller.setWidget(widget)
+            dock.setWidget(scroller)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(
             QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -908,8 +918,16 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and self.restoreState(state):
             return
+        layout = self.layout()
+        if layout is not None:  # the docks were just added: sized before they are placed, sizes are lost
+            layout.activate()
+        self._default_dock_sizes()
+        QTimer.singleShot(0, self._default_dock_sizes)  # and once more when the window has its size
+
+    def _default_dock_sizes(self) -> None:
         orientation = QtCore.Qt.Orientation
-        self.resizeDocks([self.library_dock, self.inspector_dock], [360, 380], orientation.Horizontal)
+        side = min(360, self.width() * 3 // 10)  # at 1024 px the preview keeps two fifths
+        self.resizeDocks([self.library_dock, self.inspector_dock], [side, side + 20], orientation.Horizontal)
         self.resizeDocks([self.timeline_dock], [340], orientation.Vertical)
 
     def save_layout(self) -> None:
