@@ -126,3 +126,22 @@ def test_a_taken_port_is_named_when_the_local_server_cannot_start_again(local_se
             local_server.start()
     finally:
         squatter.close()
+
+
+def test_the_welcome_starts_the_local_server_and_fills_in_the_form(qtbot, local_server_cleanup):
+    from studio.services import local_server
+    from studio.ui.welcome import WelcomeDialog
+
+    window = _start_window(qtbot)
+    welcome = WelcomeDialog(window, window.settings)
+    qtbot.addWidget(welcome)
+    welcome.show()
+    qtbot.mouseClick(welcome.local_button, Qt.MouseButton.LeftButton)
+    assert not welcome.local_button.isEnabled()  # one start at a time
+    qtbot.waitUntil(lambda: welcome.local_button.isEnabled(), timeout=90_000)
+    record = local_server.read_record()
+    assert record is not None and welcome.connect_form.server.text() == record.url
+    assert welcome.connect_form.create_account.isChecked() and _ping(record.url)
+    welcome.close()
+    window.close()
+    assert _ping(record.url)  # closing the app leaves it running
