@@ -26,7 +26,6 @@ from studio.ui.startup import Skeleton, open_project_session
 # Qt's namespace alone costs about 35 ms, a third of a bare window's start.
 
 if TYPE_CHECKING:
-    import subprocess
     from fractions import Fraction
 
     from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -99,7 +98,6 @@ class MainWindow(QMainWindow):
             self._connect,
         ]
         self._started = False
-        self.local_server: subprocess.Popen[bytes] | None = None  # `studio serve` started from the welcome
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
         self.resize(1440, 900)
@@ -252,7 +250,17 @@ class MainWindow(QMainWindow):
         area = getattr(QtCore.Qt.DockWidgetArea, f"{side.title()}DockWidgetArea")
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(widget)
+        if side in ("left", "right"):
+            # A side panel's content scrolls rather than widen the window: the docks' minimum widths
+            # added up made a 1024 px window 1231 px wide, and the docks jumped as Qt fitted them.
+            scroller = QtWidgets.QScrollArea()
+            scroller.setObjectName(f"scroll-{title.lower()}")
+            scroller.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroller.setWidgetResizable(True)
+            scroller.setWidget(widget)
+            dock.setWidget(scroller)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(
             QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -346,6 +354,8 @@ class MainWindow(QMainWindow):
             "Go to &end", lambda: self.seek(self.document.timeline.duration), "End", "to-end"
         )
         a["sync_connect"] = self._action("&Connect to a server…", self.show_connect, icon="server")
+        a["local_start"] = self._action("Start the &local server", self.start_local_server, icon="server")
+        a["local_stop"] = self._action("Stop the local ser&ver", self.sync.stop_local_server)
         a["sync_now"] = self._action("&Sync now", self.sync.sync_now, "Ctrl+Shift+S", "cloud-sync")
         a["publish"] = self._action(
             "&Publish selected clips", lambda: self.sync.publish(self.library.selected_ids()), icon="publish"
@@ -404,6 +414,9 @@ class MainWindow(QMainWindow):
             ],
             "&Sync": [
                 "sync_connect",
+                "local_start",
+                "local_stop",
+                None,
                 "sync_now",
                 None,
                 "publish",
@@ -464,6 +477,7 @@ class MainWindow(QMainWindow):
         self.preview.status_posted.connect(self.post)
         self.preview.playing_changed.connect(self._on_playing_changed)
         self.sync.account_changed.connect(self._on_account_changed)
+        self.sync.local_server_changed.connect(self._on_local_server_changed)
         self.sync.posted.connect(self.post)
         self.sync.searched.connect(self._on_shared_searched)
         self.sync.search_failed.connect(self.library.show_search_failed)
@@ -476,6 +490,7 @@ class MainWindow(QMainWindow):
         self.conflicts.record_resolution_requested.connect(self.sync.resolve_record)
         self.conflicts.open_project_requested.connect(self.document.open)
         self._on_account_changed(self.sync.account)
+        self._on_local_server_changed(self.sync.local_server)
         self._restore_layout()
         if self.document.session is not None:
             self._on_project_opened(self.document.name)
@@ -710,6 +725,23 @@ class MainWindow(QMainWindow):
         for name in ("sync_now", "publish", "share", "logout"):
             self.actions_by_name[name].setEnabled(online)
 
+    def _on_local_server_changed(self, server: Any) -> None:
+        self.actions_by_name["local_stop"].setEnabled(server is not None)
+        tip = f"Running at {server.url}" if server is not None else "Not running"
+        self.actions_by_name["local_stop"].setToolTip(tip)
+
+    def start_local_server(self) -> tasks.TaskHandle:
+        """Sync ▸ Start the local server: once it answers, offer to connect to it when not connected."""
+
+        def started(_result: Any) -> None:
+            server = self.sync.local_server
+            if server is not None and not self.sync.connected:
+                self.offer_local_connect(server.url)
+
+        handle = self.sync.start_local_server()
+        handle.signals.finished.connect(started)  # after the controller took the server in
+        return handle
+
     def _on_shared_searched(self, _text: str, clips: list[Clip]) -> None:
         self.catalog.set_shared(clips)
         self.library.show_search_result()
@@ -726,6 +758,23 @@ class MainWindow(QMainWindow):
             lambda account: self.post(f"Connected to {account.server} as {account.username}.", 15000)
         )
         dialog.exec()
+
+    def offer_local_connect(self, url: str) -> QtWidgets.QDialog:
+        """The connect form filled in for a new account on the local server (window-modal, shown without
+        a nested event loop: it comes from a task's result)."""
+        from studio.ui.connect import ConnectDialog
+
+        dialog = ConnectDialog(self.sync, self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.form.server.setText(url)
+        dialog.form.create_account.setChecked(True)
+        dialog.form.state.setText(f"The local server runs at {url}: choose an account and a password.")
+        dialog.form.connected.connect(
+            lambda account: self.post(f"Connected to {account.server} as {account.username}.", 15000)
+        )
+        dialog.open()
+        dialog.form.account.setFocus()
+        return dialog
 
     def share_project(self) -> None:
         from studio.ui.connect import ShareDialog
@@ -869,8 +918,16 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and self.restoreState(state):
             return
+        layout = self.layout()
+        if layout is not None:  # the docks were just added: sized before they are placed, sizes are lost
+            layout.activate()
+        self._default_dock_sizes()
+        QTimer.singleShot(0, self._default_dock_sizes)  # and once more when the window has its size
+
+    def _default_dock_sizes(self) -> None:
         orientation = QtCore.Qt.Orientation
-        self.resizeDocks([self.library_dock, self.inspector_dock], [360, 380], orientation.Horizontal)
+        side = min(360, self.width() * 3 // 10)  # at 1024 px the preview keeps two fifths
+        self.resizeDocks([self.library_dock, self.inspector_dock], [side, side + 20], orientation.Horizontal)
         self.resizeDocks([self.timeline_dock], [340], orientation.Vertical)
 
     def save_layout(self) -> None:
@@ -885,8 +942,6 @@ class MainWindow(QMainWindow):
             self.preview.shutdown()
         if hasattr(self, "bridge"):
             self.bridge.close()
-        if self.local_server is not None and self.local_server.poll() is None:
-            self.local_server.terminate()
         from studio.ui import tasks
 
         tasks.shutdown(2000)

@@ -22,6 +22,7 @@ from studio.services.sync_status import SyncStatusModel
 from studio.ui import tasks
 
 if TYPE_CHECKING:
+    from studio.services.local_server import LocalServer
     from studio.sync.credentials import Account
     from studio.sync.engine import SyncReport
     from studio.ui.catalog import ClipCatalog
@@ -67,6 +68,8 @@ class SyncController(QObject):
     searched = Signal(str, list)  # query, hits as Clips
     search_failed = Signal(str)
     posted = Signal(str)  # a message for the status bar
+    local_server_changed = Signal(object)  # the LocalServer running on this machine, or None
+    local_server_failed = Signal(str)
 
     def __init__(
         self,
@@ -84,6 +87,7 @@ class SyncController(QObject):
         self.settings = settings
         self.run_task = run_task
         self.account: Account | None = None
+        self.local_server: LocalServer | None = None
         self.sync_task: tasks.TaskHandle | None = None
         self._sync_again = False
         self._search: tasks.TaskHandle | None = None
@@ -103,17 +107,98 @@ class SyncController(QObject):
 
     # -- account -----------------------------------------------------------------------------------
     def load_account(self) -> tasks.TaskHandle:
-        """Find the login kept on this machine (a file or the keyring) and, if any, sync soon."""
+        """Find the login kept on this machine (a file or the keyring) and, if any, sync soon. When it
+        points at the local server and that stopped answering (a reboot, a crash), start it again first."""
+        from studio.services import local_server
         from studio.sync import credentials
+
+        def work(ctx: tasks.TaskContext) -> tuple[Account | None, LocalServer | None, bool, str]:
+            account = credentials.current_account()
+            try:
+                ensured = (
+                    None if account is None else local_server.ensure_for(account.server, cancel=ctx.cancel)
+                )
+            except local_server.LocalServerError as exc:
+                return account, None, False, str(exc)
+            if ensured is not None:
+                return account, ensured[0], ensured[1], ""
+            return account, local_server.running(), False, ""
+
+        def done(found: tuple[Account | None, LocalServer | None, bool, str]) -> None:
+            account, server, restarted, problem = found
+            self._set_local_server(server)
+            if restarted and server is not None:
+                self.posted.emit(f"Started the local server again at {server.url}")
+            if problem:
+                self.local_server_failed.emit(problem)
+                self.posted.emit(f"The local server could not be started: {problem.splitlines()[0]}")
+            self._set_account(account, sync_in_ms=FIRST_SYNC_DELAY_MS)
 
         return tasks.submit(
             "network",
-            lambda _ctx: credentials.current_account(),
+            work,
             name="read login",
-            on_done=lambda account: self._set_account(account, sync_in_ms=FIRST_SYNC_DELAY_MS),
+            on_done=done,
             on_failed=lambda exc: self.posted.emit(f"The saved login cannot be read: {exc}"),
             owner=self,
         )
+
+    # -- the local server ----------------------------------------------------------------------------
+    def start_local_server(self) -> tasks.TaskHandle:
+        """Start `studio serve` on this machine (or find it running); it outlives the app."""
+        from studio.services import local_server
+
+        self.posted.emit("Starting the local server…")
+        return tasks.submit(
+            "network",
+            lambda ctx: local_server.start(cancel=ctx.cancel),
+            name="start the local server",
+            on_done=self._on_local_server_started,
+            on_failed=self._on_local_server_failed,
+            owner=self,
+        )
+
+    def _on_local_server_started(self, started: tuple[LocalServer, bool]) -> None:
+        server, fresh = started
+        self._set_local_server(server)
+        self.posted.emit(
+            f"The local server {'is running' if fresh else 'was already running'} at {server.url}"
+        )
+
+    def _on_local_server_failed(self, exc: BaseException) -> None:
+        self.local_server_failed.emit(str(exc))
+        self.posted.emit(f"The local server could not be started: {str(exc).splitlines()[0]}")
+
+    def stop_local_server(self) -> tasks.TaskHandle:
+        """Stop the local server; it stays stopped (also at the next start) until started again."""
+        from studio.services import local_server
+
+        account = self.account
+
+        def work(_ctx: tasks.TaskContext) -> tuple[bool, bool]:
+            return local_server.stop(), account is not None and local_server.serves(account.server)
+
+        def done(result: tuple[bool, bool]) -> None:
+            was_running, ours = result
+            self._set_local_server(None)
+            self.posted.emit(
+                "Stopped the local server" if was_running else "The local server was not running"
+            )
+            if ours:
+                self.status.offline("Offline — the local server is stopped (Sync ▸ Start the local server)")
+
+        return tasks.submit(
+            "network",
+            work,
+            name="stop the local server",
+            on_done=done,
+            on_failed=lambda exc: self.posted.emit(f"The local server could not be stopped: {exc}"),
+            owner=self,
+        )
+
+    def _set_local_server(self, server: LocalServer | None) -> None:
+        self.local_server = server
+        self.local_server_changed.emit(server)
 
     def connect_account(
         self, url: str, user: str, password: str, *, create: bool = False

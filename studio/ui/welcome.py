@@ -7,11 +7,7 @@ ffmpeg's generators, imported with credits, a nested remix and the demo remix pr
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
@@ -33,7 +29,6 @@ if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
 WELCOMED_KEY = "welcome/done"
-LOCAL_SERVER = "http://127.0.0.1:8750"
 
 
 def open_demo_library(window: MainWindow) -> tasks.TaskHandle:
@@ -56,13 +51,6 @@ def open_demo_library(window: MainWindow) -> tasks.TaskHandle:
         lambda ctx: demo.run_demo(progress=ctx.progress, cancel=ctx.cancel),
         done,
     )
-
-
-def start_local_server(data: Path) -> subprocess.Popen[bytes]:
-    """`studio serve` on this machine (loopback), as its own process."""
-    exe = shutil.which("studio")
-    cmd = [exe] if exe else [sys.executable, "-m", "studio.cli.main"]
-    return subprocess.Popen([*cmd, "serve", "--data", str(data), "--port", "8750"], stdin=subprocess.DEVNULL)
 
 
 class WelcomeDialog(QDialog):
@@ -138,17 +126,29 @@ class WelcomeDialog(QDialog):
         self._done()
 
     def _on_local_clicked(self) -> None:
-        """Start `studio serve` here and fill the form in for a new account on it."""
-        from studio.core.paths import data_dir
+        """Start `studio serve` here (it outlives the app; Sync ▸ Stop the local server ends it) and,
+        once it answers, fill the form in for a new account on it."""
+        sync = self.window_.sync
+        self.local_button.setEnabled(False)
+        self.connect_form.state.setText("Starting a local server…")
+        sync.local_server_changed.connect(self._on_local_server_changed)
+        sync.local_server_failed.connect(self._on_local_server_failed)
+        sync.start_local_server()
 
-        if self.window_.local_server is None or self.window_.local_server.poll() is not None:
-            self.window_.local_server = start_local_server(data_dir() / "server")
-        self.connect_form.server.setText(LOCAL_SERVER)
+    def _on_local_server_changed(self, server: Any) -> None:
+        if server is None:
+            return
+        self.local_button.setEnabled(True)
+        self.connect_form.server.setText(server.url)
         self.connect_form.create_account.setChecked(True)
         self.connect_form.state.setText(
-            f"A server is starting at {LOCAL_SERVER}: choose an account and a password."
+            f"A local server runs at {server.url}: choose an account and a password."
         )
         self.connect_form.account.setFocus()
+
+    def _on_local_server_failed(self, message: str) -> None:
+        self.local_button.setEnabled(True)
+        self.connect_form.state.setText(f"The local server could not be started: {message}")
 
     def _on_skip_clicked(self) -> None:
         self._done()
