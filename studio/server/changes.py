@@ -58,7 +58,8 @@ def refused(change_id: str, reason: str, detail: str, **extra: Any) -> dict[str,
 
 
 TX_MAX_OPS = 2000
-"""Ops one push transaction applies at most (a single larger change still goes whole, alone)."""
+"""Ops one push transaction applies at most by default (STUDIO_SERVER_PUSH_TX_OPS); a single larger change
+still goes whole, alone."""
 TX_MAX_CHANGES = 100
 """Changes one push transaction applies at most."""
 

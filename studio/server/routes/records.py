@@ -46,7 +46,7 @@ def push(
     in each (the first checks the quota of the whole push), so a push over quota applies nothing and a member
     removed half-way stops the rest of the push."""
     results: list[dict[str, Any]] = []
-    for batch in push_batches(body.changes):
+    for batch in push_batches(body.changes, max_ops=ctx.settings.push_tx_ops):
         if results:
             failpoints.hit("between-push-batches")
         with ctx.db.write() as conn:
