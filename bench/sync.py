@@ -7,7 +7,12 @@ stored). The engine's extra cost is the local merge: three-way field merge, one 
 its shadow, each page and its cursor in one transaction. Then the pusher changes 10 records and the
 member syncs again, against the bare fetch of the one new page.
 
-    .venv/bin/python bench/sync.py [--records 10000] [--changes 10] [--rounds 3]
+Then how long another space's small push waits while a large push (40,000 ops) is being applied: on a
+server applying the whole push in one transaction (the former behaviour, STUDIO_SERVER_PUSH_TX_OPS set
+above the push) and on one with the default bound, alternately in the same run, against the same small push
+on an idle server.
+
+    .venv/bin/python bench/sync.py [--records 10000] [--changes 10] [--rounds 3] [--only-push-wait]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +44,8 @@ from studio.sync.engine import SyncEngine  # noqa: E402
 PASSWORD = "bench password 1"
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(work: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    work.mkdir(parents=True, exist_ok=True)
     port_file = work / "port"
     log = open(work / "server.log", "wb")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
@@ -54,6 +61,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
             str(port_file),
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=log,
         stderr=log,
     )
@@ -162,12 +170,105 @@ def bare_pull(url: str, token: str, space: str, cursor: str | None) -> tuple[flo
     return elapsed, count, entries, str(cursor)
 
 
+def large_push(changes: int, ops_each: int) -> list[dict[str, Any]]:
+    """One client's `changes` op changes of `ops_each` small ops each."""
+    client = os.urandom(16).hex()
+    out = []
+    for c in range(changes):
+        ops = [
+            {"id": f"{client}:{n}", "lamport": n, "at": n}
+            for n in range(c * ops_each + 1, (c + 1) * ops_each + 1)
+        ]
+        out.append({"change_id": f"large-{c:05d}-{client[:8]}", "kind": "ops", "project": "film", "ops": ops})
+    return out
+
+
+def small_push_wait(
+    url: str, busy: tuple[str, str], quiet: tuple[str, str], rounds: int
+) -> tuple[float, float, float]:
+    """Seconds (medians): an idle small push, the large push alone, a small push sent halfway through it."""
+
+    def push(token: str, space: str, changes: list[dict[str, Any]]) -> float:
+        t0 = time.perf_counter()
+        answer = requests.post(
+            url + api.CHANGES.format(space_id=space),
+            json={"changes": changes},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=600,
+        )
+        answer.raise_for_status()
+        return time.perf_counter() - t0
+
+    def small() -> list[dict[str, Any]]:
+        cid = os.urandom(8).hex()
+        return [
+            {
+                "change_id": f"small-{cid}",
+                "kind": "contributor",
+                "id": cid,
+                "base_rev": None,
+                "fields": {"n": cid},
+            }
+        ]
+
+    idle, alone, waited = [], [], []
+    for _ in range(rounds):
+        idle.append(push(*quiet, small()))
+        alone.append(push(*busy, large_push(40, 1000)))
+        body = large_push(40, 1000)
+        worker = threading.Thread(target=push, args=(*busy, body))
+        worker.start()
+        time.sleep(alone[-1] / 2)
+        waited.append(push(*quiet, small()))
+        worker.join()
+    return statistics.median(idle), statistics.median(alone), statistics.median(waited)
+
+
+def bench_push_wait(work: Path, rounds: int) -> None:
+    print("\nanother space's small push during a 40,000-op push (median of rounds)")
+    servers = {
+        "one transaction (before)": {"STUDIO_SERVER_PUSH_TX_OPS": str(10**9)},
+        "bounded transactions (now)": {},
+    }
+    started = {name: start_server(work / f"wait{i}", env) for i, (name, env) in enumerate(servers.items())}
+    try:
+        spaces = {}
+        for name, (_proc, url) in started.items():
+            tokens = account(url, "busy"), account(url, "quiet")
+            spaces[name] = [
+                (tok, ApiClient(url, tok).post_json(api.SPACES, {"name": label})["id"])
+                for tok, label in zip(tokens, ("busy", "quiet"), strict=True)
+            ]
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
+        for _ in range(rounds):  # alternate the two servers round by round
+            for name, (_proc, url) in started.items():
+                busy, quiet = spaces[name]
+                results[name].append(small_push_wait(url, busy, quiet, 1))
+        for name, rows in results.items():
+            idle = statistics.median(r[0] for r in rows)
+            alone = statistics.median(r[1] for r in rows)
+            waited = statistics.median(r[2] for r in rows)
+            print(
+                f"  {name:27}: small push {waited * 1000:7.1f} ms during the large push "
+                f"(idle {idle * 1000:5.1f} ms, {waited / idle:6.1f}x; the large push alone {alone:5.2f} s)"
+            )
+    finally:
+        for proc, _url in started.values():
+            proc.terminate()
+            proc.wait(30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only-push-wait", action="store_true", help="only the push-wait measurement")
     args = parser.parse_args()
+    if args.only_push_wait:
+        with tempfile.TemporaryDirectory() as folder:
+            bench_push_wait(Path(folder), args.rounds)
+        return 0
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         proc, url = start_server(work)
@@ -240,6 +341,8 @@ def main() -> int:
         f"  incremental sync of {args.changes} changes: {inc_s * 1000:.1f} ms, {incs[0][1]} requests "
         f"({inc_s / inc_ref:.1f}x the bare fetch of the new page, {inc_ref * 1000:.1f} ms)"
     )
+    with tempfile.TemporaryDirectory() as folder:
+        bench_push_wait(Path(folder), args.rounds)
     return 0
 
 

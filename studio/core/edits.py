@@ -23,6 +23,7 @@ from studio.core.timecode import ZERO
 from studio.core.timeline import (
     AUDIO,
     TRACK_KINDS,
+    TRACK_NAME_RE,
     VIDEO,
     Conflict,
     Entity,
@@ -37,7 +38,6 @@ from studio.core.timeline import (
 STILL_DEFAULT_DURATION = Fraction(5)
 """Length given to a still image or a title when no out point is given."""
 
-TRACK_NAME_RE = re.compile(r"^([VA])([1-9][0-9]*)$")
 _PREFIX = {VIDEO: "V", AUDIO: "A"}
 
 

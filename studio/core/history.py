@@ -50,9 +50,16 @@ class Step(Protocol):
     def created(self) -> float: ...
 
 
-def inverse_ops(ops: Sequence[Op]) -> list[Op]:
-    """The ops that undo `ops` when applied after them: each op inverted, in reverse order."""
-    return [inverse(op) for op in reversed(ops)]
+def inverse_ops(ops: Sequence[Op], op_ids: Sequence[str] | None = None) -> list[Op]:
+    """The ops that undo `ops` when applied after them: each op inverted, in reverse order.
+
+    With `op_ids` (the journal ids of `ops`) each inverse names the op it reverts, so undoing a
+    set keeps a collaborator's concurrent set of the same value.
+    """
+    ids: Sequence[str | None] = op_ids if op_ids is not None else [None] * len(ops)
+    if len(ids) != len(ops):
+        raise ValueError("inverse_ops: one op id per op")
+    return [inverse(op, op_id) for op, op_id in zip(reversed(ops), reversed(ids), strict=True)]
 
 
 class History:

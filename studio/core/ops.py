@@ -6,13 +6,17 @@ An op is a JSON object:
   {"op": "set", "entity": "item", "id": X, "new": {field: v}, "old": {field: v}}
   {"op": "set", "entity": "timeline", "id": "", "new": {...}, "old": {...}}
 with optional "resolves": [conflicts] that the op settles and "restores": [conflicts] that it brings
-back (the undo of a resolution). Values are field-encoded JSON.
+back (the undo of a resolution), and on a set "reverts": the id of the op it undoes. Values are
+field-encoded JSON.
 
 `apply` never refuses a well-formed op: ops from collaborators arrive in any order and every
 replica folds the same log in the same order. Where an op's expectation (its "old") does not
 match the state it lands on, the op was concurrent with another edit, and the disagreement is
 recorded as a Conflict instead of silently dropping either side. A move is a field update, never
-delete + insert, so a concurrent trim and move both survive.
+delete + insert, so a concurrent trim and move both survive. Two people who set a field to the
+same value concurrently made two edits, not one: the timeline remembers both as writers of the
+value, and an undo ("reverts" one of them) withdraws only that person's write, keeping the value
+while another writer still holds it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from studio.core.errors import InvalidInput
 from studio.core.timeline import (
     ENTITY_TYPES,
     SETTINGS,
+    TRACK_NAME_RE,
     Conflict,
     Entity,
     Item,
@@ -57,8 +62,12 @@ def set_settings(timeline: Timeline, **changes: Any) -> Op:
     return {"op": "set", "entity": "timeline", "id": "", "new": new, "old": old}
 
 
-def inverse(op: Op) -> Op:
-    """The op that undoes `op` (applied right after it); undoing a resolution restores its conflicts."""
+def inverse(op: Op, op_id: str | None = None) -> Op:
+    """The op that undoes `op` (applied right after it); undoing a resolution restores its conflicts.
+
+    `op_id` (the journal id of `op`) lets the undo of a set withdraw only that write when a
+    collaborator set the same value concurrently.
+    """
     kind = op["op"]
     if kind == "insert":
         out = {"op": "remove", "entity": op["entity"], "id": op["id"], "old": op["value"]}
@@ -66,6 +75,8 @@ def inverse(op: Op) -> Op:
         out = {"op": "insert", "entity": op["entity"], "id": op["id"], "value": op["old"]}
     elif kind == "set":
         out = {"op": "set", "entity": op["entity"], "id": op["id"], "new": op["old"], "old": op["new"]}
+        if op_id is not None:
+            out["reverts"] = op_id
     else:
         raise InvalidInput(f"unknown op {kind!r}")
     if op.get("resolves"):
@@ -106,6 +117,8 @@ def validate(op: Any) -> Op:
         for name, value in new.items():
             _decode(entity, name, value)
             _decode(entity, name, old[name])
+    if "reverts" in op and (kind != "set" or not isinstance(op["reverts"], str) or not op["reverts"]):
+        raise InvalidInput("op: reverts must be the id of the op a set undoes")
     for key in ("resolves", "restores"):
         conflicts = op.get(key, [])
         if not isinstance(conflicts, list):
@@ -151,6 +164,8 @@ def _apply_insert(timeline: Timeline, entity: str, eid: str, value: dict[str, An
     timeline.tombstones.pop((entity, eid), None)
     if isinstance(obj, Item):
         _ensure_track(timeline, obj.track, op_id)
+    if isinstance(obj, Track):
+        _unique_track_name(timeline, obj)
 
 
 def _apply_remove(timeline: Timeline, entity: str, eid: str, old: dict[str, Any], op_id: str) -> None:
@@ -159,7 +174,7 @@ def _apply_remove(timeline: Timeline, entity: str, eid: str, old: dict[str, Any]
     if current is None:
         return  # removed already (a concurrent remove): removing twice is removing once
     current_dict = current.to_dict()
-    if current_dict != old:
+    if _compared(entity, current_dict) != _compared(entity, old):
         # Someone changed it while this person deleted it: keep their work, flag it.
         _conflict(timeline, op_id, "deleted", entity, eid, None, [current_dict])
         return
@@ -168,6 +183,7 @@ def _apply_remove(timeline: Timeline, entity: str, eid: str, old: dict[str, Any]
         return
     del coll[eid]
     timeline.tombstones[(entity, eid)] = current_dict
+    timeline.writers.pop((entity, eid), None)
 
 
 def _apply_set(timeline: Timeline, entity: str, eid: str, op: Op, op_id: str) -> None:
@@ -187,10 +203,22 @@ def _apply_set(timeline: Timeline, entity: str, eid: str, op: Op, op_id: str) ->
             obj = ENTITY_TYPES[entity].from_dict(tomb)
             coll[eid] = obj
             _conflict(timeline, op_id, "deleted", entity, eid, None, [tomb])
+    writers = timeline.writers.setdefault((entity, eid), {})
+    reverts = op.get("reverts")
     for name, value in new.items():
+        held = writers.get(name, ())
+        if reverts is not None and reverts in held and len(held) > 1:
+            # Undo of a write another person made too (same value, concurrently): withdraw
+            # only this one; the value stays while someone still holds it.
+            writers[name] = tuple(w for w in held if w != reverts)
+            continue
         current = _encoded(timeline, entity, obj, name)
         if current != old.get(name) and current != value:
             _conflict(timeline, f"{op_id}/{name}", "field", entity, eid, name, [value, current])
+        if current == value and current != old.get(name):
+            writers[name] = (*held, op_id)  # a concurrent set of the same value: a second writer
+        else:
+            writers[name] = (op_id,)
         decoded = _decode(entity, name, value)
         if entity == "timeline":
             timeline.settings[name] = decoded
@@ -198,6 +226,38 @@ def _apply_set(timeline: Timeline, entity: str, eid: str, op: Op, op_id: str) ->
             setattr(obj, name, decoded)
     if isinstance(obj, Item):
         _ensure_track(timeline, obj.track, op_id)
+    if isinstance(obj, Track) and "name" in new:
+        _unique_track_name(timeline, obj)
+
+
+def _compared(entity: str, value: dict[str, Any]) -> dict[str, Any]:
+    """What a remove checks for concurrent changes: a track's name may differ (see _unique_track_name)."""
+    if entity == "track":
+        return {k: v for k, v in value.items() if k != "name"}
+    return value
+
+
+def _unique_track_name(timeline: Timeline, track: Track) -> None:
+    """Give `track` a free name when another track already has its name.
+
+    Two people who each add a track offline both get the next free name ("V3"); whichever the
+    fold meets second becomes the next free V<n>/A<n> (other names get " 2", " 3"...). Every
+    replica folds the same log in the same order, so every replica picks the same names.
+    """
+    others = {t.name for t in timeline.tracks.values() if t.id != track.id}
+    if track.name not in others:
+        return
+    match = TRACK_NAME_RE.match(track.name)
+    if match:
+        prefix, n = match.group(1), 1
+        while f"{prefix}{n}" in others:
+            n += 1
+        track.name = f"{prefix}{n}"
+        return
+    n = 2
+    while f"{track.name} {n}" in others:
+        n += 1
+    track.name = f"{track.name} {n}"
 
 
 def _ensure_track(timeline: Timeline, track_id: str, op_id: str) -> None:

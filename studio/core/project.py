@@ -32,7 +32,8 @@ _NAME_BAD = re.compile(r"[\x00-\x1f\x7f]")
 MAX_NAME = 200
 CACHE_AFTER = 2000
 """Ops folded on top of the cached fold at open before a new cache is written."""
-FOLD_SCHEMA = "studio.fold/1"
+FOLD_SCHEMA = "studio.fold/2"
+"""Version 2 added the writers of each field; an older cache is refolded from the journal."""
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -152,6 +153,10 @@ def _encode(timeline: Timeline) -> dict[str, Any]:
         "schema": FOLD_SCHEMA,
         "timeline": timeline.to_dict(),
         "tombstones": [[entity, eid, value] for (entity, eid), value in timeline.tombstones.items()],
+        "writers": [
+            [entity, eid, {name: list(ids) for name, ids in fields.items()}]
+            for (entity, eid), fields in timeline.writers.items()
+        ],
     }
 
 
@@ -160,6 +165,10 @@ def _decode(state: dict[str, Any]) -> Timeline:
         raise InvalidInput(f"fold cache schema {state.get('schema')!r} is not {FOLD_SCHEMA}")
     timeline = Timeline.from_dict(state["timeline"])
     timeline.tombstones = {(str(e), str(i)): dict(v) for e, i, v in state["tombstones"]}
+    timeline.writers = {
+        (str(e), str(i)): {str(n): tuple(str(w) for w in ids) for n, ids in fields.items()}
+        for e, i, fields in state["writers"]
+    }
     return timeline
 
 
@@ -431,7 +440,8 @@ class ProjectSession:
                 if target is None:
                     raise EditRejected(f"nothing to {origin} in project {self.name!r}")
                 label = target.label
-                tx.do(inverse_ops([r.op for r in self.store.journal_group(target.id)]))
+                rows = self.store.journal_group(target.id)
+                tx.do(inverse_ops([r.op for r in rows], [r.op_id for r in rows]))
                 if not tx.ops:
                     raise EditRejected(f"nothing to {origin}: step {label!r} changed nothing")
                 self._append(tx, origin, label, None)

@@ -8,6 +8,7 @@ the user keeps editing.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -159,6 +160,10 @@ class Entity:
 
     def copy(self) -> Any:
         return type(self).from_dict(self.to_dict())
+
+
+TRACK_NAME_RE = re.compile(r"^([VA])([1-9][0-9]*)$")
+"""Default track names: V1, V2 ... for video, A1, A2 ... for audio."""
 
 
 @dataclass(slots=True, eq=True)
@@ -325,6 +330,9 @@ class Timeline:
     conflicts: dict[str, Conflict] = dc_field(default_factory=dict)
     # Last known state of removed entities, so a concurrent edit can bring one back (not part of equality).
     tombstones: dict[tuple[str, str], dict[str, Any]] = dc_field(default_factory=dict)
+    # Op ids whose set put a field's current value in place: two people who set the same value
+    # concurrently are both listed, so an undo of one keeps the other's (not part of equality).
+    writers: dict[tuple[str, str], dict[str, tuple[str, ...]]] = dc_field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Timeline):
@@ -456,4 +464,5 @@ class Timeline:
             markers={k: v.copy() for k, v in self.markers.items()},
             conflicts={k: v.copy() for k, v in self.conflicts.items()},
             tombstones=dict(self.tombstones),
+            writers={k: dict(v) for k, v in self.writers.items()},
         )

@@ -1,8 +1,11 @@
 """Applying pushes and reading the change feed of a space.
 
-A push runs in one transaction that first locks the space's counter row: sequence numbers are therefore
-handed out in commit order, and a reader can never see sequence n+1 before n has committed. Each change
-is applied once per change id; its result is kept so a replay gets the same answer.
+A push is applied in batches (`push_batches`), each in one transaction that first locks the space's counter
+row: sequence numbers are therefore handed out in commit order, and a reader can never see sequence n+1
+before n has committed. A batch holds whole changes only, so each change stays all-or-nothing, and its ops
+are bounded, so no push holds the write lock (on SQLite, the whole database's) for long: another space's
+push gets its turn between two batches. Each change is applied once per change id; its result is kept so a
+replay (after a push cut between two batches) gets the same answer.
 """
 
 from __future__ import annotations
@@ -54,10 +57,36 @@ def refused(change_id: str, reason: str, detail: str, **extra: Any) -> dict[str,
     }
 
 
+TX_MAX_OPS = 2000
+"""Ops one push transaction applies at most by default (STUDIO_SERVER_PUSH_TX_OPS); a single larger change
+still goes whole, alone."""
+TX_MAX_CHANGES = 100
+"""Changes one push transaction applies at most."""
+
+
+def push_batches(
+    changes: list[RecordChangeIn | OpsChangeIn], max_ops: int = TX_MAX_OPS, max_changes: int = TX_MAX_CHANGES
+) -> list[list[RecordChangeIn | OpsChangeIn]]:
+    """Split a push into consecutive runs of whole changes, each within the per-transaction bounds."""
+    batches: list[list[RecordChangeIn | OpsChangeIn]] = []
+    batch: list[RecordChangeIn | OpsChangeIn] = []
+    ops = 0
+    for change in changes:
+        weight = len(change.ops) if isinstance(change, OpsChangeIn) else 1
+        if batch and (ops + weight > max_ops or len(batch) >= max_changes):
+            batches.append(batch)
+            batch, ops = [], 0
+        batch.append(change)
+        ops += weight
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 def apply_push(
     db: Database, conn: Connection, space: Any, caller: Caller, changes: list[RecordChangeIn | OpsChangeIn]
 ) -> list[dict[str, Any]]:
-    """Apply `changes` to the space inside the caller's write transaction; returns one result each.
+    """Apply `changes` (one batch) to the space inside the caller's write transaction; one result each.
 
     A change id belongs to the account that pushed it: another account's use of the same id is a different
     change. A known id is answered `duplicate` only when the content is the same; otherwise it is refused."""

@@ -2,13 +2,16 @@
 
 Writes that touch a space run in a transaction that first locks the space's counter row, so changes of one
 space are numbered in commit order on both backends. On SQLite every write transaction starts with
-BEGIN IMMEDIATE (the single writer lock) and waits on a busy timeout instead of failing.
+BEGIN IMMEDIATE (the single writer lock) and waits on a busy timeout instead of failing; writers of one
+process take turns first-come first-served, so a push split into several short transactions lets another
+space's push in between instead of winning every race for the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +35,33 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class WriterTurns:
+    """First-come first-served turns for the writers of one process (a ticket lock).
+
+    SQLite's busy handler retries a blocked BEGIN IMMEDIATE after sleeps of up to 100 ms, so a writer that
+    commits and begins again at once would win nearly every race; with turns, who waited longest goes next.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving += 1
+                self._cond.notify_all()
+
+
 class Database:
     """Engines for reading and for writing; `write()` is a transaction, `read()` a consistent snapshot."""
 
@@ -41,7 +71,9 @@ class Database:
         if self.is_sqlite:
             self.reader = _sqlite_engine(self.url, "BEGIN")
             self.writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+            self.turns: WriterTurns | None = WriterTurns()
         else:
+            self.turns = None  # PostgreSQL locks one space's counter row, not the database
             self.reader = create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.writer = self.reader
 
@@ -62,7 +94,11 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.writer.begin() as conn:
+        if self.turns is None:
+            with self.writer.begin() as conn:
+                yield conn
+            return
+        with self.turns.turn(), self.writer.begin() as conn:
             yield conn
 
     def lock_space(self, conn: Connection, space_id: str) -> int | None:

@@ -59,6 +59,7 @@ class Settings:
     # Request shapes
     max_json_elements: int = 200_000
     page_bytes: int = 4 * MIB
+    push_tx_ops: int = 2000  # ops one push transaction applies at most (studio.server.changes)
     # Per-account quotas
     quota_bytes: int = 20 * GIB
     quota_uploads: int = 64
@@ -77,6 +78,8 @@ class Settings:
         for name in ("header_timeout", "body_timeout", "keep_alive"):
             if not 0 < getattr(self, name) < 1e6:
                 raise ValueError(f"{name} must be a positive number of seconds")
+        if self.push_tx_ops < 1:
+            raise ValueError("push_tx_ops must be at least 1")
         if self.max_connections < 1:
             raise ValueError("max_connections must be at least 1")
 
@@ -103,6 +106,7 @@ class Settings:
             ),
             max_json_elements=_env_int("STUDIO_SERVER_MAX_JSON_ELEMENTS", 200_000),
             page_bytes=_env_int("STUDIO_SERVER_PAGE_BYTES", 4 * MIB),
+            push_tx_ops=_env_int("STUDIO_SERVER_PUSH_TX_OPS", 2000),
             quota_bytes=_env_int("STUDIO_SERVER_QUOTA_BYTES", 20 * GIB),
             quota_uploads=_env_int("STUDIO_SERVER_QUOTA_UPLOADS", 64),
             quota_records=_env_int("STUDIO_SERVER_QUOTA_RECORDS", 100_000),

@@ -18,7 +18,15 @@ from studio.protocol.shapes import RecordKind
 from studio.server import failpoints, quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
-from studio.server.changes import apply_push, check_cursor, cursor_for, dumps, high_water, read_feed
+from studio.server.changes import (
+    apply_push,
+    check_cursor,
+    cursor_for,
+    dumps,
+    high_water,
+    push_batches,
+    read_feed,
+)
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import FeedOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
@@ -34,10 +42,18 @@ def push(
     caller: CallerDep,
     ctx: Ctx,
 ) -> PushOut:
-    with ctx.db.write() as conn:
-        space, _role = write_space(conn, space_id, caller)
-        quotas.check_push(ctx.settings, conn, caller.account_id, space.id, body.changes)
-        results = apply_push(ctx.db, conn, space, caller, body.changes)
+    """Apply a push in bounded transactions (see studio.server.changes): access and quota are checked again
+    in each (the first checks the quota of the whole push), so a push over quota applies nothing and a member
+    removed half-way stops the rest of the push."""
+    results: list[dict[str, Any]] = []
+    for batch in push_batches(body.changes, max_ops=ctx.settings.push_tx_ops):
+        if results:
+            failpoints.hit("between-push-batches")
+        with ctx.db.write() as conn:
+            space, _role = write_space(conn, space_id, caller)
+            checked = batch if results else body.changes
+            quotas.check_push(ctx.settings, conn, caller.account_id, space.id, checked)
+            results.extend(apply_push(ctx.db, conn, space, caller, batch))
     failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 
