@@ -13,11 +13,11 @@ transitions (left out with a warning; the cut stays), nested stacks and tracks (
 with a warning; the extra layers of a nested stack become tracks of their own just above), markers,
 generator references (a title if it is ours, otherwise left out with a warning), missing media and
 image sequences (the items are kept and the clip is listed in `offline`). What other tools wrote in
-the metadata of the timeline, its tracks, clips and markers is kept under FOREIGN and written back where
-it was; so are a marker's name and comment, and the place of a marker hung outside its clip. Times become exact
-Fractions (value / rate, with 23.976... read back as 24000/1001). Following OTIO's convention that
-editors put picture and sound on separate tracks, items that another tool placed on a video track
-are muted, so sound comes from the audio tracks and nothing plays twice.
+the metadata of the timeline, its tracks, clips and markers is kept under FOREIGN and written back
+where it was; so are a marker's name and comment, and the place of a marker hung outside its clip.
+Times become exact Fractions (value / rate, with 23.976... read back as 24000/1001). Following
+OTIO's convention that editors put picture and sound on separate tracks, items that another tool
+placed on a video track are muted, so sound comes from the audio tracks and nothing plays twice.
 
 opentimelineio is imported only here, when a function is called.
 """
