@@ -158,4 +158,8 @@ def test_otio_fidelity_survives_the_journal(store: Store, name: str, tmp_path: P
     assert reopened.snapshot() == imported.session.snapshot()
     out = tmp_path / "again.otio"
     projects.export_timeline(reopened, out)
-    assert timeline_facts(out) == timeline_facts(path)
+    facts = timeline_facts(path)
+    assert timeline_facts(out) == facts
+    shown = projects.describe(reopened)
+    assert shown["start_time"] == ("3600" if name == "effects" else "0")
+    assert sorted(m["colour"] for m in shown["markers"]) == sorted(m[2] for m in facts["markers"])
