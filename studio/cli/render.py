@@ -3,7 +3,8 @@
 
 Renders a project (by name or id), a project file or an .otio timeline to OUT with its credits
 embedded and a `<OUT>.credits.json` sidecar. --dry-run prints the ffmpeg command that renders the
-timeline (shell-quoted, runnable as it is) and renders nothing.
+timeline (shell-quoted, runnable as it is) and renders nothing; it says on stderr (and in --json
+under "render") whether a real render would take the smart path or the full one, and why.
 """
 
 from __future__ import annotations
@@ -73,14 +74,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from studio.media.formats import format_for_path
-    from studio.services.export import export_timeline, plan_export, resolve_timeline
+    from studio.services.export import export_timeline, plan_export, render_path, resolve_timeline
 
     format_for_path(args.output, args.format)  # a wrong extension is named before any work
     resolved = resolve_timeline(args.timeline)
     for warning in resolved.warnings:
         print(f"studio: warning: {warning}", file=sys.stderr)
     if args.dry_run:
-        return _dry_run(args, plan_export(resolved, args.output, args.format))
+        plan = plan_export(resolved, args.output, args.format)
+        return _dry_run(args, plan, render_path(resolved, plan, smart=not args.full_render))
     bar = ProgressBar("render")
     try:
         result = export_timeline(
@@ -116,7 +118,9 @@ def _render_line(render: dict[str, Any]) -> str:
     return f"full render: {render.get('reason', '')}"
 
 
-def _dry_run(args: argparse.Namespace, plan: Any) -> int:
+def _dry_run(args: argparse.Namespace, plan: Any, render: dict[str, Any]) -> int:
+    """Print the full-render command (runnable as it is) and, on stderr, which path a real render
+    would take: a smart render copies most frames with several ffmpeg runs the command cannot show."""
     from studio.media.ffmpeg import ffmpeg_exe
     from studio.media.render import draw_title_cards
 
@@ -124,7 +128,16 @@ def _dry_run(args: argparse.Namespace, plan: Any) -> int:
     command = plan.command(ffmpeg_exe(), args.output)
     if args.json:
         duration = round(float(plan.duration), 3)
-        print_json({"command": command, "duration": duration, "format": plan.format.name})
+        print_json({"command": command, "duration": duration, "format": plan.format.name, "render": render})
+        return 0
+    if render["path"] == "smart":
+        print(
+            f"studio: smart render would be used ({render['copied_frames']} frames copied, "
+            f"{render['encoded_frames']} re-encoded); the command below is the full render "
+            "that --full-render runs",
+            file=sys.stderr,
+        )
     else:
-        print(subprocess.list2cmdline(command) if sys.platform == "win32" else shlex.join(command))
+        print(f"studio: full render ({render['reason']})", file=sys.stderr)
+    print(subprocess.list2cmdline(command) if sys.platform == "win32" else shlex.join(command))
     return 0

@@ -94,6 +94,12 @@ def _str_list(v: Any) -> list[str]:
     return list(v)
 
 
+def _colour(v: Any) -> str:
+    if not isinstance(v, str) or len(v) > 64 or any(not c.isprintable() for c in v):
+        raise ValueError(f"expected a colour name (up to 64 printable characters), got {v!r}")
+    return v
+
+
 def _order_key(v: Any) -> str:
     if not isinstance(v, str):
         raise ValueError(f"expected an order key, got {v!r}")
@@ -240,13 +246,21 @@ class Item(Entity):
 
 @dataclass(slots=True, eq=True)
 class Marker(Entity):
-    """A note at a point of the timeline, shared with collaborators for review."""
+    """A note at a point (or over a stretch) of the timeline, shared with collaborators for review.
+
+    `colour` is a marker colour name as editors exchange them (OpenTimelineIO's RED, GREEN, ...);
+    empty means the studio's own: red while open, green when done. `metadata` is namespaced like an
+    item's (another editor's marker metadata is kept there for the way back).
+    """
 
     id: str
     at: Fraction
     note: str = ""
     author: str = ""
     done: bool = False
+    duration: Fraction = ZERO
+    colour: str = ""
+    metadata: dict[str, Any] = dc_field(default_factory=dict)
 
     ENTITY: ClassVar[str] = "marker"
     FIELDS: ClassVar[dict[str, Codec]] = {
@@ -255,6 +269,9 @@ class Marker(Entity):
         "note": STR,
         "author": STR,
         "done": BOOL,
+        "duration": TIME_NONNEG,
+        "colour": (_identity, _colour),
+        "metadata": DICT,
     }
 
 
@@ -297,6 +314,7 @@ SETTINGS: dict[str, Codec] = {
     "sample_rate": (_identity, _positive_int),
     "editors": (_identity, _str_list),
     "metadata": DICT,
+    "start_time": TIME_NONNEG,
 }
 DEFAULT_SETTINGS: dict[str, Any] = {
     "name": "",
@@ -306,7 +324,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "sample_rate": 48000,
     "editors": [],
     "metadata": {},
+    "start_time": ZERO,
 }
+"""`start_time` is the time the timeline's first frame is labelled with (OpenTimelineIO's
+global_start_time; a timeline starting at timecode 01:00:00:00 has 3600). Positions stay 0-based."""
 
 
 def decode_setting(name: str, value: Any) -> Any:
@@ -370,6 +391,11 @@ class Timeline:
     @property
     def editors(self) -> list[str]:
         return list(self.settings["editors"])
+
+    @property
+    def start_time(self) -> Fraction:
+        value: Fraction = self.settings["start_time"]
+        return value
 
     # -- queries ----------------------------------------------------------------------------------
     def collection(self, entity: str) -> dict[str, Any]:

@@ -312,20 +312,36 @@ def _render(
     """Render to `work` by the smart path when the timeline allows it, else by the full plan.
 
     Returns what `--json` reports: {"path": "smart"|"full", ...} with the reason for a full render."""
-    from studio.media.render import run_plan, title_mode
-    from studio.media.smart_render import describe, plan_smart, run_smart
+    from studio.media.render import run_plan
+    from studio.media.smart_render import describe, run_smart
 
-    if not smart:
-        run_plan(plan, work, progress=progress, cancel=cancel, name=name)
-        return {"path": "full", "reason": "smart render was turned off"}
-    from studio.media.ffmpeg import ffmpeg_exe
-
-    chosen = plan_smart(snapshot, clips, plan.format, title_mode(ffmpeg_exe()))
+    chosen = _choose_render(snapshot, clips, plan, smart)
     if isinstance(chosen, str):
         run_plan(plan, work, progress=progress, cancel=cancel, name=name)
         return {"path": "full", "reason": chosen}
     run_smart(chosen, work, progress=progress, cancel=cancel)
     return describe(chosen)
+
+
+def render_path(resolved: ResolvedTimeline, plan: RenderPlan, *, smart: bool = True) -> dict[str, Any]:
+    """Which way `export_timeline` would render `resolved` with `plan`, without rendering (what
+    `--dry-run` says): {"path": "smart", pieces, copied and re-encoded frames} or
+    {"path": "full", "reason": ...}."""
+    from studio.media.smart_render import describe
+
+    chosen = _choose_render(resolved.timeline.snapshot(), resolved.clips, plan, smart)
+    return {"path": "full", "reason": chosen} if isinstance(chosen, str) else describe(chosen)
+
+
+def _choose_render(snapshot: Timeline, clips: Mapping[str, Clip], plan: RenderPlan, smart: bool) -> Any:
+    """The smart plan for the snapshot, or the reason (a sentence) it is rendered the full way."""
+    if not smart:
+        return "smart render was turned off"
+    from studio.media.ffmpeg import ffmpeg_exe
+    from studio.media.render import title_mode
+    from studio.media.smart_render import plan_smart
+
+    return plan_smart(snapshot, clips, plan.format, title_mode(ffmpeg_exe()))
 
 
 def _with_roll(

@@ -4,17 +4,20 @@ Export writes one OTIO track per studio track (bottom to top, as OTIO stacks the
 source_range is in the clip's media time, Gaps for holes, an ExternalReference whose target_url is
 the media's file URL, and under `metadata["studio"]` everything OTIO has no field for: the clip id,
 credits (`[{"name", "role"}]`, one entry per role), licence, the rest of the clip record, the item's
-id, gain, fades and mute; the timeline's editors and settings. Title items become clips with a
-GeneratorReference of kind "studio.title"; markers become OTIO markers on the top stack.
+id, gain, fades and mute; the timeline's editors and settings. The timeline's start time is its
+global_start_time. Title items become clips with a GeneratorReference of kind "studio.title"; markers
+become OTIO markers on the top stack with their range and colour.
 
 Import reads such files back exactly, and files written by other tools as well as we can: gaps,
 transitions (left out with a warning; the cut stays), nested stacks and tracks (flattened in place
 with a warning; the extra layers of a nested stack become tracks of their own just above), markers,
 generator references (a title if it is ours, otherwise left out with a warning), missing media and
-image sequences (the items are kept and the clip is listed in `offline`). Times become exact
-Fractions (value / rate, with 23.976... read back as 24000/1001). Following OTIO's convention that
-editors put picture and sound on separate tracks, items that another tool placed on a video track
-are muted, so sound comes from the audio tracks and nothing plays twice.
+image sequences (the items are kept and the clip is listed in `offline`). What other tools wrote in
+the metadata of the timeline, its tracks, clips and markers is kept under FOREIGN and written back
+where it was; so are a marker's name and comment, and the place of a marker hung outside its clip.
+Times become exact Fractions (value / rate, with 23.976... read back as 24000/1001). Following
+OTIO's convention that editors put picture and sound on separate tracks, items that another tool
+placed on a video track are muted, so sound comes from the audio tracks and nothing plays twice.
 
 opentimelineio is imported only here, when a function is called.
 """
@@ -44,7 +47,12 @@ from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Marker, Timeline,
 
 STUDIO = "studio"
 FOREIGN = "otio_metadata"
-"""Item metadata key holding another tool's metadata of an imported clip, written back on export."""
+"""Metadata key (of an item, a track, a marker, or the timeline's `metadata` setting) holding what
+another tool wrote in the metadata of the clip, track, marker or timeline imported into it (fcp_xml,
+Resolve_OTIO, cmx_3600 ...): written back where it was on export."""
+MARKER_TEXT = "otio"
+"""Marker metadata key holding the name and comment another tool gave an imported marker (the note
+joins them): written back as they were while the note is unchanged."""
 MEDIA = "otio_media"
 """Item metadata key holding the media an imported clip named (target_url, available_range start and
 duration): written back on export, so offline media keeps its URL and source times their origin."""
@@ -131,12 +139,12 @@ class _Writer:
         otio = self.otio
         tl = self.timeline
         out = otio.schema.Timeline(name=tl.name)
-        out.global_start_time = otio.opentime.RationalTime(0, float(self.fps))
-        out.metadata[STUDIO] = {
-            "schema": OTIO_SCHEMA_TAG,
-            "editors": tl.editors,
-            "settings": {k: SETTINGS[k][0](v) for k, v in tl.settings.items()},
-        }
+        start = tl.start_time
+        out.global_start_time = self.rt(start) if start else otio.opentime.RationalTime(0, float(self.fps))
+        settings = {k: SETTINGS[k][0](v) for k, v in tl.settings.items()}
+        settings["metadata"] = _own(tl.settings["metadata"])
+        _put_foreign(out.metadata, tl.settings["metadata"])
+        out.metadata[STUDIO] = {"schema": OTIO_SCHEMA_TAG, "editors": tl.editors, "settings": settings}
         for track in tl.ordered_tracks():
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -164,10 +172,12 @@ class _Writer:
             "order": track.order,
             "muted": track.muted,
             "locked": track.locked,
-            "metadata": track.metadata,
+            "metadata": _own(track.metadata),
         }
         if lane_index:
             meta["lane"] = lane_index
+        else:
+            _put_foreign(out.metadata, track.metadata)
         out.metadata[STUDIO] = meta
         cursor = ZERO
         for item in items:
@@ -188,7 +198,7 @@ class _Writer:
             "fade_in": to_json(item.fade_in),
             "fade_out": to_json(item.fade_out),
             "muted": item.muted,
-            "item_metadata": {k: v for k, v in item.metadata.items() if k != FOREIGN},
+            "item_metadata": _own(item.metadata),
         }
         if item.kind == "title":
             ref = otio.schema.GeneratorReference(
@@ -209,11 +219,7 @@ class _Writer:
         origin = _media_origin(item)
         source = self.range(origin + item.source_in, item.duration)
         out = otio.schema.Clip(name=name, media_reference=ref, source_range=source)
-        foreign = item.metadata.get(FOREIGN)
-        if isinstance(foreign, dict):  # what other tools wrote on the clip goes back where they put it
-            for key, value in foreign.items():
-                if key != STUDIO:
-                    out.metadata[key] = value
+        _put_foreign(out.metadata, item.metadata)  # what other tools wrote goes back where they put it
         out.metadata[STUDIO] = meta
         return out
 
@@ -246,13 +252,66 @@ class _Writer:
 
     def marker(self, marker: Marker) -> Any:
         otio = self.otio
+        name, comment, start = _marker_as_found(marker)
+        default = otio.schema.MarkerColor.GREEN if marker.done else otio.schema.MarkerColor.RED
         out = otio.schema.Marker(
-            name=marker.note,
-            marked_range=self.otio.opentime.TimeRange(self.rt(marker.at), self.rt(ZERO)),
-            color=otio.schema.MarkerColor.GREEN if marker.done else otio.schema.MarkerColor.RED,
+            name=name,
+            marked_range=self.range(start, marker.duration),
+            color=marker.colour or default,
+            comment=comment,
         )
-        out.metadata[STUDIO] = {"marker_id": marker.id, "author": marker.author, "done": marker.done}
+        _put_foreign(out.metadata, marker.metadata)
+        out.metadata[STUDIO] = {
+            "marker_id": marker.id,
+            "author": marker.author,
+            "done": marker.done,
+            "colour": marker.colour,
+            "metadata": _own(marker.metadata),
+        }
         return out
+
+
+def _marker_as_found(marker: Marker) -> tuple[str, str, Fraction]:
+    """Name, comment and position to write for a marker: as the file that brought it had them (kept
+    under MARKER_TEXT) while its note and position are unchanged, else its note at its position."""
+    text = _get(marker.metadata, MARKER_TEXT, dict, {})
+    name, comment = text.get("name"), text.get("comment")
+    if not (
+        isinstance(name, str) and isinstance(comment, str) and marker.note == _marker_note(name, comment)
+    ):
+        name, comment = marker.note, ""
+    placed = text.get("placed")
+    start = marker.at
+    if placed is not None and text.get("at") == to_json(marker.at):
+        try:
+            start = from_json(placed)  # outside the clip it hung on, where the studio shows it at the edge
+        except ValueError:
+            start = marker.at
+    return name, comment, start
+
+
+def _own(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A metadata dict without what other tools wrote (that goes back to their own keys)."""
+    return {k: v for k, v in metadata.items() if k != FOREIGN}
+
+
+def _put_foreign(target: Any, metadata: dict[str, Any]) -> None:
+    """Write other tools' metadata kept under FOREIGN back to the OTIO object's own metadata."""
+    foreign = metadata.get(FOREIGN)
+    if isinstance(foreign, dict):
+        for key, value in foreign.items():
+            if key != STUDIO:
+                target[key] = value
+
+
+def _foreign(metadata: Any) -> dict[str, Any]:
+    """Other tools' part of an OTIO object's metadata, as plain JSON values."""
+    return {k: v for k, v in _plain(metadata).items() if k != STUDIO} if metadata is not None else {}
+
+
+def _marker_note(name: str, comment: str) -> str:
+    """The note of a marker another tool wrote: its name and comment."""
+    return " — ".join(p for p in (name, comment) if p)
 
 
 def _imported_end(track: Track) -> Fraction | None:
@@ -556,6 +615,7 @@ class _TopTrack:
     muted: bool
     studio: dict[str, Any]
     end: Fraction | None = None  # the track's whole length, trailing gap included
+    foreign: dict[str, Any] = field(default_factory=dict)  # other tools' metadata of the track
 
 
 class _Importer:
@@ -616,7 +676,13 @@ class _Importer:
                     track_ids.setdefault(tid, index)
                 end = self.duration_of(child, child.name or str(index + 1))
                 self.tops[index] = _TopTrack(
-                    index, child.name, kind, not child.enabled, studio, end[1] if end else None
+                    index,
+                    child.name,
+                    kind,
+                    not child.enabled,
+                    studio,
+                    end[1] if end else None,
+                    _foreign(child.metadata),
                 )
                 self.lane(index, (), kind)
             label = child.name or f"{'V' if kind == VIDEO else 'A'}{per_kind[kind]} (unnamed)"
@@ -795,7 +861,7 @@ class _Importer:
         else:
             fields["clip"] = self.clip_for(oclip, ref, kind, studio, where)
         fields.update(self.item_fields(studio, where))
-        foreign = {k: v for k, v in _plain(oclip.metadata).items() if k != STUDIO}
+        foreign = _foreign(oclip.metadata)
         if foreign:  # other tools' metadata (fcp_xml, Resolve_OTIO, cmx_3600 ...), kept for the way back
             fields["metadata"] = {**fields.get("metadata", {}), FOREIGN: foreign}
         if not studio and isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
@@ -1002,22 +1068,55 @@ class _Importer:
     ) -> None:
         for marker in markers:
             t = _time(marker.marked_range.start_time)
+            placed = offset + (t - lo)
             if t < lo or (hi is not None and t > hi):
                 self.warn(f"marker {marker.name!r} on {where} lies outside it; placed at its edge")
                 t = lo if t < lo else hi if hi is not None else t
-            self.add_marker(marker, offset + (t - lo))
+            self.add_marker(marker, offset + (t - lo), placed)
 
-    def add_marker(self, marker: Any, at: Fraction) -> None:
+    def add_marker(self, marker: Any, at: Fraction, placed: Fraction) -> None:
+        """Add a marker at `at`; `placed` is where the file put it (outside its clip, it is moved to the
+        clip's edge, and the file's place is kept in its metadata for the way back)."""
         studio = _studio(marker.metadata)
         mid = studio.get("marker_id")
         if not isinstance(mid, str) or not mid or mid in self.marker_ids:
             mid = new_id()
         self.marker_ids.add(mid)
-        # Our own notes are the marker's name; other tools split a note into name and comment.
-        note = marker.name if studio else " — ".join(p for p in (marker.name, marker.comment) if p)
+        # Our own notes are the marker's name; other tools split a note into name and comment (and our
+        # export writes such a marker back that way).
+        note = marker.name if studio and not marker.comment else _marker_note(marker.name, marker.comment)
         author = _get(studio, "author", str, "")
         done = _get(studio, "done", bool, False)
-        self.markers.append(Marker(mid, max(at, ZERO), note, author, done))
+        metadata: dict[str, Any] = dict(_get(studio, "metadata", dict, {}))
+        kept = _get(metadata, MARKER_TEXT, dict, {})
+        if "at" in kept and kept.get("placed") == to_json(placed):
+            try:  # our own export of a marker another file placed outside its clip: back to the edge
+                at = from_json(kept["at"])
+            except ValueError:
+                pass
+        text: dict[str, Any] = {}
+        if not studio and marker.comment:
+            text.update(name=marker.name, comment=marker.comment)
+        at = max(at, ZERO)
+        if placed != at:
+            text.update(at=to_json(at), placed=to_json(placed))
+        if text:
+            metadata[MARKER_TEXT] = {**_get(metadata, MARKER_TEXT, dict, {}), **text}
+        foreign = _foreign(marker.metadata)
+        if foreign:
+            metadata[FOREIGN] = foreign
+        colour = _get(studio, "colour", str, marker.color) if studio else str(marker.color or "")
+        duration = _time(marker.marked_range.duration)
+        where = f"marker {marker.name!r}"
+        try:
+            colour = Marker.decode_field("colour", colour)
+        except InvalidInput as exc:
+            self.warn(f"{where}: its colour is not kept ({exc})")
+            colour = ""
+        if duration < 0:
+            self.warn(f"{where}: its negative length is not kept")
+            duration = ZERO
+        self.markers.append(Marker(mid, at, note, author, done, duration, colour, metadata))
 
     # -- result -------------------------------------------------------------------------------------
     def build_timeline(self, document: Any, meta: dict[str, Any]) -> Timeline:
@@ -1036,6 +1135,15 @@ class _Importer:
                 tl.settings["editors"] = decode_setting("editors", meta["editors"])
             except InvalidInput as exc:
                 self.warn(f"the file's editors are ignored ({exc})")
+        if document.global_start_time is not None:
+            start = _time(document.global_start_time)
+            if start >= 0:
+                tl.settings["start_time"] = start
+            else:
+                self.warn(f"the timeline's start time {float(start):g} s is negative; it starts at 0")
+        foreign = _foreign(document.metadata)
+        if foreign:
+            tl.settings["metadata"] = {**tl.settings["metadata"], FOREIGN: foreign}
         for track in self.build_tracks():
             tl.tracks[track.id] = track
         for lane_track, lane in self.lane_tracks:
@@ -1085,6 +1193,8 @@ class _Importer:
                 if top.end is not None and top.end > last:
                     otio_meta["end"] = to_json(top.end)  # a trailing gap, written back on export
                 metadata = {"otio": otio_meta} if otio_meta else {}
+            if not lane.path and top.foreign:
+                metadata = {**metadata, FOREIGN: top.foreign}
             muted: bool = _get(studio, "muted", bool, top.muted)
             locked: bool = _get(studio, "locked", bool, False)
             tracks.append(Track(tid, lane.kind, name, "", muted, locked, metadata))

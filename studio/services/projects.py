@@ -192,12 +192,21 @@ def describe(session: ProjectSession) -> dict[str, Any]:
         "id": session.id,
         "name": session.name,
         "duration": format_seconds(tl.duration),
+        "start_time": format_seconds(tl.start_time),
         "tracks": [
             {"id": t.id, "name": t.name, "kind": t.kind, "muted": t.muted, "locked": t.locked} for t in tracks
         ],
         "items": items,
         "markers": [
-            {"id": m.id, "at": format_seconds(m.at), "note": m.note, "author": m.author, "done": m.done}
+            {
+                "id": m.id,
+                "at": format_seconds(m.at),
+                "duration": format_seconds(m.duration),
+                "note": m.note,
+                "author": m.author,
+                "done": m.done,
+                "colour": m.colour,
+            }
             for m in sorted(tl.markers.values(), key=lambda m: (m.at, m.id))
         ],
         "conflicts": [c.to_dict() for c in sorted(tl.conflicts.values(), key=lambda c: c.id)],

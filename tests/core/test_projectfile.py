@@ -52,8 +52,11 @@ def sample_project(folder: Path) -> tuple[Timeline, dict[str, Clip]]:
     ]
     for item in items:
         tl.items[item.id] = item
-    for marker in (Marker("m-1", Fraction(7, 3), "fix the cut", "Bo"), Marker("m-2", Fraction(0), done=True)):
+    for marker in (Marker("m-1", Fraction(7, 3), "fix the cut", "Bo"), Marker("m-2", Fraction(0), done=True),
+                   Marker("m-3", Fraction(1, 3), "review", duration=Fraction(1001, 240), colour="PURPLE",
+                          metadata={"otio_metadata": {"fcp_xml": {"comment": None}}})):
         tl.markers[marker.id] = marker
+    tl.settings["start_time"] = Fraction(3600)
     clips = {
         CLIP_A: Clip(
             CLIP_A, "Harbour at dawn", "video", Fraction(12012, 1000),
@@ -87,6 +90,23 @@ def test_round_trip_keeps_timeline_and_clips_exactly(tmp_path: Path) -> None:
     assert loaded.fps == Fraction(24000, 1001)
     assert loaded.items["i-4"].source_in == Fraction(1, 44100)
     assert loaded_clips == clips
+
+
+def test_files_written_before_start_time_and_marker_fields_load_with_their_defaults(tmp_path: Path) -> None:
+    tl, clips = sample_project(tmp_path)
+    path = tmp_path / "older.studio"
+    save_project_file(path, "proj-1", "Harbour remix", tl, clips)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    del doc["timeline"]["settings"]["start_time"]
+    for marker in doc["timeline"]["markers"]:
+        for key in ("duration", "colour", "metadata"):
+            del marker[key]
+    _meta, loaded, _clips = load_project_file(write_json(path, doc))
+    assert loaded.start_time == 0
+    assert [(m.duration, m.colour, m.metadata) for m in loaded.markers.values()] == [(0, "", {})] * 3
+    doc["timeline"]["markers"][0]["colour"] = "\x1b[31m"
+    with pytest.raises(InvalidInput, match=r"timeline\.markers\[0\]\.colour: expected a colour name"):
+        load_project_file(write_json(path, doc))
 
 
 def test_media_paths_are_relative_inside_the_project_folder_and_absolute_elsewhere(tmp_path: Path) -> None:

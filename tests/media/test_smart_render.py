@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,38 @@ def test_render_json_says_which_path_was_taken(sources: tuple[Clip, Clip], tmp_p
         assert decode_errors(out) == ""
     assert reports[0]["path"] == "smart" and reports[0]["copied_frames"] > 0
     assert reports[1] == {"path": "full", "reason": "smart render was turned off"}
+
+
+def test_dry_run_says_when_smart_render_would_be_used(sources: tuple[Clip, Clip], tmp_path: Path) -> None:
+    """`render --dry-run` renders nothing, prints the full-render command, and says (stderr, and --json
+    "render") which path a real render takes, with the same counts the smart plan has."""
+    project = tmp_path / "cuts.studio"
+    save_project_file(project, "p-cuts", "Cuts", cut_only(*sources), clip_map(*sources))
+    smart = plan_smart(cut_only(*sources), clip_map(*sources), get_format("mp4"), title_mode(ffmpeg_exe()))
+    assert isinstance(smart, SmartPlan)
+    out = tmp_path / "cuts.mp4"
+
+    def dry(*flags: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(STUDIO), "render", str(project), "-o", str(out), "--dry-run", *flags],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    text = dry()
+    assert text.stderr.strip() == (
+        f"studio: smart render would be used ({smart.copied_frames} frames copied, {smart.encoded_frames} "
+        "re-encoded); the command below is the full render that --full-render runs"
+    )
+    assert shlex.split(text.stdout.strip())[-1] == str(out)
+    doc = json.loads(dry("--json").stdout)
+    assert doc["render"] == {"path": "smart", "pieces": len(smart.pieces),
+                             "copied_frames": smart.copied_frames, "encoded_frames": smart.encoded_frames}
+    assert json.loads(dry("--json", "--full-render").stdout)["render"] == {
+        "path": "full", "reason": "smart render was turned off"}
+    assert dry("--full-render").stderr.strip() == "studio: full render (smart render was turned off)"
+    faded = tmp_path / "faded.studio"
+    save_project_file(faded, "p-faded", "Faded", cut_only(*sources, fade_in="0.5"), clip_map(*sources))
+    done = subprocess.run([str(STUDIO), "render", str(faded), "-o", str(out), "--dry-run"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.startswith("studio: full render (") and "fade" in done.stderr
+    assert not out.exists()

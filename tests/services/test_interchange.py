@@ -96,8 +96,11 @@ def studio_project(media: dict[str, Path]) -> tuple[Timeline, dict[str, Clip]]:
     ]
     for item in items:
         tl.items[item.id] = item
-    for marker in (Marker("m1", Fraction(13, 10), "tighten", "Eve"), Marker("m2", Fraction(0), "", "", True)):
+    for marker in (Marker("m1", Fraction(13, 10), "tighten", "Eve"), Marker("m2", Fraction(0), "", "", True),
+                   Marker("m3", Fraction(1, 3), "grade", duration=Fraction(2, 5), colour="CYAN",
+                          metadata={"studio.ui": {"lane": 1}})):
         tl.markers[marker.id] = marker
+    tl.settings["start_time"] = Fraction(3600)
     return tl, clips
 
 
@@ -130,6 +133,59 @@ def test_frame_rates_round_trip_exactly(tmp_path: Path, fps: Fraction) -> None:
     tl.items["odd"] = Item("odd", "v", Fraction(10**9, 7), Fraction(1, 44100), kind="title", text="off grid")
     export_otio(tl, {}, tmp_path / "r.otio")
     assert import_otio(tmp_path / "r.otio").timeline == tl
+
+
+def frames(start: int, length: int, rate: int = 24) -> otio.opentime.TimeRange:
+    rt = otio.opentime.RationalTime
+    return otio.opentime.TimeRange(rt(start, rate), rt(length, rate))
+
+
+def test_start_time_and_marker_fields_read_by_the_otio_library(tmp_path: Path,
+                                                               media: dict[str, Path]) -> None:
+    tl, clips = studio_project(media)
+    export_otio(tl, clips, tmp_path / "h.otio")
+    doc = otio.adapters.read_from_file(str(tmp_path / "h.otio"))
+    assert doc.global_start_time == otio.opentime.RationalTime(90000, 25)  # 01:00:00:00 at 25 fps
+    got = {m.name: (m.color, t(m.marked_range.start_time), t(m.marked_range.duration))
+           for m in doc.tracks.markers}
+    assert got == {"tighten": ("RED", 1.3, 0), "": ("GREEN", 0, 0),
+                   "grade": ("CYAN", pytest.approx(1 / 3), 0.4)}
+
+
+def test_other_tools_markers_keep_name_comment_colour_and_place(tmp_path: Path,
+                                                                media: dict[str, Path]) -> None:
+    """A marker hung on a clip outside its visible range shows at the clip's edge, and goes back to
+    its place; name and comment come back apart while the note joining them is unchanged."""
+    doc = otio.schema.Timeline(name="review")
+    track = otio.schema.Track(name="V", kind=otio.schema.TrackKind.Video)
+    reference = otio.schema.ExternalReference(target_url=media["video"].as_uri())
+    clip = otio.schema.Clip(name="shot", media_reference=reference, source_range=frames(12, 24))
+    clip.markers.append(otio.schema.Marker(name="early", comment="before the cut", color="PURPLE",
+                                           marked_range=frames(6, 3), metadata={"my_tool": {"id": 7}}))
+    track.append(otio.schema.Gap(source_range=frames(0, 24)))
+    track.append(clip)
+    doc.tracks.append(track)
+    first = tmp_path / "review.otio"
+    otio.adapters.write_to_file(doc, str(first))
+
+    result = import_otio(first)
+    (marker,) = result.timeline.markers.values()
+    assert (marker.at, marker.note, marker.colour, marker.duration) == (1, "early — before the cut", "PURPLE",
+                                                                        Fraction(1, 8))
+    assert "marker 'early' on clip 'shot' on track V lies outside it; placed at its edge" in result.warnings
+    export_otio(result.timeline, dict(result.clips), tmp_path / "again.otio")
+    (written,) = otio.adapters.read_from_file(str(tmp_path / "again.otio")).tracks.markers
+    assert (written.name, written.comment, written.color) == ("early", "before the cut", "PURPLE")
+    placed = written.marked_range
+    assert (t(placed.start_time), t(placed.duration)) == (0.75, 0.125)  # 1 s less the 6 frames before the cut
+    assert dict(written.metadata["my_tool"]) == {"id": 7}
+    assert import_otio(tmp_path / "again.otio").timeline == result.timeline  # and our own file reads back
+
+    marker.note = "early, fixed"  # an edited note is written as the name; a moved marker where it is now
+    marker.at = Fraction(3, 2)
+    export_otio(result.timeline, dict(result.clips), tmp_path / "edited.otio")
+    (written,) = otio.adapters.read_from_file(str(tmp_path / "edited.otio")).tracks.markers
+    assert (written.name, written.comment, t(written.marked_range.start_time)) == ("early, fixed", "", 1.5)
 
 
 def test_exported_file_read_by_the_otio_library(tmp_path: Path, media: dict[str, Path]) -> None:
@@ -186,8 +242,9 @@ def test_exported_file_read_by_the_otio_library(tmp_path: Path, media: dict[str,
     assert t(title.range_in_parent().start_time) == pytest.approx(0.5)
 
     markers = sorted(doc.tracks.markers, key=lambda m: t(m.marked_range.start_time))
-    assert [(m.name, t(m.marked_range.start_time)) for m in markers] == [("", 0.0), ("tighten", 1.3)]
-    assert markers[1].metadata["studio"]["author"] == "Eve"
+    assert [(m.name, t(m.marked_range.start_time)) for m in markers] == [
+        ("", 0.0), ("grade", pytest.approx(1 / 3)), ("tighten", 1.3)]
+    assert markers[2].metadata["studio"]["author"] == "Eve"
 
 
 def test_export_names_what_it_cannot_hold_and_failures_leave_the_old_file(
@@ -665,3 +722,61 @@ def test_track_lengths_with_trailing_gaps_survive_a_round_trip(name: str, tmp_pa
         return sorted(round(t.duration().to_seconds(), 6) for t in doc.tracks)
 
     assert lengths(again) == lengths(path)
+
+
+def seconds(rt: otio.opentime.RationalTime) -> Fraction:
+    return Fraction(rt.to_seconds()).limit_denominator(10**6)
+
+
+def timeline_facts(path: Path) -> dict[str, object]:
+    """What the OTIO library reads of a timeline as a whole: its global start time (None is 0), other
+    tools' metadata on the timeline and on each track, and every marker (wherever it hangs) with its
+    name, comment, colour, other tools' metadata and range in its top-level track's time (which is the
+    timeline's, except on screening_example's track whose own range lies outside its contents and is
+    left out on import with a warning)."""
+    doc = otio.adapters.read_from_file(str(path))
+
+    def foreign(obj: object) -> dict:
+        meta = json.loads(otio.adapters.write_to_string(obj))["metadata"]
+        return {k: v for k, v in meta.items() if k != "studio"}
+
+    start = doc.global_start_time
+    markers = []
+    holders = [doc.tracks, *doc.tracks.find_children(shallow_search=False)]
+    for holder in holders:
+        for marker in getattr(holder, "markers", []):
+            top = holder
+            while top.parent() is not None and top.parent() is not doc.tracks:
+                top = top.parent()
+            placed = holder.transformed_time_range(marker.marked_range, top)
+            markers.append((marker.name, marker.comment, marker.color, seconds(placed.start_time),
+                            seconds(placed.duration), json.dumps(foreign(marker), sort_keys=True)))
+    return {
+        "start": (seconds(start), float(start.rate)) if start is not None and start.value else 0,
+        "timeline": foreign(doc),
+        "tracks": [foreign(track) for track in doc.tracks],
+        "markers": sorted(markers),
+    }
+
+
+@pytest.mark.parametrize("name", ALL_READABLE)
+def test_start_time_markers_and_other_tools_metadata_survive_a_round_trip(name: str, tmp_path: Path) -> None:
+    """global_start_time, marker names, colours, ranges and metadata, and fcp_xml / Resolve_OTIO /
+    cmx_3600 metadata on the timeline and its tracks are written back as the OTIO library read them."""
+    path = SAMPLES / f"{name}.otio"
+    result = import_otio(path)
+    again = tmp_path / f"{name}.otio"
+    export_otio(result.timeline, dict(result.clips), again)
+    before, after = timeline_facts(path), timeline_facts(again)
+    assert after == before
+    expected = SAMPLE_FACTS.get(name, {})  # so the comparison above is not an empty one
+    assert before["start"] == expected.get("start", 0)
+    assert {k for t in [before["timeline"], *before["tracks"]] for k in t} == expected.get("keys", set())
+    assert sorted({m[2] for m in before["markers"]}) == expected.get("colours", [])
+
+
+SAMPLE_FACTS: dict[str, dict] = {
+    "effects": {"start": (Fraction(3600), 24.0), "keys": {"Resolve_OTIO"}},
+    "premiere_example_marker2": {"keys": {"fcp_xml"}, "colours": ["RED"]},
+    "screening_example_marker2": {"colours": ["GREEN", "PINK", "RED"]},
+}

@@ -144,3 +144,22 @@ def test_importing_a_timeline_whose_media_is_offline(store: Store) -> None:
     assert imported.offline and imported.session.timeline.items
     for clip_id in imported.offline:
         assert get_record(store, clip_id).media_present is False
+
+
+@pytest.mark.parametrize("name", ["effects", "premiere_example_marker2", "screening_example_marker2"])
+def test_otio_fidelity_survives_the_journal(store: Store, name: str, tmp_path: Path) -> None:
+    """Imported into a project (ops in the journal), reopened from the store and exported: the start
+    time, markers and other tools' timeline and track metadata are as the sample had them."""
+    from tests.services.test_interchange import timeline_facts
+
+    path = SAMPLES / f"{name}.otio"
+    imported = projects.import_timeline(store, path, name="sample")
+    reopened = projects.open_project(store, "sample")
+    assert reopened.snapshot() == imported.session.snapshot()
+    out = tmp_path / "again.otio"
+    projects.export_timeline(reopened, out)
+    facts = timeline_facts(path)
+    assert timeline_facts(out) == facts
+    shown = projects.describe(reopened)
+    assert shown["start_time"] == ("3600" if name == "effects" else "0")
+    assert sorted(m["colour"] for m in shown["markers"]) == sorted(m[2] for m in facts["markers"])
