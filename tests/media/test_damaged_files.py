@@ -96,7 +96,9 @@ def test_a_library_copy_damaged_after_import_is_named_by_its_clip(media_dir: Pat
 
     source = mediagen.make_video(media_dir / "harbour-at-dawn.mp4", 1, size="160x120")
     with open_store() as store:
-        (imported,) = import_files(store, [source], title="Harbour at dawn", creators=[Credit("Ann")])
+        (imported,) = import_files(
+            store, [source], title="Harbour at dawn", creators=[Credit("Ann")], licence="CC-BY-4.0"
+        )
         clip = get_clip(store, imported.clip.id)
         assert clip.path is not None
         new_project(store, "dawn")
