@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     for hit in hits:
         people = ", ".join(f"{c['name']} ({c['role']})" for c in hit["credits"])
         print(
-            f"{hit['id']}  {hit['title']}  [{hit['kind']}, {hit['licence'] or 'no licence'}]  "
-            f"by {people or hit['owner']}"
+            f"{hit['claim']}  {hit['title']}  [{hit['kind']}, {hit['licence'] or 'no licence'}]  "
+            f"by {people or hit['owner']}  (published by {hit['publisher']})"
         )
     return 0
 

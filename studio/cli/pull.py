@@ -1,6 +1,8 @@
 """`studio pull CLIP`: bring a shared clip into the local library with its credits, lineage and media.
 
-CLIP is a clip id as `studio library search` prints it, or words of its title matching one clip.
+CLIP is a claim id as `studio library search` prints it (a publisher's record about a media file), a media
+hash (your own claim, else the only one; when several people published the file, the error lists their
+claims to choose from), or words of its title matching one clip.
 The name of a shared project works too: it is brought up to date with its media.
 """
 

@@ -6,6 +6,7 @@ newline (which `$` would accept) is refused too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TypeGuard
 
@@ -76,3 +77,30 @@ def op_order_key(op: dict[str, object]) -> tuple[int, str, int]:
     if not isinstance(lamport, int) or isinstance(lamport, bool) or lamport < 0:
         raise ValueError(f"op {op['id']!r} has lamport {lamport!r}, not an integer >= 0")
     return lamport, client_id, counter
+
+
+def claim_id(account_id: str, media: str) -> str:
+    """The id of one account's public clip record about a media hash: the hash, a dash and 16 hex digits
+    derived from the account, so two publishers of the same bytes get two records that sort together."""
+    mark = hashlib.sha256(f"studio-claim/1:{account_id}:{media}".encode()).hexdigest()[:16]
+    return f"{media}-{mark}"
+
+
+def claim_media(record_id: str) -> str | None:
+    """The media hash a claim id is about, or None when `record_id` is not a claim id."""
+    media, dash, mark = record_id.partition("-")
+    if dash and is_sha256(media) and len(mark) == 16 and is_sha256(mark * 4):
+        return media
+    return None
+
+
+def public_clip_media(record_id: str, doc: object = None) -> str | None:
+    """The media hash a public clip record is about: its claim id's, else a hash id (records made before
+    claims), else its document's `media` field; None when it names no hash."""
+    media = claim_media(record_id)
+    if media is not None:
+        return media
+    if is_sha256(record_id):
+        return record_id
+    named = doc.get("media") if isinstance(doc, dict) else None
+    return named if is_sha256(named) else None

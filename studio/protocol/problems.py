@@ -31,6 +31,7 @@ SERVER_ERROR = _PREFIX + "server-error"
 STORAGE_FULL = _PREFIX + "storage-full"
 REQUEST_TIMEOUT = _PREFIX + "request-timeout"
 QUOTA_EXCEEDED = _PREFIX + "quota-exceeded"
+AMBIGUOUS_CLAIM = _PREFIX + "ambiguous-claim"
 
 
 class Problem(TypedDict):

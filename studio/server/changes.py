@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from studio.protocol import refusals
 from studio.protocol.cursor import Cursor
-from studio.protocol.ids import is_sha256
+from studio.protocol.ids import claim_id, claim_media, is_sha256
 from studio.server import schema
 from studio.server.access import can_read_blob
 from studio.server.auth import Caller
@@ -281,6 +281,13 @@ def _apply_record(
             refusals.NOT_OWNER,
             f"{change.kind} {change.id} in the public space belongs to someone else",
         ), 0
+    media = claim_media(change.id) if change.kind == "clip" else None
+    if row is None and space.kind == "public" and media and change.id != claim_id(caller.account_id, media):
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"clip {change.id} is another account's claim id: publish under the media hash {media}",
+        ), 0
     base = None
     if row is not None and change.base_rev == row.rev:
         base = (json.loads(row.doc), bool(row.deleted))
@@ -317,6 +324,7 @@ def _apply_record(
         "conflicts": dumps(outcome.conflicts),
         "updated_at": now,
         **_search_columns(outcome.doc),
+        "media": _media_of(change.kind, change.id, outcome.doc),
     }
     if row is None:
         conn.execute(
@@ -439,6 +447,16 @@ def _update_refs(
             conn.execute(
                 update(br).where(key, br.c.sha256 == sha).values(granted=True, author_id=caller.account_id)
             )
+
+
+def _media_of(kind: str, record_id: str, doc: dict[str, Any]) -> str:
+    """The media hash a clip record is about: its claim id's, else its `media` field, else a hash id."""
+    if kind != "clip":
+        return ""
+    media = claim_media(record_id) or doc.get("media")
+    if is_sha256(media):
+        return media
+    return record_id if is_sha256(record_id) else ""
 
 
 def _search_columns(doc: dict[str, Any]) -> dict[str, str]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from studio.protocol.ids import PUBLIC_SPACE
+from studio.protocol.ids import PUBLIC_SPACE, is_sha256
 from studio.protocol.shapes import Role
-from studio.server import schema
+from studio.server import claims, schema
 from studio.server.access import read_space
 from studio.server.auth import Caller
 from studio.server.errors import ProblemError, not_found
@@ -44,6 +44,8 @@ def find_piece(conn: Connection, caller: Caller | None, piece: str, space_id: st
                 r.c.space_id == sid, r.c.kind == "clip", r.c.id == piece, r.c.deleted.is_(False)
             )
         ).first()
+        if row is None and sid == PUBLIC_SPACE and is_sha256(piece):
+            row = claims.chosen_claim(conn, piece, caller.account_id if caller else None)[0]
         if row is not None:
             return Piece(space, role, row.id, row.owner_id, json.loads(row.doc))
     raise not_found(f"published piece {piece}")

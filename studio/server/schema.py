@@ -100,8 +100,10 @@ records = Table(
     Column("people_text", Text, nullable=False, default=""),
     Column("media_kind", String(32), nullable=False, default=""),
     Column("licence", String(64), nullable=False, default=""),
+    Column("media", String(64), nullable=False, default=""),
     Index("ix_records_space_kind_rev", "space_id", "kind", "rev"),
     Index("ix_records_owner", "owner_id"),
+    Index("ix_records_media", "space_id", "kind", "media"),
 )
 
 changes = Table(

@@ -25,7 +25,7 @@ from studio.core.paths import media_path
 from studio.core.project import ProjectSession, find_project
 from studio.core.store import Store
 from studio.protocol import api
-from studio.protocol.ids import PUBLIC_SPACE, is_sha256, is_username
+from studio.protocol.ids import PUBLIC_SPACE, claim_media, is_sha256, is_username, public_clip_media
 from studio.services.sync_status import SyncStatusModel
 from studio.sync import credentials, records, state
 from studio.sync.client import ApiClient, ApiError, NotAuthenticated, OfflineError, SyncError, normalise_url
@@ -388,14 +388,44 @@ def _upload_project_media(engine: SyncEngine, project_id: str, space: str) -> No
 # --- pull and search ------------------------------------------------------------------------------------
 
 
-def _find_remote_clip(client: ApiClient, ref: str) -> dict[str, Any]:
+def _claims(client: ApiClient, media: str) -> list[dict[str, Any]]:
+    """Every publisher's public record (claim) about a media hash."""
+    params = {"media": media, "limit": api.SEARCH_MAX_LIMIT}
+    return list(client.get_json(api.SEARCH, params=params)["results"])
+
+
+def _chosen_claim(claims: list[dict[str, Any]], username: str) -> dict[str, Any] | None:
+    """Which claim a hash means: the user's own, else the only one; None when several publishers claim
+    it (a stranger who published first must never be picked over the author)."""
+    mine = [c for c in claims if c.get("owner") == username]
+    if mine:
+        return mine[0]
+    return claims[0] if len(claims) == 1 else None
+
+
+def _claims_named(claims: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{c['id']} by {c.get('owner', '?')} ({c['doc'].get('title', '')})" for c in claims[:5])
+
+
+def _find_remote_clip(client: ApiClient, ref: str, username: str) -> dict[str, Any]:
     ref = ref.strip()
     if is_sha256(ref):
+        claims = _claims(client, ref)
+        if not claims:
+            raise NotFound(f"no shared clip {ref[:12]} on {client.base_url}")
+        chosen = _chosen_claim(claims, username)
+        if chosen is None:
+            raise InvalidInput(
+                f"{len(claims)} publishers claim media {ref[:12]}: {_claims_named(claims)}; "
+                "pull the one you mean by its claim id"
+            )
+        return chosen
+    if claim_media(ref) is not None:
         try:
             return dict(client.get_json(api.RECORD.format(space_id=PUBLIC_SPACE, kind="clip", record_id=ref)))
         except ApiError as exc:
             if exc.status == 404:
-                raise NotFound(f"no shared clip {ref[:12]} on {client.base_url}") from None
+                raise NotFound(f"no shared clip {ref} on {client.base_url}") from None
             raise
     results = client.get_json(api.SEARCH, params={"q": ref, "limit": api.SEARCH_MAX_LIMIT})["results"]
     by_prefix = [r for r in results if r["id"].startswith(ref.lower())]
@@ -407,8 +437,7 @@ def _find_remote_clip(client: ApiClient, ref: str) -> dict[str, Any]:
             "search prints it) or words of its title"
         )
     if len(matches) > 1:
-        names = ", ".join(f"{r['id'][:12]} ({r['doc'].get('title', '')})" for r in matches[:5])
-        raise NotFound(f"{ref!r} matches several shared clips: {names}; give more of the id")
+        raise NotFound(f"{ref!r} matches several shared clips: {_claims_named(matches)}; give more of the id")
     return dict(matches[0])
 
 
@@ -435,22 +464,26 @@ def pull_clip(
     """Pull a shared clip into the local library: its record (credits, licence, lineage), the records of
     its ancestors, and its media (resumable, verified)."""
     with _engine(store, progress, cancel) as engine:
-        record = _find_remote_clip(engine.client, ref)
-        clip_id = record["id"]
+        record = _find_remote_clip(engine.client, ref, engine.username)
+        clip_id = public_clip_media(record["id"], record["doc"])
+        if clip_id is None:
+            raise InvalidInput(f"shared clip {record['id']} names no media hash: it cannot be pulled")
         warnings: list[str] = []
         ancestors = []
         for ancestor in record["doc"].get("lineage", []) or []:
             if not is_sha256(ancestor):
                 continue
-            try:
-                ancestors.append(
-                    engine.client.get_json(
-                        api.RECORD.format(space_id=PUBLIC_SPACE, kind="clip", record_id=ancestor)
-                    )
+            claims = _claims(engine.client, ancestor)
+            chosen = _chosen_claim(claims, engine.username)
+            if chosen is not None:
+                ancestors.append(chosen)
+            elif claims:
+                publishers = ", ".join(str(c.get("owner")) for c in claims)
+                warnings.append(
+                    f"ancestor {ancestor[:12]} is claimed by {len(claims)} publishers ({publishers}): "
+                    "pull the one you trust by its claim id"
                 )
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
+            else:
                 warnings.append(f"ancestor {ancestor[:12]} is not shared publicly")
         with engine.store.write() as conn:
             for found in [record, *ancestors]:
@@ -461,7 +494,13 @@ def pull_clip(
         engine.finish()
         warnings += engine.report.warnings
         stored = get_record(engine.store, clip_id)
-    return {**clip_to_dict(stored.clip), "path": str(path) if path else None, "warnings": warnings}
+    return {
+        **clip_to_dict(stored.clip),
+        "claim": record["id"],
+        "publisher": record.get("owner", ""),
+        "path": str(path) if path else None,
+        "warnings": warnings,
+    }
 
 
 def pull_project(
@@ -516,11 +555,13 @@ def _search_hit(record: dict[str, Any]) -> dict[str, Any]:
     doc = record.get("doc", {})
     credits = doc.get("credits") if isinstance(doc.get("credits"), list) else []
     return {
-        "id": record["id"],
+        "id": public_clip_media(record["id"], doc) or record["id"],
+        "claim": record["id"],
         "title": doc.get("title", ""),
         "kind": doc.get("kind", ""),
         "licence": doc.get("licence", ""),
         "owner": record.get("owner", ""),
+        "publisher": record.get("owner", ""),
         "credits": [_credit_hit(c) for c in credits if isinstance(c, dict)],
         "lineage": doc.get("lineage", []),
         "duration": doc.get("duration"),

@@ -37,7 +37,14 @@ from studio.core.spaces import remember_spaces
 from studio.core.store import ORIGINS, Store, utc_now
 from studio.core.timeline import Timeline
 from studio.protocol import api, problems, refusals
-from studio.protocol.ids import PUBLIC_SPACE, WRITER_ROLES, is_record_id, is_sha256, parse_op_id
+from studio.protocol.ids import (
+    PUBLIC_SPACE,
+    WRITER_ROLES,
+    is_record_id,
+    is_sha256,
+    parse_op_id,
+    public_clip_media,
+)
 from studio.sync import records, state
 from studio.sync.client import ApiClient, ApiError, NotAuthenticated, SyncError
 from studio.sync.outbox import Pending, all_pending, freeze, pending_fields, queue_record, queue_unbased
@@ -635,6 +642,12 @@ class SyncEngine:
         if not isinstance(kind, str) or not isinstance(record_id, str) or not is_record_id(record_id):
             state.reject_entry(conn, space, entry, "entry without a valid kind and id")
             return
+        if space == PUBLIC_SPACE and kind == "clip":
+            media = public_clip_media(record_id, entry.get("doc"))
+            if media is not None:
+                if not requested and not self._follows_claim(conn, media, entry):
+                    return
+                record_id, entry = media, {**entry, "id": media}
         if space == PUBLIC_SPACE and not requested and not self._follows_public(conn, kind, record_id, entry):
             return
         if space in self._stale:
@@ -647,6 +660,15 @@ class SyncEngine:
             self._apply_ops(conn, space, record_id, entry)
         else:
             self._apply_record(conn, space, kind, record_id, entry)
+
+    def _follows_claim(self, conn: sqlite3.Connection, media: str, entry: dict[str, Any]) -> bool:
+        """Of the public claims about a media hash, the library follows its own and the one pulled here
+        (one clip row per media): another publisher's claim never overwrites the credits kept here."""
+        author = entry.get("author")
+        if author == self.username:
+            return True
+        shadow = get_shadow(conn, PUBLIC_SPACE, "clip", media)
+        return shadow is not None and shadow.owner == author
 
     def _follows_public(
         self, conn: sqlite3.Connection, kind: str, record_id: str, entry: dict[str, Any]

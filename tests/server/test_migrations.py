@@ -93,3 +93,24 @@ def test_upgrading_binds_existing_change_ids_ops_and_op_clients_to_their_authors
         assert [(r.account_id, r.change_id, r.digest) for r in applied] == [("a" * 32, "ops-change-1", "")]
         assert conn.execute(select(schema.ops.c.account_id)).scalars().all() == ["a" * 32]
         assert [tuple(r) for r in conn.execute(select(schema.op_clients)).all()] == [(client, "a" * 32)]
+
+
+def test_upgrading_fills_the_media_each_existing_clip_record_is_about(database: Database) -> None:
+    database.migrate("0006")
+    legacy, named = "1" * 64, "2" * 64
+    with database.write() as conn:
+        for rid, doc in ((legacy, '{"title":"t"}'), ("c1", f'{{"media":"{named}"}}'), ("p1", "{}")):
+            conn.execute(
+                text(
+                    "INSERT INTO records (space_id, kind, id, rev, doc, deleted, conflicts, owner_id,"
+                    " created_at, updated_at, search_text, tags_text, people_text, media_kind, licence)"
+                    " VALUES ('public', :kind, :id, 1, :doc, false, '[]', :owner, 0, 0, '', '', '', '', '')"
+                ),
+                {"kind": "project" if rid == "p1" else "clip", "id": rid, "doc": doc, "owner": "a" * 32},
+            )
+    database.migrate()
+    with database.read() as conn:
+        r = schema.records
+        media = dict(conn.execute(select(r.c.id, r.c.media)).all())
+    # Ids are kept (pieces and the ledger name them); each record now says which file it is about.
+    assert media == {legacy: legacy, "c1": named, "p1": ""}

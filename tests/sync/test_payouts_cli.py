@@ -15,6 +15,7 @@ from mutagen.mp4 import MP4
 
 from studio.core.library import get_record
 from studio.core.project import create_project
+from studio.protocol.ids import claim_media
 from studio.services import sync as svc
 from studio.services.export import export_timeline
 from studio.services.library import import_files, parse_creator
@@ -122,8 +123,10 @@ def test_a_remix_of_a_remix_pays_by_the_shares_in_its_file(server, machines, tmp
     assert statement["paid_total"] == lines[f"@{bob.user}"]["amount"]
     with open(tmp_path / "bob.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    # The piece is carol's public claim about the file she published (named here by its hash).
+    assert claim_media(proposal["piece"]) == piece
     assert [(r["account"], r["piece"], r["paid"]) for r in rows] == [
-        (bob.user, piece, statement["paid_total"])
+        (bob.user, proposal["piece"], statement["paid_total"])
     ]
     owner = run_json(carol, "payouts", "statement")
     assert [(u["name"], u["held"]) for u in owner["unclaimed"]] == [("Cy Ko", lines["Cy Ko"]["amount"])]

@@ -1,28 +1,34 @@
 """A change the server refuses is listed in the Conflicts panel with its reason, and giving it up from
-there removes it: the app against a live server on loopback, the squatter a CLI process of its own."""
+there removes it: the app against a live server on loopback, a collaborator a CLI machine of its own.
+
+The refusal is a real one: this data folder mints ops under a collaborator's client id (as a folder copied
+from that collaborator's machine would), which the server refuses as pushed on another's behalf."""
 
 from __future__ import annotations
 
 import secrets
+from fractions import Fraction
 
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.sync.conftest import PASSWORD, Client, noise_wav
+from tests.sync.conftest import PASSWORD, Client
 from tests.ui.helpers import on_next_dialog
 
 pytestmark = [pytest.mark.qt]
 
 
-def test_a_refused_publish_is_listed_and_can_be_given_up(qtbot, window, server, tmp_path):
-    media = noise_wav(tmp_path / "shared.wav", 0.2, seed=31)
-    squatter = Client(tmp_path / "mallory", "mallory").signup(server.url)
-    done = squatter.cli("publish", str(media), "--creator", "Mallory:camera", "--licence", "CC-BY-4.0")
-    assert done.returncode == 0, done.stderr
+def test_a_refused_change_is_listed_and_can_be_given_up(qtbot, window, server, tmp_path):
+    from studio.core import edits
+    from studio.core.project import ProjectSession, create_project
+    from studio.core.store import Store
+    from studio.services import sync as svc
+
+    user = f"ui{secrets.token_hex(3)}"
 
     def fill(dialog) -> None:
         dialog.form.server.setText(server.url)
-        dialog.form.account.setText(f"ui{secrets.token_hex(3)}")
+        dialog.form.account.setText(user)
         dialog.form.password.setText(PASSWORD)
         dialog.form.create_account.setChecked(True)
         qtbot.mouseClick(dialog.form.connect_button, Qt.MouseButton.LeftButton)
@@ -32,24 +38,40 @@ def test_a_refused_publish_is_listed_and_can_be_given_up(qtbot, window, server, 
     controller = window.sync
     qtbot.waitUntil(lambda: controller.sync_task is None, timeout=60_000)
 
-    from studio.core.clips import Credit
-    from studio.ui.import_dialog import ImportRequest
+    mallory = Client(tmp_path / "mallory", "mallory").signup(server.url)
+    with mallory.store() as store:
+        create_project(store, "Shared cut")
+        ProjectSession.open(store, "Shared cut").apply(
+            "V1", lambda tl: edits.add_track(tl, "video", "V1", track_id="v1")
+        )
+        foreign, counter = store.client_id, store.get_meta("counter")
+    mallory.call(svc.share_project, "Shared cut", user, "editor")
+    window.actions_by_name["sync_now"].trigger()
+    qtbot.waitUntil(lambda: controller.sync_task is None, timeout=60_000)
 
-    window.start_import(ImportRequest([media], title="Mine", credits=[Credit("Ann", ("camera",))],
-                                      licence="CC-BY-4.0"))  # fmt: skip
-    qtbot.waitUntil(lambda: "Mine" in window.library.visible_titles(), timeout=60_000)
-    window.library.select_titles(["Mine"])
-    qtbot.mouseClick(window.library.publish_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: controller.sync_task is None and "refused" in window.message.text(), timeout=60_000
-    )
+    store = Store()
+    try:
+        store.set_meta("client_id", foreign)
+        store.set_meta("counter", str(counter))
+    finally:
+        store.close()
+    store = Store()
+    try:
+        ProjectSession.open(store, "Shared cut").apply(
+            "forged",
+            lambda tl: edits.add_title(
+                tl, "V1", "forged", at=Fraction(5), duration=Fraction(1), item_id="forged"
+            ),
+        )
+    finally:
+        store.close()
 
     panel = window.conflicts
     window.actions_by_name["sync_now"].trigger()
-    qtbot.waitUntil(lambda: bool(panel.refused), timeout=60_000)
+    qtbot.waitUntil(lambda: bool(panel.refused) and controller.sync_task is None, timeout=60_000)
     rows = [panel.list.item(i).text() for i in range(panel.list.count())]
     [row] = [i for i, text in enumerate(rows) if text.startswith("Refused by the server")]
-    assert "belongs to someone else" in rows[row]
+    assert "belongs to another account" in rows[row]
     panel.list.setCurrentRow(row)
     buttons = {panel.choices.itemAt(i).widget().text(): panel.choices.itemAt(i).widget() for i in range(2)}
     qtbot.mouseClick(buttons["Give up this change"], Qt.MouseButton.LeftButton)

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, func, insert, select, update
 
 from studio.protocol import ledger_api as paths
-from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
-from studio.server import ledger, schema
+from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN, is_sha256
+from studio.server import claims, ledger, schema
 from studio.server.access import read_space, readable_space_filter
 from studio.server.auth import Caller, CallerDep, MaybeCaller, iso
 from studio.server.context import Ctx
@@ -206,9 +206,12 @@ def _own_clip(conn: Connection, caller: Caller, clip: str, call_space: str) -> t
     """The caller's published clip, from the call's space or the public space."""
     r = schema.records
     for sid in dict.fromkeys([call_space, PUBLIC_SPACE]):
+        record = clip
+        if sid == PUBLIC_SPACE and is_sha256(clip):
+            record = claims.own_claim(conn, caller.account_id, clip) or clip
         row = conn.execute(
             select(r.c.owner_id, r.c.doc).where(
-                r.c.space_id == sid, r.c.kind == "clip", r.c.id == clip, r.c.deleted.is_(False)
+                r.c.space_id == sid, r.c.kind == "clip", r.c.id == record, r.c.deleted.is_(False)
             )
         ).first()
         if row is None:

@@ -276,7 +276,8 @@ def _publishers(conn: Connection, piece: Piece) -> dict[str, str]:
         .join(a, a.c.id == r.c.owner_id)
         .where(
             r.c.kind == "clip",
-            r.c.id.in_(sorted(ids)),
+            # Lineage names media hashes; public records about them are claims keyed apart from the hash.
+            or_(r.c.id.in_(sorted(ids)), r.c.media.in_(sorted(ids))),
             r.c.space_id.in_([piece.space.id, PUBLIC_SPACE]),
         )
     ).all()

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, func, select
 
 from studio.protocol import api, problems
 from studio.protocol.cursor import decode_cursor
-from studio.protocol.ids import HEX32_PATTERN, PUBLIC_SPACE, RECORD_ID_PATTERN
+from studio.protocol.ids import HEX32_PATTERN, PUBLIC_SPACE, RECORD_ID_PATTERN, SHA256_PATTERN, is_sha256
 from studio.protocol.shapes import RecordKind
-from studio.server import failpoints, quotas, schema
+from studio.server import claims, failpoints, quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
 from studio.server.changes import (
@@ -44,16 +44,18 @@ def push(
 ) -> PushOut:
     """Apply a push in bounded transactions (see studio.server.changes): access and quota are checked again
     in each (the first checks the quota of the whole push), so a push over quota applies nothing and a member
-    removed half-way stops the rest of the push."""
+    removed half-way stops the rest of the push. In the public space a clip named by its hash becomes the
+    caller's claim (studio.server.claims)."""
     results: list[dict[str, Any]] = []
     for batch in push_batches(body.changes, max_ops=ctx.settings.push_tx_ops):
         if results:
             failpoints.hit("between-push-batches")
         with ctx.db.write() as conn:
             space, _role = write_space(conn, space_id, caller)
-            checked = batch if results else body.changes
+            changes = claims.as_claims(conn, space, caller.account_id, batch)
+            checked = changes if results else claims.as_claims(conn, space, caller.account_id, body.changes)
             quotas.check_push(ctx.settings, conn, caller.account_id, space.id, checked)
-            results.extend(apply_push(ctx.db, conn, space, caller, batch))
+            results.extend(apply_push(ctx.db, conn, space, caller, changes))
     failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 
@@ -136,6 +138,15 @@ def get_record(
             .join(a, a.c.id == r.c.owner_id)
             .where(r.c.space_id == space_id, r.c.kind == kind, r.c.id == record_id)
         ).first()
+        if row is None and space_id == PUBLIC_SPACE and kind == "clip" and is_sha256(record_id):
+            row, found = claims.chosen_claim(conn, record_id, caller.account_id if caller else None)
+            if row is None and found:
+                raise ProblemError(
+                    409,
+                    f"{len(found)} publishers claim media {record_id[:12]}: name the claim by its id",
+                    problems.AMBIGUOUS_CLAIM,
+                    claims=[_record_out(c).model_dump() for c in found],
+                )
     if row is None:
         raise not_found(f"{kind} {record_id}")
     return _record_out(row)
@@ -150,6 +161,7 @@ def search(
     kind: Annotated[str | None, Query(max_length=32)] = None,
     contributor: Annotated[str | None, Query(max_length=200)] = None,
     licence: Annotated[str | None, Query(max_length=64)] = None,
+    media: Annotated[str | None, Query(pattern=SHA256_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=api.SEARCH_MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> SearchOut:
@@ -169,6 +181,8 @@ def search(
         query = query.where(r.c.media_kind == kind.lower())
     if licence:
         query = query.where(r.c.licence == licence)
+    if media:
+        query = query.where(r.c.media == media)
     if cursor:
         query = query.where(r.c.rev < _search_position(cursor))
     with ctx.db.read() as conn:
