@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,30 +149,18 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studio.ui.screenshots import start_xvfb
+    from studio.ui.screenshots import screen_session
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    xvfb = None if os.environ.get("DISPLAY") else start_xvfb()
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.setdefault("STUDIO_KEYRING", "file")
-    home = Path(tempfile.mkdtemp(prefix="studio-payout-shots-"))
-    for key in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
-        os.environ[key] = str(home / key.split("_")[1].lower())
-    try:
-        with server(home) as url:
-            made = prepare(home, url)
-            for path in take(home, args.out, made["piece"]):
-                print(path)
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(home, ignore_errors=True)
+    with screen_session("studio-payout-shots-") as home, server(home) as url:
+        made = prepare(home, url)
+        for path in take(home, args.out, made["piece"]):
+            print(path)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,13 +9,14 @@ at once, the second edit applied here as the sync would) and main-1024x700.png (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SIZE = (1600, 1000)
@@ -157,26 +158,33 @@ def take(out: Path) -> list[Path]:
     return saved
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def screen_session(prefix: str) -> Iterator[Path]:
+    """A screen for Qt's xcb platform (an Xvfb of our own when DISPLAY is unset) and a fresh temporary home
+    for the data, config and cache folders, all removed on the way out; yields the home."""
     xvfb = None if os.environ.get("DISPLAY") else start_xvfb()
     os.environ["QT_QPA_PLATFORM"] = "xcb"
-    home = tempfile.mkdtemp(prefix="studio-shots-")
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     for key in ("STUDIO_DATA_DIR", "STUDIO_CONFIG_DIR", "STUDIO_CACHE_DIR"):
-        os.environ[key] = str(Path(home) / key.split("_")[1].lower())
+        os.environ[key] = str(home / key.split("_")[1].lower())
     try:
-        for path in take(args.out):
-            print(path)
+        yield home
     finally:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(5)
         shutil.rmtree(home, ignore_errors=True)
-    return 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with screen_session("studio-shots-"):
+        for path in take(args.out):
+            print(path)
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
