@@ -684,16 +684,21 @@ def _find_refused(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
     return found[0]
 
 
+def _take_refused(conn: Any, ref: str) -> dict[str, Any]:
+    """The refused change `ref` names, taken off the refused list (in the caller's transaction)."""
+    found = _find_refused(conn, ref)
+    conn.execute(
+        "DELETE FROM sync_refused WHERE space = ? AND change_id = ?", (found["space"], found["change"])
+    )
+    return found
+
+
 def retry_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     """Put a refused change back in line: the next sync pushes it again (after, say, the owner let you in)."""
     with _opened(store) as opened:
         state.ensure_schema(opened)
         with opened.write() as conn:
-            found = _find_refused(conn, ref)
-            conn.execute(
-                "DELETE FROM sync_refused WHERE space = ? AND change_id = ?",
-                (found["space"], found["change"]),
-            )
+            found = _take_refused(conn, ref)
     return found
 
 
@@ -703,11 +708,7 @@ def drop_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     with _opened(store) as opened:
         state.ensure_schema(opened)
         with opened.write() as conn:
-            found = _find_refused(conn, ref)
-            conn.execute(
-                "DELETE FROM sync_refused WHERE space = ? AND change_id = ?",
-                (found["space"], found["change"]),
-            )
+            found = _take_refused(conn, ref)
             if found["kind"] == "ops":
                 conn.execute(
                     "UPDATE ops SET server_rev = 0 WHERE project_id = ? AND server_rev IS NULL",
