@@ -93,6 +93,7 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
 
     from studio.ui.app import create_app
     from studio.ui.payouts_panel import EarningsView, PayoutsPanel
+    from studio.ui.screenshots import when
 
     app = create_app([sys.argv[0]])
     saved: list[Path] = []
@@ -102,17 +103,6 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
     panel.set_piece(piece)
     panel.show()
     panel.reload()
-
-    def wait(condition: Any, then: Any, limit_s: float = 60.0) -> None:
-        deadline = time.monotonic() + limit_s
-
-        def poll() -> None:
-            if condition() or time.monotonic() > deadline:
-                then()
-            else:
-                QTimer.singleShot(100, poll)
-
-        poll()
 
     def shoot(widget: Any, name: str) -> None:
         QApplication.processEvents()
@@ -141,9 +131,13 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
             shoot(view, "statement.png")
             app.quit()
 
-        wait(lambda: view.statement is not None and not view.busy, lambda: QTimer.singleShot(300, then))
+        when(
+            lambda: view.statement is not None and not view.busy,
+            lambda: QTimer.singleShot(300, then),
+            limit_s=60.0,
+        )
 
-    wait(lambda: panel.proposal is not None and not panel.busy, panel_ready)
+    when(lambda: panel.proposal is not None and not panel.busy, panel_ready, limit_s=60.0)
     app.exec()
     return saved
 

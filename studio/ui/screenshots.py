@@ -42,6 +42,21 @@ def start_xvfb() -> subprocess.Popen[bytes]:
     return proc
 
 
+def when(condition: Callable[[], object], then: Callable[[], None], limit_s: float = 120.0) -> None:
+    """Call `then` on the event loop once `condition` holds (or after `limit_s`), polling every 100 ms."""
+    from PySide6.QtCore import QTimer
+
+    deadline = time.monotonic() + limit_s
+
+    def poll() -> None:
+        if condition() or time.monotonic() > deadline:
+            then()
+        else:
+            QTimer.singleShot(100, poll)
+
+    poll()
+
+
 def take(out: Path) -> list[Path]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -55,17 +70,6 @@ def take(out: Path) -> list[Path]:
     window.move(0, 0)
     window.show()
     saved: list[Path] = []
-
-    def wait(condition: Callable[[], object], then: Callable[[], None], limit_s: float = 120.0) -> None:
-        deadline = time.monotonic() + limit_s
-
-        def poll() -> None:
-            if condition() or time.monotonic() > deadline:
-                then()
-            else:
-                QTimer.singleShot(100, poll)
-
-        poll()
 
     def shoot(name: str) -> None:
         QApplication.processEvents()
@@ -86,7 +90,7 @@ def take(out: Path) -> list[Path]:
         if clips:
             window.library.list.setCurrentIndex(window.library.proxy.index(0, 0))
             panel.select([picture.id], linked=True)
-        wait(lambda: window.media.pending() == 0, lambda: QTimer.singleShot(800, dark))
+        when(lambda: window.media.pending() == 0, lambda: QTimer.singleShot(800, dark))
 
     def dark() -> None:
         shoot("main-dark.png")
@@ -148,12 +152,12 @@ def take(out: Path) -> list[Path]:
 
     def demo() -> None:
         handle = open_demo_library(window)
-        wait(
+        when(
             lambda: handle.done.is_set() and not window.task_bar.isVisible(),
             lambda: QTimer.singleShot(500, styled),
         )
 
-    wait(lambda: window.is_ready, demo)
+    when(lambda: window.is_ready, demo)
     app.exec()
     return saved
 
