@@ -38,9 +38,9 @@ def test_quitting_during_a_sync_leaves_no_traceback(server: ServerProcess, studi
         user = f"q{secrets.token_hex(3)}"
         done = _studio("signup", proxy.url, "--user", user, "--password-stdin", stdin=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
-        proxy.rate = 3000  # bytes per second: the first sync (1.5 s after ready) is still running at the quit
+        proxy.rate = 300  # bytes per second: the first sync (1.5 s after ready) is still running at the quit
         seen = proxy.connections
-        app = _studio(env={"STUDIO_QUIT_AFTER_MS": "1700", "STUDIO_NO_WELCOME": "1"})
+        app = _studio(env={"STUDIO_QUIT_AFTER_MS": "4000", "STUDIO_NO_WELCOME": "1"})
     finally:
         proxy.close()
     assert proxy.connections > seen, "the app never reached the server: the quit did not meet a sync"
