@@ -99,7 +99,19 @@ class _Runnable(QRunnable):
         if fraction < 1.0 and now - self._last_progress < _PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
-        self._handle.signals.progressed.emit(float(fraction), str(message))
+        self._emit("progressed", float(fraction), str(message))
+
+    def _emit(self, signal: str, *args: Any) -> None:
+        """Deliver to the main thread, unless the app is quitting and the receiving side is gone.
+
+        A worker blocked on the network can outlive the window by seconds; its last report is then
+        dropped instead of ending in "Signal source has been deleted" on the console.
+        """
+        try:
+            getattr(self._handle.signals, signal).emit(*args)
+        except RuntimeError as exc:
+            if "deleted" not in str(exc):
+                raise
 
     def run(self) -> None:
         handle = self._handle
@@ -108,15 +120,15 @@ class _Runnable(QRunnable):
             handle.result = self._fn(TaskContext(self._progress, handle.token))
         except Cancelled:
             handle.done.set()
-            handle.signals.cancelled.emit()
+            self._emit("cancelled")
             return
         except BaseException as exc:  # delivered to the UI, which shows it; never lost in a thread
             handle.error = exc
             handle.done.set()
-            handle.signals.failed.emit(exc)
+            self._emit("failed", exc)
             return
         handle.done.set()
-        handle.signals.finished.emit(handle.result)
+        self._emit("finished", handle.result)
 
 
 def submit(
@@ -177,7 +189,11 @@ def running() -> list[TaskHandle]:
 
 
 def shutdown(timeout_ms: int = 3000) -> bool:
-    """Cancel everything and wait for the pools to drain (at quit); True if they all stopped in time."""
+    """Cancel everything and wait for the pools to drain (at quit); True if they all stopped in time.
+
+    Workers that do not stop in time keep running until their blocking call returns; what they report
+    after the window is gone is dropped (see _Runnable._emit).
+    """
     for handle in list(_live):
         handle.cancel()
     ok = True
