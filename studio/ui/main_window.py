@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self.skeleton: Skeleton | None = Skeleton()
         self.skeleton.painted.connect(self._on_first_paint)
         self.setCentralWidget(self.skeleton)
+        self._opened_early: ProjectSession | None = None
+        self._start_project_open()  # the store and the journal fold overlap Qt showing the window
 
     @property
     def store(self) -> Store | None:
@@ -157,6 +159,9 @@ class MainWindow(QMainWindow):
 
     def _on_project_opened_in_background(self, session: ProjectSession) -> None:
         self._project_done = True
+        if not hasattr(self, "document"):
+            self._opened_early = session  # attached when the first stage makes the document
+            return
         self.document.attach(session)
         self._maybe_ready()
 
@@ -208,7 +213,9 @@ class MainWindow(QMainWindow):
         self.sync = SyncController(
             self.sync_status, self.catalog, self.document, self.settings, self.run_task, self
         )
-        self._start_project_open()
+        if self._opened_early is not None:
+            self.document.attach(self._opened_early)
+            self._opened_early = None
         self.catalog.reload()
 
     def _build_timeline(self) -> None:
@@ -949,5 +956,8 @@ class MainWindow(QMainWindow):
 
     def release(self) -> None:
         """Close the store (after the event loop ends)."""
+        if self._opened_early is not None:  # closed before its first stage ran
+            self._opened_early.store.close()
+            self._opened_early = None
         if self.store is not None:
             self.store.close()
