@@ -3,7 +3,8 @@
 Views look clips up by id on the main thread from this in-memory copy; reload() reads the store on the
 import pool and swaps the copy in when it arrives, announcing it with `changed`. Each clip has a state
 the library shows: here ("local"), published from here, only a record whose media is on the server
-("remote"), or on its way ("pulling", "uploading").
+("remote"), on its way ("pulling", "uploading"), or published while the server could not be reached and
+waiting for the next sync to go out ("queued").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from studio.ui import tasks
 
 Loader = Callable[[], Iterable[tuple[Clip, str]]]
 """Reads the library: each clip with its state."""
-STATES = ("local", "published", "remote", "pulling", "uploading")
+STATES = ("local", "published", "remote", "pulling", "uploading", "queued")
 
 
 class ClipCatalog(QObject):

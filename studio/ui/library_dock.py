@@ -56,13 +56,20 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 ROW_HEIGHT = 58
 SEARCH_DELAY_MS = 300
 _ANY = "Any"
-_STATE_ICONS = {"remote": "pull", "pulling": "pull", "uploading": "publish", "published": "cloud-ok"}
+_STATE_ICONS = {
+    "remote": "pull",
+    "pulling": "pull",
+    "uploading": "publish",
+    "published": "cloud-ok",
+    "queued": "cloud-sync",
+}
 _STATE_TEXT = {
     "local": "",
     "remote": "not pulled",
     "pulling": "pulling…",
     "uploading": "uploading…",
     "published": "published",
+    "queued": "publishes at the next sync",
 }
 
 

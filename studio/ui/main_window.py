@@ -45,19 +45,24 @@ MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
 
 def load_library() -> list[tuple[Clip, str]]:
     """Every local clip with its state (runs on a worker thread, with its own store connection): remote
-    when only its record is here, published when it was made here and is in the public space."""
+    when only its record is here, published when it was made here and is in the public space, queued
+    when it was published while the server could not be reached and waits for the next sync."""
     from studio.core.library import ClipRecord, list_clips
     from studio.core.store import Store
     from studio.protocol.ids import PUBLIC_SPACE
+    from studio.services.publish_queue import queued_publishes
 
-    def state(record: ClipRecord) -> str:
+    def state(record: ClipRecord, queued: set[str]) -> str:
         if not record.media_present:
             return "remote"
+        if record.clip.id in queued:
+            return "queued"
         return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
 
     store = Store()
     try:
-        return [(record.clip, state(record)) for record in list_clips(store)]
+        queued = queued_publishes(store)
+        return [(record.clip, state(record, queued)) for record in list_clips(store)]
     finally:
         store.close()
 
@@ -292,6 +297,10 @@ class MainWindow(QMainWindow):
         for widget in (self.task_label, self.task_bar, self.task_cancel):
             bar.addPermanentWidget(widget)
             widget.setVisible(False)
+        self.publish_queue = QLabel()  # stays until the queued publishes went out (not a timed message)
+        self.publish_queue.setObjectName("publishQueue")
+        self.publish_queue.setVisible(False)
+        bar.addPermanentWidget(self.publish_queue)
         self.sync_badge = SyncBadge(self.bridge)
         self.sync_badge.clicked.connect(self.show_conflicts)
         bar.addPermanentWidget(self.sync_badge)
@@ -480,6 +489,7 @@ class MainWindow(QMainWindow):
             lambda: self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
         )
         self.catalog.load_failed.connect(lambda msg: self.post(f"Library not loaded: {msg}"))
+        self.catalog.changed.connect(self._show_publish_queue)
         self.preview.position_changed.connect(lambda t: self.timeline.set_playhead(t, follow=True))
         self.preview.status_posted.connect(self.post)
         self.preview.playing_changed.connect(self._on_playing_changed)
@@ -731,6 +741,23 @@ class MainWindow(QMainWindow):
         self.library.set_online(online)
         for name in ("sync_now", "publish", "share", "logout"):
             self.actions_by_name[name].setEnabled(online)
+
+    def _show_publish_queue(self) -> None:
+        """The clips published while the server could not be reached, in the status bar until the sync
+        that sends them (a library selection or a newer message does not hide it)."""
+        titles = sorted(
+            self.catalog.clips[c].title or c[:12]
+            for c, state in self.catalog.states.items()
+            if state == "queued" and c in self.catalog.clips
+        )
+        self.publish_queue.setVisible(bool(titles))
+        if titles:
+            n = len(titles)
+            self.publish_queue.setText(f"{n} clip{'s' if n != 1 else ''} to publish at the next sync")
+            self.publish_queue.setToolTip(
+                "Published while the server could not be reached; they go out with the next sync "
+                f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
+            )
 
     def _on_local_server_changed(self, server: Any) -> None:
         self.actions_by_name["local_stop"].setEnabled(server is not None)

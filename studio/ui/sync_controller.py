@@ -355,8 +355,9 @@ class SyncController(QObject):
         return self._run(f"Pulling {len(wanted)} clip{'s' if len(wanted) != 1 else ''}", work, done, wanted)
 
     def publish(self, clip_ids: list[str]) -> tasks.TaskHandle | None:
-        """Publish library clips to the public space: media (resumable upload), credits, licence."""
-        from studio.services import sync as service
+        """Publish library clips to the public space: media (resumable upload), credits, licence. When
+        the server cannot be reached, each publish is queued and goes out with the next sync."""
+        from studio.services import publish_queue
 
         if not clip_ids:
             return None
@@ -365,13 +366,29 @@ class SyncController(QObject):
 
         work = _one_by_one(
             clip_ids,
-            lambda ref, progress, cancel: service.publish_clip(ref, progress=progress, cancel=cancel),
+            lambda ref, progress, cancel: publish_queue.publish_or_queue(
+                ref, progress=progress, cancel=cancel
+            ),
         )
 
-        def done(published: list[dict[str, Any]]) -> None:
+        def done(results: list[dict[str, Any]]) -> None:
+            published = [r for r in results if not r["queued"]]
+            queued = [r for r in results if r["queued"]]
             for result in published:
                 self.catalog.set_state(result["clip"], "published")
-            self.posted.emit(f"Published {', '.join(r['title'] for r in published)}")
+            for result in queued:
+                self.catalog.set_state(result["clip"], "queued")
+            if queued:
+                self.status.offline(f"Offline — {queued[0]['reason']}")
+            parts = []
+            if published:
+                parts.append(f"Published {', '.join(r['title'] for r in published)}")
+            if queued:
+                parts.append(
+                    f"The server could not be reached: {', '.join(r['title'] for r in queued)} will be "
+                    "published at the next sync"
+                )
+            self.posted.emit("; ".join(parts))
 
         label = f"Publishing {len(clip_ids)} clip{'s' if len(clip_ids) != 1 else ''}"
         return self._run(label, work, done, clip_ids)

@@ -1,0 +1,99 @@
+"""Publishing while the server cannot be reached: the publish waits in the sync outbox.
+
+A publish made offline does locally what an online publish does before it talks to the server (the clip
+joins the public space under this account and its record is queued as a pending change), so the next
+successful sync uploads the clip's media and pushes its record like any other local change: nothing is
+lost, and nothing has to be clicked again. Online, publishing goes straight to the server as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.errors import NotFound
+from studio.core.library import find_clip
+from studio.core.paths import media_path
+from studio.core.store import Store
+from studio.protocol.ids import PUBLIC_SPACE
+from studio.services import sync as sync_service
+from studio.sync import records, state
+from studio.sync.client import OfflineError
+from studio.sync.outbox import queue_record
+from studio.sync.state import Shadow
+
+
+def _can_push_public(username: str) -> Any:
+    """The sync engine's rule for the public space, without a server: a record nobody holds there yet,
+    or one this account owns."""
+
+    def can_push(space: str, _kind: str, _record_id: str, shadow: Shadow | None) -> bool:
+        return space != PUBLIC_SPACE or shadow is None or shadow.owner in ("", username)
+
+    return can_push
+
+
+def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
+    """Mark a library clip for the public space and queue its record for the next sync (no network).
+
+    The same checks as an online publish apply first (credits, licence, media here), so a clip that
+    could never be published is refused now rather than at the next sync.
+    """
+    login = sync_service.current_login()
+    with sync_service._opened(store) as opened:
+        clip = find_clip(opened, ref)
+        sync_service._check_publishable(clip)
+        if not media_path(clip.id).is_file():
+            raise NotFound(f"the media of clip {clip.title!r} is not in the library here: pull it first")
+        state.ensure_schema(opened)
+        with opened.write() as conn:
+            conn.execute(
+                "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
+                (PUBLIC_SPACE, login.account.username, clip.id),
+            )
+            records.set_home_space(conn, "clip", clip.id, PUBLIC_SPACE)
+            queue_record(
+                conn,
+                "clip",
+                clip.id,
+                None,
+                _can_push_public(login.account.username),
+                extra_spaces=[PUBLIC_SPACE],
+            )
+    return {"clip": clip.id, "title": clip.title, "space": PUBLIC_SPACE, "queued": True}
+
+
+def publish_or_queue(
+    ref: str,
+    *,
+    store: Store | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Publish a library clip now, or, when the server cannot be reached, queue it for the next sync.
+
+    The result carries `queued` (and, when queued, `reason`: why the server could not be reached).
+    Any other failure (refused, not logged in, bad clip) is raised as before.
+    """
+    try:
+        published = sync_service.publish_clip(ref, store=store, progress=progress, cancel=cancel)
+    except OfflineError as exc:
+        reason = str(exc).split(": ", 1)[0]  # the client's sentence, without the transport's details
+        return {**queue_publish(ref, store=store), "reason": reason}
+    return {**published, "queued": False}
+
+
+def queued_publishes(store: Store) -> set[str]:
+    """Clips made here that wait to be published: in the public space, with no record on the server
+    yet (the server's copy, the shadow, arrives with the push that publishes them)."""
+    with store.read() as conn:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_shadow'"
+        ).fetchone():
+            return set()
+        rows = conn.execute(
+            "SELECT c.id FROM clips c WHERE c.space = ? AND c.origin = 'local' AND NOT EXISTS "
+            "(SELECT 1 FROM sync_shadow s WHERE s.space = ? AND s.kind = 'clip' AND s.record_id = c.id)",
+            (PUBLIC_SPACE, PUBLIC_SPACE),
+        ).fetchall()
+    return {row[0] for row in rows}
