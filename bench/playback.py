@@ -4,8 +4,10 @@ the frame rate of playback of those 1080p sources against the timeline's rate (t
 no dropped frames). The reference is ffmpeg decoding the first frame at the same point of the source.
 
 Runs the real window offscreen: Space is the window's Play action, the first frame is the first picture
-the preview shows from the player, the first sound is the player's audio clock starting (its position
-moves past 0; with no audio device, QtMultimedia clocks the sound it would play). Medians over the points.
+the preview shows from its stream, the first sound is the sound reaching the audio output (its processed
+time moving past 0; on a machine with no audio output, the clock that paces the pictures starting with
+the sound at the playhead decoded). One point is played before the 1080p source's preview proxy exists;
+the others after the preview made it in the background. Medians over the points.
 
     .venv/bin/python bench/playback.py [--points N] [--seconds S]
 """
@@ -37,7 +39,7 @@ CUT_S = 30
 FPS = 30
 
 
-def build_project(window: Any, work: Path) -> None:
+def build_project(window: Any, work: Path) -> str:
     """Import the sources and lay out the 10-minute timeline in the open project."""
     from PySide6.QtWidgets import QApplication
 
@@ -66,6 +68,7 @@ def build_project(window: Any, work: Path) -> None:
 
     assert window.document.edit("Lay out", lay_out)
     window.timeline.view.snapping = False
+    return str(clip.id)
 
 
 def reference_first_frame(source: Path, at: float) -> float:
@@ -92,7 +95,7 @@ def reference_first_frame(source: Path, at: float) -> float:
 
 
 def measure(app: Any, window: Any, at: Fraction, watch_s: float) -> tuple[float, float, float, int]:
-    """(first frame s, first sound s, frames per second over watch_s, frames dropped) after Space at `at`."""
+    """(first frame s, first sound s, frames per second over watch_s, frames not shown), Space at `at`."""
     preview = window.preview
     marks: dict[str, float] = {}
     frames: list[float] = []
@@ -100,7 +103,7 @@ def measure(app: Any, window: Any, at: Fraction, watch_s: float) -> tuple[float,
 
     def on_image(image: Any, caption: str = "") -> None:
         original(image, caption)
-        if preview.playing and preview._player is not None and image is not None:
+        if preview.playing and preview.stream is not None and image is not None:
             frames.append(time.perf_counter())
             marks.setdefault("frame", frames[-1])
 
@@ -113,14 +116,13 @@ def measure(app: Any, window: Any, at: Fraction, watch_s: float) -> tuple[float,
     window.actions_by_name["play"].trigger()
     while "frame" not in marks or "sound" not in marks:
         app.processEvents()
-        player = preview._player
-        if player is not None and preview._current == 0 and preview._ready and player.position() > 0:
-            marks.setdefault("sound", time.perf_counter())  # the new first segment's clock runs
+        if preview.sound_started:
+            marks.setdefault("sound", time.perf_counter())
         if time.perf_counter() - started > 120:
             raise SystemExit(f"no playback after 120 s at {float(at):.1f} s: {posted}")
         time.sleep(0.001)
     first = marks["frame"]
-    while time.perf_counter() - first < watch_s:
+    while time.perf_counter() - first < watch_s and preview.playing:
         app.processEvents()
         time.sleep(0.001)
     window.actions_by_name["stop"].trigger()
@@ -129,6 +131,19 @@ def measure(app: Any, window: Any, at: Fraction, watch_s: float) -> tuple[float,
     rate = (len(shown) - 1) / (shown[-1] - first) if len(shown) > 1 else 0.0
     expected = int(watch_s * FPS)
     return marks["frame"] - started, marks["sound"] - started, rate, max(0, expected - len(shown))
+
+
+def wait_for_proxies(app: Any, window: Any, clip_id: str) -> float:
+    """Seconds until the preview proxy of the 1080p source is made (in the background, as in the app)."""
+    from studio.media.preview_proxy import proxy_file
+
+    started = time.perf_counter()
+    while not proxy_file(clip_id).is_file() or window.preview._proxy_task is not None:
+        app.processEvents()
+        time.sleep(0.01)
+        if time.perf_counter() - started > 600:
+            raise SystemExit("the preview proxy was not made within 10 minutes")
+    return time.perf_counter() - started
 
 
 def main() -> int:
@@ -145,8 +160,16 @@ def main() -> int:
     window.finish_startup()
     work = Path(_home) / "media"
     work.mkdir()
-    build_project(window, work)
+    clip_id = build_project(window, work)
     rng = random.Random(16)
+    at = Fraction(rng.randrange(0, (TIMELINE_S - 20) * FPS), FPS)
+    frame_s, sound_s, fps, lost = measure(app, window, at, args.seconds)
+    print(
+        f"  before the proxy exists, at {float(at):6.1f} s: frame {frame_s * 1000:6.0f} ms, "
+        f"sound {sound_s * 1000:6.0f} ms, {fps:5.1f} fps, "
+        f"{lost} of {int(args.seconds * FPS)} frames not shown"
+    )
+    print(f"  preview proxy of the 30 s 1080p source made in {wait_for_proxies(app, window, clip_id):.1f} s")
     firsts, sounds, rates, dropped, refs = [], [], [], [], []
     for _ in range(args.points):
         at = Fraction(rng.randrange(0, (TIMELINE_S - 20) * FPS), FPS)

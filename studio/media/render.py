@@ -64,12 +64,18 @@ def title_mode(exe: str) -> TitleMode:
 
 
 def plan_render(
-    timeline: Timeline, clips: Mapping[str, Clip], fmt: OutputFormat, *, titles: TitleMode | None = None
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    fmt: OutputFormat,
+    *,
+    titles: TitleMode | None = None,
+    seek_audio: bool = False,
 ) -> RenderPlan:
     """The plan for rendering `timeline` to `fmt` with this machine's ffmpeg (checked for the encoders)."""
     exe = ffmpeg_exe()
     capabilities(exe).check_format(fmt)
-    return build_plan(timeline, clips, fmt, titles if titles is not None else title_mode(exe))
+    mode = titles if titles is not None else title_mode(exe)
+    return build_plan(timeline, clips, fmt, mode, seek_audio=seek_audio)
 
 
 def draw_title_cards(plan: RenderPlan) -> None:

@@ -158,11 +158,19 @@ class _Placed:
 
 
 class _Planner:
-    def __init__(self, timeline: Timeline, clips: Mapping[str, Clip], fmt: OutputFormat, titles: TitleMode):
+    def __init__(
+        self,
+        timeline: Timeline,
+        clips: Mapping[str, Clip],
+        fmt: OutputFormat,
+        titles: TitleMode,
+        seek_audio: bool = False,
+    ):
         self.tl = timeline
         self.clips = clips
         self.fmt = fmt
         self.titles = titles
+        self.seek_audio = seek_audio
         self.fps = timeline.fps
         self.width = timeline.width
         self.height = timeline.height
@@ -381,8 +389,12 @@ class _Planner:
             [f"anullsrc=r={self.rate}:cl=stereo", f"atrim=end_sample={self.total_samples}"],
             self.graph.label("bed"),
         )
+        self.skipped: dict[str, Fraction] = {}
         sources = self.audio_sources(audible)
-        layers = [self.sound(item, sources[item.id]) for item, _clip in audible]
+        layers = [
+            self.sound(item, sources[item.id], self.skipped[str(Path(clip.path or "").resolve())])
+            for item, clip in audible
+        ]
         out = bed
         if layers:
             out = self.graph.chain(
@@ -407,7 +419,10 @@ class _Planner:
         out: dict[str, str] = {}
         for path, items in by_file.items():
             until = max(i.source_out for i in items) + Fraction(1, 10)
-            k = self.graph.add_input(["-vn", "-t", to_ffmpeg(until), "-i", path], named[path])
+            skip = min(i.source_in for i in items) if self.seek_audio else Fraction(0)
+            self.skipped[path] = skip
+            seek = ["-ss", to_ffmpeg(skip)] if skip else []
+            k = self.graph.add_input(["-vn", *seek, "-t", to_ffmpeg(until - skip), "-i", path], named[path])
             if len(items) == 1:
                 out[items[0].id] = f"[{k}:a:0]"
                 continue
@@ -417,11 +432,11 @@ class _Planner:
                 out[item.id] = f"[{label}]"
         return out
 
-    def sound(self, item: Item, source: str) -> str:
+    def sound(self, item: Item, source: str, skipped: Fraction = Fraction(0)) -> str:
         start = self.sample(item.start)
         samples = min(self.sample(item.end), self.total_samples) - start
         seconds = Fraction(samples, self.rate)
-        first = self.sample(item.source_in)
+        first = self.sample(item.source_in - skipped)
         filters = [
             f"aresample={self.rate}",
             "aformat=sample_fmts=fltp:channel_layouts=stereo",
@@ -482,11 +497,19 @@ class _Planner:
 
 
 def build_plan(
-    timeline: Timeline, clips: Mapping[str, Clip], fmt: OutputFormat, titles: TitleMode
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    fmt: OutputFormat,
+    titles: TitleMode,
+    *,
+    seek_audio: bool = False,
 ) -> RenderPlan:
     """The ffmpeg command that renders `timeline` (a snapshot) to `fmt`.
 
     `clips` maps clip id -> Clip with a local path. Raises MediaError listing every offline file,
-    InvalidInput for an item reaching past the end of its clip or an empty timeline.
+    InvalidInput for an item reaching past the end of its clip or an empty timeline. `seek_audio` opens
+    sound files with input seeking to their first sample used instead of decoding them from the start:
+    a few hundred samples off (see docs/decisions.md), which playback accepts to start at once from the
+    middle of a long file; exports never use it.
     """
-    return _Planner(timeline, clips, fmt, titles).build()
+    return _Planner(timeline, clips, fmt, titles, seek_audio).build()

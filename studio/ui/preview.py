@@ -1,28 +1,24 @@
 """The preview: the frame at the playhead while scrubbing, and playback of the composed timeline with sound.
 
 Scrubbing decodes one frame of the topmost visible item at the playhead with PyAV on the media pool
-(stale requests are dropped, so a fast scrub only ever shows the latest). Playback renders a
-low-resolution proxy of the timeline from the playhead with the export's own render pipeline (one
-ffmpeg process, on the preview pool) and plays it with QtMultimedia, picture through a video sink and
-sound through the default audio output. Reverse shuttle (J) steps frames backwards.
+(stale requests are dropped, so a fast scrub only ever shows the latest). Playback streams the timeline
+from the playhead (studio.media.preview_stream: the export's own plan, rendered by ffmpeg window by
+window to raw frames and PCM on a pipe, read on a thread): the frames are shown as the sound clock
+reaches them and the sound goes to the default audio output (with none, a wall clock stands in).
+Large video sources are read from preview proxies made in the background once they are on the
+timeline. Reverse shuttle (J) steps frames backwards.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from studio.core.clips import Clip
-from studio.core.paths import cache_dir
-from studio.core.spans import cut_to_span
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import VIDEO, Item, Timeline
 from studio.ui import tasks
@@ -32,14 +28,16 @@ from studio.ui.icons import icon
 from studio.ui.snapshots import at_height
 from studio.ui.theme import colors
 
-PROXY_HEIGHT = 240
-SEGMENTS_S = (Fraction(1, 2), Fraction(2), Fraction(4))
-"""Playback renders the proxy in segments played one after another: a short first one, so the first
-frame comes soon, then longer ones (the last length repeats), each rendered while the one before plays."""
-SEGMENTS_AHEAD = 2
+if TYPE_CHECKING:
+    from studio.media.preview_stream import PreviewStream, StreamFrame
+
+STREAM_HEIGHT = 360
+"""Lines of the pictures playback streams (the preview's screen is rarely taller)."""
 FRAME_WIDTH = 640
 _SCRUB_DELAY_MS = 15
 _REVERSE_STEP_MS = 40
+_TICK_MS = 4
+_PROXY_DELAY_MS = 800
 
 
 def picture_at(timeline: Timeline, t: Fraction) -> tuple[Item | None, list[Item]]:
@@ -78,44 +76,6 @@ def decode_frame(path: Path, at: Fraction, width: int) -> QImage:
         data = bytes(rgb.planes[0])
         line = rgb.planes[0].line_size
         return QImage(data, width, height, line, QImage.Format.Format_RGB888).copy()
-
-
-def proxy_format() -> Any:
-    """The export's MP4 format, encoded for speed: a preview is watched once, right away."""
-    from studio.media.formats import get_format
-
-    video = ("-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p", "-g", "15")
-    return replace(get_format("mp4"), name="preview", video_args=video, audio_args=("-b:a", "96k"))
-
-
-def proxy_timeline(timeline: Timeline, start: Fraction, end: Fraction) -> Timeline:
-    """A low-resolution copy of [start, end) of the timeline, shifted to begin at 0."""
-    return at_height(cut_to_span(timeline, start, end), PROXY_HEIGHT)
-
-
-def segments(start: Fraction, end: Fraction) -> list[tuple[Fraction, Fraction]]:
-    """[start, end) cut into playback segments of SEGMENTS_S lengths (the last repeating)."""
-    out: list[tuple[Fraction, Fraction]] = []
-    t = start
-    while t < end:
-        length = SEGMENTS_S[min(len(out), len(SEGMENTS_S) - 1)]
-        out.append((t, min(end, t + length)))
-        t = out[-1][1]
-    return out
-
-
-def render_proxy(timeline: Timeline, clips: dict[str, Clip], ctx: tasks.TaskContext) -> Path:
-    """Render (or reuse) the proxy of a timeline snapshot; named by its content, so edits make a new one."""
-    from studio.media.render import plan_render, run_plan
-
-    key = hashlib.sha256(json.dumps(timeline.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
-    out = cache_dir() / "preview" / f"{key[:32]}.mp4"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    plan = plan_render(timeline, clips, proxy_format())
-    run_plan(plan, out, progress=ctx.progress, cancel=ctx.cancel)
-    return out
 
 
 class Screen(QWidget):
@@ -178,13 +138,26 @@ class PreviewWidget(QWidget):
         self._wanted: Fraction = ZERO
         self._request = 0
         self._frame_busy = False
+        self.stream: PreviewStream | None = None
+        self._stream_start = ZERO
+        self._next: StreamFrame | None = None  # the frame the clock has not reached yet
+        self._ended = False  # the stream delivered its last frame
+        self._shown: StreamFrame | None = None  # the frame on screen (its bytes back the image)
+        self._clock = QElapsedTimer()
+        self._clock_base = ZERO  # stream seconds when the wall clock (re)started
+        self._sink: Any = None  # QAudioSink, when there is an audio output
+        self._sink_io: Any = None
+        self._sound_started = False
+        self.frames_shown = 0
+        self.frames_late = 0  # frames the clock passed before they could be shown
+        self._tick = QTimer(self)
+        self._tick.setTimerType(Qt.TimerType.PreciseTimer)
+        self._tick.timeout.connect(self._on_tick)
         self._proxy_task: tasks.TaskHandle | None = None
-        self._proxy_start = ZERO
-        self._segments: list[tuple[Fraction, Fraction]] = []
-        self._ready: dict[int, Path] = {}
-        self._current = -1  # the segment playing
-        self._rendering = 0  # the next segment to render
-        self._player: Any = None
+        self._proxied: set[str] = set()  # clips whose proxy was made or that need none
+        self._proxy_timer = QTimer(self)
+        self._proxy_timer.setSingleShot(True)
+        self._proxy_timer.timeout.connect(self._make_next_proxy)
         self._scrub_timer = QTimer(self)
         self._scrub_timer.setSingleShot(True)
         self._scrub_timer.timeout.connect(self._on_scrub_timer)
@@ -208,6 +181,8 @@ class PreviewWidget(QWidget):
         layout.addLayout(controls)
         document.changed.connect(self._on_document_changed)
         catalog.changed.connect(self._on_document_changed)  # media found once the library has loaded
+        for changed in (document.changed, catalog.changed):
+            changed.connect(lambda: self._proxy_timer.start(_PROXY_DELAY_MS))
         self.picture.set_image(None, "Drop clips on the timeline to see them here")
 
     def _button(self, name: str, tip: str, slot: Any = None) -> QToolButton:
@@ -320,17 +295,18 @@ class PreviewWidget(QWidget):
             self.play(self._wanted, 1)
 
     def play(self, start: Fraction, rate: int) -> None:
-        """Play from `start` at `rate` (negative: backwards, frame by frame)."""
-        self.rate = rate
+        """Play from `start` at `rate` (negative: backwards, frame by frame; above 1: faster, silent)."""
         if rate < 0:
-            self._stop_player()
+            self._stop_stream()
+            self.rate = rate
             self._set_playing(True)
             self._reverse_timer.start(_REVERSE_STEP_MS)
             return
         self._reverse_timer.stop()
-        if self._player is not None and self.playing:
-            self._player.setPlaybackRate(float(rate))
+        if self.stream is not None and self.playing and self.rate > 0:
+            self._restart_clock(rate)  # L again: faster from the frame on screen
             return
+        self.rate = rate
         tl = self.document.timeline
         end = self.range[1] if self.range else tl.duration
         if self.range and not self.range[0] <= start < self.range[1]:
@@ -340,109 +316,195 @@ class PreviewWidget(QWidget):
         if end <= start:
             self.status_posted.emit("Nothing to play: the timeline is empty")
             return
-        if self._proxy_task is not None:
-            self._proxy_task.cancel()
-            self._proxy_task = None
-        self._segments = segments(start, end)
-        self._ready = {}
-        self._current = -1
-        self._rendering = 0
-        self._proxy_start = start
+        from studio.media.preview_stream import PreviewStream
+
+        snapshot = at_height(tl, STREAM_HEIGHT)
+        self._stop_stream()
+        self.stream = PreviewStream(snapshot, self.catalog.resolved(snapshot.clip_ids()), start, end)
+        self._stream_start = start
+        self._next = None
+        self._ended = False
+        self._clock_base = ZERO
+        self._clock.invalidate()
+        self._sound_started = False
+        self.frames_shown = self.frames_late = 0
         self.state.setText("Preparing preview…")
         self._set_playing(True)
-        self._render_next()
+        self._tick.start(_TICK_MS)
 
-    def _render_next(self) -> None:
-        """Render the next segment unless one is rendering or enough are ready ahead."""
-        n = self._rendering
-        if self._proxy_task is not None or n >= len(self._segments) or n > self._current + SEGMENTS_AHEAD:
+    def _restart_clock(self, rate: int) -> None:
+        self._clock_base = self._clock_now()
+        self.rate = rate
+        if self._clock.isValid():
+            self._clock.restart()
+        if rate != 1:
+            self._close_sink()
+
+    def _clock_now(self) -> Fraction:
+        """Stream seconds reached: the sound played when it goes to an output, else the wall clock."""
+        if not self._clock.isValid():
+            return ZERO
+        if self._sink is not None and self.rate == 1:
+            return Fraction(int(self._sink.processedUSecs()), 1_000_000)
+        return self._clock_base + Fraction(self._clock.elapsed() * max(1, self.rate), 1000)
+
+    def _on_tick(self) -> None:
+        stream = self.stream
+        if stream is None:
             return
-        seg_start, seg_end = self._segments[n]
-        snapshot = proxy_timeline(self.document.timeline, seg_start, seg_end)
-        clips = self.catalog.resolved(snapshot.clip_ids())
+        if self._next is None and not self._take_next(stream):
+            if self._ended:
+                self._on_stream_ended(stream)
+            return
+        if not self._clock.isValid():
+            self._start_clock(stream)
+        self._feed_sound(stream)
+        now = self._clock_now()
+        due: StreamFrame | None = None
+        while self._next is not None and self._next.t <= now:
+            if due is not None:
+                self.frames_late += 1
+            due = self._next
+            self._next = None
+            if not self._take_next(stream):
+                break
+        if due is not None:
+            self._show(due)
+        if self._ended and self._next is None:
+            self._on_stream_ended(stream)
+
+    def _take_next(self, stream: PreviewStream) -> bool:
+        """Hold the next frame of the stream; False when none is ready (or the stream ended)."""
+        import queue
+
+        if self._ended:
+            return False
+        try:
+            frame = stream.frames.get_nowait()
+        except queue.Empty:
+            return False
+        if frame is None:
+            self._ended = True
+            return False
+        self._next = frame
+        return True
+
+    def _start_clock(self, stream: PreviewStream) -> None:
+        self.state.setText("")
+        if self.rate == 1:
+            self._open_sink(stream)
+        self._clock.start()
+        if self._sink is None:
+            self._sound_started = True  # no output to wait for: the sound is clocked from now
+
+    def _show(self, frame: StreamFrame) -> None:
+        image = QImage(frame.data, frame.width, frame.height, frame.stride, QImage.Format.Format_RGB888)
+        self._shown = frame  # keeps the bytes the image reads alive
+        self.frames_shown += 1
+        self.picture.set_image(image)
+        t = self._stream_start + frame.t
+        self._wanted = t
+        self.timecode.setText(format_clock(t, self.document.timeline.fps))
+        self.position_changed.emit(t)
+        self.frame_shown.emit(t)
+
+    def _on_stream_ended(self, stream: PreviewStream) -> None:
+        if stream.error:
+            self.status_posted.emit(f"Preview not available: {stream.error}")
+        self.pause()
+
+    # -- sound ----------------------------------------------------------------------------------------
+    def _open_sink(self, stream: PreviewStream) -> None:
+        """Sound to the default output, or none (the wall clock paces the pictures then)."""
+        try:
+            from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+        except ImportError:
+            return
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            return
+        fmt = QAudioFormat()
+        fmt.setSampleRate(stream.sample_rate)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        sink = QAudioSink(device, fmt, self)
+        io = sink.start()
+        if io is None:
+            sink.deleteLater()
+            return
+        self._sink, self._sink_io = sink, io
+
+    def _feed_sound(self, stream: PreviewStream) -> None:
+        if self._sink is None:
+            stream.read_audio(stream.audio_available)  # nothing plays it (or playing fast): let it go
+            return
+        free = int(self._sink.bytesFree())
+        if free > 0:
+            data = stream.read_audio(free)
+            if data:
+                self._sink_io.write(data)
+        if not self._sound_started and self._sink.processedUSecs() > 0:
+            self._sound_started = True
+
+    @property
+    def sound_started(self) -> bool:
+        """The sound of this playback reached the output (or, with none, its clock started)."""
+        return self.playing and self._sound_started
+
+    def _close_sink(self) -> None:
+        if self._sink is not None:
+            self._sink.stop()
+            self._sink.deleteLater()
+            self._sink = self._sink_io = None
+
+    def _stop_stream(self) -> None:
+        self._tick.stop()
+        self._close_sink()
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        self._next = None
+
+    # -- preview proxies -------------------------------------------------------------------------------
+    def _make_next_proxy(self) -> None:
+        """Make the proxy of one large video on the timeline that has none yet (one at a time, and not
+        while playing, which needs the processor)."""
+        from studio.media.preview_proxy import make_proxy, needs_proxy, proxy_file
+
+        if self._proxy_task is not None:
+            return
+        if self.playing:
+            self._proxy_timer.start(_PROXY_DELAY_MS)
+            return
+        unseen = [c for c in self.document.timeline.clip_ids() if c not in self._proxied]
+        wanted = []
+        for clip in self.catalog.resolved(unseen).values():
+            if needs_proxy(clip) and not proxy_file(clip.id).is_file():
+                wanted.append(clip)
+            elif clip.path is not None:  # made, or needs none: not looked at again
+                self._proxied.add(clip.id)
+        if not wanted:
+            return
+        clip = wanted[0]
+
+        def done(_path: Path) -> None:
+            self._proxy_task = None
+            self._proxied.add(clip.id)
+            self._proxy_timer.start(0)
+
+        def failed(exc: BaseException) -> None:
+            self._proxy_task = None
+            self.status_posted.emit(f"No preview proxy for {clip.title or clip.id[:12]}: {exc}")
+
         self._proxy_task = tasks.submit(
             "preview",
-            lambda ctx: render_proxy(snapshot, clips, ctx),
-            name="preview render",
-            on_done=lambda path: self._on_proxy_ready(n, path),
-            on_failed=self._on_proxy_failed,
+            lambda ctx: make_proxy(clip, cancel=ctx.cancel),
+            name="preview proxy",
+            on_done=done,
+            on_failed=failed,
+            on_cancelled=lambda: setattr(self, "_proxy_task", None),
             owner=self,
         )
-
-    def _on_proxy_ready(self, n: int, path: Path) -> None:
-        self._proxy_task = None
-        if not self.playing or self.rate < 0:
-            return
-        self._ready[n] = path
-        self._rendering = n + 1
-        if (self._current == -1 and n == 0) or self._current == n:
-            self._play_segment(n)
-        self._render_next()
-
-    def _play_segment(self, n: int) -> None:
-        player = self._ensure_player()
-        if player is None:
-            self._set_playing(False)
-            return
-        self.state.setText("")
-        self._current = n
-        self._proxy_start = self._segments[n][0]
-        player.setSource(QUrl.fromLocalFile(str(self._ready[n])))
-        player.setPlaybackRate(float(max(1, self.rate)))
-        player.play()
-        self._render_next()
-
-    def _on_proxy_failed(self, exc: BaseException) -> None:
-        self._proxy_task = None
-        self._set_playing(False)
-        self.state.setText("")
-        self.status_posted.emit(f"Preview not available: {exc}")
-
-    def _ensure_player(self) -> Any:
-        if self._player is not None:
-            return self._player
-        try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
-        except ImportError as exc:
-            self.status_posted.emit(f"Playback needs QtMultimedia ({exc})")
-            return None
-        self._player = QMediaPlayer(self)
-        self._audio = QAudioOutput(self)
-        self._sink = QVideoSink(self)
-        self._player.setAudioOutput(self._audio)
-        self._player.setVideoSink(self._sink)
-        self._sink.videoFrameChanged.connect(self._on_video_frame)
-        self._player.positionChanged.connect(self._on_player_position)
-        self._player.mediaStatusChanged.connect(self._on_media_status)
-        self._player.errorOccurred.connect(lambda _e, text: self.status_posted.emit(f"Playback: {text}"))
-        return self._player
-
-    def _on_video_frame(self, frame: Any) -> None:
-        if self.playing:
-            self.picture.set_image(frame.toImage())
-
-    def _on_player_position(self, ms: int) -> None:
-        if self.playing and self.rate > 0:
-            t = self._proxy_start + Fraction(ms, 1000)
-            self._wanted = t
-            self.timecode.setText(format_clock(t, self.document.timeline.fps))
-            self.position_changed.emit(t)
-
-    def _on_media_status(self, status: Any) -> None:
-        from PySide6.QtMultimedia import QMediaPlayer
-
-        if status != QMediaPlayer.MediaStatus.EndOfMedia or not self.playing:
-            return
-        following = self._current + 1
-        if following >= len(self._segments):
-            self.pause()
-        elif following in self._ready:
-            self._ready.pop(self._current, None)
-            self._play_segment(following)
-        else:
-            self._current = following  # played as soon as it is rendered
-            self.state.setText("Buffering…")
-            self._render_next()
 
     def _on_reverse_step(self) -> None:
         step = Fraction(_REVERSE_STEP_MS * abs(self.rate), 1000)
@@ -453,17 +515,9 @@ class PreviewWidget(QWidget):
         if t == 0:
             self.pause()
 
-    def _stop_player(self) -> None:
-        if self._player is not None:
-            self._player.stop()
-
     def pause(self) -> None:
         self._reverse_timer.stop()
-        if self._proxy_task is not None:
-            self._proxy_task.cancel()
-            self._proxy_task = None
-        if self._player is not None:
-            self._player.pause()
+        self._stop_stream()
         self.state.setText("")
         self._set_playing(False)
         self._scrub_timer.start(_SCRUB_DELAY_MS)
@@ -476,4 +530,5 @@ class PreviewWidget(QWidget):
 
     def shutdown(self) -> None:
         self.pause()
-        self._stop_player()
+        if self._proxy_task is not None:
+            self._proxy_task.cancel()

@@ -1,7 +1,7 @@
-"""Timeline snapshots sized to a picture height: the preview's low-resolution proxy and smaller exports.
+"""Timeline snapshots sized to a picture height: the preview's playback stream and smaller exports.
 
-The preview plays from the playhead (a span to the end, cut by studio.core.spans) at a low height
-through the same render pipeline as a whole export (studio.media.render via studio.services.export).
+The preview streams from the playhead at a low height through the same render plan as a whole export
+(studio.media.preview_stream cuts it into windows with studio.core.spans).
 """
 
 from __future__ import annotations
