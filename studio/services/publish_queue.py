@@ -8,19 +8,18 @@ lost, and nothing has to be clicked again. Online, publishing goes straight to t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import NotFound
-from studio.core.library import find_clip
-from studio.core.paths import media_path
 from studio.core.store import Store
 from studio.protocol.ids import PUBLIC_SPACE
-from studio.services import sync as sync_service
-from studio.sync import records, state
-from studio.sync.client import OfflineError
-from studio.sync.outbox import queue_record
-from studio.sync.state import Shadow
+
+if TYPE_CHECKING:
+    from studio.sync.state import Shadow
+
+# The sync client (requests and its dependencies) is imported by the calls that publish, not with this
+# module: the app's library loader asks queued_publishes() while the window starts.
 
 
 def _can_push_public(username: str) -> Any:
@@ -39,6 +38,12 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     The same checks as an online publish apply first (credits, licence, media here), so a clip that
     could never be published is refused now rather than at the next sync.
     """
+    from studio.core.library import find_clip
+    from studio.core.paths import media_path
+    from studio.services import sync as sync_service
+    from studio.sync import records, state
+    from studio.sync.outbox import queue_record
+
     login = sync_service.current_login()
     with sync_service._opened(store) as opened:
         clip = find_clip(opened, ref)
@@ -75,6 +80,9 @@ def publish_or_queue(
     The result carries `queued` (and, when queued, `reason`: why the server could not be reached).
     Any other failure (refused, not logged in, bad clip) is raised as before.
     """
+    from studio.services import sync as sync_service
+    from studio.sync.client import OfflineError
+
     try:
         published = sync_service.publish_clip(ref, store=store, progress=progress, cancel=cancel)
     except OfflineError as exc:

@@ -108,7 +108,7 @@ def test_space_plays_the_frames_from_the_playhead_on_and_space_stops_the_stream(
     qtbot.waitUntil(lambda: len(shown) >= 12 or not preview.playing, timeout=30_000)
     assert shown[0] == 10, f"playback started at frame {shown[0]}, not at the playhead's"
     # In order (the project's 30 fps shows some of the 25 fps source's frames twice, as the render does).
-    assert shown == sorted(shown) and len(set(shown)) >= 8, shown
+    assert shown == sorted(shown) and len(set(shown)) >= 4, shown
     assert panel.playhead > Fraction(2, 5)
     procs = list(preview.stream._procs) if preview.stream is not None else []
     qtbot.keyClick(panel.view, Qt.Key.Key_Space)
