@@ -124,6 +124,9 @@ class MainWindow(QMainWindow):
         self.first_shown.emit()
         if not self._started:
             self._started = True
+            # The skeleton stays on screen while the stages build: painting each half-built state
+            # (a relayout and repaint of the whole window per dock) is work nobody sees for long.
+            self.setUpdatesEnabled(False)
             QTimer.singleShot(0, self._next_stage)
 
     def _next_stage(self) -> None:
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
             self._stages.pop(0)()
             QTimer.singleShot(0, self._next_stage)
         else:
+            self.setUpdatesEnabled(True)
             self._maybe_ready()
 
     def finish_startup(self) -> None:
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
         self._started = True
         while self._stages:
             self._stages.pop(0)()
+        self.setUpdatesEnabled(True)
         task = self._project_task
         if not self._project_done and task is not None:
             task.done.wait()
