@@ -8,6 +8,7 @@ lost, and nothing has to be clicked again. Online, publishing goes straight to t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.cancel import CancelToken, ProgressCallback
@@ -105,3 +106,28 @@ def queued_publishes(store: Store) -> set[str]:
             (PUBLIC_SPACE, PUBLIC_SPACE),
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def publish_export_or_queue(
+    path: Path | str,
+    *,
+    store: Store | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Publish a finished export as a new clip now, or, when the server cannot be reached, queue it: the
+    export is in the library either way (its embedded credits and sources came with the import)."""
+    from studio.core.library import get_record
+    from studio.media.hashing import sha256_file
+    from studio.services import sync as sync_service
+    from studio.sync.client import OfflineError
+
+    try:
+        published = sync_service.publish_export(path, store=store, progress=progress, cancel=cancel)
+    except OfflineError as exc:
+        clip_id = sha256_file(Path(path))
+        with sync_service._opened(store) as opened:
+            lineage = list(get_record(opened, clip_id).clip.lineage)
+            queued = queue_publish(clip_id, store=opened)
+        return {**queued, "lineage": lineage, "reason": str(exc).split(": ", 1)[0]}
+    return {**published, "queued": False}

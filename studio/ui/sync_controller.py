@@ -394,18 +394,26 @@ class SyncController(QObject):
         return self._run(label, work, done, clip_ids)
 
     def publish_export(self, path: Path) -> tasks.TaskHandle:
-        """An export as a new public clip: its embedded credits name the people, its sources its lineage."""
-        from studio.services import sync as service
+        """An export as a new public clip: its embedded credits name the people, its sources its lineage.
+        When the server cannot be reached it joins the library and is published at the next sync."""
+        from studio.services import publish_queue
 
         def done(result: dict[str, Any]) -> None:
-            self.catalog.reload()
+            self.catalog.reload()  # the library reads the clip's state (published or queued) again
+            if result["queued"]:
+                self.status.offline(f"Offline — {result['reason']}")
+                self.posted.emit(
+                    f"The server could not be reached: {result['title']} is in the library and will be "
+                    "published at the next sync"
+                )
+                return
             self.catalog.set_state(result["clip"], "published")
             self.posted.emit(f"Published {result['title']} as a new clip")
 
         return self.run_task(
             "network",
             f"Publishing {path.name}",
-            lambda ctx: service.publish_export(path, progress=ctx.progress, cancel=ctx.cancel),
+            lambda ctx: publish_queue.publish_export_or_queue(path, progress=ctx.progress, cancel=ctx.cancel),
             done,
         )
 
