@@ -206,8 +206,14 @@ class PreviewStream:
                     if count == 1:
                         on_first()
         finally:
-            code = proc.wait()
+            try:  # after the end of its output ffmpeg exits; after an error here it may wait on the pipe
+                code = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
             drain.join(timeout=5)
+            proc.stdout.close()
+            proc.stderr.close()
             with self._procs_lock:
                 self._procs.remove(proc)
         if code != 0 and not self._stopped.is_set():
@@ -226,9 +232,13 @@ class PreviewStream:
     def _end(self) -> None:
         with self._procs_lock:
             procs = list(self._procs)
-        for proc in procs:
-            with contextlib.suppress(OSError):
+        for proc in procs:  # a next window started ahead but not read, or one left by a stop
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 proc.kill()
+                proc.wait(timeout=5)
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
         if not self._stopped.is_set():
             self._put_end()
 
