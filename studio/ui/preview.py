@@ -356,8 +356,11 @@ class PreviewWidget(QWidget):
             if self._ended:
                 self._on_stream_ended(stream)
             return
-        if not self._clock.isValid():
+        if not self._clock.isValid() and self._next is not None:
+            first, self._next = self._next, None
+            self._show(first)  # on screen before the audio output opens (QtMultimedia loads on first use)
             self._start_clock(stream)
+            self._take_next(stream)
         self._feed_sound(stream)
         now = self._clock_now()
         due: StreamFrame | None = None
