@@ -52,9 +52,11 @@ def test_publish_offline_is_queued_and_goes_out_with_the_next_sync(
     controller = window.sync
     controller.connect_account(relay.url, f"ui{secrets.token_hex(3)}", PASSWORD, create=True)
     qtbot.waitUntil(
-        lambda: controller.account is not None
-        and controller.sync_task is None
-        and window.sync_badge.state == "up_to_date",
+        lambda: (
+            controller.account is not None
+            and controller.sync_task is None
+            and window.sync_badge.state == "up_to_date"
+        ),
         timeout=60_000,
     )
     pier = _import(qtbot, window, mediagen.make_video(tmp_path / "pier.mp4", 1), "Pier at dusk")
