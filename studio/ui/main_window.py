@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.skeleton.painted.connect(self._on_first_paint)
         self.setCentralWidget(self.skeleton)
         self._opened_early: ProjectSession | None = None
+        self._open_failure: BaseException | None = None
         self._start_project_open()  # the store and the journal fold overlap Qt showing the window
 
     @property
@@ -177,6 +178,9 @@ class MainWindow(QMainWindow):
 
     def _on_project_failed(self, exc: BaseException) -> None:
         self._project_done = True
+        if not hasattr(self, "message"):  # failed before the first stage built the status bar
+            self._open_failure = exc
+            return
         self.post(f"The library could not be opened: {exc}", 60000)
         QtWidgets.QMessageBox.warning(self, "Remix Studio", f"The library could not be opened:\n\n{exc}")
         self._maybe_ready()
@@ -226,6 +230,9 @@ class MainWindow(QMainWindow):
         if self._opened_early is not None:
             self.document.attach(self._opened_early)
             self._opened_early = None
+        if self._open_failure is not None:
+            failure, self._open_failure = self._open_failure, None
+            QTimer.singleShot(0, lambda: self._on_project_failed(failure))
         self.catalog.reload()
 
     def _build_timeline(self) -> None:

@@ -99,3 +99,25 @@ def test_resources_are_found_in_a_frozen_bundle_and_missing_ones_are_named(tmp_p
         assert str(tmp_path / "elsewhere" / "resources") in str(caught.value)
     finally:
         theme.resources_dir.cache_clear()
+
+
+def test_a_library_that_cannot_be_opened_is_said_once_the_window_is_built(qtbot, monkeypatch, tmp_path):
+    """The store opens on a worker from the window's creation, so its failure can arrive before the
+    status bar exists: it is then said once the window has one, in a message box and the status bar."""
+    from studio.ui.app import build_window, create_app
+    from tests.ui.conftest import _close_message_boxes
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(blocker))
+    create_app([])
+    win = build_window(show_welcome=False)
+    qtbot.addWidget(win)
+    dialogs, watcher = _close_message_boxes()
+    win.show()
+    qtbot.waitUntil(lambda: win.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(dialogs), timeout=10_000)
+    watcher.stop()
+    assert "The library could not be opened" in dialogs[0]
+    assert "The library could not be opened" in win.message.text()
+    win.close()
