@@ -29,14 +29,17 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-    from PySide6.QtWidgets import QDockWidget, QWidget
+    from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
     from studio.core.clips import Clip
     from studio.core.project import ProjectSession
     from studio.core.store import Store
     from studio.services.sync_status import SyncStatusModel
     from studio.ui import tasks
+    from studio.ui.calls_panel import CallsPanel
     from studio.ui.import_dialog import ImportRequest
+    from studio.ui.payouts_docks import PayoutsDocks
+    from studio.ui.payouts_panel import EarningsView, PayoutsPanel
 
 LAST_PROJECT_KEY = "project/last"
 SHUTTLE_RATES = (1, 2, 4, 8)
@@ -119,6 +122,23 @@ class MainWindow(QMainWindow):
     @property
     def store(self) -> Store | None:
         return self.document.store if hasattr(self, "document") else None
+
+    # The Payouts dock's panels and the open calls are made when first shown (studio.ui.payouts_docks).
+    @property
+    def payouts(self) -> PayoutsPanel:
+        return self.payout_docks.panels()[0]
+
+    @property
+    def earnings(self) -> EarningsView:
+        return self.payout_docks.panels()[1]
+
+    @property
+    def payouts_tabs(self) -> QTabWidget:
+        return self.payout_docks.panels()[2]
+
+    @property
+    def calls(self) -> CallsPanel:
+        return self.payout_docks.calls()
 
     # -- startup -----------------------------------------------------------------------------------
     def _on_first_paint(self) -> None:
@@ -260,7 +280,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
         from studio.ui import payouts_docks
 
-        payouts_docks.install(self)
+        self.payout_docks: PayoutsDocks = payouts_docks.install(self)
 
     def _build_preview(self) -> None:
         from studio.ui.preview import PreviewWidget

@@ -1,42 +1,112 @@
 """Plugs payouts and open calls into the main window: a Payouts dock (the selected piece's payouts and
-"My earnings") beside the inspector, and the open calls under the library's Shared tab."""
+"My earnings") beside the inspector, and the open calls under the library's Shared tab.
+
+Both start hidden (the dock tabbed behind the inspector, the calls under a tab that is not chosen), so
+their panels are built when first shown, not at start: the dock holds an empty page until its tab is
+raised, and the calls panel is made when the Shared tab is first chosen. What they would have shown
+meanwhile (the library's selected piece, the login's name) is kept and handed over when they are made.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from studio.ui.calls_panel import CallsPanel
-from studio.ui.payouts_panel import EarningsView, PayoutsPanel
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTabWidget
+
+    from studio.ui.calls_panel import CallsPanel
+    from studio.ui.payouts_panel import EarningsView, PayoutsPanel
 
 
-def install(window: Any) -> None:
-    """Build the panels, dock them and wire them to the library and the login (once the window's docks
-    exist)."""
-    window.payouts = PayoutsPanel()
-    window.earnings = EarningsView()
-    tabs = QTabWidget()
-    tabs.addTab(window.payouts, "Payouts")
-    tabs.addTab(window.earnings, "My earnings")
-    window.payouts_tabs = tabs
-    window.payouts_dock = window._dock("Payouts", tabs, "right")
-    window.tabifyDockWidget(window.inspector_dock, window.payouts_dock)
+class PayoutsDocks:
+    """The Payouts dock and the open calls of one window, each built on first show (or first use from
+    code: `panels()`, `calls()`)."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.page = QWidget()
+        self.page.setObjectName("payouts-page")
+        QVBoxLayout(self.page).setContentsMargins(0, 0, 0, 0)
+        self.dock = window._dock("Payouts", self.page, "right")
+        self._panels: tuple[PayoutsPanel, EarningsView, QTabWidget] | None = None
+        self._calls: CallsPanel | None = None
+        self.piece = ""  # the library's last selected clip, for the payouts panel once it is made
+        self.username = ""
+        self.dock.visibilityChanged.connect(self._on_dock_visibility)
+        library = window.library
+        library.tabs.currentChanged.connect(self._on_library_tab)
+        library.clip_selected.connect(self._on_clip_selected)
+        window.sync.account_changed.connect(self._on_account)
+        self._on_account(window.sync.account)
+
+    @property
+    def built(self) -> bool:
+        return self._panels is not None
+
+    @property
+    def calls_built(self) -> bool:
+        return self._calls is not None
+
+    def panels(self) -> tuple[PayoutsPanel, EarningsView, QTabWidget]:
+        """The Payouts and My earnings panels in their tabs, made on first use."""
+        if self._panels is None:
+            from PySide6.QtWidgets import QTabWidget
+
+            from studio.ui.payouts_panel import EarningsView, PayoutsPanel
+
+            payouts, earnings, tabs = PayoutsPanel(), EarningsView(), QTabWidget()
+            tabs.addTab(payouts, "Payouts")
+            tabs.addTab(earnings, "My earnings")
+            layout = self.page.layout()
+            assert layout is not None
+            layout.addWidget(tabs)
+            self._panels = (payouts, earnings, tabs)
+            if self.piece:
+                payouts.set_piece(self.piece)
+        return self._panels
+
+    def calls(self) -> CallsPanel:
+        """The open calls under the library's list, made on first use."""
+        if self._calls is None:
+            from studio.ui.calls_panel import CallsPanel
+
+            library = self.window.library
+            self._calls = CallsPanel(self.username)
+            self._calls.setVisible(library.shared)
+            library.layout().addWidget(self._calls)
+        return self._calls
+
+    def _on_dock_visibility(self, visible: bool) -> None:
+        if visible:
+            self.panels()
+
+    def _on_library_tab(self, _index: int) -> None:
+        library = self.window.library
+        if not library.shared and self._calls is None:
+            return
+        calls = self.calls()
+        calls.setVisible(library.shared)
+        if library.shared and self.window.sync.account is not None:
+            calls.refresh()
+
+    def _on_clip_selected(self, clip_id: str) -> None:
+        self.piece = clip_id or self.piece
+        if self._panels is not None:
+            self._panels[0].set_piece(clip_id)
+
+    def _on_account(self, account: Any) -> None:
+        self.username = account.username if account is not None else ""
+        if self._calls is not None:
+            self._calls.username = self.username
+
+
+def install(window: Any) -> PayoutsDocks:
+    """Dock the Payouts page beside the inspector and wire the panels to the library and the login (once
+    the window's docks exist); the panels themselves are made when first shown."""
+    docks = PayoutsDocks(window)
+    window.payouts_dock = docks.dock
+    window.tabifyDockWidget(window.inspector_dock, docks.dock)
     window.inspector_dock.raise_()
-    window.calls = CallsPanel()
-    window.library.layout().addWidget(window.calls)
-    library = window.library
-
-    def on_tab(_index: int) -> None:
-        window.calls.setVisible(library.shared)
-        if library.shared and window.sync.account is not None:
-            window.calls.refresh()
-
-    def on_account(account: Any) -> None:
-        window.calls.username = account.username if account is not None else ""
-
-    library.tabs.currentChanged.connect(on_tab)
-    library.clip_selected.connect(window.payouts.set_piece)
-    window.sync.account_changed.connect(on_account)
-    on_account(window.sync.account)
-    on_tab(library.tabs.currentIndex())
+    return docks

@@ -1,0 +1,58 @@
+"""Panels hidden at start are made when first shown, through the window as a user reaches them: the
+Payouts dock when its tab behind the inspector is clicked, the open calls when the library's Shared tab
+is chosen; what they would have shown meanwhile is handed over."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabBar
+
+pytestmark = pytest.mark.qt
+
+
+def dock_tab(window, title: str) -> tuple[QTabBar, int]:
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is window:
+            for index in range(bar.count()):
+                if bar.tabText(index).startswith(title):
+                    return bar, index
+    raise AssertionError(f"no dock tab {title!r}")
+
+
+def test_payouts_dock_is_built_when_its_tab_is_clicked(qtbot, window):
+    docks = window.payout_docks
+    assert not docks.built and not docks.calls_built
+    window.library.clip_selected.emit("f" * 64)  # a selection while the panel is not made yet
+    bar, index = dock_tab(window, "Payouts")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    qtbot.waitUntil(lambda: docks.built, timeout=5_000)
+    panel, earnings, tabs = docks.panels()
+    assert window.earnings is earnings
+    qtbot.waitUntil(panel.isVisible, timeout=5_000)
+    assert window.payouts_dock.isAncestorOf(tabs)
+    assert panel.piece.text() == "f" * 64
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Payouts", "My earnings"]
+    assert panel.load_button.isEnabled()
+    window.library.clip_selected.emit("e" * 64)  # once made, selections go straight to it
+    assert panel.piece.text() == "e" * 64
+    bar, index = dock_tab(window, "Inspector")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty(), timeout=5_000)  # behind the inspector
+    assert docks.panels()[0] is panel  # made once
+
+
+def test_open_calls_are_built_when_the_shared_tab_is_chosen(qtbot, window):
+    docks = window.payout_docks
+    tabs = window.library.tabs
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(0).center())  # Local
+    assert not docks.calls_built
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(1).center())  # Shared
+    assert docks.calls_built
+    calls = window.calls
+    qtbot.waitUntil(calls.isVisible, timeout=5_000)
+    assert window.library.isAncestorOf(calls)
+    assert calls.refresh_button.isEnabled()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(0).center())
+    qtbot.waitUntil(lambda: not calls.isVisible(), timeout=5_000)
+    assert window.calls is calls
