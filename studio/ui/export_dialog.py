@@ -46,7 +46,7 @@ from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
-from studio.ui.import_dialog import LICENCES
+from studio.ui.licence_choices import LICENCES
 from studio.ui.licence_panel import LicencePanel
 from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height

@@ -32,16 +32,8 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip, Credit
 from studio.ui.credits_editor import CreditsEditor
 from studio.ui.icons import icon
+from studio.ui.licence_choices import LICENCES
 
-LICENCES = (
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC-BY-NC-4.0",
-    "CC-BY-NC-SA-4.0",
-    "CC0-1.0",
-    "CC-BY-ND-4.0",
-    "LicenseRef-All-Rights-Reserved",
-)
 ROLES = ("creator", "camera", "music", "sound", "performer", "voice", "editor", "writer", "animation")
 MEDIA_FILTER = (
     "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.mp3 *.wav *.flac *.ogg *.opus *.m4a *.png *.jpg *.jpeg *.webp)"

@@ -34,7 +34,7 @@ from studio.core.timeline import Item
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.credits_editor import CreditsEditor
-from studio.ui.import_dialog import LICENCES
+from studio.ui.licence_choices import LICENCES
 from studio.ui.signature_badge import SignatureBadge
 
 

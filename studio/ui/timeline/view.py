@@ -84,7 +84,11 @@ class TimelineView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setAcceptDrops(True)
-        self.viewport().setMouseTracking(True)
+        # A viewport made here rather than Qt's own: the first Python call that receives a QWidget made
+        # in C++ makes PySide create the enum types of every widget class it might be (about 40 ms).
+        viewport = QWidget()
+        viewport.setMouseTracking(True)
+        self.setViewport(viewport)
         self.horizontalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 
