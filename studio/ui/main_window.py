@@ -294,6 +294,15 @@ class MainWindow(QMainWindow):
         area = getattr(QtCore.Qt.DockWidgetArea, f"{side.title()}DockWidgetArea")
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable  # View ▸ brings it back
+        )
+        self.addDockWidget(area, dock)
+        # The panel goes in last, into containers already in place: under the app's style sheet each
+        # reparenting of a built widget tree restyles all of it again (a panel put in a scroll area and
+        # that in the dock was styled three times over).
         if side in ("left", "right"):
             # A side panel's content scrolls rather than widen the window: the docks' minimum widths
             # added up made a 1024 px window 1231 px wide, and the docks jumped as Qt fitted them.
@@ -301,16 +310,10 @@ class MainWindow(QMainWindow):
             scroller.setObjectName(f"scroll-{title.lower()}")
             scroller.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
             scroller.setWidgetResizable(True)
-            scroller.setWidget(widget)
             dock.setWidget(scroller)
+            scroller.setWidget(widget)
         else:
             dock.setWidget(widget)
-        dock.setFeatures(
-            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable  # View ▸ brings it back
-        )
-        self.addDockWidget(area, dock)
         return dock
 
     def _build_status_widgets(self) -> None:
