@@ -13,7 +13,8 @@ compiles every module and is slower. The first studio launch also creates the st
 --root measures the studio package of another checkout (e.g. `git archive REV | tar -x -C DIR`), with
 the same Python, for before/after figures. The processor time each program used until it was
 ready (all threads) is printed too: on a machine shared with other work the wall-clock figures move
-with the load, the processor time much less.
+with the load, the processor time much less. `bench/startup_stages.py` says where the time to ready
+goes, stage by stage.
 """
 
 from __future__ import annotations

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
             self._stages.pop(0)()
             QTimer.singleShot(0, self._next_stage)
         else:
+            self._apply_style_sheet()
             self.setUpdatesEnabled(True)
             self._maybe_ready()
 
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self._started = True
         while self._stages:
             self._stages.pop(0)()
+        self._apply_style_sheet()
         self.setUpdatesEnabled(True)
         task = self._project_task
         if not self._project_done and task is not None:
@@ -971,7 +973,10 @@ class MainWindow(QMainWindow):
 
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            theme.apply_theme(app, name)
+            # While the stages build, only the palette: the style sheet is set once the docks exist
+            # (_apply_style_sheet), since under a style sheet every reparenting of a built widget tree
+            # restyles all of it, and the skeleton paints itself in the theme's colours.
+            theme.apply_theme(app, name, with_style_sheet=not self._stages)
         self.settings.setValue("ui/theme", name)
         for key, action in getattr(self, "theme_actions", {}).items():
             action.setChecked(key == name)
@@ -981,6 +986,16 @@ class MainWindow(QMainWindow):
                 drawn.update()
             self.timeline.view.resetCachedContent()
         self.update()
+
+    def _apply_style_sheet(self) -> None:
+        """The theme's style sheet, set once the docks are built (see set_theme)."""
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            qss = theme.style_sheet(theme.colors().name)
+            if app.styleSheet() != qss:
+                app.setStyleSheet(qss)
 
     # -- layout memory -----------------------------------------------------------------------------
     def _restore_layout(self) -> None:

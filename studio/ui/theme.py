@@ -122,12 +122,19 @@ def colors() -> Colors:
     return _current[0]
 
 
-def apply_theme(app: QApplication, name: str) -> Colors:
-    """Style the whole app with resources/<name>.qss and a matching palette; returns its colours."""
+def style_sheet(name: str) -> str:
+    """The app's style sheet for a theme (resources/<name>.qss with its resource paths filled in)."""
+    folder = resources_dir()
+    return (folder / f"{name}.qss").read_text(encoding="utf-8").replace("@resources@", folder.as_posix())
+
+
+def apply_theme(app: QApplication, name: str, *, with_style_sheet: bool = True) -> Colors:
+    """Style the whole app with resources/<name>.qss and a matching palette; returns its colours.
+    Without the style sheet only the palette and colours change (a window still building its widgets
+    sets the sheet once they exist)."""
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r} (themes: {', '.join(THEMES)})")
-    folder = resources_dir()
-    qss = (folder / f"{name}.qss").read_text(encoding="utf-8").replace("@resources@", folder.as_posix())
+    qss = style_sheet(name) if with_style_sheet else ""
     chosen = DARK if name == "dark" else LIGHT
     _current[0] = chosen
     palette = QPalette()
@@ -139,5 +146,6 @@ def apply_theme(app: QApplication, name: str) -> Colors:
     palette.setColor(QPalette.ColorRole.Highlight, QColor(chosen.accent))
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(chosen.muted))
     app.setPalette(palette)
-    app.setStyleSheet(qss)
+    if with_style_sheet:
+        app.setStyleSheet(qss)
     return chosen

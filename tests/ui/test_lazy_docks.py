@@ -56,3 +56,27 @@ def test_open_calls_are_built_when_the_shared_tab_is_chosen(qtbot, window):
     qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(0).center())
     qtbot.waitUntil(lambda: not calls.isVisible(), timeout=5_000)
     assert window.calls is calls
+
+
+def test_style_sheet_is_set_once_the_docks_are_built(qtbot):
+    """The theme's palette is there from the first paint, its style sheet once the docks exist (the chosen
+    theme's, also when it is the light one)."""
+    from PySide6.QtGui import QPalette
+
+    from studio.ui import theme
+    from studio.ui.app import app_settings, build_window, create_app
+
+    app = create_app([])
+    app.setStyleSheet("")  # as in a fresh process (the test session shares one application)
+    app_settings().setValue("ui/theme", "light")
+    window = build_window(show_welcome=False)
+    qtbot.addWidget(window)
+    assert app.styleSheet() == ""
+    assert app.palette().color(QPalette.ColorRole.Window).name() == theme.LIGHT.window
+    window.show()
+    qtbot.waitUntil(lambda: window.is_ready, timeout=30_000)
+    light = (theme.resources_dir() / "light.qss").read_text(encoding="utf-8")
+    assert app.styleSheet() == light.replace("@resources@", theme.resources_dir().as_posix())
+    window.set_theme("dark")  # from the View menu: at once, sheet and all
+    assert window.settings.value("ui/theme") == "dark" and app.styleSheet() == theme.style_sheet("dark")
+    window.close()
