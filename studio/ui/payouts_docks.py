@@ -74,8 +74,8 @@ class PayoutsDocks:
 
             library = self.window.library
             self._calls = CallsPanel(self.username)
+            library.layout().addWidget(self._calls)  # in place before shown: never a window of its own
             self._calls.setVisible(library.shared)
-            library.layout().addWidget(self._calls)
         return self._calls
 
     def _on_dock_visibility(self, visible: bool) -> None:
