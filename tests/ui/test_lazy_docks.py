@@ -80,3 +80,28 @@ def test_style_sheet_is_set_once_the_docks_are_built(qtbot):
     window.set_theme("dark")  # from the View menu: at once, sheet and all
     assert window.settings.value("ui/theme") == "dark" and app.styleSheet() == theme.style_sheet("dark")
     window.close()
+
+
+def test_timeline_viewport_tracks_the_mouse_for_the_trim_cursor(qtbot, window):
+    """The timeline's viewport (made by the view itself, not by Qt) gets mouse moves with no button down:
+    over a clip's edge the cursor becomes the trim cursor, over its middle the arrow again."""
+    from fractions import Fraction
+
+    from PySide6.QtCore import QPoint
+
+    from studio.core.clips import Clip
+
+    panel = window.timeline
+    clip = Clip(id="a" * 64, title="Beach", kind="video", duration=Fraction(8), has_video=True)
+    window.catalog.add([clip])
+    track = panel.timeline.ordered_tracks("video")[0].id
+    (item_id,) = panel.place_clips([clip.id], track, Fraction(0))
+    viewport = panel.view.viewport()
+    assert viewport.hasMouseTracking()
+    rect = panel.view.mapFromScene(panel.scene.items_by_id[item_id].sceneBoundingRect()).boundingRect()
+    edge = QPoint(rect.right() - 2, rect.center().y())
+    qtbot.mouseMove(viewport, rect.center())
+    qtbot.mouseMove(viewport, edge)
+    qtbot.waitUntil(lambda: viewport.cursor().shape() == Qt.CursorShape.SizeHorCursor, timeout=5_000)
+    qtbot.mouseMove(viewport, rect.center())
+    qtbot.waitUntil(lambda: viewport.cursor().shape() == Qt.CursorShape.ArrowCursor, timeout=5_000)
