@@ -21,11 +21,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
 	$(BIN)/mypy studio
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
 	$(BIN)/mypy studio
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	for b in bench/[!_]*.py; do $(BIN)/python $$b || exit 1; done
