@@ -116,7 +116,7 @@ def _from_file(path: Path) -> ResolvedTimeline:
     if not path.is_file():
         raise InvalidInput(f"{path}: no such timeline file")
     if path.suffix.lower() == ".otio":
-        from studio.services.interchange import import_otio
+        from studio.services.otio import import_otio
 
         imported = import_otio(path)
         # the same .otio file is the same work, so its exports share an id
