@@ -13,7 +13,6 @@ fails or is cancelled.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -116,11 +115,12 @@ def _from_file(path: Path) -> ResolvedTimeline:
     if not path.is_file():
         raise InvalidInput(f"{path}: no such timeline file")
     if path.suffix.lower() == ".otio":
+        from studio.media.hashing import sha256_file
         from studio.services.otio import import_otio
 
         imported = import_otio(path)
         # the same .otio file is the same work, so its exports share an id
-        work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        work_id = "otio-" + sha256_file(path)[:32]
         name = imported.timeline.name or path.stem
         warnings = list(imported.warnings)
         return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings, path)
