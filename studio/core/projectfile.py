@@ -467,22 +467,19 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
     """
     _only_keys(doc, "", {"schema", "id", "name", "fps", "editors", "tracks", "items", "clips"})
     fps = _draft_rate(doc.get("fps", 30))
-    tracks_in = _need(doc, "", "tracks", list)
-    items_in = _need(doc, "", "items", list)
-    clips_in = _need(doc, "", "clips", dict)
-    tracks = _draft_tracks(tracks_in)
-    items = _draft_items(items_in, fps)
-    clips = _draft_clips(clips_in, fps)
+    tracks = _need(doc, "", "tracks", list)
+    items = _need(doc, "", "items", list)
+    clips = _need(doc, "", "clips", dict)
     name = doc.get("name", "")
-    return {
+    return {  # read in the draft's order: tracks, then items, then clips
         "schema": f"{SCHEMA_PREFIX}1",
         "project": {"id": doc.get("id"), "name": name},
         "timeline": {
             "settings": {"name": name, "fps": to_json(fps), "editors": doc.get("editors", [])},
-            "tracks": tracks,
-            "items": items,
+            "tracks": _draft_tracks(tracks),
+            "items": _draft_items(items, fps),
         },
-        "clips": clips,
+        "clips": _draft_clips(clips, fps),
     }
 
 
