@@ -50,6 +50,7 @@ from studio.ui.import_dialog import LICENCES
 from studio.ui.licence_panel import LicencePanel
 from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height
+from studio.ui.untrusted import PlainLabel
 
 if TYPE_CHECKING:
     from studio.services.export import ExportResult
@@ -178,9 +179,9 @@ class ExportDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.status = QLabel()
+        self.status = PlainLabel()  # names files, clips and server messages
         self.status.setWordWrap(True)
-        self.render_path = QLabel()  # which render path the last export took
+        self.render_path = PlainLabel()  # which render path the last export took
         self.render_path.setVisible(False)
         self.export_button = QPushButton(icon("export"), "Export")
         self.export_button.setDefault(True)
