@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from studio.core import credits as credits_mod
 from studio.core.clips import Clip
+from studio.core.display import shown
 from studio.core.errors import StudioError
 from studio.core.spans import cut_to_span
 from studio.core.timeline import Timeline
@@ -286,7 +287,7 @@ class ExportDialog(QDialog):
                 f"{row.share_bp / 100:.2f}",
             ]
             for col, value in enumerate(values):
-                cell = QTableWidgetItem(value)
+                cell = QTableWidgetItem(value if col == 5 else shown(value))  # 5: the share, editable
                 if col != 5:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(n, col, cell)
