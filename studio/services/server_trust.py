@@ -34,7 +34,8 @@ def with_trust(
 
     `confirm(url, fingerprint)` is asked, at most once, when the server's certificate is trusted neither
     by the system nor by anything stored; a yes pins it. A pin that does not match what the server
-    presents is refused before anything is stored."""
+    presents is refused before anything is stored, and a CA file that does not fit the server is not
+    kept."""
     url = normalise_url(url)
     if ca_cert is not None and pin is not None:
         raise InvalidInput("give --ca-cert or --pin-certificate, not both")
@@ -43,8 +44,14 @@ def with_trust(
             raise InvalidInput("--ca-cert and --pin-certificate are for https:// servers")
         return call()
     if ca_cert is not None:
+        before = tls.stored_entry(url)
         tls.remember_ca(url, ca_cert)
-    elif pin is not None:
+        try:
+            return call()
+        except UntrustedServer:
+            tls.restore_entry(url, before)  # a CA that does not fit this server is not kept
+            raise
+    if pin is not None:
         wanted = tls.parse_fingerprint(pin)
         seen = tls.presented_fingerprint(url)
         if seen != wanted:

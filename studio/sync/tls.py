@@ -147,6 +147,22 @@ def remember_pin(url: str, fingerprint: str) -> ServerTrust:
     return ServerTrust(pin=pin)
 
 
+def stored_entry(url: str) -> dict[str, Any] | None:
+    """The raw stored trust for `url`, to put back with `restore_entry` if a new one fails."""
+    entry = _load_all().get(url)
+    return dict(entry) if isinstance(entry, dict) else None
+
+
+def restore_entry(url: str, entry: dict[str, Any] | None) -> None:
+    """Put back what `stored_entry` returned (None: trust nothing stored for `url`)."""
+    doc = _load_all()
+    if entry is None:
+        doc.pop(url, None)
+    else:
+        doc[url] = entry
+    _save_all(doc)
+
+
 # --- applying it to a requests session -------------------------------------------------------------------
 
 

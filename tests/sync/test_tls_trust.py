@@ -142,6 +142,20 @@ def test_the_cli_trusts_a_self_signed_server_by_ca_file_or_pin_and_refuses_a_cha
     assert real_sha in refused.stderr and "--pin-certificate" in refused.stderr
     assert not (ann.root / "config" / "account.json").exists()
 
+    # A CA file that did not sign the server's certificate is refused and not kept.
+    wrong_ca = ann.cli(
+        "signup",
+        serve.url,
+        "--user",
+        "ann",
+        "--password-stdin",
+        "--ca-cert",
+        str(other_cert),
+        input=f"{PASSWORD}\n",
+    )
+    assert wrong_ca.returncode == 6 and "not signed by the CA certificate" in wrong_ca.stderr, wrong_ca.stderr
+    assert serve.url not in (ann.root / "config" / "server-trust.json").read_text()
+
     # Trust by CA file: the self-signed certificate is its own CA.
     done = ann.cli(
         "signup",
