@@ -204,7 +204,7 @@ class ApiClient:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
-        data: bytes | memoryview | None = None,
+        data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         stream: bool = False,

@@ -17,7 +17,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import queue
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -185,72 +184,15 @@ def _send_parts(
 
     The first failure stops new sends and is raised after the part still in flight has finished.
     """
-    if not numbers:
-        return
-    readers: queue.SimpleQueue[_PartReader] = queue.SimpleQueue()
-    opened: list[_PartReader] = []
-
-    def send(number: int) -> None:
-        reader = readers.get()  # never waits: no more sends run at once than there are readers
-        try:
-            _send_part(client, blob, session, number, reader.read(number))
-        finally:
-            readers.put(reader)
-
-    try:
-        for _ in range(min(PARTS_IN_FLIGHT, len(numbers))):
-            opened.append(_PartReader(blob, part_size))
-            readers.put(opened[-1])
-        with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part") as pool:
-            in_flight: dict[Future[None], int] = {}
-            for number in numbers:
-                cancel.raise_if_cancelled()
-                if len(in_flight) >= PARTS_IN_FLIGHT:
-                    yield from _finished(in_flight)
-                in_flight[pool.submit(send, number)] = number
-            while in_flight:
+    with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part") as pool:
+        in_flight: dict[Future[None], int] = {}
+        for number in numbers:
+            cancel.raise_if_cancelled()
+            if len(in_flight) >= PARTS_IN_FLIGHT:
                 yield from _finished(in_flight)
-    finally:
-        for reader in opened:
-            reader.close()
-
-
-class _PartReader:
-    """One open handle on the file and one part-sized buffer, reused for every part it reads, instead of
-    opening the file and allocating a fresh 8 MiB object per part (measured here: 0.045 s of CPU per
-    200 MB read this way against 0.055 s, the difference being the page faults on new memory)."""
-
-    def __init__(self, blob: BlobSource, part_size: int) -> None:
-        self.blob = blob
-        self.part_size = part_size
-        self.buffer = memoryview(bytearray(min(part_size, max(blob.size, 1))))
-        try:
-            self.file = open(blob.path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
-        except OSError as exc:
-            raise SyncError(f"cannot read {blob.path}: {exc.strerror or exc}") from exc
-
-    def read(self, number: int) -> memoryview:
-        """The bytes of part `number`, valid until the next read."""
-        length = api.part_length(self.blob.size, number, self.part_size)
-        view = self.buffer[:length]
-        got = 0
-        try:
-            self.file.seek((number - 1) * self.part_size)
-            while got < length:
-                count = self.file.readinto(view[got:])
-                if not count:
-                    break
-                got += count
-        except OSError as exc:
-            raise SyncError(f"cannot read {self.blob.path}: {exc.strerror or exc}") from exc
-        if got != length:
-            raise SyncError(
-                f"{self.blob.path} is shorter than when it was announced ({self.blob.size} bytes)"
-            )
-        return view
-
-    def close(self) -> None:
-        self.file.close()
+            in_flight[pool.submit(_send_part, client, blob, session, number, part_size)] = number
+        while in_flight:
+            yield from _finished(in_flight)
 
 
 def _finished(in_flight: dict[Future[None], int]) -> Iterator[int]:
@@ -266,7 +208,16 @@ def _session_parts(client: ApiClient, session: str) -> list[int]:
     return [int(n) for n in doc.get("parts_received", [])]
 
 
-def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, data: memoryview) -> None:
+def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, part_size: int) -> None:
+    length = api.part_length(blob.size, number, part_size)
+    try:
+        with open(blob.path, "rb") as fh:
+            fh.seek((number - 1) * part_size)
+            data = fh.read(length)
+    except OSError as exc:
+        raise SyncError(f"cannot read {blob.path}: {exc.strerror or exc}") from exc
+    if len(data) != length:
+        raise SyncError(f"{blob.path} is shorter than when it was announced ({blob.size} bytes)")
     checksum = part_checksum(data).hexdigest()
     for attempt in range(1, MAX_PART_ATTEMPTS + 1):
         try:
