@@ -8,7 +8,7 @@ comparable with what clients pull. Only rows whose text names NaN or Infinity ar
 module, which wrote them, spells non-finite numbers no other way), one row at a time, so a server with
 large records upgrades in bounded memory.
 
-Revision ID: 0008_nan
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_nan"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
