@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         for widget in (self.task_label, self.task_bar, self.task_cancel):
             bar.addPermanentWidget(widget)
             widget.setVisible(False)
-        self.publish_queue = QLabel()  # stays until the queued publishes went out (not a timed message)
+        self.publish_queue = PlainLabel()  # stays until the queued publishes went out (not a timed message)
         self.publish_queue.setObjectName("publishQueue")
         self.publish_queue.setVisible(False)
         bar.addPermanentWidget(self.publish_queue)
@@ -779,8 +779,10 @@ class MainWindow(QMainWindow):
             n = len(titles)
             self.publish_queue.setText(f"{n} clip{'s' if n != 1 else ''} to publish at the next sync")
             self.publish_queue.setToolTip(
-                "Published while the server could not be reached; they go out with the next sync "
-                f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
+                escaped(
+                    "Published while the server could not be reached; they go out with the next sync "
+                    f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
+                )
             )
 
     def _on_local_server_changed(self, server: Any) -> None:

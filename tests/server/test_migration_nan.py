@@ -1,4 +1,4 @@
-"""Migration 0008 (0008_nan.py) on both backends: records, feed entries and ops stored with NaN/Infinity before
+"""Migration 0008 on both backends: records, feed entries and ops stored with NaN/Infinity before
 strict input are rewritten, so a real server serves every feed page and record to a strict JSON reader."""
 
 from __future__ import annotations
