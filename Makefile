@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test test-fast setup lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
 	$(BIN)/mypy studio
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The inner loop: core, media, services, CLI and the layer rules, without the slow, PostgreSQL, S3 and Qt
+# markers (a few of these still start a `studio` or server process). Server, sync, app and installer: `make test`.
+test-fast: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 -m "not slow and not postgres and not s3 and not qt" \
+		tests/core tests/media tests/services tests/cli tests/test_layers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check studio tests bench build_installer.py
 	$(BIN)/mypy studio
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	for b in bench/[!_]*.py; do $(BIN)/python $$b || exit 1; done

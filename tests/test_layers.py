@@ -90,7 +90,7 @@ def test_core_loads_only_the_standard_library_and_its_two_dependencies() -> None
 def test_core_source_imports_only_allowed_modules() -> None:
     """Also the imports inside functions, which loading the modules does not run."""
     problems = []
-    for path in sorted((ROOT / "studio" / "core").glob("*.py")):
+    for path in sorted((ROOT / "studio" / "core").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -11,9 +11,14 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from studio.sync.credentials import Account
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +35,18 @@ def register(subparsers: Any) -> None:
             help="read the password from the first line of standard input",
         )
         parser.add_argument("--device", metavar="NAME", help="name of this device in the device list")
+        parser.add_argument(
+            "--ca-cert",
+            metavar="FILE",
+            help="trust the https server's certificate when this PEM file signed it (for a self-signed "
+            "server: its own certificate file); kept for every later command",
+        )
+        parser.add_argument(
+            "--pin-certificate",
+            metavar="SHA256",
+            help="trust exactly the https server certificate with this SHA-256 fingerprint (studio serve "
+            "prints it); kept for every later command",
+        )
         parser.add_argument(
             "--allow-http",
             action="store_true",
@@ -61,13 +78,39 @@ def _allow_http(args: argparse.Namespace) -> None:
         os.environ[ALLOW_HTTP_ENV] = "1"
 
 
+def _trusted(args: argparse.Namespace, call: Callable[[], Account]) -> Account:
+    """Run the login or signup once the server's certificate is trusted as the flags say; at the first
+    contact with a server no authority vouches for, a terminal asks whether to pin it."""
+    from studio.services.server_trust import with_trust
+
+    interactive = not args.password_stdin and sys.stdin.isatty()
+    return with_trust(
+        args.url,
+        call,
+        ca_cert=Path(args.ca_cert) if args.ca_cert else None,
+        pin=args.pin_certificate,
+        confirm=_confirm_certificate if interactive else None,
+    )
+
+
+def _confirm_certificate(url: str, fingerprint: str) -> bool:
+    print(
+        f"The server at {url} presents a certificate that no authority this computer trusts has signed\n"
+        "(a self-signed server, or someone in the middle of the connection).\n"
+        f"  SHA-256 fingerprint: {fingerprint}\n"
+        "Compare it with the fingerprint `studio serve` printed on the server.",
+        file=sys.stderr,
+    )
+    answer = input("Trust this certificate for this server from now on? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _signup(args: argparse.Namespace) -> int:
     from studio.services.sync import signup
 
     _allow_http(args)
-    account = signup(
-        args.url, args.user, read_password(args.password_stdin, confirm=True), device_name=args.device
-    )
+    password = read_password(args.password_stdin, confirm=True)
+    account = _trusted(args, lambda: signup(args.url, args.user, password, device_name=args.device))
     print(
         f"signed up and logged in as {account.username} on {account.server} (token in the {account.backend})"
     )
@@ -78,7 +121,8 @@ def _login(args: argparse.Namespace) -> int:
     from studio.services.sync import login
 
     _allow_http(args)
-    account = login(args.url, args.user, read_password(args.password_stdin), device_name=args.device)
+    password = read_password(args.password_stdin)
+    account = _trusted(args, lambda: login(args.url, args.user, password, device_name=args.device))
     print(f"logged in as {account.username} on {account.server} (token in the {account.backend})")
     return 0
 

@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from studio.core.store import Store
     from studio.services.library import remove_clip
+    from studio.services.projects import open_store
 
-    with Store() as store:
+    with open_store() as store:
         removed = remove_clip(store, args.clip)
     if args.json:
         print_json(

@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from studio.cli.output import print_json
-from studio.protocol.ledger_api import DEFAULT_REVIEW_DAYS
+from studio.services.payouts import DEFAULT_REVIEW_DAYS
 
 
 def register(subparsers: Any) -> None:

@@ -467,12 +467,27 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
     """
     _only_keys(doc, "", {"schema", "id", "name", "fps", "editors", "tracks", "items", "clips"})
     fps = _draft_rate(doc.get("fps", 30))
-    tracks_in = _need(doc, "", "tracks", list)
-    items_in = _need(doc, "", "items", list)
-    clips_in = _need(doc, "", "clips", dict)
-    keys = keys_after(None, len(tracks_in))
+    tracks = _need(doc, "", "tracks", list)
+    items = _need(doc, "", "items", list)
+    clips = _need(doc, "", "clips", dict)
+    name = doc.get("name", "")
+    return {  # read in the draft's order: tracks, then items, then clips
+        "schema": f"{SCHEMA_PREFIX}1",
+        "project": {"id": doc.get("id"), "name": name},
+        "timeline": {
+            "settings": {"name": name, "fps": to_json(fps), "editors": doc.get("editors", [])},
+            "tracks": _draft_tracks(tracks),
+            "items": _draft_items(items, fps),
+        },
+        "clips": _draft_clips(clips, fps),
+    }
+
+
+def _draft_tracks(rows: list[Any]) -> list[dict[str, Any]]:
+    """The draft's bottom-to-top track list, with fractional index keys in list order."""
+    keys = keys_after(None, len(rows))
     tracks = []
-    for index, row in enumerate(tracks_in):
+    for index, row in enumerate(rows):
         where = f"tracks[{index}]"
         if not isinstance(row, dict):
             raise _Bad(where, f"expected an object, got {_kind(row)}")
@@ -488,8 +503,13 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
                 "order": keys[index],
             }
         )
+    return tracks
+
+
+def _draft_items(rows: list[Any], fps: Fraction) -> list[dict[str, Any]]:
+    """The draft's items, their float times as exact fractions on the frame grid; titles keep their text."""
     items = []
-    for index, row in enumerate(items_in):
+    for index, row in enumerate(rows):
         where = f"items[{index}]"
         if not isinstance(row, dict):
             raise _Bad(where, f"expected an object, got {_kind(row)}")
@@ -511,8 +531,13 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
             item["kind"] = "title"
             item["text"] = row["text"]
         items.append(item)
+    return items
+
+
+def _draft_clips(rows: dict[str, Any], fps: Fraction) -> dict[str, Any]:
+    """The draft's clip table; the fields studio.project/1 added (owner, lineage, embedded credits) empty."""
     clips = {}
-    for clip_id, row in clips_in.items():
+    for clip_id, row in rows.items():
         where = f"clips.{clip_id}"
         if not isinstance(row, dict):
             raise _Bad(where, f"expected an object, got {_kind(row)}")
@@ -530,17 +555,7 @@ def _upgrade_draft(doc: dict[str, Any]) -> dict[str, Any]:
             "path": row.get("path"),
             "embedded_credits": None,
         }
-    name = doc.get("name", "")
-    return {
-        "schema": f"{SCHEMA_PREFIX}1",
-        "project": {"id": doc.get("id"), "name": name},
-        "timeline": {
-            "settings": {"name": name, "fps": to_json(fps), "editors": doc.get("editors", [])},
-            "tracks": tracks,
-            "items": items,
-        },
-        "clips": clips,
-    }
+    return clips
 
 
 def _draft_credit(credit: Any) -> Any:

@@ -12,34 +12,24 @@ import os
 import tempfile
 from pathlib import Path
 
+from studio.core import hashing
 from studio.core.atomic import fsync_dir
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import MediaError
 from studio.core.paths import data_dir, media_path
 
-_CHUNK = 1 << 20
+_CHUNK = hashing.CHUNK
 
 
 def sha256_file(
     path: Path, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
 ) -> str:
-    """Lowercase hex SHA-256 of a file, read in 1 MiB chunks."""
+    """Lowercase hex SHA-256 of a file, read in 1 MiB chunks; MediaError naming it when it cannot be read."""
     path = Path(path)
-    digest = hashlib.sha256()
     try:
-        total = path.stat().st_size
-        with open(path, "rb") as fh:
-            done = 0
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-                done += len(chunk)
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                if progress is not None and total:
-                    progress(done / total, f"hashing {path.name}")
+        return hashing.sha256_file(path, progress=progress, cancel=cancel)
     except OSError as exc:
         raise MediaError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
 
 
 def import_into_store(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from studio.cli.serve import build_parser, run
+from studio.server.command import build_parser, run
 
 if __name__ == "__main__":
     sys.exit(run(build_parser().parse_args()))

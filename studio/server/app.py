@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from studio import __version__
 from studio.protocol import api
-from studio.server import ca, errors, gc, throttle
+from studio.server import ca, errors, garbage, throttle
 from studio.server.blobstore import open_store
 from studio.server.context import Context, Ctx
 from studio.server.db import Database
@@ -79,7 +79,7 @@ async def _collect_garbage(ctx: Context) -> None:
     while True:
         await asyncio.sleep(ctx.settings.gc_interval)
         try:
-            await run_in_threadpool(gc.collect, ctx)
+            await run_in_threadpool(garbage.collect, ctx)
             await run_in_threadpool(throttle.forget_old, ctx)
         except Exception:
             log.exception("garbage collection failed; retrying at the next interval")

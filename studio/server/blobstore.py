@@ -5,7 +5,6 @@ the whole content has been verified; the database row written afterwards is what
 from __future__ import annotations
 
 import abc
-import hashlib
 from collections.abc import Iterator
 from typing import Protocol
 from urllib.parse import urlparse
@@ -79,15 +78,6 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""
-
-
-def hash_chunks(chunks: Iterator[bytes]) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def check_ids(session_id: str | None = None, sha256: str | None = None) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from studio.core.atomic import fsync_dir
-from studio.server.blobstore import READ_CHUNK, BlobStore, PartWriter, check_ids, hash_chunks
+from studio.core.hashing import sha256_of_chunks
+from studio.server.blobstore import READ_CHUNK, BlobStore, PartWriter, check_ids
 
 
 class FileBlobStore(BlobStore):
@@ -79,7 +80,7 @@ class FileBlobStore(BlobStore):
         path = self._staged(session_id)
         if not path.exists():
             return None
-        return hash_chunks(_read_file(path, 0, path.stat().st_size))
+        return sha256_of_chunks(_read_file(path, 0, path.stat().st_size))
 
     def has_staged(self, session_id: str) -> bool:
         return self._staged(session_id).is_file()
@@ -108,7 +109,7 @@ class FileBlobStore(BlobStore):
         path = self._final(sha256)
         if not path.is_file():
             return None
-        return hash_chunks(_read_file(path, 0, path.stat().st_size))
+        return sha256_of_chunks(_read_file(path, 0, path.stat().st_size))
 
     def read_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         return _read_file(self._final(sha256), start, end)

@@ -16,7 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from studio.server.blobstore import READ_CHUNK, BlobStore, check_ids, hash_chunks
+from studio.core.hashing import sha256_of_chunks
+from studio.server.blobstore import READ_CHUNK, BlobStore, check_ids
 
 
 class S3BlobStore(BlobStore):
@@ -110,7 +111,7 @@ class S3BlobStore(BlobStore):
         key = self._staged(session_id)
         if self._head(key) is None:
             return None
-        return hash_chunks(self._read(key, None))
+        return sha256_of_chunks(self._read(key, None))
 
     def has_staged(self, session_id: str) -> bool:
         return self._head(self._staged(session_id)) is not None
@@ -140,7 +141,7 @@ class S3BlobStore(BlobStore):
         key = self._final(sha256)
         if self._head(key) is None:
             return None
-        return hash_chunks(self._read(key, None))
+        return sha256_of_chunks(self._read(key, None))
 
     def read_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         if end <= start:

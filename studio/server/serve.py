@@ -15,6 +15,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from studio.core.atomic import atomic_write_text
+from studio.protocol.fingerprints import certificate_fingerprint, fingerprint_text
 from studio.server.app import create_app
 from studio.server.settings import Settings
 
@@ -111,6 +112,10 @@ def serve(settings: Settings, host: str, port: int, port_file: Path | None = Non
         atomic_write_text(port_file, f"{bound}\n")
     scheme = "https" if settings.tls_cert else "http"
     print(f"studio server listening on {scheme}://{host}:{bound} (data: {settings.data_dir})", flush=True)
+    if settings.tls_cert:
+        # What clients compare at their first login when no public authority signed the certificate.
+        fingerprint = certificate_fingerprint(Path(settings.tls_cert))
+        print(f"TLS certificate SHA-256 fingerprint: {fingerprint_text(fingerprint)}", flush=True)
     tls: dict[str, Any] = {}
     if settings.tls_cert:
         tls = {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key}

@@ -13,7 +13,6 @@ fails or is cancelled.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,7 +32,7 @@ from studio.core.licences import licence_url as cc_url
 from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
-from studio.media.formats import format_for_path
+from studio.media.formats import OutputFormat, format_for_path
 from studio.media.output_guard import check_output, family_of_muxer, keep_mode, temp_name
 from studio.media.render_plan import RenderPlan
 from studio.services.licensing import require_licences
@@ -116,11 +115,12 @@ def _from_file(path: Path) -> ResolvedTimeline:
     if not path.is_file():
         raise InvalidInput(f"{path}: no such timeline file")
     if path.suffix.lower() == ".otio":
-        from studio.services.interchange import import_otio
+        from studio.media.hashing import sha256_file
+        from studio.services.otio import import_otio
 
         imported = import_otio(path)
         # the same .otio file is the same work, so its exports share an id
-        work_id = "otio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        work_id = "otio-" + sha256_file(path)[:32]
         name = imported.timeline.name or path.stem
         warnings = list(imported.warnings)
         return ResolvedTimeline(imported.timeline, dict(imported.clips), work_id, name, warnings, path)
@@ -231,11 +231,53 @@ def export_timeline(
     report = _Progress(progress, with_roll=credits_roll and out_format.has_video)
     snapshot = resolved.timeline.snapshot() if span is None else cut_to_span(resolved.timeline, *span)
     warnings = list(resolved.warnings)
-    clips: Mapping[str, Clip] = resolved.clips
     from studio.media.render import plan_render
 
     plan = plan_render(snapshot, resolved.clips, out_format)  # checks media before any work
     check_export_output(resolved, output, out_format.muxer, force=force)
+    block, identity = _credits_and_signer(
+        resolved,
+        snapshot,
+        warnings,
+        title=title if title is not None else (resolved.name or output.stem),
+        licence=licence,
+        licence_url=licence_url,
+        exported=exported or datetime.now(UTC),
+        credit_options={"method": method, "editors": editors, "pools": pools, "manual": manual},
+        commercial=commercial,
+        rights_cleared=rights_cleared,
+        signing=signing,
+        cancel=cancel,
+    )
+    if credits_roll and not out_format.has_video:
+        warnings.append(f"no credits roll: {out_format.name} has no picture")
+    job = _Export(resolved, snapshot, plan, out_format, block, identity, output)
+    _write_export(job, credits_roll and out_format.has_video, smart, report, cancel)
+    from studio.media.tags import write_sidecar
+
+    sidecar = write_sidecar(output, block)
+    _verify_sidecar(output, sidecar, block)
+    report(1.0, "done")
+    return job.result(sidecar, warnings)
+
+
+def _credits_and_signer(
+    resolved: ResolvedTimeline,
+    snapshot: Timeline,
+    warnings: list[str],
+    *,
+    title: str,
+    licence: str | None,
+    licence_url: str,
+    exported: datetime,
+    credit_options: dict[str, Any],
+    commercial: bool,
+    rights_cleared: Sequence[str],
+    signing: SigningIdentity | str | None,
+    cancel: CancelToken | None,
+) -> tuple[dict[str, Any], SigningIdentity | None]:
+    """The sources' licences checked (LicenceRefused names what breaks a rule), the signer found, and the
+    credits block computed with the piece's licence; what the user should know goes to `warnings`."""
     checked = require_licences(
         snapshot,
         resolved.clips,
@@ -251,52 +293,75 @@ def export_timeline(
     block = compute_credits(
         snapshot,
         resolved.clips,
-        title=title if title is not None else (resolved.name or output.stem),
+        title=title,
         licence=checked.licence,
         licence_url=licence_url or cc_url(checked.licence),
         work_id=resolved.work_id,
-        exported=exported or datetime.now(UTC),
-        method=method,
-        editors=editors,
-        pools=pools,
-        manual=manual,
+        exported=exported,
+        **credit_options,
     )
+    return block, identity
+
+
+@dataclass
+class _Export:
+    """What one export renders and writes: the snapshot and its plan (both replaced when a credits roll is
+    appended), the credits block, the signing identity and where the file goes; then what happened."""
+
+    resolved: ResolvedTimeline
+    snapshot: Timeline
+    plan: RenderPlan
+    out_format: OutputFormat
+    block: dict[str, Any]
+    identity: SigningIdentity | None
+    output: Path
+    render: dict[str, Any] = field(default_factory=dict)
+    manifest: Path | None = None
+
+    def result(self, sidecar: Path, warnings: list[str]) -> ExportResult:
+        from studio.media.ffmpeg import ffmpeg_exe
+
+        return ExportResult(
+            path=self.output,
+            sidecar=sidecar,
+            block=self.block,
+            duration=self.snapshot.duration,
+            format=self.out_format.name,
+            command=self.plan.command(ffmpeg_exe(), self.output),
+            warnings=warnings,
+            signed_by=self.identity.account if self.identity else "",
+            manifest=self.manifest,
+            render=self.render,
+        )
+
+
+def _write_export(
+    job: _Export, credits_roll: bool, smart: bool, report: _Progress, cancel: CancelToken | None
+) -> None:
+    """Render (with the credits roll appended when asked), embed and verify the credits, sign last, and only
+    then rename the temp file over the output; nothing is left at the output when any step fails."""
+    from studio.media.render import plan_render
+    from studio.media.tags import embed_credits, verify_embedded
+
+    output, block, clips = job.output, job.block, job.resolved.clips
     with _temp_beside(output) as work, contextlib.ExitStack() as stack:
-        if credits_roll and not out_format.has_video:
-            warnings.append(f"no credits roll: {out_format.name} has no picture")
-        elif credits_roll:
-            roll = stack.enter_context(_temp_beside(cache_dir() / "rolls" / f"roll{out_format.extension}"))
-            snapshot, clips = _with_roll(snapshot, resolved.clips, block, roll, report.phase("roll"), cancel)
-            block["work"]["duration_s"] = float(round(snapshot.duration, 3))
-            plan = plan_render(snapshot, clips, out_format)
-        rendered = _render(snapshot, clips, plan, work, smart, report.phase("render"), cancel, output.name)
+        if credits_roll:
+            roll_file = cache_dir() / "rolls" / f"roll{job.out_format.extension}"
+            roll = stack.enter_context(_temp_beside(roll_file))
+            job.snapshot, clips = _with_roll(job.snapshot, clips, block, roll, report.phase("roll"), cancel)
+            block["work"]["duration_s"] = float(round(job.snapshot.duration, 3))
+            job.plan = plan_render(job.snapshot, clips, job.out_format)
+        rendering = report.phase("render")
+        job.render = _render(job.snapshot, clips, job.plan, work, smart, rendering, cancel, output.name)
         _check_cancel(cancel)
         report.phase("tags")(0.0, "embedding credits")
-        from studio.media.tags import embed_credits, verify_embedded, write_sidecar
-
         embed_credits(work, block, cancel=cancel)
         verify_embedded(work, block)
         _check_cancel(cancel)
-        manifest = sign_export(work, output, block, resolved.clips, identity) if identity else None
+        if job.identity:
+            job.manifest = sign_export(work, output, block, job.resolved.clips, job.identity)
         keep_mode(work, output)
         os.replace(work, output)
-    sidecar = write_sidecar(output, block)
-    _verify_sidecar(output, sidecar, block)
-    report(1.0, "done")
-    from studio.media.ffmpeg import ffmpeg_exe
-
-    return ExportResult(
-        path=output,
-        sidecar=sidecar,
-        block=block,
-        duration=snapshot.duration,
-        format=out_format.name,
-        command=plan.command(ffmpeg_exe(), output),
-        warnings=warnings,
-        signed_by=identity.account if identity else "",
-        manifest=manifest,
-        render=rendered,
-    )
 
 
 def _render(

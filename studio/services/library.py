@@ -8,7 +8,6 @@ export of a remix) brings its credits, licence and lineage along unless the user
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,13 +17,11 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import SHA256_RE, Clip, Credit
 from studio.core.errors import InvalidInput
 from studio.core.library import get_record, has_clip, save_clip
+from studio.core.spdx import SpdxError, check_spdx
 from studio.core.store import Store
 from studio.media.hashing import import_into_store
 from studio.media.probe import MediaInfo, probe
 from studio.media.tags import read_credits
-
-_SPDX_ID = r"[A-Za-z0-9][A-Za-z0-9.+-]*"
-_SPDX_RE = re.compile(rf"^\(?{_SPDX_ID}( (AND|OR|WITH) \(?{_SPDX_ID}\)?)*\)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +54,16 @@ def merge_credits(credits: Iterable[Credit]) -> tuple[Credit, ...]:
 
 
 def check_licence(licence: str) -> str:
-    """An SPDX licence id or expression (CC-BY-4.0, MIT OR Apache-2.0)."""
+    """An SPDX licence id or expression (CC-BY-4.0, MIT OR Apache-2.0), or "" for none."""
     licence = licence.strip()
-    if licence and not _SPDX_RE.match(licence):
-        raise InvalidInput(f"{licence!r} is not an SPDX licence id (for example CC-BY-4.0 or CC0-1.0)")
+    if licence:
+        try:
+            check_spdx(licence)
+        except SpdxError as exc:
+            raise InvalidInput(
+                f"{licence!r} is not an SPDX licence id or expression: {exc} (for example CC-BY-4.0, "
+                "CC0-1.0 or MIT OR Apache-2.0)"
+            ) from None
     return licence
 
 

@@ -240,7 +240,7 @@ def import_timeline(
     """A new project from an .otio file: its clips join the library (media copied in when found)
     and its timeline becomes the project's first undo step."""
     from studio.media.hashing import import_into_store
-    from studio.services.interchange import import_otio
+    from studio.services.otio import import_otio
 
     path = Path(path)
     imported = import_otio(path, progress=progress, cancel=cancel)
@@ -308,7 +308,7 @@ def export_timeline(
 
     Refuses a path in the data folder, a read-only file and, without `force`, a file that is not OTIO."""
     from studio.media.output_guard import OTIO, check_output
-    from studio.services.interchange import export_otio
+    from studio.services.otio import export_otio
 
     check_output(Path(path), writes=OTIO, force=force)
     snapshot = session.snapshot()

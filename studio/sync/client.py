@@ -28,6 +28,7 @@ from studio import __version__
 from studio.core.cancel import CancelToken
 from studio.core.errors import InvalidInput, StudioError
 from studio.protocol import problems
+from studio.sync import tls
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
@@ -44,6 +45,12 @@ class OfflineError(SyncError):
     """The server cannot be reached (no network, server down, proxy reset every attempt)."""
 
     exit_code = 4
+
+
+class UntrustedServer(SyncError):
+    """The server's TLS certificate is not the one this computer trusts for it (or no authority signed it)."""
+
+    exit_code = 6
 
 
 class ApiError(SyncError):
@@ -171,11 +178,14 @@ class ApiClient:
         self.requests_made = 0
         self._count_lock = threading.Lock()  # parts of one upload go out from two threads
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+        options: dict[str, Any] = {"pool_connections": 2, "pool_maxsize": 4, "max_retries": 0}
+        adapter = HTTPAdapter(**options)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"remix-studio/{__version__}"
         self.session.trust_env = False
+        # A server whose certificate no public authority signed is trusted as `studio login` recorded.
+        self.trust = tls.configure(self.session, self.base_url, options)
 
     def close(self) -> None:
         self.session.close()
@@ -228,6 +238,9 @@ class ApiClient:
                     timeout=self.timeout,
                     stream=stream,
                 )
+            except requests.exceptions.SSLError as exc:
+                # Not a network fault: retrying cannot make an untrusted certificate trusted.
+                raise UntrustedServer(tls.untrusted_message(self.base_url, self.trust, exc)) from exc
             except _NETWORK_ERRORS as exc:
                 if (safe or _never_sent(exc)) and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))

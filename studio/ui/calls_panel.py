@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.display import shown
 from studio.ui.payouts_panel import _NetworkWidget
 from studio.ui.timeline.view import CLIPS_MIME
+from studio.ui.untrusted import PlainLabel
 
 
 class CallList(QListWidget):
@@ -68,7 +70,7 @@ class CallsPanel(_NetworkWidget):
         self.calls = CallList()
         self.calls.setMaximumHeight(140)
         self.refresh_button = QPushButton("Refresh calls")
-        self.details = QLabel("Drop a published clip on a call to answer it.")
+        self.details = PlainLabel("Drop a published clip on a call to answer it.")
         self.details.setWordWrap(True)
         self.answers = QListWidget()
         self.answers.setMaximumHeight(110)
@@ -107,7 +109,7 @@ class CallsPanel(_NetworkWidget):
         self.found = found
         self.calls.clear()
         for doc in found:
-            item = QListWidgetItem(f"{doc['brief'][:60]} · {doc['status']} · due {doc['due'][:10]}")
+            item = QListWidgetItem(shown(f"{doc['brief'][:60]} · {doc['status']} · due {doc['due'][:10]}"))
             item.setData(Qt.ItemDataRole.UserRole, doc["id"])
             self.calls.addItem(item)
             if doc["id"] == chosen:
@@ -132,7 +134,8 @@ class CallsPanel(_NetworkWidget):
             f"{doc['answer_count']} answer(s)"
         )
         for a in doc["answers"]:
-            item = QListWidgetItem(f"{a['clip'][:12]} by @{a['by']}{' · accepted' if a['accepted'] else ''}")
+            accepted = " · accepted" if a["accepted"] else ""
+            item = QListWidgetItem(shown(f"{a['clip'][:12]} by @{a['by']}{accepted}"))
             item.setData(Qt.ItemDataRole.UserRole, a["clip"])
             self.answers.addItem(item)
         self.accept_button.setVisible(doc["owner"] == self.username)

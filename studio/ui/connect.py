@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.display import shown
 from studio.services.sync import SHARE_ROLES
 from studio.sync.credentials import Account
 from studio.ui.sync_controller import SyncController
+from studio.ui.untrusted import PlainLabel
 
 
 class ConnectForm(QWidget):
@@ -44,7 +46,7 @@ class ConnectForm(QWidget):
         self.connect_button.clicked.connect(self.submit)
         self.logout_button = QPushButton("Log out")
         self.logout_button.clicked.connect(self._on_logout_clicked)
-        self.state = QLabel()
+        self.state = PlainLabel()  # server messages and addresses
         self.state.setObjectName("muted")
         self.state.setWordWrap(True)
         form = QFormLayout()
@@ -126,7 +128,7 @@ class ShareDialog(QDialog):
 
     def __init__(self, project: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Share {project}")
+        self.setWindowTitle(f"Share {shown(project)}")
         self.user = QLineEdit()
         self.user.setPlaceholderText("their account name on the server")
         self.role = QComboBox()

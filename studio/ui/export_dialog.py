@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from studio.core import credits as credits_mod
 from studio.core.clips import Clip
+from studio.core.display import shown
 from studio.core.errors import StudioError
 from studio.core.spans import cut_to_span
 from studio.core.timeline import Timeline
@@ -50,6 +51,7 @@ from studio.ui.licence_choices import LICENCES
 from studio.ui.licence_panel import LicencePanel
 from studio.ui.signature_badge import signature_note
 from studio.ui.snapshots import at_height
+from studio.ui.untrusted import PlainLabel
 
 if TYPE_CHECKING:
     from studio.services.export import ExportResult
@@ -178,9 +180,9 @@ class ExportDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.status = QLabel()
+        self.status = PlainLabel()  # names files, clips and server messages
         self.status.setWordWrap(True)
-        self.render_path = QLabel()  # which render path the last export took
+        self.render_path = PlainLabel()  # which render path the last export took
         self.render_path.setVisible(False)
         self.export_button = QPushButton(icon("export"), "Export")
         self.export_button.setDefault(True)
@@ -285,7 +287,7 @@ class ExportDialog(QDialog):
                 f"{row.share_bp / 100:.2f}",
             ]
             for col, value in enumerate(values):
-                cell = QTableWidgetItem(value)
+                cell = QTableWidgetItem(value if col == 5 else shown(value))  # 5: the share, editable
                 if col != 5:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(n, col, cell)

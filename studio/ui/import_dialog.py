@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip, Credit
+from studio.core.display import shown
 from studio.ui.credits_editor import CreditsEditor
 from studio.ui.icons import icon
 from studio.ui.licence_choices import LICENCES
+from studio.ui.untrusted import PlainLabel
 
 ROLES = ("creator", "camera", "music", "sound", "performer", "voice", "editor", "writer", "animation")
 MEDIA_FILTER = (
@@ -121,7 +122,7 @@ class ImportDialog(QDialog):
         self.lineage.setMaximumHeight(100)
         for clip in library:
             entry = QListWidgetItem(
-                f"{clip.title}  ·  {', '.join(c.name for c in clip.credits) or 'no credits'}"
+                shown(f"{clip.title}  ·  {', '.join(c.name for c in clip.credits) or 'no credits'}")
             )
             entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             entry.setCheckState(Qt.CheckState.Unchecked)
@@ -129,7 +130,7 @@ class ImportDialog(QDialog):
             self.lineage.addItem(entry)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("beach, summer, loop")
-        self.error = QLabel()
+        self.error = PlainLabel()  # names files
         self.error.setObjectName("muted")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -36,6 +36,7 @@ from studio.ui.catalog import ClipCatalog
 from studio.ui.credits_editor import CreditsEditor
 from studio.ui.licence_choices import LICENCES
 from studio.ui.signature_badge import SignatureBadge
+from studio.ui.untrusted import PlainLabel
 
 
 def _probe_tree(tree: QTreeWidget, data: Any, parent: QTreeWidgetItem | None = None) -> None:
@@ -64,10 +65,10 @@ class InspectorDock(QScrollArea):
         self.item: Item | None = None
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
-        self.heading = QLabel("Nothing selected")
+        self.heading = PlainLabel("Nothing selected")
         self.heading.setObjectName("heading")
         self.heading.setWordWrap(True)
-        self.subtitle = QLabel("Select a clip in the library or an item on the timeline.")
+        self.subtitle = PlainLabel("Select a clip in the library or an item on the timeline.")
         self.subtitle.setObjectName("muted")
         self.subtitle.setWordWrap(True)
         self.layout_.addWidget(self.heading)
@@ -126,8 +127,8 @@ class InspectorDock(QScrollArea):
         self.layout_.addWidget(self.credits_box)
         self.lineage_box = QGroupBox("Lineage")
         lineage_layout = QFormLayout(self.lineage_box)
-        self.remixes = QLabel()
-        self.remixed_by = QLabel()
+        self.remixes = PlainLabel()
+        self.remixed_by = PlainLabel()
         for label in (self.remixes, self.remixed_by):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

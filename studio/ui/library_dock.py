@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -50,6 +49,7 @@ from studio.ui.icons import icon
 from studio.ui.media_cache import MediaCache
 from studio.ui.theme import colors
 from studio.ui.timeline.view import CLIPS_MIME
+from studio.ui.untrusted import PlainLabel, escaped
 
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -117,7 +117,7 @@ class LibraryModel(QAbstractListModel):
             return self.catalog.states.get(clip.id, "local")
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = (clip.title, contributors_text(clip), clip.licence or "no licence")
-            return "\n".join(shown(line) for line in lines)
+            return escaped("\n".join(lines))  # a tooltip guesses rich text
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -302,7 +302,7 @@ class LibraryDock(QWidget):
         self.list.setUniformItemSizes(True)
         self.list.setMouseTracking(True)
         self.list.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.empty = QLabel("Drop media files here or use Import… to add clips with their credits.")
+        self.empty = PlainLabel("Drop media files here or use Import… to add clips with their credits.")
         self.empty.setWordWrap(True)
         self.empty.setObjectName("muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

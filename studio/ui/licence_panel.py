@@ -16,6 +16,7 @@ from studio.core.clips import Clip
 from studio.core.licences import LicenceCheck, parse_licence
 from studio.core.timeline import Timeline
 from studio.services.licensing import check_timeline, preview_attribution, timeline_sources
+from studio.ui.untrusted import PlainLabel, lines_shown
 
 
 class LicencePanel(QGroupBox):
@@ -23,12 +24,12 @@ class LicencePanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Licences and attribution", parent)
-        self.verdict = QLabel()
+        self.verdict = PlainLabel()  # names clips and their titles
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.commercial = QCheckBox("Commercial work (refuse NonCommercial clips)")
         self.commercial.toggled.connect(lambda _on: self.changed.emit())
-        self.space_rule = QLabel()  # says which space applied the commercial rule
+        self.space_rule = PlainLabel()  # says which space applied the commercial rule
         self.space_rule.setWordWrap(True)
         self.space_rule.setVisible(False)
         self.space_known = True  # False while the project's space is being looked up
@@ -36,7 +37,7 @@ class LicencePanel(QGroupBox):
         self.cleared = QListWidget()
         self.cleared.setMaximumHeight(80)
         self.cleared.itemChanged.connect(lambda _item: self.changed.emit())
-        self.attribution = QLabel()
+        self.attribution = PlainLabel()
         self.attribution.setObjectName("muted")
         self.attribution.setWordWrap(True)
         self.attribution.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -111,7 +112,8 @@ class LicencePanel(QGroupBox):
         self.cleared.blockSignals(True)
         self.cleared.clear()
         for source in wanted:
-            item = QListWidgetItem(f"{source.title or source.clip[:12]} ({source.licence or 'no licence'})")
+            name = source.title or source.clip[:12]
+            item = QListWidgetItem(lines_shown(f"{name} ({source.licence or 'no licence'})"))
             item.setData(Qt.ItemDataRole.UserRole, source.clip)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if source.clip in ticked else Qt.CheckState.Unchecked)

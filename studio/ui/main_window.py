@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
 from studio import __version__
+from studio.core.display import shown
 from studio.ui import theme
 from studio.ui.startup import Skeleton, open_project_session
+from studio.ui.untrusted import PlainLabel, escaped
 
 # Qt classes the skeleton does not need are looked up on their modules when first used (QtCore.Qt,
 # QtWidgets.QMessageBox ...): PySide6 makes a class's Python enums when its name is first taken, and
@@ -44,6 +46,12 @@ if TYPE_CHECKING:
 LAST_PROJECT_KEY = "project/last"
 SHUTTLE_RATES = (1, 2, 4, 8)
 MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
+
+
+def _action_text(label: str) -> str:
+    """An undo step's label (it may name a clip or track from someone else) as menu text: visible
+    control characters, and a literal & rather than a shortcut marker."""
+    return shown(label).replace("&", "&&")
 
 
 def load_library() -> list[tuple[Clip, str]]:
@@ -204,7 +212,9 @@ class MainWindow(QMainWindow):
             self._open_failure = exc
             return
         self.post(f"The library could not be opened: {exc}", 60000)
-        QtWidgets.QMessageBox.warning(self, "Remix Studio", f"The library could not be opened:\n\n{exc}")
+        QtWidgets.QMessageBox.warning(
+            self, "Remix Studio", escaped(f"The library could not be opened:\n\n{exc}")
+        )
         self._maybe_ready()
 
     def _maybe_ready(self) -> None:
@@ -236,7 +246,7 @@ class MainWindow(QMainWindow):
             app.setWindowIcon(app_icon())
         self.setWindowIcon(app_icon())
         self.menus = {title: self.menuBar().addMenu(title) for title in MENUS}
-        self.message = QLabel()
+        self.message = PlainLabel()
         self.statusBar().addWidget(self.message, 1)
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
@@ -323,7 +333,7 @@ class MainWindow(QMainWindow):
         from studio.ui.sync_panel import SyncBadge
 
         bar = self.statusBar()
-        self.task_label = QLabel()
+        self.task_label = PlainLabel()
         self.task_bar = QtWidgets.QProgressBar()
         self.task_bar.setRange(0, 1000)
         self.task_bar.setFixedWidth(160)
@@ -334,7 +344,7 @@ class MainWindow(QMainWindow):
         for widget in (self.task_label, self.task_bar, self.task_cancel):
             bar.addPermanentWidget(widget)
             widget.setVisible(False)
-        self.publish_queue = QLabel()  # stays until the queued publishes went out (not a timed message)
+        self.publish_queue = PlainLabel()  # stays until the queued publishes went out (not a timed message)
         self.publish_queue.setObjectName("publishQueue")
         self.publish_queue.setVisible(False)
         bar.addPermanentWidget(self.publish_queue)
@@ -575,7 +585,7 @@ class MainWindow(QMainWindow):
         if self.settings.value(LAST_PROJECT_KEY) != name:  # a write (and its fsync) only on a change
             self.settings.setValue(LAST_PROJECT_KEY, name)
             self.settings.sync()
-        self.setWindowTitle(f"Remix Studio — {name}")
+        self.setWindowTitle(f"Remix Studio — {shown(name)}")
         if self.document.timeline.items:
             QTimer.singleShot(0, self.timeline.zoom_fit)
 
@@ -590,9 +600,9 @@ class MainWindow(QMainWindow):
 
     def _on_history_changed(self) -> None:
         undo, redo = self.document.undo_label, self.document.redo_label
-        self.actions_by_name["undo"].setText(f"&Undo {undo}" if undo else "&Undo")
+        self.actions_by_name["undo"].setText(f"&Undo {_action_text(undo)}" if undo else "&Undo")
         self.actions_by_name["undo"].setEnabled(undo is not None)
-        self.actions_by_name["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
+        self.actions_by_name["redo"].setText(f"&Redo {_action_text(redo)}" if redo else "&Redo")
         self.actions_by_name["redo"].setEnabled(redo is not None)
 
     def _library_has_focus(self) -> bool:
@@ -618,8 +628,10 @@ class MainWindow(QMainWindow):
         answer = QtWidgets.QMessageBox.question(
             self,
             "Remove from the library",
-            f"Remove {titles} from this library, with {'their' if len(ids) > 1 else 'its'} media?\n\n"
-            "Copies already published stay on the server.",
+            escaped(
+                f"Remove {titles} from this library, with {'their' if len(ids) > 1 else 'its'} media?\n\n"
+                "Copies already published stay on the server."
+            ),
             buttons.Yes | buttons.Cancel,
             buttons.Cancel,
         )
@@ -716,7 +728,7 @@ class MainWindow(QMainWindow):
 
     def _on_task_progressed(self, fraction: float, message: str) -> None:
         self.task_bar.setValue(round(fraction * 1000))
-        self.task_bar.setToolTip(message)
+        self.task_bar.setToolTip(escaped(message))
 
     def _on_task_cancel_clicked(self) -> None:
         if self._task is not None:
@@ -792,8 +804,10 @@ class MainWindow(QMainWindow):
             n = len(titles)
             self.publish_queue.setText(f"{n} clip{'s' if n != 1 else ''} to publish at the next sync")
             self.publish_queue.setToolTip(
-                "Published while the server could not be reached; they go out with the next sync "
-                f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
+                escaped(
+                    "Published while the server could not be reached; they go out with the next sync "
+                    f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
+                )
             )
 
     def _on_local_server_changed(self, server: Any) -> None:

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.display import shown
 from studio.protocol.ledger_api import DEFAULT_REVIEW_DAYS, MAX_REVIEW_DAYS
 from studio.ui import tasks
+from studio.ui.untrusted import PlainLabel
 
 LINE_COLUMNS = ("Contributor", "Account", "Share", "Amount", "Owed before", "Paid", "Carried")
 STATEMENT_COLUMNS = ("Finalized", "Piece", "As", "Amount", "Paid", "Carried")
@@ -49,7 +51,7 @@ def _fill(table: QTableWidget, rows: list[list[str]], numeric_from: int) -> None
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
+            item = QTableWidgetItem(shown(text))  # names and notes from other accounts
             if c >= numeric_from:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
@@ -62,7 +64,7 @@ class _NetworkWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.status = QLabel()
+        self.status = PlainLabel()
         self.status.setWordWrap(True)
         self.busy = False
 
@@ -120,7 +122,7 @@ class PayoutsPanel(_NetworkWidget):
         self.minimum.setFixedWidth(80)
         self.minimum.setToolTip("lines below this are carried to the contributor's balance, not paid now")
         self.propose_button = QPushButton("Propose")
-        self.summary = QLabel("No piece loaded.")
+        self.summary = PlainLabel("No piece loaded.")
         self.summary.setWordWrap(True)
         self.lines = _table(LINE_COLUMNS)
         self.comments = QListWidget()
@@ -318,7 +320,7 @@ class EarningsView(_NetworkWidget):
         super().__init__(parent)
         self.refresh_button = QPushButton("Refresh")
         self.export_button = QPushButton("Export CSV…")
-        self.totals = QLabel("Not loaded.")
+        self.totals = PlainLabel("Not loaded.")
         self.table = _table(STATEMENT_COLUMNS)
         self.unclaimed = QListWidget()
         self.unclaimed.setMaximumHeight(90)

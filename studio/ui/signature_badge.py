@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from studio.core.clips import Clip
 from studio.ui import tasks
+from studio.ui.untrusted import PlainLabel
 
 _TEXT = {
     "trusted": "✓ Signed credits, trusted",
@@ -35,7 +36,9 @@ def _verify(path: Path, _ctx: tasks.TaskContext) -> dict[str, Any]:
     return verify_credits(path).to_dict()
 
 
-class SignatureBadge(QLabel):
+class SignatureBadge(PlainLabel):
+    """Plain text: the signer's name comes from a certificate in someone else's file."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import edits
+from studio.core.display import shown
 from studio.core.errors import StudioError
 from studio.core.timecode import format_clock
 from studio.services.sync_status import (
@@ -38,6 +39,7 @@ from studio.services.sync_status import (
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.theme import colors
+from studio.ui.untrusted import PlainLabel, escaped
 
 _ICONS = {
     OFFLINE: "cloud-off",
@@ -73,7 +75,7 @@ class SyncBadge(QWidget):
     def __init__(self, bridge: StatusBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.icon = QLabel()
-        self.text = QLabel()
+        self.text = PlainLabel()
         self.text.setObjectName("syncBadge")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -96,7 +98,7 @@ class SyncBadge(QWidget):
         self.icon.setPixmap(icon(_ICONS[status.state], color).pixmap(16, 16))
         described = status.describe()
         self.text.setText(described if len(described) <= BADGE_CHARS else described[: BADGE_CHARS - 1] + "…")
-        self.setToolTip(status.reason or status.message or described)
+        self.setToolTip(escaped(status.reason or status.message or described))
         self.bar.setVisible(status.state == SYNCING)
         self.bar.setValue(round(status.progress * 1000))
         self.state = status.state
@@ -122,7 +124,7 @@ class ConflictsPanel(QWidget):
         self.refused: list[dict[str, Any]] = []
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._on_current_changed)
-        self.summary = QLabel()
+        self.summary = PlainLabel()
         self.summary.setWordWrap(True)
         self.choices = QVBoxLayout()
         layout = QVBoxLayout(self)
@@ -168,7 +170,7 @@ class ConflictsPanel(QWidget):
         return f"{entity.title()} {target[:8]}"
 
     def _add(self, text: str, data: object) -> None:
-        entry = QListWidgetItem(icon("warning", colors().conflict), text)
+        entry = QListWidgetItem(icon("warning", colors().conflict), shown(text))
         entry.setData(Qt.ItemDataRole.UserRole, data)
         self.list.addItem(entry)
 

@@ -17,7 +17,7 @@ from studio.core.clips import Clip, Credit
 from studio.core.errors import Cancelled, InvalidInput
 from studio.core.paths import media_path
 from studio.core.timeline import Item, Marker, Timeline, Track
-from studio.services.interchange import ImportedTimeline, export_otio, import_otio
+from studio.services.otio import ImportedTimeline, export_otio, import_otio
 from tests import fixtures_otio as fx
 from tests import mediagen
 

@@ -4,6 +4,7 @@ network (a loopback proxy in front of the live server)."""
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import os
 import random
 import re
@@ -242,3 +243,28 @@ def test_a_cancelled_download_keeps_its_part_file_and_the_next_pull_resumes(
     assert [(g["status"], g["bytes"]) for g in blob_gets(server, clip_id, since)] == [
         (206, wav.stat().st_size - kept)
     ]
+
+
+def test_a_file_that_changes_or_shrinks_during_its_upload_is_named_and_nothing_is_published(server, tmp_path):
+    """Parts are read into reused buffers: a short read must never send a previous part's bytes, and a
+    file edited after it was hashed must fail at the whole-blob check, not publish."""
+    from studio.sync.client import ApiClient, SyncError
+    from studio.sync.transfer import BlobSource, upload_blobs
+    from tests.server.conftest import signup
+
+    owner = signup(server.url)
+    space = owner.new_space("uploads")
+    path = tmp_path / "blob.bin"
+    with ApiClient(server.url, owner.token) as client:
+        data = os.urandom(2 * api.PART_SIZE + 4096)
+        sha = hashlib.sha256(data).hexdigest()
+        path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+        with pytest.raises(SyncError, match="changed while it was being uploaded"):
+            upload_blobs(client, space, [BlobSource(sha, len(data), path)])
+        data = os.urandom(2 * api.PART_SIZE + 4096)
+        sha_short = hashlib.sha256(data).hexdigest()
+        path.write_bytes(data[: api.PART_SIZE + 10])
+        with pytest.raises(SyncError, match="shorter than when it was announced"):
+            upload_blobs(client, space, [BlobSource(sha_short, len(data), path)])
+    for blob in (sha, sha_short):
+        assert owner.get(api.BLOB.format(sha256=blob)).status_code == 404

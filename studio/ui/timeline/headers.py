@@ -6,6 +6,7 @@ from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
+from studio.core.display import shown
 from studio.core.timeline import VIDEO
 from studio.ui.icons import icon
 from studio.ui.theme import colors
@@ -66,7 +67,7 @@ class TrackHeaders(QWidget):
             painter.setFont(font)
             name_rect = QRect(12, top, HEADER_WIDTH - 2 * (_BUTTON + 6) - 14, row.height)
             elided = painter.fontMetrics().elidedText(
-                row.track.name, Qt.TextElideMode.ElideRight, name_rect.width()
+                shown(row.track.name), Qt.TextElideMode.ElideRight, name_rect.width()
             )
             painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
             mute = "mute" if row.track.muted else ("volume" if row.track.kind != VIDEO else "eye")

@@ -351,6 +351,8 @@ class TimelinePanel(QWidget):
     def _on_remove_requested(self, track_id: str) -> None:
         from PySide6.QtWidgets import QMessageBox
 
+        from studio.ui.untrusted import escaped
+
         track = self.timeline.tracks.get(track_id)
         count = len(self.timeline.items_on(track_id)) if track is not None else 0
         if track is not None and count:
@@ -358,8 +360,10 @@ class TimelinePanel(QWidget):
             answer = QMessageBox.question(
                 self,
                 "Remove track",
-                f"Remove {track.name} and the {count} item{'s' if count > 1 else ''} on it? "
-                "Edit ▸ Undo brings them back.",
+                escaped(
+                    f"Remove {track.name} and the {count} item{'s' if count > 1 else ''} on it? "
+                    "Edit ▸ Undo brings them back."
+                ),
                 buttons.Yes | buttons.Cancel,
                 buttons.Cancel,
             )

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QGraphicsScene
 
 from studio.core.clips import Clip
+from studio.core.display import shown
 from studio.core.timecode import format_clock
 from studio.core.timeline import AUDIO, Item, Timeline
 from studio.ui.media_cache import PEAKS_PER_SECOND, THUMB_EVERY_S, MediaCache
@@ -138,7 +139,7 @@ class TimelineScene(QGraphicsScene):
                 peaks = self.media.peaks(clip.id)
         drawn.set_look(
             kind=kind,
-            label=label,
+            label=shown(label),  # a title from another person: control characters made visible
             detail=detail,
             source_in=float(item.source_in),
             duration=float(item.duration),

@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from studio.server import schema
 from studio.server.context import Context
 
-log = logging.getLogger("studio.server.gc")
+log = logging.getLogger("studio.server.garbage")
 
 
 def collect(ctx: Context, now: float | None = None) -> dict[str, int]:

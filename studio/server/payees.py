@@ -1,0 +1,131 @@
+"""Who a piece pays: its credited people with their shares, the accounts behind them (confirmed claims,
+@usernames, publishers crediting themselves) and what it still owes each of them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from studio.protocol.ids import PUBLIC_SPACE
+from studio.server import money, schema
+from studio.server.ledger_schema import payout_lines, payout_links, payout_proposals
+from studio.server.pieces import Piece
+
+
+def contributors_of(doc: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(name, contributor key, share_bp) of a piece: its embedded credits block when it has one whose shares
+    sum to 10000, else its credited people in equal shares."""
+    block = doc.get("embedded_credits")
+    if isinstance(block, dict) and isinstance(block.get("contributors"), list):
+        found = []
+        for c in block["contributors"]:
+            if not isinstance(c, dict):
+                continue
+            name, bp = c.get("name"), c.get("share_bp")
+            if not isinstance(name, str) or not name.strip() or not isinstance(bp, int) or bp < 0:
+                continue
+            found.append((name.strip(), contributor_key(c.get("id"), name), bp))
+        if found and sum(bp for *_x, bp in found) == 10000:
+            return found
+    names: dict[str, tuple[str, str]] = {}
+    credits = doc.get("credits")
+    for c in credits if isinstance(credits, list) else []:
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"].strip():
+            key = contributor_key(c.get("contributor"), c["name"])
+            names.setdefault(key, (c["name"].strip(), key))
+    if not names:
+        return []
+    shares = money.split(10000, [1] * len(names))
+    return [(name, key, bp) for (name, key), bp in zip(names.values(), shares, strict=True)]
+
+
+def contributor_key(given: object, name: str) -> str:
+    """The contributor's id from the credits, or one derived from the name when there is none."""
+    if isinstance(given, str) and given.strip():
+        return given.strip()[:160]
+    return ("name:" + name.strip().lstrip("@").lower())[:160]
+
+
+def publishers(conn: Connection, piece: Piece) -> dict[str, str]:
+    """Usernames (lower case) -> account ids of the accounts that published the piece or one of its sources
+    while crediting themselves by their user name: those credits are theirs."""
+    ids = {piece.id}
+    lineage = piece.doc.get("lineage")
+    ids.update(x for x in (lineage if isinstance(lineage, list) else []) if isinstance(x, str))
+    block = piece.doc.get("embedded_credits")
+    sources = block.get("sources") if isinstance(block, dict) else None
+    for s in sources if isinstance(sources, list) else []:
+        if isinstance(s, dict):
+            ids.update(x for x in [s.get("clip"), *(s.get("via") or [])] if isinstance(x, str))
+    r, a = schema.records, schema.accounts
+    rows = conn.execute(
+        select(r.c.doc, a.c.id, a.c.username)
+        .join(a, a.c.id == r.c.owner_id)
+        .where(
+            r.c.kind == "clip",
+            # Lineage names media hashes; public records about them are claims keyed apart from the hash.
+            or_(r.c.id.in_(sorted(ids)), r.c.media.in_(sorted(ids))),
+            r.c.space_id.in_([piece.space.id, PUBLIC_SPACE]),
+        )
+    ).all()
+    found: dict[str, str] = {}
+    for row in rows:
+        credits = json.loads(row.doc).get("credits")
+        for c in credits if isinstance(credits, list) else []:
+            name = c.get("name") if isinstance(c, dict) else None
+            if isinstance(name, str) and name.strip().lstrip("@").lower() == row.username.lower():
+                found[row.username.lower()] = row.id
+    return found
+
+
+def link_of(conn: Connection, space_id: str, piece: str, key: str) -> str | None:
+    """The account a confirmed claim gave this piece's contributor (claims are per piece: confirming one
+    speaks for the piece its publisher knows, never for other publishers' pieces naming the same person)."""
+    lk = payout_links
+    found = conn.execute(
+        select(lk.c.account_id).where(lk.c.space_id == space_id, lk.c.piece == piece, lk.c.contributor == key)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def linked_account(
+    conn: Connection, piece: Piece, key: str, name: str, publishers: dict[str, str]
+) -> str | None:
+    linked = link_of(conn, piece.space.id, piece.id, key)
+    if linked is not None:
+        return str(linked)
+    plain = name.strip()
+    if plain.startswith("@"):
+        a = schema.accounts
+        found = conn.execute(select(a.c.id).where(a.c.username == plain[1:].lower())).scalar_one_or_none()
+        if found is not None:
+            return str(found)
+    return publishers.get(plain.lower())
+
+
+def balance(conn: Connection, piece: Piece, currency: str, key: str) -> int:
+    """What the piece still owes the contributor: the carried amount of their latest final line."""
+    p, ln = payout_proposals, payout_lines
+    carried = conn.execute(
+        select(ln.c.carried_minor)
+        .join(p, p.c.id == ln.c.proposal_id)
+        .where(
+            p.c.space_id == piece.space.id,
+            p.c.piece == piece.id,
+            p.c.currency == currency,
+            p.c.status == "final",
+            ln.c.contributor == key,
+        )
+        .order_by(p.c.finalized_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return int(carried or 0)
+
+
+def usernames(conn: Connection, ids: set[str]) -> dict[str, str]:
+    a = schema.accounts
+    if not ids:
+        return {}
+    return {row.id: row.username for row in conn.execute(select(a.c.id, a.c.username).where(a.c.id.in_(ids)))}

@@ -1,0 +1,135 @@
+"""Claims: an account asks to be the person behind a name a piece credits; the piece's publisher confirms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from studio.protocol import ledger_api as paths
+from studio.server import ledger, payees, schema
+from studio.server.auth import CallerDep, iso
+from studio.server.context import Ctx
+from studio.server.errors import ProblemError, not_found
+from studio.server.ledger_schema import payout_claims, payout_links
+from studio.server.models import SpaceId
+from studio.server.pieces import find_piece, require_manager
+from studio.server.routes.docs import problems as responses
+from studio.server.routes.payouts.common import PieceId, check_id
+
+router = APIRouter(tags=["payouts"])
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    piece: PieceId
+    space: SpaceId | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+@router.post(paths.CLAIMS, status_code=201, responses=responses(401, 404, 409))
+def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
+    """Ask to be the account behind a name credited in a piece; its publisher confirms."""
+    with ctx.db.write() as conn:
+        piece = find_piece(conn, caller, body.piece, body.space)
+        wanted = body.name.strip().lstrip("@").lower()
+        match = [
+            (name, key)
+            for name, key, _bp in payees.contributors_of(piece.doc)
+            if name.lstrip("@").lower() == wanted
+        ]
+        if not match:
+            raise ProblemError(404, f"piece {piece.id[:12]} credits nobody named {body.name!r}")
+        name, key = match[0]
+        if payees.link_of(conn, piece.space.id, piece.id, key) is not None:
+            raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
+        ctx.db.lock_space(conn, piece.space.id)
+        claim_id, at = ledger.new_id(), ledger.now()
+        conn.execute(
+            insert(payout_claims).values(
+                id=claim_id,
+                space_id=piece.space.id,
+                piece=piece.id,
+                contributor=key,
+                name=name,
+                account_id=caller.account_id,
+                at=at,
+                confirmed_by=None,
+                confirmed_at=None,
+            )
+        )
+        doc = _claim_doc(conn, claim_id)
+        ledger.append(ctx.db, conn, piece.space.id, caller, "claim", doc)
+    return doc
+
+
+@router.get(paths.CLAIMS, responses=responses(401))
+def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
+    """Claims the caller made, and pending claims on pieces the caller manages."""
+    c, r = payout_claims, schema.records
+    with ctx.db.read() as conn:
+        own_pieces = select(r.c.id).where(r.c.kind == "clip", r.c.owner_id == caller.account_id)
+        ids = conn.execute(
+            select(c.c.id)
+            .where(
+                or_(
+                    c.c.account_id == caller.account_id,
+                    and_(c.c.confirmed_by.is_(None), c.c.piece.in_(own_pieces)),
+                )
+            )
+            .order_by(c.c.at)
+        ).scalars()
+        return {"claims": [_claim_doc(conn, x) for x in list(ids)]}
+
+
+@router.post(paths.CLAIM_CONFIRM, responses=responses(401, 403, 404, 409))
+def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
+    """The piece's publisher confirms a claim: on this piece the name is that account's from now on, and
+    what was held for it shows in the account's statement and is paid by the next proposal."""
+    check_id(claim_id, "claim")
+    c = payout_claims
+    with ctx.db.write() as conn:
+        row = conn.execute(select(c).where(c.c.id == claim_id)).first()
+        if row is None:
+            raise not_found(f"claim {claim_id}")
+        piece = find_piece(conn, caller, row.piece, row.space_id)
+        require_manager(piece, caller, "confirm claims on its credits")
+        ctx.db.lock_space(conn, row.space_id)
+        if row.confirmed_by is not None:
+            raise ProblemError(409, f"claim {claim_id} is already confirmed")
+        if payees.link_of(conn, row.space_id, row.piece, row.contributor) is not None:
+            raise ProblemError(409, f"{row.name!r} is already linked to an account on this piece")
+        at = ledger.now()
+        conn.execute(
+            update(c).where(c.c.id == claim_id).values(confirmed_by=caller.account_id, confirmed_at=at)
+        )
+        conn.execute(
+            insert(payout_links).values(
+                space_id=row.space_id,
+                piece=row.piece,
+                contributor=row.contributor,
+                account_id=row.account_id,
+                claim_id=claim_id,
+            )
+        )
+        doc = _claim_doc(conn, claim_id)
+        ledger.append(ctx.db, conn, row.space_id, caller, "link", doc)
+    return doc
+
+
+def _claim_doc(conn: Connection, claim_id: str) -> dict[str, Any]:
+    row = conn.execute(select(payout_claims).where(payout_claims.c.id == claim_id)).one()
+    names = payees.usernames(conn, {row.account_id} | ({row.confirmed_by} if row.confirmed_by else set()))
+    return {
+        "id": row.id,
+        "piece": row.piece,
+        "space": row.space_id,
+        "name": row.name,
+        "contributor": row.contributor,
+        "account": names.get(row.account_id),
+        "status": "confirmed" if row.confirmed_by else "pending",
+        "at": iso(row.at),
+        "confirmed_by": names.get(row.confirmed_by) if row.confirmed_by else None,
+    }
