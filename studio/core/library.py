@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.core.clips import CLIP_KINDS, Clip, Credit, check_sha256
 from studio.core.errors import InvalidInput, NotFound
-from studio.core.identity import contributor_id
+from studio.core.identity import account_contributor_id, account_of, contributor_id, normal_name
 from studio.core.paths import media_path
 from studio.core.store import Store, utc_now
 
@@ -127,22 +127,32 @@ def _dumps(value: Any) -> str:
 # --- contributors -------------------------------------------------------------------------------
 
 
-def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: bool = True) -> Contributor:
+def ensure_contributor(
+    store: Store, name: str, *, contact: str = "", queue: bool = True, person_id: str = ""
+) -> Contributor:
     """The contributor with this name, created if new (names are how people are credited locally).
 
+    A credit that names an account (`person_id` an account contributor id, or a name the store knows as an
+    account: `@user`, or the logged-in user's own name) is that account's contributor, whatever the name.
     queue=False for records that came from the server (nothing to push back)."""
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("a contributor needs a name")
     with store.write() as conn:
-        row = conn.execute(
-            "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? OR id = ? "
-            "ORDER BY name = ? DESC, created LIMIT 1",
-            (name, contributor_id(name), name),
-        ).fetchone()
+        wanted = person_id if account_of(person_id) else account_credit_id(conn, name)
+        if wanted:
+            row = conn.execute(
+                "SELECT id, name, contact, space, origin FROM contributors WHERE id = ?", (wanted,)
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? OR id = ? "
+                "ORDER BY name = ? DESC, created LIMIT 1",
+                (name, contributor_id(name), name),
+            ).fetchone()
         if row is not None:
             return Contributor(*row)
-        person = Contributor(id=contributor_id(name), name=name, contact=contact)
+        person = Contributor(id=wanted or contributor_id(name), name=name, contact=contact)
         conn.execute(
             "INSERT INTO contributors (id, name, contact, created) VALUES (?, ?, ?, ?)",
             (person.id, person.name, person.contact, utc_now()),
@@ -150,6 +160,42 @@ def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: boo
         if queue:
             store.add_outbox("contributor", person.id, person.to_dict())
     return person
+
+
+def account_credit_id(conn: Any, name: str) -> str:
+    """The account contributor id a credited name stands for, as far as this store knows: `@user` for a
+    known account, or the name of the account logged in here; "" for a person known only by name."""
+    plain = normal_name(name)
+    if plain.startswith("@"):
+        row = conn.execute(
+            "SELECT account_id FROM known_accounts WHERE username = ?", (plain[1:].lower(),)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT account_id FROM known_accounts WHERE me = 1 AND username = ?", (plain.casefold(),)
+        ).fetchone()
+    return account_contributor_id(row[0]) if row else ""
+
+
+def remember_account(store: Store, username: str, account_id: str, server: str, *, me: bool = False) -> None:
+    """Keep a resolved account (user name -> account id) for crediting it offline; `me` marks the login."""
+    account_contributor_id(account_id)  # validates the id
+    with store.write() as conn:
+        if me:
+            conn.execute("UPDATE known_accounts SET me = 0 WHERE username != ?", (username,))
+        conn.execute(
+            "INSERT INTO known_accounts (username, account_id, server, me, seen) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET account_id = excluded.account_id, server = excluded.server, "
+            "me = max(known_accounts.me, excluded.me), seen = excluded.seen",
+            (username, account_id, server, int(me), utc_now()),
+        )
+
+
+def known_account(store: Store, username: str) -> str | None:
+    """The account id of `username` if this store has resolved it."""
+    with store.read() as conn:
+        row = conn.execute("SELECT account_id FROM known_accounts WHERE username = ?", (username,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def list_contributors(store: Store) -> list[Contributor]:
@@ -183,7 +229,7 @@ def save_clip(
     with store.write() as conn:
         credits = []
         for credit in clip.credits:
-            person = ensure_contributor(store, credit.name, queue=queue)
+            person = ensure_contributor(store, credit.name, queue=queue, person_id=credit.contributor_id)
             credits.append(Credit(credit.name, credit.roles, credit.weight, person.id).to_dict())
         exists = conn.execute("SELECT created FROM clips WHERE id = ?", (clip.id,)).fetchone()
         values = {

@@ -174,5 +174,25 @@ def _v4_spaces(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache, _v3_derived_contributor_ids, _v4_spaces]
+def _v5_known_accounts(conn: sqlite3.Connection) -> None:
+    """Accounts this machine has resolved on its server (user name -> account id), so a credit naming an
+    account gets that account's contributor id offline too; `me` marks the logged-in account."""
+    conn.execute(
+        """CREATE TABLE known_accounts (
+            username TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            server TEXT NOT NULL DEFAULT '',
+            me INTEGER NOT NULL DEFAULT 0,
+            seen TEXT NOT NULL
+        )"""
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_base,
+    _v2_fold_cache,
+    _v3_derived_contributor_ids,
+    _v4_spaces,
+    _v5_known_accounts,
+]
 LATEST = len(MIGRATIONS)

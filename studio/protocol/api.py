@@ -6,6 +6,7 @@ PREFIX = "/v1"
 
 HEALTH = PREFIX + "/health"
 ACCOUNTS = PREFIX + "/accounts"
+ACCOUNT = PREFIX + "/accounts/{username}"
 TOKENS = PREFIX + "/tokens"
 CURRENT_TOKEN = PREFIX + "/tokens/current"
 ME = PREFIX + "/me"

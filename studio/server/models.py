@@ -67,6 +67,14 @@ class AccountOut(BaseModel):
     username: str
 
 
+class AccountLookupOut(BaseModel):
+    """Who a user name is on this server: the account id and the contributor id credits name it by."""
+
+    id: str
+    username: str
+    contributor: str
+
+
 class LoginIn(Strict):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]

@@ -74,10 +74,14 @@ def client_for(login: Login | None = None, cancel: CancelToken | None = None) ->
 def _engine(
     store: Store | None, progress: ProgressCallback | None, cancel: CancelToken | None
 ) -> Iterator[SyncEngine]:
+    from studio.services.people import remember_me
+
     login = current_login()
     with _opened(store) as opened, client_for(login, cancel) as client:
         try:
-            yield SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+            engine = SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+            remember_me(opened, client, login.account)
+            yield engine
         except sqlite3.Error as exc:
             raise SyncError(
                 f"the local store could not be written ({exc}); what was synced before is kept, "
@@ -126,7 +130,11 @@ def login(url: str, username: str, password: str, *, device_name: str | None = N
         except NotAuthenticated:
             raise InvalidInput(f"wrong user name or password for {url}") from None
     account = credentials.Account(url, username, grant["device_id"])
-    return credentials.save(account, grant["token"])
+    saved = credentials.save(account, grant["token"])
+    from studio.services.people import remember_login
+
+    remember_login(saved, str(grant["account"]["id"]))
+    return saved
 
 
 def logout() -> credentials.Account | None:
@@ -572,7 +580,12 @@ def _search_hit(record: dict[str, Any]) -> dict[str, Any]:
 def _credit_hit(credit: dict[str, Any]) -> dict[str, Any]:
     """Every role of a credit (records keep "roles", older ones only "role"), with the first as "role"."""
     roles = credit.get("roles") or ([credit["role"]] if credit.get("role") else [])
-    return {"name": credit.get("name"), "role": roles[0] if roles else None, "roles": list(roles)}
+    return {
+        "name": credit.get("name"),
+        "role": roles[0] if roles else None,
+        "roles": list(roles),
+        "contributor": credit.get("contributor") or None,
+    }
 
 
 # --- conflicts -------------------------------------------------------------------------------------------

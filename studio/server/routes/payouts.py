@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
 
+from studio.core.identity import account_of
 from studio.protocol import ledger_api as paths
 from studio.protocol.ids import PUBLIC_SPACE, RECORD_ID_PATTERN
 from studio.server import ledger, money, schema
@@ -307,9 +308,12 @@ def _linked_account(
     linked = _link_of(conn, piece.space.id, piece.id, key)
     if linked is not None:
         return str(linked)
+    a = schema.accounts
+    named = account_of(key)
+    if named is not None and conn.execute(select(a.c.id).where(a.c.id == named)).first() is not None:
+        return named  # credited by the account's own contributor id
     plain = name.strip()
     if plain.startswith("@"):
-        a = schema.accounts
         found = conn.execute(select(a.c.id).where(a.c.username == plain[1:].lower())).scalar_one_or_none()
         if found is not None:
             return str(found)
