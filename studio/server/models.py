@@ -179,6 +179,17 @@ class PushIn(Strict):
     changes: Annotated[list[Change], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
 
+class HeldIn(Strict):
+    change_ids: Annotated[list[ChangeId], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
+
+
+class HeldOut(BaseModel):
+    """Which of the caller's change ids the space holds: a client learns which confirmed changes a server
+    restored from an older backup lost, whatever its cursor says."""
+
+    held: list[str]
+
+
 class ConflictOut(BaseModel):
     field: str
     reason: Literal["concurrent-set", "edit-of-deleted", "invariant"]
