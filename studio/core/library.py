@@ -317,3 +317,50 @@ def list_clips(store: Store, search: str | None = None) -> list[ClipRecord]:
     with store.read() as conn:
         rows = conn.execute(sql + " ORDER BY title COLLATE NOCASE, id", params).fetchall()
     return [_record(r) for r in rows]
+
+
+# --- claims of others ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClipClaim:
+    """Another publisher's public claim about a media file, as last pulled: one per (file, publisher)."""
+
+    media: str
+    publisher: str
+    claim_id: str
+    doc: dict[str, Any]
+    rev: int | None
+    deleted: bool
+
+    @property
+    def title(self) -> str:
+        return str(self.doc.get("title") or "")
+
+
+def remember_claim(
+    conn: Any, media: str, publisher: str, claim_id: str, doc: dict[str, Any], rev: int, deleted: bool
+) -> dict[str, Any] | None:
+    """Keep (or update) a pulled claim; returns the document it had before, None when it is new."""
+    row = conn.execute(
+        "SELECT doc FROM clip_claims WHERE media = ? AND publisher = ?", (media, publisher)
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO clip_claims (media, publisher, claim_id, doc, rev, deleted, seen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(media, publisher) DO UPDATE SET "
+        "claim_id = excluded.claim_id, doc = excluded.doc, rev = excluded.rev, deleted = excluded.deleted, "
+        "seen = excluded.seen",
+        (media, publisher, claim_id, _dumps(doc), rev, int(deleted), utc_now()),
+    )
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def clip_claims(store: Store, media: str) -> list[ClipClaim]:
+    """The claims of others about `media` this library has pulled, by publisher."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT media, publisher, claim_id, doc, rev, deleted FROM clip_claims WHERE media = ? "
+            "ORDER BY publisher",
+            (media,),
+        ).fetchall()
+    return [ClipClaim(r[0], r[1], r[2], json.loads(r[3]), r[4], bool(r[5])) for r in rows]

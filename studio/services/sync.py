@@ -236,6 +236,13 @@ def publish_clip(
 
         engine.upload(PUBLIC_SPACE, [BlobSource(clip.id, path.stat().st_size, path)])
         with engine.store.write() as conn:
+            # A clip pulled from another publisher becomes our own claim about the file when we publish
+            # it (their claim stays in the library's claims).
+            conn.execute(
+                "UPDATE clips SET owner = ?, origin = 'local' WHERE id = ? AND origin = 'pulled' "
+                "AND space = ? AND owner != ?",
+                (engine.username, clip.id, PUBLIC_SPACE, engine.username),
+            )
             conn.execute(
                 "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
                 (PUBLIC_SPACE, engine.username, clip.id),
@@ -253,13 +260,26 @@ def publish_clip(
                 f"({refusal['reason']}); it is kept here "
                 f"(studio sync --drop {refusal['change'][:12]} gives it up)"
             )
+        claim = _own_claim_id(engine.client, clip.id, engine.username)
     return {
         "clip": clip.id,
+        "claim": claim,
         "title": clip.title,
         "space": PUBLIC_SPACE,
         "rev": shadow.rev if shadow else None,
         "uploaded_parts": engine.transfers.parts_sent,
     }
+
+
+def _own_claim_id(client: ApiClient, media: str, username: str) -> str:
+    """The id of the caller's own public claim about `media` (what a publish created or updated)."""
+    try:
+        record = client.get_json(api.RECORD.format(space_id=PUBLIC_SPACE, kind="clip", record_id=media))
+    except ApiError as exc:
+        if exc.status in (404, 409):
+            return ""
+        raise
+    return str(record["id"]) if record.get("owner") == username else ""
 
 
 def publish_file(
@@ -396,6 +416,11 @@ def _upload_project_media(engine: SyncEngine, project_id: str, space: str) -> No
 # --- pull and search ------------------------------------------------------------------------------------
 
 
+def media_of(ref: str) -> str:
+    """The clip id (media hash) a reference names: a claim id's file, else the reference itself."""
+    return claim_media(ref) or ref
+
+
 def _claims(client: ApiClient, media: str) -> list[dict[str, Any]]:
     """Every publisher's public record (claim) about a media hash."""
     params = {"media": media, "limit": api.SEARCH_MAX_LIMIT}
@@ -423,9 +448,12 @@ def _find_remote_clip(client: ApiClient, ref: str, username: str) -> dict[str, A
             raise NotFound(f"no shared clip {ref[:12]} on {client.base_url}")
         chosen = _chosen_claim(claims, username)
         if chosen is None:
+            listed = "".join(
+                f"\n  {c['id']}  by {c.get('owner', '?')}: {c['doc'].get('title', '')}" for c in claims
+            )
             raise InvalidInput(
-                f"{len(claims)} publishers claim media {ref[:12]}: {_claims_named(claims)}; "
-                "pull the one you mean by its claim id"
+                f"{len(claims)} publishers claim media {ref[:12]}; pull the one you mean by its claim id "
+                f"(studio pull CLAIM):{listed}"
             )
         return chosen
     if claim_media(ref) is not None:

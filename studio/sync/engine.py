@@ -32,6 +32,7 @@ from typing import Any
 from studio.core import ops as op_mod
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import InvalidInput
+from studio.core.library import remember_claim
 from studio.core.paths import media_path
 from studio.core.project import ProjectSession
 from studio.core.spaces import remember_spaces
@@ -199,6 +200,12 @@ class SyncEngine:
         self._uploaded: set[tuple[str, str]] = set()
         state.ensure_schema(store)
         state.bind(store, client.base_url, username)
+        with store.write() as conn:
+            # Other publishers' claims live in clip_claims (store migration 6), not under the hash.
+            conn.execute(
+                "DELETE FROM sync_shadow WHERE space = ? AND kind = 'clip' AND owner NOT IN ('', ?)",
+                (PUBLIC_SPACE, username),
+            )
 
     # -- progress ------------------------------------------------------------------------------------------
     def _phase(self, start: float, end: float) -> None:
@@ -225,10 +232,19 @@ class SyncEngine:
         if space in self._blocked:
             return False
         if space == PUBLIC_SPACE:
-            return shadow is None or shadow.owner in ("", self.username)
+            if shadow is not None:
+                return shadow.owner in ("", self.username)
+            # A public clip is our claim only once we publish it: a clip pulled from another publisher
+            # (theirs until then) never goes up as ours by an edit here.
+            return kind != "clip" or self._clip_is_ours(record_id)
         if space not in self._roles:
             return True
         return self._roles[space] in WRITER_ROLES
+
+    def _clip_is_ours(self, clip_id: str) -> bool:
+        with self.store.read() as conn:
+            row = conn.execute("SELECT owner, origin FROM clips WHERE id = ?", (clip_id,)).fetchone()
+        return row is None or row[1] != "pulled" or row[0] in ("", self.username)
 
     def _writable(self, space: str) -> bool:
         return space not in self._blocked and (
@@ -818,7 +834,10 @@ class SyncEngine:
         if space == PUBLIC_SPACE and kind == "clip":
             media = public_clip_media(record_id, entry.get("doc"))
             if media is not None:
-                if not requested and not self._follows_claim(conn, media, entry):
+                author = str(entry.get("author") or "")
+                if author and author != self.username:
+                    if requested or self._follows_claim(conn, media, author):
+                        self._apply_claim(conn, media, record_id, author, entry, requested)
                     return
                 record_id, entry = media, {**entry, "id": media}
         if space == PUBLIC_SPACE and not requested and not self._follows_public(conn, kind, record_id, entry):
@@ -834,14 +853,65 @@ class SyncEngine:
         else:
             self._apply_record(conn, space, kind, record_id, entry)
 
-    def _follows_claim(self, conn: sqlite3.Connection, media: str, entry: dict[str, Any]) -> bool:
-        """Of the public claims about a media hash, the library follows its own and the one pulled here
-        (one clip row per media): another publisher's claim never overwrites the credits kept here."""
-        author = entry.get("author")
-        if author == self.username:
-            return True
-        shadow = get_shadow(conn, PUBLIC_SPACE, "clip", media)
-        return shadow is not None and shadow.owner == author
+    def _follows_claim(self, conn: sqlite3.Connection, media: str, author: str) -> bool:
+        """Of other publishers' claims about a media hash, the library follows those pulled here."""
+        return (
+            conn.execute(
+                "SELECT 1 FROM clip_claims WHERE media = ? AND publisher = ?", (media, author)
+            ).fetchone()
+            is not None
+        )
+
+    def _apply_claim(
+        self,
+        conn: sqlite3.Connection,
+        media: str,
+        claim_id: str,
+        author: str,
+        entry: dict[str, Any],
+        requested: bool,
+    ) -> None:
+        """Keep another publisher's claim (several per media file, one per publisher). The library's clip
+        row follows it while the row is that claim pulled here: a new row for a claim pulled on request,
+        field by field against the claim as last pulled (a local change stays), and never over the user's
+        own clip or own claim, which stay theirs to publish."""
+        doc = dict(entry.get("doc") or {})
+        rev = int(entry.get("seq", 0))
+        deleted = bool(entry.get("deleted"))
+        before = remember_claim(conn, media, author, claim_id, doc, rev, deleted)
+        self.report.applied_records += 1
+        if deleted:
+            return
+        row = conn.execute("SELECT owner, origin FROM clips WHERE id = ?", (media,)).fetchone()
+        try:
+            if row is None:
+                records.write_local(
+                    conn, "clip", media, doc, space=PUBLIC_SPACE, owner=author, rev=rev, create=True
+                )
+                return
+            owner, origin = row
+            if origin != "pulled" or owner == self.username:
+                return
+            local, _home, _origin = records.local_doc(conn, "clip", media)
+            if local is None:
+                return
+            if owner != author:
+                if not requested:
+                    return
+                merged = {**local, **doc}  # the user asked for this claim: the row follows it from now on
+                conn.execute("UPDATE clips SET owner = ? WHERE id = ?", (author, media))
+            else:
+                base = before or {}
+                merged = dict(local)
+                for name, value in doc.items():
+                    if name in local and local[name] == base.get(name, local[name]):
+                        merged[name] = value
+            if merged != local:
+                records.write_local(
+                    conn, "clip", media, merged, space=PUBLIC_SPACE, owner=author, rev=rev, create=False
+                )
+        except RecordRejected as exc:
+            state.reject_entry(conn, PUBLIC_SPACE, entry, f"clip {claim_id}: {exc}")
 
     def _follows_public(
         self, conn: sqlite3.Connection, kind: str, record_id: str, entry: dict[str, Any]
