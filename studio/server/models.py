@@ -80,6 +80,7 @@ class LoginIn(Strict):
     password: Annotated[str, Field(min_length=1, max_length=1024)]
     device_name: Annotated[str, Field(min_length=1, max_length=100)] = "device"
     ttl_seconds: Annotated[int, Field(ge=1, le=10 * 365 * 86400)] | None = None
+    client_id: Hex32 | None = None  # the data folder's op client id, registered for this device
 
 
 class TokenOut(BaseModel):
@@ -179,6 +180,11 @@ class PushIn(Strict):
     changes: Annotated[list[Change], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
 
+RefusalReason = Literal[
+    "not-owner", "change-id-reused", "op-id-reused", "foreign-client", "unregistered-client"
+]  # studio.protocol.refusals
+
+
 class HeldIn(Strict):
     change_ids: Annotated[list[ChangeId], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
@@ -208,7 +214,7 @@ class PushResultOut(BaseModel):
     conflicts: list[ConflictOut]
     accepted: int | None = None
     original: Literal["applied", "merged", "conflict"] | None = None
-    reason: Literal["not-owner", "change-id-reused", "op-id-reused", "foreign-client"] | None = None
+    reason: RefusalReason | None = None
     detail: str | None = None
     ops: list[str] | None = None
     clients: list[str] | None = None

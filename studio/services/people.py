@@ -15,9 +15,9 @@ from studio.core.errors import InvalidInput
 from studio.core.identity import account_of, normal_name
 from studio.core.library import account_credit_id, known_account, list_clips, remember_account, save_clip
 from studio.core.store import Store
-from studio.protocol import api
+from studio.protocol import api, refusals
 from studio.protocol.ids import is_username
-from studio.sync import credentials
+from studio.sync import credentials, state
 from studio.sync.client import ApiClient, ApiError, OfflineError
 
 
@@ -93,6 +93,11 @@ def remember_login(account: credentials.Account, account_id: str) -> None:
     try:
         remember_account(store, account.username, account_id, account.server, me=True)
         adopt_account_ids(store)
+        # The login registered this folder's op client id for the new device: edits refused for want of
+        # a registered device go up again.
+        state.ensure_schema(store)
+        with store.write() as conn:
+            conn.execute("DELETE FROM sync_refused WHERE reason = ?", (refusals.UNREGISTERED_CLIENT,))
     finally:
         store.close()
 

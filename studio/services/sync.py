@@ -122,10 +122,13 @@ def login(url: str, username: str, password: str, *, device_name: str | None = N
     url = normalise_url(url)
     _check_credentials(username, password)
     device = device_name or f"studio on {socket.gethostname()}"[:100]
+    with Store() as store:
+        client_id = store.client_id  # this data folder's op client id, registered for the new device
     with ApiClient(url) as client:
         try:
             grant = client.post_json(
-                api.TOKENS, {"username": username, "password": password, "device_name": device}
+                api.TOKENS,
+                {"username": username, "password": password, "device_name": device, "client_id": client_id},
             )
         except NotAuthenticated:
             raise InvalidInput(f"wrong user name or password for {url}") from None

@@ -13,6 +13,7 @@ from studio.protocol import api, problems
 from studio.protocol.ids import HEX32_PATTERN, USERNAME_PATTERN, is_username
 from studio.server import quotas, schema, throttle
 from studio.server.auth import Caller, CallerDep, iso
+from studio.server.changes import register_client
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import (
@@ -98,6 +99,8 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
                 revoked=False,
             )
         )
+        if body.client_id:
+            register_client(conn, row.id, device_id, body.client_id)
     return TokenOut(
         token=token,
         device_id=device_id,
