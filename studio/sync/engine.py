@@ -25,7 +25,7 @@ import sqlite3
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -736,20 +736,13 @@ class SyncEngine:
                     queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
                 return
             doc = dict(current.get("doc") or {})
+            rev = int(current["rev"])
             owner = str(current.get("owner") or (old.owner if old else "") or self.username)
-            put_shadow(
-                conn,
-                Shadow(
-                    space,
-                    kind,
-                    record_id,
-                    int(current["rev"]),
-                    doc,
-                    bool(current.get("deleted")),
-                    list(current.get("conflicts") or []),
-                    owner,
-                ),
-            )
+            shadow = Shadow(
+                space, kind, record_id, rev, doc, bool(current.get("deleted")),
+                list(current.get("conflicts") or []), owner,
+            )  # fmt: skip
+            put_shadow(conn, shadow)
             if kind not in KINDS or local is None:
                 return
             restored = dict(local)
@@ -762,48 +755,19 @@ class SyncEngine:
                     restored[name] = value  # the pull of the restored record put the old value back
             if restored != local:
                 records.write_local(
-                    conn,
-                    kind,
-                    record_id,
-                    restored,
-                    space=space,
-                    owner=owner,
-                    rev=int(current["rev"]),
-                    create=False,
+                    conn, kind, record_id, restored, space=space, owner=owner, rev=rev, create=False
                 )
-            if contested:
-                put_shadow(
-                    conn,
-                    Shadow(
-                        space,
-                        kind,
-                        record_id,
-                        int(current["rev"]),
-                        {**doc, **contested},
-                        bool(current.get("deleted")),
-                        list(current.get("conflicts") or []),
-                        owner,
-                    ),
-                )
+            # The uncontested fields go up as an edit of the server's version; the contested ones are
+            # kept out of it (the shadow holds them for the moment) and go up in a change of their own
+            # without a base, which the server keeps as a conflict.
+            put_shadow(conn, replace(shadow, doc={**doc, **contested}))
             queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+            put_shadow(conn, shadow)
             if contested:
                 conn.execute(
                     "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, deleted, "
                     "sent) VALUES (?, ?, ?, ?, NULL, ?, NULL, 0)",
                     (uuid.uuid4().hex, space, kind, record_id, state.dumps(contested)),
-                )
-                put_shadow(
-                    conn,
-                    Shadow(
-                        space,
-                        kind,
-                        record_id,
-                        int(current["rev"]),
-                        doc,
-                        bool(current.get("deleted")),
-                        list(current.get("conflicts") or []),
-                        owner,
-                    ),
                 )
 
     def apply_page(self, space: str, page: dict[str, Any], previous: str | None = None) -> None:

@@ -83,3 +83,67 @@ def test_publishes_and_edits_lost_in_a_restore_are_sent_again_while_the_cursor_l
         assert again.returncode == 0 and "lost" not in again.stdout, again.stdout
     finally:
         proxy.close()
+
+
+def test_a_lost_edit_that_someone_changed_after_the_restore_comes_back_as_a_conflict(
+    own_server, machines, tmp_path
+):
+    """Ann's confirmed retitle is lost in the restore, then Bob retitles the restored record before Ann syncs:
+    Ann's pull brings Bob's title, but her edit is neither lost nor silently overwriting his: the server
+    keeps both as a conflict and Ann's library keeps her value."""
+    import hashlib
+    from fractions import Fraction
+
+    from studio.core.clips import Clip, Credit
+    from studio.core.library import get_clip, save_clip
+    from studio.services import sync as svc
+    from tests.sync.test_integrity import retitle, shared
+
+    own_server.start()
+    proxy = FlakyProxy(own_server.port)
+    clip_id = hashlib.sha256(b"contested after restore").hexdigest()
+    try:
+        ann, bob = shared(proxy, machines, "Con", "ann", "bob")
+        with ann.store() as store:
+            space = store.db.execute("SELECT space FROM projects WHERE name = 'Con'").fetchone()[0]
+            clip = Clip(clip_id, "v1", "audio", Fraction(1), credits=(Credit("Ann", ("sound",)),))
+            save_clip(store, clip, media_present=False, space=space)
+        ann.call(svc.sync)
+        bob.call(svc.sync)
+        restart(own_server, proxy)
+        backup = tmp_path / "backup"
+        shutil.copytree(own_server.data, backup)
+
+        retitle(ann, clip_id, "ann's title")
+        cut = ann.cli("sync", env={"STUDIO_SYNC_FAILPOINT": "after-push"})  # confirmed, never pulled
+        assert cut.returncode == 75, cut.stderr
+        restart(own_server, proxy, backup)
+        retitle(bob, clip_id, "bob's title")
+        assert bob.call(svc.sync).state == "up_to_date"
+
+        synced = ann.cli("sync")
+        assert synced.returncode == 3, synced.stdout + synced.stderr  # conflicts remain
+        assert "the server lost 1 of your confirmed record changes" in synced.stdout
+        assert "title" in synced.stdout and "bob's title" in synced.stdout and "ann's title" in synced.stdout
+        with ann.store() as store:
+            assert get_clip(store, clip_id).title == "ann's title"
+        record = requests.get(
+            proxy.url + api.RECORD.format(space_id=space, kind="clip", record_id=clip_id),
+            headers={"Authorization": "Bearer " + token_of(bob)},
+            timeout=30,
+        ).json()
+        assert record["doc"]["title"] == "bob's title"
+        assert [(c["field"], c["server"], c["client"]) for c in record["conflicts"]] == [
+            ("title", "bob's title", "ann's title")
+        ]
+    finally:
+        proxy.close()
+
+
+def token_of(client) -> str:
+    from studio.sync import credentials
+
+    with client.active():
+        found = credentials.load()
+    assert found is not None
+    return found[1]
