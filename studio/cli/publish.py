@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="NAME[:ROLE]",
-        help="credit a person when publishing a file; repeat for several",
+        help="credit a person when publishing a file (@USER: that account); repeat for several",
     )
     parser.add_argument("--licence", metavar="SPDX", help="licence when publishing a file, e.g. CC-BY-4.0")
     parser.add_argument("--json", action="store_true")
