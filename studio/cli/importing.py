@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="NAME[:ROLE]",
-        help="credit a person, optionally in a role (camera, music ...); repeat for several",
+        help="credit a person, optionally in a role (camera, music ...); @USER credits that account on the "
+        "server (as does your own user name when logged in); repeat for several",
     )
     parser.add_argument("--licence", metavar="SPDX", help="the clips' licence as an SPDX id, e.g. CC-BY-4.0")
     parser.add_argument("--json", action="store_true", help="print the clip records as one JSON document")

@@ -8,6 +8,7 @@ publishing one makes a new clip whose lineage lists the clips it was made from.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="NAME[:ROLE]",
-        help="credit a person when publishing a file; repeat for several",
+        help="credit a person when publishing a file (@USER: that account); repeat for several",
     )
     parser.add_argument("--licence", metavar="SPDX", help="licence when publishing a file, e.g. CC-BY-4.0")
     parser.add_argument("--json", action="store_true")
@@ -53,5 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        print(result["clip"])
+        print(result["clip"])  # stdout stays the clip id alone: scripts read it
+        if result.get("claim"):
+            print(f"claim {result['claim']} (your public record about this file)", file=sys.stderr)
     return 0

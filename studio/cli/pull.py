@@ -9,6 +9,7 @@ The name of a shared project works too: it is brought up to date with its media.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from studio.cli.output import ProgressBar, print_json
@@ -47,5 +48,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         for warning in result.get("warnings", []):
             print(f"warning: {warning}")
-        print(result["id"])
+        print(result["id"])  # stdout stays the clip id alone: scripts read it
+        print(f"claim {result['claim']} by {result['publisher']}", file=sys.stderr)
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.core.clips import CLIP_KINDS, Clip, Credit, check_sha256
 from studio.core.errors import InvalidInput, NotFound
-from studio.core.identity import contributor_id
+from studio.core.identity import account_contributor_id, account_of, contributor_id, normal_name
 from studio.core.paths import media_path
 from studio.core.store import Store, utc_now
 
@@ -127,22 +127,32 @@ def _dumps(value: Any) -> str:
 # --- contributors -------------------------------------------------------------------------------
 
 
-def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: bool = True) -> Contributor:
+def ensure_contributor(
+    store: Store, name: str, *, contact: str = "", queue: bool = True, person_id: str = ""
+) -> Contributor:
     """The contributor with this name, created if new (names are how people are credited locally).
 
+    A credit that names an account (`person_id` an account contributor id, or a name the store knows as an
+    account: `@user`, or the logged-in user's own name) is that account's contributor, whatever the name.
     queue=False for records that came from the server (nothing to push back)."""
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("a contributor needs a name")
     with store.write() as conn:
-        row = conn.execute(
-            "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? OR id = ? "
-            "ORDER BY name = ? DESC, created LIMIT 1",
-            (name, contributor_id(name), name),
-        ).fetchone()
+        wanted = person_id if account_of(person_id) else account_credit_id(conn, name)
+        if wanted:
+            row = conn.execute(
+                "SELECT id, name, contact, space, origin FROM contributors WHERE id = ?", (wanted,)
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT id, name, contact, space, origin FROM contributors WHERE name = ? OR id = ? "
+                "ORDER BY name = ? DESC, created LIMIT 1",
+                (name, contributor_id(name), name),
+            ).fetchone()
         if row is not None:
             return Contributor(*row)
-        person = Contributor(id=contributor_id(name), name=name, contact=contact)
+        person = Contributor(id=wanted or contributor_id(name), name=name, contact=contact)
         conn.execute(
             "INSERT INTO contributors (id, name, contact, created) VALUES (?, ?, ?, ?)",
             (person.id, person.name, person.contact, utc_now()),
@@ -150,6 +160,42 @@ def ensure_contributor(store: Store, name: str, *, contact: str = "", queue: boo
         if queue:
             store.add_outbox("contributor", person.id, person.to_dict())
     return person
+
+
+def account_credit_id(conn: Any, name: str) -> str:
+    """The account contributor id a credited name stands for, as far as this store knows: `@user` for a
+    known account, or the name of the account logged in here; "" for a person known only by name."""
+    plain = normal_name(name)
+    if plain.startswith("@"):
+        row = conn.execute(
+            "SELECT account_id FROM known_accounts WHERE username = ?", (plain[1:].lower(),)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT account_id FROM known_accounts WHERE me = 1 AND username = ?", (plain.casefold(),)
+        ).fetchone()
+    return account_contributor_id(row[0]) if row else ""
+
+
+def remember_account(store: Store, username: str, account_id: str, server: str, *, me: bool = False) -> None:
+    """Keep a resolved account (user name -> account id) for crediting it offline; `me` marks the login."""
+    account_contributor_id(account_id)  # validates the id
+    with store.write() as conn:
+        if me:
+            conn.execute("UPDATE known_accounts SET me = 0 WHERE username != ?", (username,))
+        conn.execute(
+            "INSERT INTO known_accounts (username, account_id, server, me, seen) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET account_id = excluded.account_id, server = excluded.server, "
+            "me = max(known_accounts.me, excluded.me), seen = excluded.seen",
+            (username, account_id, server, int(me), utc_now()),
+        )
+
+
+def known_account(store: Store, username: str) -> str | None:
+    """The account id of `username` if this store has resolved it."""
+    with store.read() as conn:
+        row = conn.execute("SELECT account_id FROM known_accounts WHERE username = ?", (username,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def list_contributors(store: Store) -> list[Contributor]:
@@ -183,7 +229,7 @@ def save_clip(
     with store.write() as conn:
         credits = []
         for credit in clip.credits:
-            person = ensure_contributor(store, credit.name, queue=queue)
+            person = ensure_contributor(store, credit.name, queue=queue, person_id=credit.contributor_id)
             credits.append(Credit(credit.name, credit.roles, credit.weight, person.id).to_dict())
         exists = conn.execute("SELECT created FROM clips WHERE id = ?", (clip.id,)).fetchone()
         values = {
@@ -271,3 +317,50 @@ def list_clips(store: Store, search: str | None = None) -> list[ClipRecord]:
     with store.read() as conn:
         rows = conn.execute(sql + " ORDER BY title COLLATE NOCASE, id", params).fetchall()
     return [_record(r) for r in rows]
+
+
+# --- claims of others ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClipClaim:
+    """Another publisher's public claim about a media file, as last pulled: one per (file, publisher)."""
+
+    media: str
+    publisher: str
+    claim_id: str
+    doc: dict[str, Any]
+    rev: int | None
+    deleted: bool
+
+    @property
+    def title(self) -> str:
+        return str(self.doc.get("title") or "")
+
+
+def remember_claim(
+    conn: Any, media: str, publisher: str, claim_id: str, doc: dict[str, Any], rev: int, deleted: bool
+) -> dict[str, Any] | None:
+    """Keep (or update) a pulled claim; returns the document it had before, None when it is new."""
+    row = conn.execute(
+        "SELECT doc FROM clip_claims WHERE media = ? AND publisher = ?", (media, publisher)
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO clip_claims (media, publisher, claim_id, doc, rev, deleted, seen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(media, publisher) DO UPDATE SET "
+        "claim_id = excluded.claim_id, doc = excluded.doc, rev = excluded.rev, deleted = excluded.deleted, "
+        "seen = excluded.seen",
+        (media, publisher, claim_id, _dumps(doc), rev, int(deleted), utc_now()),
+    )
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def clip_claims(store: Store, media: str) -> list[ClipClaim]:
+    """The claims of others about `media` this library has pulled, by publisher."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT media, publisher, claim_id, doc, rev, deleted FROM clip_claims WHERE media = ? "
+            "ORDER BY publisher",
+            (media,),
+        ).fetchall()
+    return [ClipClaim(r[0], r[1], r[2], json.loads(r[3]), r[4], bool(r[5])) for r in rows]

@@ -174,5 +174,50 @@ def _v4_spaces(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_fold_cache, _v3_derived_contributor_ids, _v4_spaces]
+def _v5_known_accounts(conn: sqlite3.Connection) -> None:
+    """Accounts this machine has resolved on its server (user name -> account id), so a credit naming an
+    account gets that account's contributor id offline too; `me` marks the logged-in account."""
+    conn.execute(
+        """CREATE TABLE known_accounts (
+            username TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            server TEXT NOT NULL DEFAULT '',
+            me INTEGER NOT NULL DEFAULT 0,
+            seen TEXT NOT NULL
+        )"""
+    )
+
+
+def _v6_clip_claims(conn: sqlite3.Connection) -> None:
+    """Several publishers' claims about one media file: the library keeps one clip row per file (its own
+    claim, or the one pulled) and, here, every claim of others it has pulled, one per (file, publisher),
+    so pulling someone's claim never keeps the user from publishing their own. Clips pulled before this
+    become their publisher's claim (its id is the hash until the server shows the claim id again)."""
+    conn.execute(
+        """CREATE TABLE clip_claims (
+            media TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            claim_id TEXT NOT NULL,
+            doc TEXT NOT NULL DEFAULT '{}',
+            rev INTEGER,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            seen TEXT NOT NULL,
+            PRIMARY KEY (media, publisher)
+        )"""
+    )
+    conn.execute(
+        "INSERT INTO clip_claims (media, publisher, claim_id, doc, rev, seen) "
+        "SELECT id, owner, id, json_object('title', title, 'licence', licence), "
+        "server_rev, created FROM clips WHERE origin = 'pulled' AND space = 'public' AND owner != ''"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_base,
+    _v2_fold_cache,
+    _v3_derived_contributor_ids,
+    _v4_spaces,
+    _v5_known_accounts,
+    _v6_clip_claims,
+]
 LATEST = len(MIGRATIONS)

@@ -19,4 +19,8 @@ reuses its ids): the client re-keys and pushes its ops again under fresh ids."""
 FOREIGN_CLIENT = "foreign-client"
 """An op's client id is bound to another account: op ids cannot be pushed on another's behalf."""
 
-REASONS = (NOT_OWNER, CHANGE_ID_REUSED, OP_ID_REUSED, FOREIGN_CLIENT)
+UNREGISTERED_CLIENT = "unregistered-client"
+"""An op's client id is bound to this account but to none of its live devices (the device that registered
+it was revoked or expired): logging in again from that data folder registers it for the new device."""
+
+REASONS = (NOT_OWNER, CHANGE_ID_REUSED, OP_ID_REUSED, FOREIGN_CLIENT, UNREGISTERED_CLIENT)

@@ -157,18 +157,60 @@ def _log_owner(conn: Connection, space_id: str, project: str) -> str | None:
     return None if first is None else str(first)
 
 
-def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> list[str]:
-    """Bind unbound op client ids to the caller; the ids bound to other accounts (refused)."""
-    oc = schema.op_clients
+def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> tuple[list[str], list[str]]:
+    """Bind unbound op client ids to the caller's device; returns the ids bound to other accounts and
+    those bound to none of the caller's live devices (both refused). A binding made before devices
+    counted takes the caller's device."""
+    oc, t = schema.op_clients, schema.tokens
     bound = {
-        row.client_id: row.account_id
-        for row in conn.execute(select(oc).where(oc.c.client_id.in_(sorted(clients))))
+        row.client_id: row for row in conn.execute(select(oc).where(oc.c.client_id.in_(sorted(clients))))
     }
-    foreign = sorted(c for c, a in bound.items() if a != caller.account_id)
+    foreign = sorted(c for c, row in bound.items() if row.account_id != caller.account_id)
+    devices = {
+        row.device_id for row in bound.values() if row.account_id == caller.account_id and row.device_id
+    }
+    live = (
+        set(
+            conn.execute(
+                select(t.c.id).where(
+                    t.c.id.in_(sorted(devices)),
+                    t.c.account_id == caller.account_id,
+                    t.c.revoked.is_(False),
+                    t.c.expires_at > time.time(),
+                )
+            ).scalars()
+        )
+        if devices
+        else set()
+    )
+    unregistered = sorted(
+        c
+        for c, row in bound.items()
+        if row.account_id == caller.account_id and row.device_id and row.device_id not in live
+    )
+    if foreign or unregistered:
+        return foreign, unregistered
+    legacy = sorted(c for c, row in bound.items() if not row.device_id)
+    if legacy:
+        conn.execute(update(oc).where(oc.c.client_id.in_(legacy)).values(device_id=caller.device_id))
     fresh = sorted(clients - set(bound))
-    if not foreign and fresh:
-        conn.execute(insert(oc), [{"client_id": c, "account_id": caller.account_id} for c in fresh])
-    return foreign
+    if fresh:
+        conn.execute(
+            insert(oc),
+            [{"client_id": c, "account_id": caller.account_id, "device_id": caller.device_id} for c in fresh],
+        )
+    return [], []
+
+
+def register_client(conn: Connection, account_id: str, device_id: str, client_id: str) -> None:
+    """At login, the data folder's op client id becomes the new device's (a second login from the same
+    folder keeps pushing); a client id bound to another account stays theirs."""
+    oc = schema.op_clients
+    row = conn.execute(select(oc.c.account_id).where(oc.c.client_id == client_id)).first()
+    if row is None:
+        conn.execute(insert(oc).values(client_id=client_id, account_id=account_id, device_id=device_id))
+    elif row.account_id == account_id:
+        conn.execute(update(oc).where(oc.c.client_id == client_id).values(device_id=device_id))
 
 
 def high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
@@ -201,13 +243,21 @@ def _apply_ops(
     wanted: dict[str, dict[str, Any]] = {}
     for op in change.ops:
         wanted.setdefault(op.id, op.model_dump())
-    foreign = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted})
+    foreign, unregistered = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted})
     if foreign:
         return refused(
             change.change_id,
             refusals.FOREIGN_CLIENT,
             f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
             clients=foreign,
+        ), 0
+    if unregistered:
+        return refused(
+            change.change_id,
+            refusals.UNREGISTERED_CLIENT,
+            f"op client {unregistered[0]} is registered to a device of this account that was revoked or "
+            "expired: log in again from this data folder to register it for this device",
+            clients=unregistered,
         ), 0
     digests = {op_id: op_digest(op) for op_id, op in wanted.items()}
     known = {

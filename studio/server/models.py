@@ -67,11 +67,20 @@ class AccountOut(BaseModel):
     username: str
 
 
+class AccountLookupOut(BaseModel):
+    """Who a user name is on this server: the account id and the contributor id credits name it by."""
+
+    id: str
+    username: str
+    contributor: str
+
+
 class LoginIn(Strict):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
     device_name: Annotated[str, Field(min_length=1, max_length=100)] = "device"
     ttl_seconds: Annotated[int, Field(ge=1, le=10 * 365 * 86400)] | None = None
+    client_id: Hex32 | None = None  # the data folder's op client id, registered for this device
 
 
 class TokenOut(BaseModel):
@@ -171,6 +180,22 @@ class PushIn(Strict):
     changes: Annotated[list[Change], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
 
+RefusalReason = Literal[
+    "not-owner", "change-id-reused", "op-id-reused", "foreign-client", "unregistered-client"
+]  # studio.protocol.refusals
+
+
+class HeldIn(Strict):
+    change_ids: Annotated[list[ChangeId], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
+
+
+class HeldOut(BaseModel):
+    """Which of the caller's change ids the space holds: a client learns which confirmed changes a server
+    restored from an older backup lost, whatever its cursor says."""
+
+    held: list[str]
+
+
 class ConflictOut(BaseModel):
     field: str
     reason: Literal["concurrent-set", "edit-of-deleted", "invariant"]
@@ -189,7 +214,7 @@ class PushResultOut(BaseModel):
     conflicts: list[ConflictOut]
     accepted: int | None = None
     original: Literal["applied", "merged", "conflict"] | None = None
-    reason: Literal["not-owner", "change-id-reused", "op-id-reused", "foreign-client"] | None = None
+    reason: RefusalReason | None = None
     detail: str | None = None
     ops: list[str] | None = None
     clients: list[str] | None = None

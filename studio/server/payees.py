@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from studio.core.identity import account_of
 from studio.protocol.ids import PUBLIC_SPACE
 from studio.server import money, schema
 from studio.server.ledger_schema import payout_lines, payout_links, payout_proposals
@@ -96,9 +97,12 @@ def linked_account(
     linked = link_of(conn, piece.space.id, piece.id, key)
     if linked is not None:
         return str(linked)
+    a = schema.accounts
+    named = account_of(key)
+    if named is not None and conn.execute(select(a.c.id).where(a.c.id == named)).first() is not None:
+        return named  # credited by the account's own contributor id
     plain = name.strip()
     if plain.startswith("@"):
-        a = schema.accounts
         found = conn.execute(select(a.c.id).where(a.c.username == plain[1:].lower())).scalar_one_or_none()
         if found is not None:
             return str(found)

@@ -147,6 +147,8 @@ op_clients = Table(
     metadata,
     Column("client_id", String(32), primary_key=True),
     Column("account_id", String(32), nullable=False),
+    # The device (token) that registered the client id; NULL for bindings made before devices counted.
+    Column("device_id", String(32), nullable=True),
     Index("ix_op_clients_account", "account_id"),
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import SHA256_RE, Clip, Credit
 from studio.core.errors import InvalidInput
+from studio.core.identity import account_of
 from studio.core.library import get_record, has_clip, save_clip
 from studio.core.spdx import SpdxError, check_spdx
 from studio.core.store import Store
@@ -79,7 +80,9 @@ def _block_credits(block: dict[str, Any]) -> tuple[Credit, ...]:
         name = str(person.get("name", "")).strip()
         if name:
             roles = tuple(str(r) for r in person.get("roles", []) if r) or ("creator",)
-            people.append(Credit(name=name, roles=roles))
+            # An account keeps its id from file to file; a name-derived id is derived again here.
+            given = str(person.get("id") or "")
+            people.append(Credit(name=name, roles=roles, contributor_id=given if account_of(given) else ""))
     return tuple(people)
 
 
@@ -118,6 +121,10 @@ def import_files(
         raise InvalidInput("no files to import")
     licence = None if licence is None else check_licence(licence)
     credits = merge_credits(creators)
+    if credits:
+        from studio.services.people import resolve_credits
+
+        resolve_credits(store, credits)
     checked: list[_Checked] = []
     for path in map(Path, paths):
         if cancel is not None:

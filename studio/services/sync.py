@@ -74,10 +74,14 @@ def client_for(login: Login | None = None, cancel: CancelToken | None = None) ->
 def _engine(
     store: Store | None, progress: ProgressCallback | None, cancel: CancelToken | None
 ) -> Iterator[SyncEngine]:
+    from studio.services.people import remember_me
+
     login = current_login()
     with _opened(store) as opened, client_for(login, cancel) as client:
         try:
-            yield SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+            engine = SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
+            remember_me(opened, client, login.account)
+            yield engine
         except sqlite3.Error as exc:
             raise SyncError(
                 f"the local store could not be written ({exc}); what was synced before is kept, "
@@ -118,15 +122,22 @@ def login(url: str, username: str, password: str, *, device_name: str | None = N
     url = normalise_url(url)
     _check_credentials(username, password)
     device = device_name or f"studio on {socket.gethostname()}"[:100]
+    with Store() as store:
+        client_id = store.client_id  # this data folder's op client id, registered for the new device
     with ApiClient(url) as client:
         try:
             grant = client.post_json(
-                api.TOKENS, {"username": username, "password": password, "device_name": device}
+                api.TOKENS,
+                {"username": username, "password": password, "device_name": device, "client_id": client_id},
             )
         except NotAuthenticated:
             raise InvalidInput(f"wrong user name or password for {url}") from None
     account = credentials.Account(url, username, grant["device_id"])
-    return credentials.save(account, grant["token"])
+    saved = credentials.save(account, grant["token"])
+    from studio.services.people import remember_login
+
+    remember_login(saved, str(grant["account"]["id"]))
+    return saved
 
 
 def logout() -> credentials.Account | None:
@@ -228,6 +239,13 @@ def publish_clip(
 
         engine.upload(PUBLIC_SPACE, [BlobSource(clip.id, path.stat().st_size, path)])
         with engine.store.write() as conn:
+            # A clip pulled from another publisher becomes our own claim about the file when we publish
+            # it (their claim stays in the library's claims).
+            conn.execute(
+                "UPDATE clips SET owner = ?, origin = 'local' WHERE id = ? AND origin = 'pulled' "
+                "AND space = ? AND owner != ?",
+                (engine.username, clip.id, PUBLIC_SPACE, engine.username),
+            )
             conn.execute(
                 "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
                 (PUBLIC_SPACE, engine.username, clip.id),
@@ -245,13 +263,26 @@ def publish_clip(
                 f"({refusal['reason']}); it is kept here "
                 f"(studio sync --drop {refusal['change'][:12]} gives it up)"
             )
+        claim = _own_claim_id(engine.client, clip.id, engine.username)
     return {
         "clip": clip.id,
+        "claim": claim,
         "title": clip.title,
         "space": PUBLIC_SPACE,
         "rev": shadow.rev if shadow else None,
         "uploaded_parts": engine.transfers.parts_sent,
     }
+
+
+def _own_claim_id(client: ApiClient, media: str, username: str) -> str:
+    """The id of the caller's own public claim about `media` (what a publish created or updated)."""
+    try:
+        record = client.get_json(api.RECORD.format(space_id=PUBLIC_SPACE, kind="clip", record_id=media))
+    except ApiError as exc:
+        if exc.status in (404, 409):
+            return ""
+        raise
+    return str(record["id"]) if record.get("owner") == username else ""
 
 
 def publish_file(
@@ -388,6 +419,11 @@ def _upload_project_media(engine: SyncEngine, project_id: str, space: str) -> No
 # --- pull and search ------------------------------------------------------------------------------------
 
 
+def media_of(ref: str) -> str:
+    """The clip id (media hash) a reference names: a claim id's file, else the reference itself."""
+    return claim_media(ref) or ref
+
+
 def _claims(client: ApiClient, media: str) -> list[dict[str, Any]]:
     """Every publisher's public record (claim) about a media hash."""
     params = {"media": media, "limit": api.SEARCH_MAX_LIMIT}
@@ -415,9 +451,12 @@ def _find_remote_clip(client: ApiClient, ref: str, username: str) -> dict[str, A
             raise NotFound(f"no shared clip {ref[:12]} on {client.base_url}")
         chosen = _chosen_claim(claims, username)
         if chosen is None:
+            listed = "".join(
+                f"\n  {c['id']}  by {c.get('owner', '?')}: {c['doc'].get('title', '')}" for c in claims
+            )
             raise InvalidInput(
-                f"{len(claims)} publishers claim media {ref[:12]}: {_claims_named(claims)}; "
-                "pull the one you mean by its claim id"
+                f"{len(claims)} publishers claim media {ref[:12]}; pull the one you mean by its claim id "
+                f"(studio pull CLAIM):{listed}"
             )
         return chosen
     if claim_media(ref) is not None:
@@ -572,7 +611,12 @@ def _search_hit(record: dict[str, Any]) -> dict[str, Any]:
 def _credit_hit(credit: dict[str, Any]) -> dict[str, Any]:
     """Every role of a credit (records keep "roles", older ones only "role"), with the first as "role"."""
     roles = credit.get("roles") or ([credit["role"]] if credit.get("role") else [])
-    return {"name": credit.get("name"), "role": roles[0] if roles else None, "roles": list(roles)}
+    return {
+        "name": credit.get("name"),
+        "role": roles[0] if roles else None,
+        "roles": list(roles),
+        "contributor": credit.get("contributor") or None,
+    }
 
 
 # --- conflicts -------------------------------------------------------------------------------------------

@@ -23,14 +23,16 @@ import json
 import os
 import sqlite3
 import sys
+import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from studio.core import ops as op_mod
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import InvalidInput
+from studio.core.library import remember_claim
 from studio.core.paths import media_path
 from studio.core.project import ProjectSession
 from studio.core.spaces import remember_spaces
@@ -198,6 +200,12 @@ class SyncEngine:
         self._uploaded: set[tuple[str, str]] = set()
         state.ensure_schema(store)
         state.bind(store, client.base_url, username)
+        with store.write() as conn:
+            # Other publishers' claims live in clip_claims (store migration 6), not under the hash.
+            conn.execute(
+                "DELETE FROM sync_shadow WHERE space = ? AND kind = 'clip' AND owner NOT IN ('', ?)",
+                (PUBLIC_SPACE, username),
+            )
 
     # -- progress ------------------------------------------------------------------------------------------
     def _phase(self, start: float, end: float) -> None:
@@ -224,10 +232,19 @@ class SyncEngine:
         if space in self._blocked:
             return False
         if space == PUBLIC_SPACE:
-            return shadow is None or shadow.owner in ("", self.username)
+            if shadow is not None:
+                return shadow.owner in ("", self.username)
+            # A public clip is our claim only once we publish it: a clip pulled from another publisher
+            # (theirs until then) never goes up as ours by an edit here.
+            return kind != "clip" or self._clip_is_ours(record_id)
         if space not in self._roles:
             return True
         return self._roles[space] in WRITER_ROLES
+
+    def _clip_is_ours(self, clip_id: str) -> bool:
+        with self.store.read() as conn:
+            row = conn.execute("SELECT owner, origin FROM clips WHERE id = ?", (clip_id,)).fetchone()
+        return row is None or row[1] != "pulled" or row[0] in ("", self.username)
 
     def _writable(self, space: str) -> bool:
         return space not in self._blocked and (
@@ -429,6 +446,21 @@ class SyncEngine:
         shadow = get_shadow(conn, change.space, change.kind, change.record_id)
         if shadow is not None and shadow.rev >= rev:
             return  # a pull already brought this revision or a later one
+        # Confirmed, not yet seen in the feed: checked after the next pull (a restore may lose it).
+        base = {k: shadow.doc[k] for k in change.fields if shadow is not None and k in shadow.doc}
+        conn.execute(
+            "INSERT OR IGNORE INTO sync_confirmed (space, change_id, kind, record_id, fields, base, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.space,
+                change.change_id,
+                change.kind,
+                change.record_id,
+                state.dumps(change.fields),
+                state.dumps(base),
+                None if change.deleted is None else int(change.deleted),
+            ),
+        )
         clashed = {c.get("field") for c in result.get("conflicts") or []}
         doc = dict(shadow.doc) if shadow else {}
         doc.update({k: v for k, v in change.fields.items() if k not in clashed})
@@ -585,6 +617,7 @@ class SyncEngine:
             self._finish_reconcile(space)
         else:
             self._resend_lost_ops(space)
+            self._resend_lost_records(space)
 
     def _resend_lost_ops(self, space: str) -> None:
         """Our edits the server confirmed but no longer holds (restored from an older backup while our
@@ -621,6 +654,122 @@ class SyncEngine:
             "they are sent again"
         )
 
+    def _resend_lost_records(self, space: str) -> None:
+        """Our record changes the server confirmed but no longer holds (restored from an older backup while
+        our cursor lagged behind, so the cursor did not show it) go up again, whatever the cursor says.
+
+        The changes the feed has not shown back are checked with the server; for each record that lost
+        some, the local row gets the values the user had confirmed back (a pull of the restored record
+        may have overwritten them) and the fields are queued against the server's current version: a field
+        nobody changed since goes up as an edit, one that someone else changed after the restore goes up
+        without a base, so the server keeps both values as a conflict instead of either side losing."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT change_id, kind, record_id, fields, base, deleted FROM sync_confirmed "
+                "WHERE space = ? ORDER BY seq",
+                (space,),
+            ).fetchall()
+        if not rows:
+            return
+        held: set[str] = set()
+        ids = [r[0] for r in rows]
+        try:
+            for start in range(0, len(ids), api.MAX_CHANGES_PER_PUSH):
+                answer = self.client.post_json(
+                    api.CHANGES_HELD.format(space_id=space),
+                    {"change_ids": ids[start : start + api.MAX_CHANGES_PER_PUSH]},
+                )
+                held.update(str(x) for x in answer.get("held") or [])
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        lost: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any], int | None]]] = {}
+        for change_id, kind, record_id, fields, base, deleted in rows:
+            if change_id not in held:
+                lost.setdefault((kind, record_id), []).append((json.loads(fields), json.loads(base), deleted))
+        for (kind, record_id), changes in sorted(lost.items()):
+            self._restore_lost(space, kind, record_id, changes)
+        with self.store.write() as conn:
+            conn.executemany(
+                "DELETE FROM sync_confirmed WHERE space = ? AND change_id = ?", [(space, c) for c in ids]
+            )
+        if lost:
+            self.report.reconciled.append(space)
+            count = sum(len(c) for c in lost.values())
+            self.report.warnings.append(
+                f"space {space}: the server lost {count} of your confirmed record changes (restored from a "
+                "backup?); they are sent again"
+            )
+
+    def _restore_lost(
+        self,
+        space: str,
+        kind: str,
+        record_id: str,
+        changes: list[tuple[dict[str, Any], dict[str, Any], int | None]],
+    ) -> None:
+        fields: dict[str, Any] = {}
+        base: dict[str, Any] = {}
+        for changed, before, _deleted in changes:
+            fields.update(changed)
+            for name, value in before.items():
+                base.setdefault(name, value)
+        try:
+            current = self.client.get_json(api.RECORD.format(space_id=space, kind=kind, record_id=record_id))
+        except ApiError as exc:
+            if exc.status not in (404, 409):  # 409: other publishers' claims of the hash, ours is gone
+                raise
+            current = None
+        if current is not None and space == PUBLIC_SPACE and current.get("owner") not in ("", self.username):
+            current = None  # another publisher's claim of the same hash: ours is gone
+        with self.store.write() as conn:
+            local, _home, _origin = records.local_doc(conn, kind, record_id)
+            old = get_shadow(conn, space, kind, record_id)
+            if current is None:
+                # The record itself is gone: it goes up whole, as new.
+                conn.execute(
+                    "DELETE FROM sync_shadow WHERE space = ? AND kind = ? AND record_id = ?",
+                    (space, kind, record_id),
+                )
+                if kind in KINDS and local is not None:
+                    queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+                return
+            doc = dict(current.get("doc") or {})
+            rev = int(current["rev"])
+            owner = str(current.get("owner") or (old.owner if old else "") or self.username)
+            shadow = Shadow(
+                space, kind, record_id, rev, doc, bool(current.get("deleted")),
+                list(current.get("conflicts") or []), owner,
+            )  # fmt: skip
+            put_shadow(conn, shadow)
+            if kind not in KINDS or local is None:
+                return
+            restored = dict(local)
+            contested: dict[str, Any] = {}
+            for name, value in fields.items():
+                server = doc.get(name, MISSING)
+                if server != value and server != base.get(name, MISSING):
+                    contested[name] = value  # someone else changed it after the restore
+                if name in restored and restored[name] == server and server != value:
+                    restored[name] = value  # the pull of the restored record put the old value back
+            if restored != local:
+                records.write_local(
+                    conn, kind, record_id, restored, space=space, owner=owner, rev=rev, create=False
+                )
+            # The uncontested fields go up as an edit of the server's version; the contested ones are
+            # kept out of it (the shadow holds them for the moment) and go up in a change of their own
+            # without a base, which the server keeps as a conflict.
+            put_shadow(conn, replace(shadow, doc={**doc, **contested}))
+            queue_record(conn, kind, record_id, None, self.can_push, extra_spaces=[space])
+            put_shadow(conn, shadow)
+            if contested:
+                conn.execute(
+                    "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, deleted, "
+                    "sent) VALUES (?, ?, ?, ?, NULL, ?, NULL, 0)",
+                    (uuid.uuid4().hex, space, kind, record_id, state.dumps(contested)),
+                )
+
     def apply_page(self, space: str, page: dict[str, Any], previous: str | None = None) -> None:
         """Apply one feed page and store its cursor in one transaction."""
         entries = page.get("entries", [])
@@ -642,10 +791,17 @@ class SyncEngine:
         if not isinstance(kind, str) or not isinstance(record_id, str) or not is_record_id(record_id):
             state.reject_entry(conn, space, entry, "entry without a valid kind and id")
             return
+        if entry.get("author") == self.username and isinstance(entry.get("change_id"), str):
+            conn.execute(
+                "DELETE FROM sync_confirmed WHERE space = ? AND change_id = ?", (space, entry["change_id"])
+            )
         if space == PUBLIC_SPACE and kind == "clip":
             media = public_clip_media(record_id, entry.get("doc"))
             if media is not None:
-                if not requested and not self._follows_claim(conn, media, entry):
+                author = str(entry.get("author") or "")
+                if author and author != self.username:
+                    if requested or self._follows_claim(conn, media, author):
+                        self._apply_claim(conn, media, record_id, author, entry, requested)
                     return
                 record_id, entry = media, {**entry, "id": media}
         if space == PUBLIC_SPACE and not requested and not self._follows_public(conn, kind, record_id, entry):
@@ -661,14 +817,65 @@ class SyncEngine:
         else:
             self._apply_record(conn, space, kind, record_id, entry)
 
-    def _follows_claim(self, conn: sqlite3.Connection, media: str, entry: dict[str, Any]) -> bool:
-        """Of the public claims about a media hash, the library follows its own and the one pulled here
-        (one clip row per media): another publisher's claim never overwrites the credits kept here."""
-        author = entry.get("author")
-        if author == self.username:
-            return True
-        shadow = get_shadow(conn, PUBLIC_SPACE, "clip", media)
-        return shadow is not None and shadow.owner == author
+    def _follows_claim(self, conn: sqlite3.Connection, media: str, author: str) -> bool:
+        """Of other publishers' claims about a media hash, the library follows those pulled here."""
+        return (
+            conn.execute(
+                "SELECT 1 FROM clip_claims WHERE media = ? AND publisher = ?", (media, author)
+            ).fetchone()
+            is not None
+        )
+
+    def _apply_claim(
+        self,
+        conn: sqlite3.Connection,
+        media: str,
+        claim_id: str,
+        author: str,
+        entry: dict[str, Any],
+        requested: bool,
+    ) -> None:
+        """Keep another publisher's claim (several per media file, one per publisher). The library's clip
+        row follows it while the row is that claim pulled here: a new row for a claim pulled on request,
+        field by field against the claim as last pulled (a local change stays), and never over the user's
+        own clip or own claim, which stay theirs to publish."""
+        doc = dict(entry.get("doc") or {})
+        rev = int(entry.get("seq", 0))
+        deleted = bool(entry.get("deleted"))
+        before = remember_claim(conn, media, author, claim_id, doc, rev, deleted)
+        self.report.applied_records += 1
+        if deleted:
+            return
+        row = conn.execute("SELECT owner, origin FROM clips WHERE id = ?", (media,)).fetchone()
+        try:
+            if row is None:
+                records.write_local(
+                    conn, "clip", media, doc, space=PUBLIC_SPACE, owner=author, rev=rev, create=True
+                )
+                return
+            owner, origin = row
+            if origin != "pulled" or owner == self.username:
+                return
+            local, _home, _origin = records.local_doc(conn, "clip", media)
+            if local is None:
+                return
+            if owner != author:
+                if not requested:
+                    return
+                merged = {**local, **doc}  # the user asked for this claim: the row follows it from now on
+                conn.execute("UPDATE clips SET owner = ? WHERE id = ?", (author, media))
+            else:
+                base = before or {}
+                merged = dict(local)
+                for name, value in doc.items():
+                    if name in local and local[name] == base.get(name, local[name]):
+                        merged[name] = value
+            if merged != local:
+                records.write_local(
+                    conn, "clip", media, merged, space=PUBLIC_SPACE, owner=author, rev=rev, create=False
+                )
+        except RecordRejected as exc:
+            state.reject_entry(conn, PUBLIC_SPACE, entry, f"clip {claim_id}: {exc}")
 
     def _follows_public(
         self, conn: sqlite3.Connection, kind: str, record_id: str, entry: dict[str, Any]
@@ -872,6 +1079,7 @@ class SyncEngine:
         lost = self._stale.pop(space, set())
         with self.store.write() as conn:
             conn.execute("DELETE FROM sync_reconcile WHERE space = ?", (space,))
+            conn.execute("DELETE FROM sync_confirmed WHERE space = ?", (space,))  # re-pushed whole below
             for kind, record_id in sorted(lost):
                 conn.execute(
                     "DELETE FROM sync_shadow WHERE space = ? AND kind = ? AND record_id = ?",

@@ -11,6 +11,9 @@
 - sync_reconcile: during a reconcile after a restore, the records held from that space that the server has
   not shown again yet (none of their versions here can be trusted); kept here so an interrupted reconcile
   resumes instead of trusting pre-restore versions.
+- sync_confirmed: record changes the server acknowledged that no feed page has shown back yet, with the
+  values their fields had before (`base`); after a pull, those still unseen are checked with the server
+  (`changes/held`), and the ones a server restored from an older backup lost are sent again.
 - sync_refused: changes the server refused (one record change, or a project's op log from a change on),
   with its reason; they stay out of pushes until the user retries or drops them.
 
@@ -48,6 +51,10 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sync_refused (
         space TEXT NOT NULL, change_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
         reason TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (space, change_id))""",
+    """CREATE TABLE IF NOT EXISTS sync_confirmed (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT NOT NULL, change_id TEXT NOT NULL,
+        kind TEXT NOT NULL, record_id TEXT NOT NULL, fields TEXT NOT NULL, base TEXT NOT NULL,
+        deleted INTEGER, UNIQUE (space, change_id))""",
     """CREATE TABLE IF NOT EXISTS sync_reconcile (
         space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
         PRIMARY KEY (space, kind, record_id))""",

@@ -33,7 +33,9 @@ class ClipCatalog(QObject):
         super().__init__(parent)
         self._loader = loader
         self.clips: dict[str, Clip] = {}
-        self.shared: dict[str, Clip] = {}  # the last shared library search, by clip id
+        # The last shared library search, by claim id: several publishers may claim one media file, and
+        # each claim is its own row (the Clip's owner is its publisher).
+        self.shared: dict[str, Clip] = {}
         self.states: dict[str, str] = {}  # clip id -> one of STATES
 
     def set_loader(self, loader: Loader) -> None:
@@ -69,10 +71,19 @@ class ClipCatalog(QObject):
         self.clips = {clip.id: clip for clip, _state in pairs}
         for clip, state in pairs:
             self.states[clip.id] = busy.get(clip.id, state)
-        for clip_id in self.shared:
+        for clip_id in self.shared_ids():
             self.states[clip_id] = self.shared_state(clip_id)
         self.changed.emit()
         self.shared_changed.emit()
+
+    def shared_ids(self) -> set[str]:
+        """The media ids (clip ids) the last shared search showed."""
+        return {clip.id for clip in self.shared.values()}
+
+    def shared_clip(self, clip_id: str) -> Clip | None:
+        """A claim about `clip_id` from the last shared search (the first by claim id), if it showed one."""
+        found = [claim for claim, clip in self.shared.items() if clip.id == clip_id]
+        return self.shared[min(found)] if found else None
 
     def shared_state(self, clip_id: str) -> str:
         state = self.states.get(clip_id, "remote")
@@ -80,10 +91,11 @@ class ClipCatalog(QObject):
             return state
         return self.states[clip_id] if clip_id in self.clips else "remote"
 
-    def set_shared(self, clips: Iterable[Clip]) -> None:
-        """Show a search of the shared library (clips already here keep their local state)."""
-        self.shared = {c.id: c for c in clips}
-        for clip_id in self.shared:
+    def set_shared(self, claims: Iterable[tuple[str, Clip]]) -> None:
+        """Show a search of the shared library: (claim id, clip) pairs, one row per claim (clips already
+        here keep their local state)."""
+        self.shared = dict(claims)
+        for clip_id in self.shared_ids():
             self.states[clip_id] = self.shared_state(clip_id)
         self.shared_changed.emit()
 
@@ -97,7 +109,7 @@ class ClipCatalog(QObject):
         if self.states.get(clip_id) != state:
             self.states[clip_id] = state
             self.changed.emit()
-            if clip_id in self.shared:
+            if clip_id in self.shared_ids():
                 self.shared_changed.emit()
 
     def reload(self) -> tasks.TaskHandle | None:

@@ -53,6 +53,7 @@ from studio.ui.untrusted import PlainLabel, escaped
 
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
+CLAIM_ROLE = Qt.ItemDataRole.UserRole + 3
 ROW_HEIGHT = 58
 SEARCH_DELAY_MS = 300
 _ANY = "Any"
@@ -85,6 +86,7 @@ class LibraryModel(QAbstractListModel):
         self.catalog = catalog
         self.shared = False
         self.rows: list[Clip] = []
+        self.claims: list[str | None] = []  # per row: the claim id of a shared row, None for a local one
         catalog.changed.connect(self._on_catalog_changed)
         catalog.shared_changed.connect(self._on_catalog_changed)
         self._on_catalog_changed()
@@ -96,8 +98,10 @@ class LibraryModel(QAbstractListModel):
 
     def _on_catalog_changed(self) -> None:
         self.beginResetModel()
-        clips = self.catalog.shared if self.shared else self.catalog.clips
-        self.rows = sorted(clips.values(), key=lambda c: (c.title.lower(), c.id))
+        keyed: dict[str, Clip] = self.catalog.shared if self.shared else self.catalog.clips
+        order = sorted(keyed.items(), key=lambda kv: (kv[1].title.lower(), kv[1].id, kv[1].owner, kv[0]))
+        self.rows = [clip for _key, clip in order]
+        self.claims = [key if self.shared else None for key, _clip in order]
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -115,8 +119,12 @@ class LibraryModel(QAbstractListModel):
             return clip
         if role == STATE_ROLE:
             return self.catalog.states.get(clip.id, "local")
+        if role == CLAIM_ROLE:
+            return self.claims[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = (clip.title, contributors_text(clip), clip.licence or "no licence")
+            lines = [clip.title, contributors_text(clip), clip.licence or "no licence"]
+            if self.claims[index.row()] is not None:
+                lines.append(f"published by {clip.owner or 'unknown'}")
             return escaped("\n".join(lines))  # a tooltip guesses rich text
         return None
 
@@ -231,6 +239,8 @@ class LibraryDelegate(QStyledItemDelegate):
         painter.setPen(QColor(palette.muted))
         duration = format_clock(clip.duration)[:-4] if clip.duration is not None else "still"
         line2 = f"{duration}  ·  {clip.kind}"
+        if index.data(CLAIM_ROLE) is not None:
+            line2 += f"  ·  by {clip.owner or 'unknown'}"  # whose claim about the file this row is
         if _STATE_TEXT.get(state):
             line2 += f"  ·  {_STATE_TEXT[state]}"
         painter.drawText(QRect(x, rect.top() + 21, width, 16), Qt.AlignmentFlag.AlignVCenter, line2)
@@ -309,7 +319,7 @@ class LibraryDock(QWidget):
         self.import_button = QPushButton(icon("import"), "Import…")
         self.import_button.clicked.connect(lambda: self.import_requested.emit([]))
         self.pull_button = QPushButton(icon("pull"), "Pull")
-        self.pull_button.clicked.connect(lambda: self.pull_requested.emit(self.selected_ids()))
+        self.pull_button.clicked.connect(lambda: self.pull_requested.emit(self.selected_refs()))
         self.publish_button = QPushButton(icon("publish"), "Publish")
         self.publish_button.clicked.connect(lambda: self.publish_requested.emit(self.selected_ids()))
         search_row = QHBoxLayout()
@@ -368,6 +378,13 @@ class LibraryDock(QWidget):
 
     def selected_ids(self) -> list[str]:
         return [i.data(CLIP_ROLE).id for i in self.list.selectionModel().selectedIndexes()]
+
+    def selected_refs(self) -> list[str]:
+        """What a pull of the selection names: a shared row's claim id (several publishers may claim one
+        file), a local row's clip id."""
+        return [
+            i.data(CLAIM_ROLE) or i.data(CLIP_ROLE).id for i in self.list.selectionModel().selectedIndexes()
+        ]
 
     def visible_titles(self) -> list[str]:
         return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]

@@ -657,20 +657,21 @@ class MainWindow(QMainWindow):
             self.inspector.show_nothing()  # nothing selected on the timeline any more
 
     def _on_library_clip_selected(self, clip_id: str) -> None:
-        clip = self.catalog.get(clip_id) or self.catalog.shared.get(clip_id)  # shared, not pulled yet
+        clip = self.catalog.get(clip_id) or self.catalog.shared_clip(clip_id)  # shared, not pulled yet
         if clip is not None:
             self.inspector.show_clip(clip)
 
     def _on_clips_dropped(self, clip_ids: list[str], track_id: str, at: Fraction) -> None:
         """A drop from the library: shared clips not pulled yet are pulled first and placed once here."""
-        remote = [c for c in clip_ids if c not in self.catalog.clips and c in self.catalog.shared]
+        shared = self.catalog.shared_ids()
+        remote = [c for c in clip_ids if c not in self.catalog.clips and c in shared]
         if not remote:
             self.timeline.place_dropped(clip_ids, track_id, at)
             return
         if not self.sync.connected:
             self.post("Connect to the server to pull these clips (Sync ▸ Connect…)")
             return
-        titles = ", ".join(self.catalog.shared[c].title for c in remote)
+        titles = ", ".join(clip.title for c in remote if (clip := self.catalog.shared_clip(c)) is not None)
         self.post(f"Pulling {titles}: placed on the timeline once here", 15000)
 
         def place_when_pulled() -> None:
@@ -827,8 +828,8 @@ class MainWindow(QMainWindow):
         handle.signals.finished.connect(started)  # after the controller took the server in
         return handle
 
-    def _on_shared_searched(self, _text: str, clips: list[Clip]) -> None:
-        self.catalog.set_shared(clips)
+    def _on_shared_searched(self, _text: str, claims: list[tuple[str, Clip]]) -> None:
+        self.catalog.set_shared(claims)
         self.library.show_search_result()
 
     def _on_sync_conflicts(self, conflicts: list[dict[str, Any]]) -> None:

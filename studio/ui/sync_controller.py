@@ -65,7 +65,7 @@ class SyncController(QObject):
     synced = Signal(object)  # SyncReport
     conflicts_listed = Signal(list)  # conflicts left after a sync (studio.services.sync.conflicts shape)
     refused_listed = Signal(list)  # changes the server refused (studio.services.sync.refused_changes shape)
-    searched = Signal(str, list)  # query, hits as Clips
+    searched = Signal(str, list)  # query, hits as (claim id, Clip) pairs: one per publisher's claim
     search_failed = Signal(str)
     posted = Signal(str)  # a message for the status bar
     local_server_changed = Signal(object)  # the LocalServer running on this machine, or None
@@ -315,7 +315,7 @@ class SyncController(QObject):
 
         def done(hits: list[dict[str, Any]]) -> None:
             self._search = None
-            self.searched.emit(text, [clip_of_hit(h) for h in hits])
+            self.searched.emit(text, [(str(h.get("claim") or h["id"]), clip_of_hit(h)) for h in hits])
 
         def failed(exc: BaseException) -> None:
             self._search = None
@@ -332,15 +332,19 @@ class SyncController(QObject):
         return self._search
 
     def pull(self, clip_ids: list[str]) -> tasks.TaskHandle | None:
-        """Bring shared clips into the library: records, credits, lineage and verified media."""
+        """Bring shared clips into the library (by clip id, or by claim id for one publisher's claim):
+        records, credits, lineage and verified media."""
         from studio.services import sync as service
 
         states = self.catalog.states
-        wanted = [c for c in clip_ids if c not in self.catalog.clips or states.get(c) == "remote"]
+        media = {ref: service.media_of(ref) for ref in clip_ids}  # a ref may name one claim of a file
+        wanted = [
+            r for r in clip_ids if media[r] not in self.catalog.clips or states.get(media[r]) == "remote"
+        ]
         if not wanted:
             return None
-        for clip_id in wanted:
-            self.catalog.set_state(clip_id, "pulling")
+        for ref in wanted:
+            self.catalog.set_state(media[ref], "pulling")
 
         work = _one_by_one(
             wanted, lambda ref, progress, cancel: service.pull_clip(ref, progress=progress, cancel=cancel)
@@ -352,7 +356,8 @@ class SyncController(QObject):
             self.catalog.reload()
             self.posted.emit(f"Pulled {', '.join(c['title'] for c in pulled)}")
 
-        return self._run(f"Pulling {len(wanted)} clip{'s' if len(wanted) != 1 else ''}", work, done, wanted)
+        label = f"Pulling {len(wanted)} clip{'s' if len(wanted) != 1 else ''}"
+        return self._run(label, work, done, [media[r] for r in wanted])
 
     def publish(self, clip_ids: list[str]) -> tasks.TaskHandle | None:
         """Publish library clips to the public space: media (resumable upload), credits, licence. When

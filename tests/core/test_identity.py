@@ -9,7 +9,7 @@ from pathlib import Path
 
 from studio.core.clips import Clip, Credit
 from studio.core.identity import contributor_id
-from studio.core.library import ensure_contributor, get_clip, save_clip
+from studio.core.library import clip_claims, ensure_contributor, get_clip, save_clip
 from studio.core.migrations import MIGRATIONS
 from studio.core.store import Store
 
@@ -59,3 +59,28 @@ def test_a_library_with_random_contributor_ids_migrates_to_derived_ones(tmp_path
         assert json.loads(db.execute("SELECT credits FROM clips").fetchone()[0])[0]["id"] == people["Ann Lee"]
         record_id, payload = db.execute("SELECT record_id, payload FROM outbox").fetchone()
         assert record_id == json.loads(payload)["id"] == people["Ann Lee"]
+
+
+def test_a_library_with_pulled_public_clips_keeps_them_as_their_publishers_claims(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    for migration in MIGRATIONS[:5]:
+        migration(conn)
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute(
+        "INSERT INTO clips (id, title, kind, licence, owner, origin, space, server_rev, created) "
+        "VALUES (?, 'Rain', 'audio', 'CC-BY-4.0', 'ann', 'pulled', 'public', 7, '2025-01-01')",
+        (SHA,),
+    )
+    conn.execute(
+        "INSERT INTO clips (id, title, kind, owner, created) VALUES (?, 'Mine', 'audio', '', '2025-01-01')",
+        ("cd" * 32,),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    with Store(path) as store:
+        claims = clip_claims(store, SHA)
+        assert [(c.publisher, c.claim_id, c.title, c.rev) for c in claims] == [("ann", SHA, "Rain", 7)]
+        assert clip_claims(store, "cd" * 32) == []
+        assert get_clip(store, SHA).title == "Rain"  # the clip row itself is untouched

@@ -92,7 +92,8 @@ def test_upgrading_binds_existing_change_ids_ops_and_op_clients_to_their_authors
         applied = conn.execute(select(schema.applied_changes)).all()
         assert [(r.account_id, r.change_id, r.digest) for r in applied] == [("a" * 32, "ops-change-1", "")]
         assert conn.execute(select(schema.ops.c.account_id)).scalars().all() == ["a" * 32]
-        assert [tuple(r) for r in conn.execute(select(schema.op_clients)).all()] == [(client, "a" * 32)]
+        # Bound to the account; no device yet (0008): the next push under it names the device.
+        assert [tuple(r) for r in conn.execute(select(schema.op_clients)).all()] == [(client, "a" * 32, None)]
 
 
 def test_upgrading_fills_the_media_each_existing_clip_record_is_about(database: Database) -> None:

@@ -13,6 +13,7 @@ import av
 import pytest
 
 from studio.core.errors import InvalidInput
+from studio.core.identity import contributor_id
 from studio.core.library import find_clip, get_record, save_clip
 from studio.core.project import create_project
 from studio.services import sync as svc
@@ -63,7 +64,9 @@ def test_publish_search_and_pull_with_credits_licence_and_lineage(server, machin
     assert found.returncode == 0, found.stderr
     hits = {h["id"]: h for h in json.loads(found.stdout)}
     assert set(hits) == {shot.id, hum.id, remix_id}
-    assert hits[shot.id]["credits"] == [{"name": "Ann Lee", "role": "camera", "roles": ["camera"]}]
+    assert hits[shot.id]["credits"] == [
+        {"name": "Ann Lee", "role": "camera", "roles": ["camera"], "contributor": contributor_id("Ann Lee")}
+    ]
     assert sorted(hits[remix_id]["lineage"]) == sorted([shot.id, hum.id])
     audio_only = json.loads(bob.cli("library", "search", tag, "--kind", "audio", "--json").stdout)
     assert [h["id"] for h in audio_only] == [hum.id]

@@ -174,7 +174,7 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     qtbot.waitUntil(lambda: library.visible_titles() == ["Gulls at noon"], timeout=30_000)
     gulls = str(shared["published"])
     assert window.catalog.states[gulls] == "remote"
-    assert [c.name for c in window.catalog.shared[gulls].credits] == ["Kai Berg"]
+    assert [c.name for c in window.catalog.shared_clip(gulls).credits] == ["Kai Berg"]
     library.search.setText("pier")  # the clip published from the library and the export published as a clip
     qtbot.waitUntil(lambda: library.visible_titles() == ["Pier at dusk", "Pier remix"], timeout=30_000)
     library.search.setText("gulls")

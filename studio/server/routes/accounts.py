@@ -8,13 +8,24 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from studio.core.identity import account_contributor_id
 from studio.protocol import api, problems
-from studio.protocol.ids import HEX32_PATTERN, is_username
+from studio.protocol.ids import HEX32_PATTERN, USERNAME_PATTERN, is_username
 from studio.server import quotas, schema, throttle
 from studio.server.auth import Caller, CallerDep, iso
+from studio.server.changes import register_client
 from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
-from studio.server.models import AccountOut, DeviceOut, LoginIn, MeOut, QuotaOut, SignupIn, TokenOut
+from studio.server.models import (
+    AccountLookupOut,
+    AccountOut,
+    DeviceOut,
+    LoginIn,
+    MeOut,
+    QuotaOut,
+    SignupIn,
+    TokenOut,
+)
 from studio.server.routes.docs import problems as responses
 from studio.server.security import (
     hash_password,
@@ -88,6 +99,8 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
                 revoked=False,
             )
         )
+        if body.client_id:
+            register_client(conn, row.id, device_id, body.client_id)
     return TokenOut(
         token=token,
         device_id=device_id,
@@ -113,6 +126,20 @@ def me(caller: CallerDep, ctx: Ctx) -> MeOut:
         usage=QuotaOut(**used),
         quotas=QuotaOut(**quotas.limits(ctx.settings)),
     )
+
+
+@router.get(api.ACCOUNT, response_model=AccountLookupOut, responses=responses(401, 404))
+def lookup_account(
+    caller: CallerDep, ctx: Ctx, username: str = Path(pattern=USERNAME_PATTERN)
+) -> AccountLookupOut:
+    """Resolve a user name for a credit: a person with an account is that account in every credit, so the
+    client needs the account's id (user names are public already: they sign every feed entry)."""
+    a = schema.accounts
+    with ctx.db.read() as conn:
+        found = conn.execute(select(a.c.id).where(a.c.username == username)).scalar_one_or_none()
+    if found is None:
+        raise not_found(f"account {username!r}")
+    return AccountLookupOut(id=found, username=username, contributor=account_contributor_id(found))
 
 
 @router.get(api.DEVICES, response_model=list[DeviceOut], responses=responses(401))

@@ -29,7 +29,7 @@ from studio.server.changes import (
 )
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
-from studio.server.models import FeedOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
+from studio.server.models import FeedOut, HeldIn, HeldOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
 from studio.server.routes.docs import problems as responses
 
 router = APIRouter(tags=["records"])
@@ -58,6 +58,26 @@ def push(
             results.extend(apply_push(ctx.db, conn, space, caller, changes))
     failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
+
+
+@router.post(api.CHANGES_HELD, response_model=HeldOut, responses=responses(401, 404))
+def held_changes(space_id: SpaceId, body: HeldIn, caller: CallerDep, ctx: Ctx) -> HeldOut:
+    """The caller's change ids (of those asked) that the space has applied: after a restore from an older
+    backup, a client sends again the confirmed changes missing here. Only the caller's own ids are looked
+    up, so this tells nobody anything about another account's changes."""
+    ac = schema.applied_changes
+    with ctx.db.read() as conn:
+        read_space(conn, space_id, caller)
+        found = set(
+            conn.execute(
+                select(ac.c.change_id).where(
+                    ac.c.space_id == space_id,
+                    ac.c.account_id == caller.account_id,
+                    ac.c.change_id.in_(sorted(set(body.change_ids))),
+                )
+            ).scalars()
+        )
+    return HeldOut(held=[c for c in dict.fromkeys(body.change_ids) if c in found])
 
 
 class ClientMarkOut(BaseModel):
