@@ -41,7 +41,7 @@ _STATE_TEXT = {
 
 
 def verify(args: argparse.Namespace) -> int:
-    from studio.media.tags import sanitize
+    from studio.services.credits import sanitize
     from studio.services.signing import trust_anchors, verify_credits
 
     anchors, origin = trust_anchors()
@@ -66,11 +66,11 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.media.tags import read_credits
+    from studio.services.credits import embedded_credits
 
     if args.verify:
         return verify(args)
-    block = read_credits(args.file)
+    block = embedded_credits(args.file)
     if block is None:
         print(f"studio: {args.file} carries no studio credits", file=sys.stderr)
         return 1
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def format_credits(block: dict[str, Any]) -> str:
     """The block as a few aligned lines: work, licence, contributors with roles and shares, sources."""
-    from studio.media.tags import percent, sanitize
+    from studio.services.credits import percent, sanitize
 
     work = block.get("work", {})
     lines = [f"Title:     {sanitize(work.get('title', '')).replace(chr(10), ' ')}"]

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.media.tags import percent
+    from studio.services.credits import percent
     from studio.services.demo import run_demo
 
     started = time.monotonic()

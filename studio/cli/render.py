@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.output import ProgressBar, print_json
-from studio.media.formats import FORMAT_NAMES
+from studio.services.export import FORMAT_NAMES, DryRun
 
 
 def register(subparsers: Any) -> None:
@@ -73,16 +73,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.media.formats import format_for_path
-    from studio.services.export import export_timeline, plan_export, render_path, resolve_timeline
+    from studio.services.export import dry_run, export_timeline, output_format, resolve_timeline
 
-    format_for_path(args.output, args.format)  # a wrong extension is named before any work
+    output_format(args.output, args.format)  # a wrong extension is named before any work
     resolved = resolve_timeline(args.timeline)
     for warning in resolved.warnings:
         print(f"studio: warning: {warning}", file=sys.stderr)
     if args.dry_run:
-        plan = plan_export(resolved, args.output, args.format)
-        return _dry_run(args, plan, render_path(resolved, plan, smart=not args.full_render))
+        return _dry_run(args, dry_run(resolved, args.output, args.format, smart=not args.full_render))
     bar = ProgressBar("render")
     try:
         result = export_timeline(
@@ -118,17 +116,13 @@ def _render_line(render: dict[str, Any]) -> str:
     return f"full render: {render.get('reason', '')}"
 
 
-def _dry_run(args: argparse.Namespace, plan: Any, render: dict[str, Any]) -> int:
+def _dry_run(args: argparse.Namespace, plan: DryRun) -> int:
     """Print the full-render command (runnable as it is) and, on stderr, which path a real render
     would take: a smart render copies most frames with several ffmpeg runs the command cannot show."""
-    from studio.media.ffmpeg import ffmpeg_exe
-    from studio.media.render import draw_title_cards
-
-    draw_title_cards(plan)  # the command reads these cards, so they must exist for it to run
-    command = plan.command(ffmpeg_exe(), args.output)
+    command, render = plan.command, plan.render
     if args.json:
         duration = round(float(plan.duration), 3)
-        print_json({"command": command, "duration": duration, "format": plan.format.name, "render": render})
+        print_json({"command": command, "duration": duration, "format": plan.format, "render": render})
         return 0
     if render["path"] == "smart":
         print(

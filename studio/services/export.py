@@ -32,6 +32,7 @@ from studio.core.licences import licence_url as cc_url
 from studio.core.paths import cache_dir
 from studio.core.spans import cut_to_span
 from studio.core.timeline import VIDEO, Item, Timeline, Track, new_id
+from studio.media.formats import FORMAT_NAMES as FORMAT_NAMES  # the output formats, for the front ends
 from studio.media.formats import OutputFormat, format_for_path
 from studio.media.output_guard import check_output, family_of_muxer, keep_mode, temp_name
 from studio.media.render_plan import RenderPlan
@@ -163,6 +164,37 @@ def plan_export(resolved: ResolvedTimeline, output: Path, fmt: str | None = None
     from studio.media.render import plan_render
 
     return plan_render(resolved.timeline, resolved.clips, format_for_path(Path(output), fmt))
+
+
+def output_format(output: Path, fmt: str | None = None) -> str:
+    """The name of the format `output` is written in (`fmt`, or its extension's); InvalidInput naming a
+    wrong or unknown extension, so a front end can refuse it before any work."""
+    return format_for_path(Path(output), fmt).name
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What an export would run: the full-render command (runnable as it is), and which way a real
+    render would go (a smart render copies most frames with several ffmpeg runs the command cannot show)."""
+
+    command: list[str]
+    duration: Fraction
+    format: str
+    render: dict[str, Any]
+
+
+def dry_run(
+    resolved: ResolvedTimeline, output: Path, fmt: str | None = None, *, smart: bool = True
+) -> DryRun:
+    """Plan the export of `resolved` to `output` without rendering it. The title cards the command reads
+    are drawn, so the printed command runs as it is."""
+    from studio.media.ffmpeg import ffmpeg_exe
+    from studio.media.render import draw_title_cards
+
+    plan = plan_export(resolved, output, fmt)
+    render = render_path(resolved, plan, smart=smart)
+    draw_title_cards(plan)
+    return DryRun(plan.command(ffmpeg_exe(), Path(output)), plan.duration, plan.format.name, render)
 
 
 # --- guarding the output -------------------------------------------------------------------------

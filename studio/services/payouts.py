@@ -16,7 +16,7 @@ from studio.core.atomic import atomic_write_text
 from studio.core.errors import InvalidInput, NotFound
 from studio.core.store import Store
 from studio.protocol.ledger_api import DEFAULT_REVIEW_DAYS as DEFAULT_REVIEW_DAYS  # for the front ends
-from studio.protocol.ledger_api import MAX_REVIEW_DAYS
+from studio.protocol.ledger_api import MAX_REVIEW_DAYS as MAX_REVIEW_DAYS  # for the front ends
 from studio.services.sync import client_for
 from studio.sync import payouts as remote
 

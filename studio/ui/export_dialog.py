@@ -42,7 +42,7 @@ from studio.core.display import shown
 from studio.core.errors import StudioError
 from studio.core.spans import cut_to_span
 from studio.core.timeline import Timeline
-from studio.media.formats import FORMAT_NAMES
+from studio.services.export import FORMAT_NAMES
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument

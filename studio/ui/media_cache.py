@@ -1,6 +1,6 @@
 """Thumbnails, waveform peaks and posters for the UI, made on the media pool and kept in memory.
 
-studio.media builds and caches them on disk (keyed by media SHA-256); this layer asks for them in the
+The preview service builds and caches them on disk (keyed by media SHA-256); this layer asks for them in the
 background and turns the images into pixmaps on the main thread, announcing each with media_ready so the
 timeline and library repaint just the clips concerned. Nothing here ever waits on ffmpeg.
 """
@@ -103,19 +103,19 @@ class MediaCache(QObject):
 
 
 def _load_thumbnails(path: Path, sha: str, cancel: Any) -> list[QImage]:
-    from studio.media.thumbnails import thumbnails
+    from studio.services import preview
 
-    files = thumbnails(path, sha, every_s=THUMB_EVERY_S, height=THUMB_HEIGHT, cancel=cancel)
+    files = preview.thumbnails(path, sha, every_s=THUMB_EVERY_S, height=THUMB_HEIGHT, cancel=cancel)
     return [QImage(str(f)) for f in files]
 
 
 def _load_peaks(path: Path, sha: str, cancel: Any) -> Any:
-    from studio.media.waveform import peaks
+    from studio.services import preview
 
-    return peaks(path, sha, per_second=PEAKS_PER_SECOND, cancel=cancel)
+    return preview.peaks(path, sha, per_second=PEAKS_PER_SECOND, cancel=cancel)
 
 
 def _load_poster(path: Path, sha: str, cancel: Any) -> QImage:
-    from studio.media.thumbnails import poster
+    from studio.services import preview
 
-    return QImage(str(poster(path, sha, at=1, height=POSTER_HEIGHT, cancel=cancel)))
+    return QImage(str(preview.poster(path, sha, at=1, height=POSTER_HEIGHT, cancel=cancel)))

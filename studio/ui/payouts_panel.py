@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.display import shown
-from studio.protocol.ledger_api import DEFAULT_REVIEW_DAYS, MAX_REVIEW_DAYS
 from studio.ui import tasks
 from studio.ui.untrusted import PlainLabel
 
@@ -114,6 +113,8 @@ class PayoutsPanel(_NetworkWidget):
         self.note = QLineEdit()
         self.note.setPlaceholderText("note (optional)")
         self.record_button = QPushButton("Record revenue")
+        from studio.services.payouts import DEFAULT_REVIEW_DAYS, MAX_REVIEW_DAYS
+
         self.review_days = QSpinBox()
         self.review_days.setRange(0, MAX_REVIEW_DAYS)
         self.review_days.setValue(DEFAULT_REVIEW_DAYS)

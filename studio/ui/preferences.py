@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.paths import cache_dir, data_dir
-from studio.media.formats import FORMAT_NAMES
+from studio.services.export import FORMAT_NAMES
 from studio.ui.connect import ConnectForm
 from studio.ui.export_dialog import QUALITY
 from studio.ui.sync_controller import SYNC_INTERVAL_KEY, SyncController

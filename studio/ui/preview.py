@@ -1,8 +1,8 @@
 """The preview: the frame at the playhead while scrubbing, and playback of the composed timeline with sound.
 
-Scrubbing decodes one frame of the topmost visible item at the playhead with PyAV on the media pool
+Scrubbing decodes one frame of the topmost visible item at the playhead (services.preview) on the media pool
 (stale requests are dropped, so a fast scrub only ever shows the latest). Playback streams the timeline
-from the playhead (studio.media.preview_stream: the export's own plan, rendered by ffmpeg window by
+from the playhead (services.preview.open_stream: the export's own plan, rendered by ffmpeg window by
 window to raw frames and PCM on a pipe, read on a thread): the frames are shown as the sound clock
 reaches them and the sound goes to the default audio output (with none, a wall clock stands in).
 Large video sources are read from preview proxies made in the background once they are on the
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVB
 
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import VIDEO, Item, Timeline
+from studio.services import preview
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
@@ -29,7 +30,7 @@ from studio.ui.snapshots import at_height
 from studio.ui.theme import colors
 
 if TYPE_CHECKING:
-    from studio.media.preview_stream import PreviewStream, StreamFrame
+    from studio.services.preview import PreviewStream, StreamFrame
 
 STREAM_HEIGHT = 360
 """Lines of the pictures playback streams (the preview's screen is rarely taller)."""
@@ -57,25 +58,8 @@ def picture_at(timeline: Timeline, t: Fraction) -> tuple[Item | None, list[Item]
 
 def decode_frame(path: Path, at: Fraction, width: int) -> QImage:
     """The frame shown at `at` seconds into the media, scaled to `width` (runs on a worker thread)."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        if stream.time_base is not None and at > 0:
-            container.seek(int(at / stream.time_base), stream=stream, backward=True, any_frame=False)
-        chosen = None
-        for frame in container.decode(stream):
-            if chosen is not None and frame.time is not None and frame.time > float(at) + 1e-6:
-                break
-            chosen = frame
-        if chosen is None:
-            raise ValueError(f"no picture at {float(at):.3f} s in {path.name}")
-        height = max(2, round(chosen.height * width / chosen.width / 2) * 2)
-        rgb = chosen.reformat(width=width, height=height, format="rgb24")
-        data = bytes(rgb.planes[0])
-        line = rgb.planes[0].line_size
-        return QImage(data, width, height, line, QImage.Format.Format_RGB888).copy()
+    frame = preview.frame_at(path, at, width)
+    return QImage(frame.data, frame.width, frame.height, frame.line_size, QImage.Format.Format_RGB888).copy()
 
 
 class Screen(QWidget):
@@ -258,13 +242,11 @@ class PreviewWidget(QWidget):
     def _with_titles(self, image: QImage, titles: list[Any]) -> QImage:
         """The titles drawn over the picture with the render's own layout (lines and size), centred,
         white with a shadow."""
-        from studio.media.render_plan import title_layout
-
         if not titles:
             return image
         painter = QPainter(image)
         for title in titles:
-            lines, size = title_layout(title.text, image.width(), image.height())
+            lines, size = preview.title_layout(title.text, image.width(), image.height())
             font = QFont()
             font.setPixelSize(size)
             font.setBold(True)
@@ -316,11 +298,9 @@ class PreviewWidget(QWidget):
         if end <= start:
             self.status_posted.emit("Nothing to play: the timeline is empty")
             return
-        from studio.media.preview_stream import PreviewStream
-
         snapshot = at_height(tl, STREAM_HEIGHT)
         self._stop_stream()
-        self.stream = PreviewStream(snapshot, self.catalog.resolved(snapshot.clip_ids()), start, end)
+        self.stream = preview.open_stream(snapshot, self.catalog.resolved(snapshot.clip_ids()), start, end)
         self._stream_start = start
         self._next = None
         self._ended = False
@@ -472,8 +452,6 @@ class PreviewWidget(QWidget):
     def _make_next_proxy(self) -> None:
         """Make the proxy of one large video on the timeline that has none yet (one at a time, and not
         while playing, which needs the processor)."""
-        from studio.media.preview_proxy import make_proxy, needs_proxy, proxy_file
-
         if self._proxy_task is not None:
             return
         if self.playing:
@@ -482,7 +460,7 @@ class PreviewWidget(QWidget):
         unseen = [c for c in self.document.timeline.clip_ids() if c not in self._proxied]
         wanted = []
         for clip in self.catalog.resolved(unseen).values():
-            if needs_proxy(clip) and not proxy_file(clip.id).is_file():
+            if preview.needs_proxy(clip) and not preview.has_proxy(clip.id):
                 wanted.append(clip)
             elif clip.path is not None:  # made, or needs none: not looked at again
                 self._proxied.add(clip.id)
@@ -501,7 +479,7 @@ class PreviewWidget(QWidget):
 
         self._proxy_task = tasks.submit(
             "preview",
-            lambda ctx: make_proxy(clip, cancel=ctx.cancel),
+            lambda ctx: preview.make_proxy(clip, cancel=ctx.cancel),
             name="preview proxy",
             on_done=done,
             on_failed=failed,
