@@ -52,4 +52,6 @@ def datas(root: Path) -> list[tuple[str, str]]:
     migrations = root / "studio" / "server" / "migrations"
     if migrations.is_dir():
         out.append((str(migrations), "studio/server/migrations"))
+    for schema in sorted((root / "studio" / "protocol" / "schemas").glob("*.schema.json")):
+        out.append((str(schema), "studio/protocol/schemas"))
     return out

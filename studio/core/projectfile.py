@@ -159,8 +159,15 @@ def _portable_path(media: Path, folder: Path) -> str:
 # --- loading --------------------------------------------------------------------------------------
 
 
-def load_project_file(path: Path) -> LoadedProject:
-    """Read, upgrade and validate a project file; raise InvalidInput naming the file and the fault."""
+SchemaCheck = Callable[[dict[str, Any]], str | None]
+"""A check of a current-version document against the published schema: 'field: fault', or None."""
+
+
+def load_project_file(path: Path, *, check: SchemaCheck | None = None) -> LoadedProject:
+    """Read, upgrade and validate a project file; raise InvalidInput naming the file and the fault.
+
+    `check` (the published JSON Schema, given by the layer that holds a validator) runs on the document
+    once upgraded to the current schema, before the model is built from it."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -180,7 +187,7 @@ def load_project_file(path: Path) -> LoadedProject:
     except ValueError as exc:
         raise InvalidInput(f"{path}: not a project file (invalid JSON: {exc})") from None
     try:
-        return _parse_document(doc, path.parent)
+        return _parse_document(doc, path.parent, check)
     except _Bad as exc:
         raise InvalidInput(f"{path}: {exc}") from None
 
@@ -196,7 +203,7 @@ def parse_project_document(doc: Any, folder: Path) -> LoadedProject:
         raise InvalidInput(str(exc)) from None
 
 
-def _parse_document(doc: Any, folder: Path) -> LoadedProject:
+def _parse_document(doc: Any, folder: Path, check: SchemaCheck | None = None) -> LoadedProject:
     if not isinstance(doc, dict):
         raise _Bad("", f"not a project file (the top level is {_kind(doc)}, not an object)")
     schema = doc.get("schema")
@@ -217,6 +224,9 @@ def _parse_document(doc: Any, folder: Path) -> LoadedProject:
         if upgraded <= version:
             raise _Bad("schema", f"the upgrade from {source} did not move the file forward")
         version = upgraded
+    problem = check(doc) if check is not None else None
+    if problem:
+        raise _Bad("", problem)
     meta, timeline, clips = _parse_current(doc, folder)
     return LoadedProject(meta._replace(upgraded_from=upgraded_from), timeline, clips)
 

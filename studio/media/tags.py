@@ -25,6 +25,7 @@ from studio.core.credits import validate_block
 from studio.core.errors import InvalidInput, MediaError
 from studio.media import tags_id3, tags_mkv, tags_mp4, tags_vorbis
 from studio.media.ffmpeg import ffmpeg_path, run_ffmpeg
+from studio.protocol import schemas
 
 CREDITS_SCHEMA = "studio-credits/1"
 _ARG_LIMIT = 120_000  # bytes; Linux refuses a single argument over 128 KiB
@@ -259,6 +260,9 @@ def parse_credits(path: Path, text: str) -> dict[str, Any]:
             f"{path} carries a CREDITS_JSON tag of schema {block.get('schema')!r}, "
             f"expected {CREDITS_SCHEMA!r}"
         )
+    problem = schemas.first_problem(schemas.CREDITS, block)
+    if problem:
+        raise MediaError(f"{path} carries a malformed CREDITS_JSON tag (credits block {problem})")
     try:
         validate_block(block)
     except InvalidInput as exc:

@@ -36,6 +36,7 @@ from studio.media.formats import FORMAT_NAMES as FORMAT_NAMES  # the output form
 from studio.media.formats import OutputFormat, format_for_path
 from studio.media.output_guard import check_output, family_of_muxer, keep_mode, temp_name
 from studio.media.render_plan import RenderPlan
+from studio.protocol import schemas
 from studio.services.licensing import require_licences
 from studio.services.signing import AUTO, sign_export
 from studio.services.signing import resolve as resolve_signing
@@ -129,8 +130,13 @@ def _from_file(path: Path) -> ResolvedTimeline:
 
     if not looks_like_project_file(path):
         raise InvalidInput(f"{path} is neither a project file (.studio) nor an .otio timeline")
-    meta_, timeline, clips = load_project_file(path)
+    meta_, timeline, clips = load_project_file(path, check=project_schema_problem)
     return ResolvedTimeline(timeline, dict(clips), meta_.id, meta_.name, source=path)
+
+
+def project_schema_problem(doc: dict[str, Any]) -> str | None:
+    """Where a project document breaks the published studio.project/1 schema ('field: fault'), or None."""
+    return schemas.first_problem(schemas.PROJECT, doc)
 
 
 def _from_store(store: Any, ref: str) -> ResolvedTimeline:
