@@ -60,6 +60,7 @@ CURRENT_SCHEMA = f"{SCHEMA_PREFIX}{CURRENT_VERSION}"
 PROJECT_FILE_SUFFIX = ".studio"
 
 _SCHEMA_RE = re.compile(r"^studio\.project/(\d+)$")
+SchemaCheck = Callable[[dict[str, Any]], str | None]  # 'field: fault' where a document breaks the schema
 
 
 class ProjectMeta(NamedTuple):
@@ -159,15 +160,9 @@ def _portable_path(media: Path, folder: Path) -> str:
 # --- loading --------------------------------------------------------------------------------------
 
 
-SchemaCheck = Callable[[dict[str, Any]], str | None]
-"""A check of a current-version document against the published schema: 'field: fault', or None."""
-
-
 def load_project_file(path: Path, *, check: SchemaCheck | None = None) -> LoadedProject:
     """Read, upgrade and validate a project file; raise InvalidInput naming the file and the fault.
-
-    `check` (the published JSON Schema, given by the layer that holds a validator) runs on the document
-    once upgraded to the current schema, before the model is built from it."""
+    `check` (the published schema's, from a layer that has a validator) sees the upgraded document first."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -224,8 +219,7 @@ def _parse_document(doc: Any, folder: Path, check: SchemaCheck | None = None) ->
         if upgraded <= version:
             raise _Bad("schema", f"the upgrade from {source} did not move the file forward")
         version = upgraded
-    problem = check(doc) if check is not None else None
-    if problem:
+    if check is not None and (problem := check(doc)):
         raise _Bad("", problem)
     meta, timeline, clips = _parse_current(doc, folder)
     return LoadedProject(meta._replace(upgraded_from=upgraded_from), timeline, clips)
@@ -370,19 +364,8 @@ def _parse_clips(data: dict[str, Any], folder: Path) -> dict[str, Clip]:
 
 
 _CLIP_KEYS = {
-    "title",
-    "kind",
-    "duration",
-    "credits",
-    "licence",
-    "owner",
-    "lineage",
-    "path",
-    "embedded_credits",
-    "has_video",
-    "has_audio",
-    "tags",
-    "probe",
+    *("title", "kind", "duration", "credits", "licence", "owner", "lineage", "path", "embedded_credits"),
+    *("has_video", "has_audio", "tags", "probe"),
 }
 
 
