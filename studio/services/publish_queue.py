@@ -42,7 +42,7 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     from studio.core.library import find_clip
     from studio.core.paths import media_path
     from studio.services import sync as sync_service
-    from studio.sync import records, state
+    from studio.sync import records
     from studio.sync.outbox import queue_record
 
     login = sync_service.current_login()
@@ -51,12 +51,9 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
         sync_service._check_publishable(clip)
         if not media_path(clip.id).is_file():
             raise NotFound(f"the media of clip {clip.title!r} is not in the library here: pull it first")
-        state.ensure_schema(opened)
         with opened.write() as conn:
-            conn.execute(
-                "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
-                (PUBLIC_SPACE, login.account.username, clip.id),
-            )
+            username = login.account.username
+            records.claim_published_clip(conn, clip.id, username, PUBLIC_SPACE, adopt_pulled=False)
             records.set_home_space(conn, "clip", clip.id, PUBLIC_SPACE)
             queue_record(
                 conn,
@@ -95,17 +92,10 @@ def publish_or_queue(
 def queued_publishes(store: Store) -> set[str]:
     """Clips made here that wait to be published: in the public space, with no record on the server
     yet (the server's copy, the shadow, arrives with the push that publishes them)."""
+    from studio.sync import state
+
     with store.read() as conn:
-        if not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_shadow'"
-        ).fetchone():
-            return set()
-        rows = conn.execute(
-            "SELECT c.id FROM clips c WHERE c.space = ? AND c.origin = 'local' AND NOT EXISTS "
-            "(SELECT 1 FROM sync_shadow s WHERE s.space = ? AND s.kind = 'clip' AND s.record_id = c.id)",
-            (PUBLIC_SPACE, PUBLIC_SPACE),
-        ).fetchall()
-    return {row[0] for row in rows}
+        return state.unshadowed_local_clips(conn, PUBLIC_SPACE)
 
 
 def publish_export_or_queue(

@@ -27,7 +27,7 @@ from studio.core.store import Store
 from studio.protocol import api
 from studio.protocol.ids import PUBLIC_SPACE, claim_media, is_sha256, is_username, public_clip_media
 from studio.services.sync_status import SyncStatusModel
-from studio.sync import credentials, records, state
+from studio.sync import credentials, outbox, records, state
 from studio.sync.client import ApiClient, ApiError, NotAuthenticated, OfflineError, SyncError, normalise_url
 from studio.sync.engine import SyncEngine, SyncReport, list_conflicts, pending_summary
 from studio.sync.outbox import queue_record
@@ -239,17 +239,7 @@ def publish_clip(
 
         engine.upload(PUBLIC_SPACE, [BlobSource(clip.id, path.stat().st_size, path)])
         with engine.store.write() as conn:
-            # A clip pulled from another publisher becomes our own claim about the file when we publish
-            # it (their claim stays in the library's claims).
-            conn.execute(
-                "UPDATE clips SET owner = ?, origin = 'local' WHERE id = ? AND origin = 'pulled' "
-                "AND space = ? AND owner != ?",
-                (engine.username, clip.id, PUBLIC_SPACE, engine.username),
-            )
-            conn.execute(
-                "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
-                (PUBLIC_SPACE, engine.username, clip.id),
-            )
+            records.claim_published_clip(conn, clip.id, engine.username, PUBLIC_SPACE)
             records.set_home_space(conn, "clip", clip.id, PUBLIC_SPACE)
             queue_record(conn, "clip", clip.id, None, engine.can_push, extra_spaces=[PUBLIC_SPACE])
         engine.push()
@@ -674,32 +664,26 @@ def resolve_record_conflict(
     one); the next sync pushes it on the current revision, which clears the conflict."""
     if kind not in records.KINDS:
         raise InvalidInput(f"records of kind {kind!r} are not kept locally")
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            doc, _home, _origin = records.local_doc(conn, kind, record_id)
-            if doc is None:
-                raise NotFound(f"no {kind} {record_id} here")
-            spaces = [space] if space else state.shadow_spaces(conn, kind, record_id)
-            shadows = [s for s in (state.get_shadow(conn, sp, kind, record_id) for sp in spaces) if s]
-            if not any(c.get("field") == field for s in shadows for c in s.conflicts):
-                raise NotFound(f"{kind} {record_id} has no conflict on {field!r}")
-            records.write_local(
-                conn,
-                kind,
-                record_id,
-                {**doc, field: value},
-                space=shadows[0].space,
-                owner=shadows[0].owner,
-                rev=shadows[0].rev,
-                create=False,
-            )
-            for shadow in shadows:
-                conn.execute(
-                    "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, sent) "
-                    "VALUES (lower(hex(randomblob(16))), ?, ?, ?, ?, ?, 0)",
-                    (shadow.space, kind, record_id, shadow.rev, state.dumps({field: value})),
-                )
+    with _opened(store) as opened, opened.write() as conn:
+        doc, _home, _origin = records.local_doc(conn, kind, record_id)
+        if doc is None:
+            raise NotFound(f"no {kind} {record_id} here")
+        spaces = [space] if space else state.shadow_spaces(conn, kind, record_id)
+        shadows = [s for s in (state.get_shadow(conn, sp, kind, record_id) for sp in spaces) if s]
+        if not any(c.get("field") == field for s in shadows for c in s.conflicts):
+            raise NotFound(f"{kind} {record_id} has no conflict on {field!r}")
+        records.write_local(
+            conn,
+            kind,
+            record_id,
+            {**doc, field: value},
+            space=shadows[0].space,
+            owner=shadows[0].owner,
+            rev=shadows[0].rev,
+            create=False,
+        )
+        for shadow in shadows:
+            outbox.queue_resolution(conn, shadow.space, kind, record_id, shadow.rev, {field: value})
 
 
 # --- refused changes -------------------------------------------------------------------------------------
@@ -713,10 +697,8 @@ class ChangeRefused(StudioError):
 
 def refused_changes(store: Store | None = None) -> list[dict[str, Any]]:
     """Changes the server refused, with its reason (works offline)."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.read() as conn:
-            return state.refused_changes(conn)
+    with _opened(store) as opened, opened.read() as conn:
+        return state.refused_changes(conn)
 
 
 def _find_refused(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
@@ -731,36 +713,21 @@ def _find_refused(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
 def _take_refused(conn: Any, ref: str) -> dict[str, Any]:
     """The refused change `ref` names, taken off the refused list (in the caller's transaction)."""
     found = _find_refused(conn, ref)
-    conn.execute(
-        "DELETE FROM sync_refused WHERE space = ? AND change_id = ?", (found["space"], found["change"])
-    )
+    state.forget_refused(conn, found["space"], found["change"])
     return found
 
 
 def retry_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     """Put a refused change back in line: the next sync pushes it again (after, say, the owner let you in)."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            found = _take_refused(conn, ref)
+    with _opened(store) as opened, opened.write() as conn:
+        found = _take_refused(conn, ref)
     return found
 
 
 def drop_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     """Give up a refused change: it is no longer pushed. The local data keeps the edit (nothing here is
     deleted); a refused project edit stays in this machine's timeline only."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            found = _take_refused(conn, ref)
-            if found["kind"] == "ops":
-                conn.execute(
-                    "UPDATE ops SET server_rev = 0 WHERE project_id = ? AND server_rev IS NULL",
-                    (found["id"],),
-                )
-            else:
-                conn.execute(
-                    "DELETE FROM sync_pending WHERE space = ? AND change_id = ?",
-                    (found["space"], found["change"]),
-                )
+    with _opened(store) as opened, opened.write() as conn:
+        found = _find_refused(conn, ref)
+        state.drop_refused_change(conn, found)
     return found

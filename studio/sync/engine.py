@@ -157,7 +157,6 @@ def project_conflicts(store: Store, project_id: str, name: str) -> list[dict[str
 def list_conflicts(store: Store) -> list[dict[str, Any]]:
     """Every unresolved conflict: in shared projects' timelines (including overlapping items) and on
     records the server flagged."""
-    state.ensure_schema(store)
     with store.read() as conn:
         projects = conn.execute("SELECT id, name FROM projects WHERE space != '' ORDER BY name").fetchall()
         found = [{"where": "record", **c} for c in state.record_conflicts(conn)]
@@ -198,7 +197,6 @@ class SyncEngine:
         self._blocked: set[str] = set()
         self._stale: dict[str, set[tuple[str, str]]] = {}
         self._uploaded: set[tuple[str, str]] = set()
-        state.ensure_schema(store)
         state.bind(store, client.base_url, username)
         with store.write() as conn:
             # Other publishers' claims live in clip_claims (store migration 6), not under the hash.
@@ -1158,7 +1156,6 @@ def _verify_outcome(status: str) -> str:
 
 def pending_summary(store: Store) -> dict[str, int]:
     """How much local work waits for a server (for `studio sync --json` and the status bar)."""
-    state.ensure_schema(store)
     with store.read() as conn:
         changes = int(conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0])
         outbox = int(
