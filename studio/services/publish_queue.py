@@ -15,6 +15,7 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import NotFound
 from studio.core.store import Store
 from studio.protocol.ids import PUBLIC_SPACE
+from studio.services.local_store import opened as opened_store
 
 if TYPE_CHECKING:
     from studio.sync.state import Shadow
@@ -46,7 +47,7 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     from studio.sync.outbox import queue_record
 
     login = sync_service.current_login()
-    with sync_service._opened(store) as opened:
+    with opened_store(store) as opened:
         clip = find_clip(opened, ref)
         sync_service._check_publishable(clip)
         if not media_path(clip.id).is_file():
@@ -116,7 +117,7 @@ def publish_export_or_queue(
         published = sync_service.publish_export(path, store=store, progress=progress, cancel=cancel)
     except OfflineError as exc:
         clip_id = sha256_file(Path(path))
-        with sync_service._opened(store) as opened:
+        with opened_store(store) as opened:
             lineage = list(get_record(opened, clip_id).clip.lineage)
             queued = queue_publish(clip_id, store=opened)
         return {**queued, "lineage": lineage, "reason": str(exc).split(": ", 1)[0]}
