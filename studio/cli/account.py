@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from studio.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from studio.sync.credentials import Account
+    from studio.services.account import Account
 
 
 def register(subparsers: Any) -> None:
@@ -73,15 +72,15 @@ def read_password(from_stdin: bool, *, confirm: bool = False) -> str:
 
 def _allow_http(args: argparse.Namespace) -> None:
     if args.allow_http:
-        from studio.sync.client import ALLOW_HTTP_ENV
+        from studio.services.account import allow_plain_http
 
-        os.environ[ALLOW_HTTP_ENV] = "1"
+        allow_plain_http()
 
 
 def _trusted(args: argparse.Namespace, call: Callable[[], Account]) -> Account:
     """Run the login or signup once the server's certificate is trusted as the flags say; at the first
     contact with a server no authority vouches for, a terminal asks whether to pin it."""
-    from studio.services.server_trust import with_trust
+    from studio.services.account import with_trust
 
     interactive = not args.password_stdin and sys.stdin.isatty()
     return with_trust(
@@ -106,7 +105,7 @@ def _confirm_certificate(url: str, fingerprint: str) -> bool:
 
 
 def _signup(args: argparse.Namespace) -> int:
-    from studio.services.sync import signup
+    from studio.services.account import signup
 
     _allow_http(args)
     password = read_password(args.password_stdin, confirm=True)
@@ -118,7 +117,7 @@ def _signup(args: argparse.Namespace) -> int:
 
 
 def _login(args: argparse.Namespace) -> int:
-    from studio.services.sync import login
+    from studio.services.account import login
 
     _allow_http(args)
     password = read_password(args.password_stdin)
@@ -128,7 +127,7 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _logout(_args: argparse.Namespace) -> int:
-    from studio.services.sync import logout
+    from studio.services.account import logout
 
     account = logout()
     print(f"logged out {account.username} from {account.server}" if account else "not logged in")

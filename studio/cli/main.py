@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.cli.output import escaped_output
+from studio.cli.wording import cli_message
 from studio.core.errors import StudioError
 
 _NOT_COMMANDS = {"main", "output"}
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _drop_stdout()
             return 141  # as a process killed by SIGPIPE, which is how shells expect `cmd | head` to end
         except StudioError as exc:
-            print(f"studio: error: {exc}", file=sys.stderr)
+            print(f"studio: error: {cli_message(exc)}", file=sys.stderr)
             return exc.exit_code
         except OSError as exc:  # a file the user named cannot be read or written: one line, no traceback
             where = f"{exc.filename}: " if exc.filename else ""

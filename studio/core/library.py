@@ -191,6 +191,15 @@ def remember_account(store: Store, username: str, account_id: str, server: str, 
         )
 
 
+def knows_me_as(store: Store, username: str) -> bool:
+    """Whether this store has resolved `username` as the logged-in account."""
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT 1 FROM known_accounts WHERE me = 1 AND username = ?", (username,)
+        ).fetchone()
+    return row is not None
+
+
 def known_account(store: Store, username: str) -> str | None:
     """The account id of `username` if this store has resolved it."""
     with store.read() as conn:

@@ -212,6 +212,42 @@ def _v6_clip_claims(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7_sync_tables(conn: sqlite3.Connection) -> None:
+    """The sync client's bookkeeping (studio.sync.state says what each table holds). Libraries made
+    before this migration may already have these tables, created on first sync by earlier versions with
+    the same columns: IF NOT EXISTS keeps their rows."""
+    for sql in (
+        """CREATE TABLE IF NOT EXISTS sync_shadow (
+            space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+            rev INTEGER NOT NULL, doc TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+            conflicts TEXT NOT NULL DEFAULT '[]', owner TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (space, kind, record_id))""",
+        "CREATE INDEX IF NOT EXISTS sync_shadow_record ON sync_shadow(kind, record_id)",
+        """CREATE TABLE IF NOT EXISTS sync_pending (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL, space TEXT NOT NULL,
+            kind TEXT NOT NULL, record_id TEXT NOT NULL, base_rev INTEGER, fields TEXT NOT NULL,
+            deleted INTEGER, sent INTEGER NOT NULL DEFAULT 0, UNIQUE (space, change_id))""",
+        "CREATE INDEX IF NOT EXISTS sync_pending_record ON sync_pending(space, kind, record_id)",
+        """CREATE TABLE IF NOT EXISTS sync_wanted (
+            sha256 TEXT PRIMARY KEY, size INTEGER, added TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS sync_rejected (
+            space TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, entry TEXT NOT NULL,
+            PRIMARY KEY (space, seq))""",
+        "CREATE TABLE IF NOT EXISTS sync_binding (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE IF NOT EXISTS sync_refused (
+            space TEXT NOT NULL, change_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+            reason TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (space, change_id))""",
+        """CREATE TABLE IF NOT EXISTS sync_confirmed (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT NOT NULL, change_id TEXT NOT NULL,
+            kind TEXT NOT NULL, record_id TEXT NOT NULL, fields TEXT NOT NULL, base TEXT NOT NULL,
+            deleted INTEGER, UNIQUE (space, change_id))""",
+        """CREATE TABLE IF NOT EXISTS sync_reconcile (
+            space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+            PRIMARY KEY (space, kind, record_id))""",
+    ):
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_base,
     _v2_fold_cache,
@@ -219,5 +255,6 @@ MIGRATIONS: list[Migration] = [
     _v4_spaces,
     _v5_known_accounts,
     _v6_clip_claims,
+    _v7_sync_tables,
 ]
 LATEST = len(MIGRATIONS)

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Sequence
 from studio.core.clips import Credit
 from studio.core.errors import InvalidInput
 from studio.core.identity import account_of, normal_name
-from studio.core.library import account_credit_id, known_account, list_clips, remember_account, save_clip
+from studio.core.library import (
+    account_credit_id,
+    known_account,
+    knows_me_as,
+    list_clips,
+    remember_account,
+    save_clip,
+)
 from studio.core.store import Store
 from studio.protocol import api, refusals
 from studio.protocol.ids import is_username
@@ -76,11 +83,7 @@ def _resolve(store: Store, usernames: Iterable[str]) -> None:
 def remember_me(store: Store, client: ApiClient, account: credentials.Account) -> None:
     """Know the logged-in account's id (older logins did not keep it), so the user's own name is credited
     as the account."""
-    with store.read() as conn:
-        row = conn.execute(
-            "SELECT 1 FROM known_accounts WHERE me = 1 AND username = ?", (account.username,)
-        ).fetchone()
-    if row is None:
+    if not knows_me_as(store, account.username):
         me = client.get_json(api.ME)
         remember_account(store, account.username, str(me["id"]), account.server, me=True)
         adopt_account_ids(store)
@@ -95,9 +98,8 @@ def remember_login(account: credentials.Account, account_id: str) -> None:
         adopt_account_ids(store)
         # The login registered this folder's op client id for the new device: edits refused for want of
         # a registered device go up again.
-        state.ensure_schema(store)
         with store.write() as conn:
-            conn.execute("DELETE FROM sync_refused WHERE reason = ?", (refusals.UNREGISTERED_CLIENT,))
+            state.forget_refusals(conn, refusals.UNREGISTERED_CLIENT)
     finally:
         store.close()
 

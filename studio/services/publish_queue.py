@@ -15,6 +15,7 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.errors import NotFound
 from studio.core.store import Store
 from studio.protocol.ids import PUBLIC_SPACE
+from studio.services.local_store import opened as opened_store
 
 if TYPE_CHECKING:
     from studio.sync.state import Shadow
@@ -42,21 +43,18 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     from studio.core.library import find_clip
     from studio.core.paths import media_path
     from studio.services import sync as sync_service
-    from studio.sync import records, state
+    from studio.sync import records
     from studio.sync.outbox import queue_record
 
     login = sync_service.current_login()
-    with sync_service._opened(store) as opened:
+    with opened_store(store) as opened:
         clip = find_clip(opened, ref)
         sync_service._check_publishable(clip)
         if not media_path(clip.id).is_file():
             raise NotFound(f"the media of clip {clip.title!r} is not in the library here: pull it first")
-        state.ensure_schema(opened)
         with opened.write() as conn:
-            conn.execute(
-                "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
-                (PUBLIC_SPACE, login.account.username, clip.id),
-            )
+            username = login.account.username
+            records.claim_published_clip(conn, clip.id, username, PUBLIC_SPACE, adopt_pulled=False)
             records.set_home_space(conn, "clip", clip.id, PUBLIC_SPACE)
             queue_record(
                 conn,
@@ -95,17 +93,10 @@ def publish_or_queue(
 def queued_publishes(store: Store) -> set[str]:
     """Clips made here that wait to be published: in the public space, with no record on the server
     yet (the server's copy, the shadow, arrives with the push that publishes them)."""
+    from studio.sync import state
+
     with store.read() as conn:
-        if not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_shadow'"
-        ).fetchone():
-            return set()
-        rows = conn.execute(
-            "SELECT c.id FROM clips c WHERE c.space = ? AND c.origin = 'local' AND NOT EXISTS "
-            "(SELECT 1 FROM sync_shadow s WHERE s.space = ? AND s.kind = 'clip' AND s.record_id = c.id)",
-            (PUBLIC_SPACE, PUBLIC_SPACE),
-        ).fetchall()
-    return {row[0] for row in rows}
+        return state.unshadowed_local_clips(conn, PUBLIC_SPACE)
 
 
 def publish_export_or_queue(
@@ -126,7 +117,7 @@ def publish_export_or_queue(
         published = sync_service.publish_export(path, store=store, progress=progress, cancel=cancel)
     except OfflineError as exc:
         clip_id = sha256_file(Path(path))
-        with sync_service._opened(store) as opened:
+        with opened_store(store) as opened:
             lineage = list(get_record(opened, clip_id).clip.lineage)
             queued = queue_publish(clip_id, store=opened)
         return {**queued, "lineage": lineage, "reason": str(exc).split(": ", 1)[0]}

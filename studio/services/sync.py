@@ -1,4 +1,5 @@
-"""Sync use-cases for the CLI and the app: accounts, sync, publish, pull, search, share, conflicts.
+"""Sync use-cases for the CLI and the app: sync, publish, pull, search, share, conflicts (the account
+itself is studio.services.account's; its calls stay importable from here).
 
 Everything local keeps working with no server: these calls are the only ones that need one, and each
 says clearly when it cannot reach it. Long calls take a progress callback and a cancel token, and
@@ -7,67 +8,44 @@ says clearly when it cannot reach it. Long calls take a progress callback and a 
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core import edits
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Credit
-from studio.core.errors import Cancelled, EditRejected, InvalidInput, NotFound, StudioError
+from studio.core.errors import Cancelled, InvalidInput, NotFound, StudioError
 from studio.core.library import clip_to_dict, find_clip, get_record
 from studio.core.paths import media_path
-from studio.core.project import ProjectSession, find_project
+from studio.core.project import find_project
 from studio.core.store import Store
 from studio.protocol import api
 from studio.protocol.ids import PUBLIC_SPACE, claim_media, is_sha256, is_username, public_clip_media
+from studio.services.account import Login as Login
+from studio.services.account import NotLoggedIn as NotLoggedIn
+from studio.services.account import client_for as client_for
+from studio.services.account import current_login as current_login
+from studio.services.account import login as login
+from studio.services.account import logout as logout
+from studio.services.account import signup as signup
+from studio.services.conflicts import ChangeRefused as ChangeRefused
+from studio.services.conflicts import conflicts as conflicts
+from studio.services.conflicts import drop_refused as drop_refused
+from studio.services.conflicts import keep_both as keep_both
+from studio.services.conflicts import refused_changes as refused_changes
+from studio.services.conflicts import resolve_conflict as resolve_conflict
+from studio.services.conflicts import resolve_record_conflict as resolve_record_conflict
+from studio.services.conflicts import retry_refused as retry_refused
+from studio.services.local_store import opened as _opened
 from studio.services.sync_status import SyncStatusModel
 from studio.sync import credentials, records, state
-from studio.sync.client import ApiClient, ApiError, NotAuthenticated, OfflineError, SyncError, normalise_url
+from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError
 from studio.sync.engine import SyncEngine, SyncReport, list_conflicts, pending_summary
 from studio.sync.outbox import queue_record
 
 SHARE_ROLES = ("editor", "viewer")
-
-
-class NotLoggedIn(StudioError):
-    """No server login on this machine yet."""
-
-
-@dataclass(frozen=True)
-class Login:
-    account: credentials.Account
-    token: str
-
-
-@contextmanager
-def _opened(store: Store | None) -> Iterator[Store]:
-    """The given store, or the default one opened (and closed) for this call."""
-    if store is not None:
-        yield store
-        return
-    own = Store()
-    try:
-        yield own
-    finally:
-        own.close()
-
-
-def current_login() -> Login:
-    found = credentials.load()
-    if found is None:
-        raise NotLoggedIn("not logged in to a server: run studio login URL --user NAME (or studio signup)")
-    return Login(*found)
-
-
-def client_for(login: Login | None = None, cancel: CancelToken | None = None) -> ApiClient:
-    login = login or current_login()
-    return ApiClient(login.account.server, login.token, cancel=cancel)
 
 
 @contextmanager
@@ -87,67 +65,6 @@ def _engine(
                 f"the local store could not be written ({exc}); what was synced before is kept, "
                 "run the sync again once that is fixed"
             ) from exc
-
-
-# --- accounts -----------------------------------------------------------------------------------------
-
-
-def _check_credentials(username: str, password: str) -> None:
-    if not is_username(username):
-        raise InvalidInput(
-            f"user name {username!r} must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'"
-        )
-    if not password:
-        raise InvalidInput("the password is empty")
-
-
-def signup(url: str, username: str, password: str, *, device_name: str | None = None) -> credentials.Account:
-    """Create an account on the server at `url` and log this machine in with it."""
-    url = normalise_url(url)
-    _check_credentials(username, password)
-    if len(password) < 8:
-        raise InvalidInput("the password must have at least 8 characters")
-    with ApiClient(url) as client:
-        try:
-            client.post_json(api.ACCOUNTS, {"username": username, "password": password})
-        except ApiError as exc:
-            if exc.status == 409:
-                raise InvalidInput(f"the user name {username!r} is taken on {url}") from None
-            raise
-    return login(url, username, password, device_name=device_name)
-
-
-def login(url: str, username: str, password: str, *, device_name: str | None = None) -> credentials.Account:
-    """Get a token for this device and keep it (OS keyring, else a private file)."""
-    url = normalise_url(url)
-    _check_credentials(username, password)
-    device = device_name or f"studio on {socket.gethostname()}"[:100]
-    with Store() as store:
-        client_id = store.client_id  # this data folder's op client id, registered for the new device
-    with ApiClient(url) as client:
-        try:
-            grant = client.post_json(
-                api.TOKENS,
-                {"username": username, "password": password, "device_name": device, "client_id": client_id},
-            )
-        except NotAuthenticated:
-            raise InvalidInput(f"wrong user name or password for {url}") from None
-    account = credentials.Account(url, username, grant["device_id"])
-    saved = credentials.save(account, grant["token"])
-    from studio.services.people import remember_login
-
-    remember_login(saved, str(grant["account"]["id"]))
-    return saved
-
-
-def logout() -> credentials.Account | None:
-    """Revoke this device's token on the server (when reachable) and forget it here."""
-    found = credentials.load()
-    if found is not None:
-        account, token = found
-        with ApiClient(account.server, token) as client, contextlib.suppress(OfflineError, ApiError):
-            client.request("DELETE", api.CURRENT_TOKEN)
-    return credentials.clear()
 
 
 # --- sync ---------------------------------------------------------------------------------------------
@@ -206,18 +123,21 @@ def sync_summary(store: Store | None = None) -> dict[str, Any]:
 # --- publish ------------------------------------------------------------------------------------------
 
 
+class NotPublishable(InvalidInput):
+    """A clip that lacks what publishing needs; `missing` names it ("credits" or "licence") so each front
+    end can say where to add it."""
+
+    def __init__(self, message: str, missing: str) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
 def _check_publishable(clip: Any) -> None:
     title = clip.title or clip.id[:12]
     if not clip.credits:
-        raise InvalidInput(
-            f"clip {title!r} credits nobody: add its creators before publishing "
-            "(studio import FILE --creator NAME[:ROLE])"
-        )
+        raise NotPublishable(f"clip {title!r} credits nobody: add its creators before publishing", "credits")
     if not clip.licence:
-        raise InvalidInput(
-            f"clip {title!r} has no licence: choose one before publishing "
-            "(studio import FILE --licence CC-BY-4.0)"
-        )
+        raise NotPublishable(f"clip {title!r} has no licence: choose one before publishing", "licence")
 
 
 def publish_clip(
@@ -239,17 +159,7 @@ def publish_clip(
 
         engine.upload(PUBLIC_SPACE, [BlobSource(clip.id, path.stat().st_size, path)])
         with engine.store.write() as conn:
-            # A clip pulled from another publisher becomes our own claim about the file when we publish
-            # it (their claim stays in the library's claims).
-            conn.execute(
-                "UPDATE clips SET owner = ?, origin = 'local' WHERE id = ? AND origin = 'pulled' "
-                "AND space = ? AND owner != ?",
-                (engine.username, clip.id, PUBLIC_SPACE, engine.username),
-            )
-            conn.execute(
-                "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
-                (PUBLIC_SPACE, engine.username, clip.id),
-            )
+            records.claim_published_clip(conn, clip.id, engine.username, PUBLIC_SPACE)
             records.set_home_space(conn, "clip", clip.id, PUBLIC_SPACE)
             queue_record(conn, "clip", clip.id, None, engine.can_push, extra_spaces=[PUBLIC_SPACE])
         engine.push()
@@ -260,8 +170,8 @@ def publish_clip(
         if refusal is not None:
             raise ChangeRefused(
                 f"the server refused to publish clip {clip.title or clip.id[:12]!r}: {refusal['detail']} "
-                f"({refusal['reason']}); it is kept here "
-                f"(studio sync --drop {refusal['change'][:12]} gives it up)"
+                f"({refusal['reason']}); it is kept here",
+                change_id=refusal["change"],
             )
         claim = _own_claim_id(engine.client, clip.id, engine.username)
     return {
@@ -617,150 +527,3 @@ def _credit_hit(credit: dict[str, Any]) -> dict[str, Any]:
         "roles": list(roles),
         "contributor": credit.get("contributor") or None,
     }
-
-
-# --- conflicts -------------------------------------------------------------------------------------------
-
-
-def conflicts(store: Store | None = None) -> list[dict[str, Any]]:
-    """Every unresolved conflict (timeline and record), as listed by `studio sync --json`."""
-    with _opened(store) as opened:
-        return list_conflicts(opened)
-
-
-def resolve_conflict(
-    project: str, conflict_id: str, choice: int | None = None, *, store: Store | None = None
-) -> str:
-    """Settle a timeline conflict: choose one of its values (index), or for an "overlap:A:B" pair keep
-    both items by moving B to a free track. Returns the undo label. The resolution syncs like any edit."""
-    with _opened(store) as opened:
-        session = ProjectSession(opened, find_project(opened, project))
-        if conflict_id.startswith("overlap:"):
-            parts = conflict_id.split(":")
-            if len(parts) != 3:
-                raise InvalidInput(f"{conflict_id!r} is not an overlap id (overlap:ITEM:ITEM)")
-            return keep_both(session, parts[1], parts[2])
-        label = "Resolve conflict"
-        session.apply(label, lambda tl: edits.resolve_conflict(tl, conflict_id, choice))
-        return label
-
-
-def keep_both(session: ProjectSession, first: str, second: str) -> str:
-    """Two items placed over each other by concurrent edits: keep both, moving `second` to the lowest
-    track of its kind where it fits (a new track when none has room)."""
-    label = "Keep both items"
-    with session.edit(label) as tx:
-        item = edits.get_item(tx.timeline, second)
-        edits.get_item(tx.timeline, first)
-        kind = tx.timeline.tracks[item.track].kind
-        for track in tx.timeline.ordered_tracks(kind):
-            if track.id == item.track or track.locked:
-                continue
-            try:
-                tx.do(edits.move_item(tx.timeline, item.id, track_ref=track.id))
-                return label
-            except EditRejected:
-                continue
-        ops = edits.add_track(tx.timeline, kind)
-        tx.do(ops)
-        tx.do(edits.move_item(tx.timeline, item.id, track_ref=ops[0]["id"]))
-    return label
-
-
-def resolve_record_conflict(
-    kind: str, record_id: str, field: str, value: Any, *, store: Store | None = None, space: str | None = None
-) -> None:
-    """Settle a conflict the server keeps on a record: set `field` to `value` (either side's, or a new
-    one); the next sync pushes it on the current revision, which clears the conflict."""
-    if kind not in records.KINDS:
-        raise InvalidInput(f"records of kind {kind!r} are not kept locally")
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            doc, _home, _origin = records.local_doc(conn, kind, record_id)
-            if doc is None:
-                raise NotFound(f"no {kind} {record_id} here")
-            spaces = [space] if space else state.shadow_spaces(conn, kind, record_id)
-            shadows = [s for s in (state.get_shadow(conn, sp, kind, record_id) for sp in spaces) if s]
-            if not any(c.get("field") == field for s in shadows for c in s.conflicts):
-                raise NotFound(f"{kind} {record_id} has no conflict on {field!r}")
-            records.write_local(
-                conn,
-                kind,
-                record_id,
-                {**doc, field: value},
-                space=shadows[0].space,
-                owner=shadows[0].owner,
-                rev=shadows[0].rev,
-                create=False,
-            )
-            for shadow in shadows:
-                conn.execute(
-                    "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, sent) "
-                    "VALUES (lower(hex(randomblob(16))), ?, ?, ?, ?, ?, 0)",
-                    (shadow.space, kind, record_id, shadow.rev, state.dumps({field: value})),
-                )
-
-
-# --- refused changes -------------------------------------------------------------------------------------
-
-
-class ChangeRefused(StudioError):
-    """The server refused a change (it names why); the change is kept locally, listed by `studio sync`."""
-
-    exit_code = 5
-
-
-def refused_changes(store: Store | None = None) -> list[dict[str, Any]]:
-    """Changes the server refused, with its reason (works offline)."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.read() as conn:
-            return state.refused_changes(conn)
-
-
-def _find_refused(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
-    found = [r for r in state.refused_changes(conn) if r["change"] == ref or r["change"].startswith(ref)]
-    if not ref or not found:
-        raise NotFound(f"no refused change {ref!r} (studio sync lists them)")
-    if len(found) > 1:
-        raise InvalidInput(f"{ref!r} names {len(found)} refused changes: give more of the id")
-    return found[0]
-
-
-def _take_refused(conn: Any, ref: str) -> dict[str, Any]:
-    """The refused change `ref` names, taken off the refused list (in the caller's transaction)."""
-    found = _find_refused(conn, ref)
-    conn.execute(
-        "DELETE FROM sync_refused WHERE space = ? AND change_id = ?", (found["space"], found["change"])
-    )
-    return found
-
-
-def retry_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
-    """Put a refused change back in line: the next sync pushes it again (after, say, the owner let you in)."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            found = _take_refused(conn, ref)
-    return found
-
-
-def drop_refused(ref: str, *, store: Store | None = None) -> dict[str, Any]:
-    """Give up a refused change: it is no longer pushed. The local data keeps the edit (nothing here is
-    deleted); a refused project edit stays in this machine's timeline only."""
-    with _opened(store) as opened:
-        state.ensure_schema(opened)
-        with opened.write() as conn:
-            found = _take_refused(conn, ref)
-            if found["kind"] == "ops":
-                conn.execute(
-                    "UPDATE ops SET server_rev = 0 WHERE project_id = ? AND server_rev IS NULL",
-                    (found["id"],),
-                )
-            else:
-                conn.execute(
-                    "DELETE FROM sync_pending WHERE space = ? AND change_id = ?",
-                    (found["space"], found["change"]),
-                )
-    return found

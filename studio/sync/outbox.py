@@ -222,3 +222,15 @@ def queue_unbased(
         "VALUES (?, ?, ?, ?, NULL, ?, NULL, 0)",
         (uuid.uuid4().hex, space, kind, record_id, dumps(fields)),
     )
+
+
+def queue_resolution(
+    conn: sqlite3.Connection, space: str, kind: str, record_id: str, base_rev: int, fields: dict[str, Any]
+) -> None:
+    """Queue the fields that settle a conflict, based on the revision that holds it (so pushing them
+    clears the conflict) rather than frozen from the outbox."""
+    conn.execute(
+        "INSERT INTO sync_pending (change_id, space, kind, record_id, base_rev, fields, sent) "
+        "VALUES (lower(hex(randomblob(16))), ?, ?, ?, ?, ?, 0)",
+        (space, kind, record_id, base_rev, dumps(fields)),
+    )

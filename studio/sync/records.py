@@ -264,3 +264,21 @@ def write_local(
 def set_home_space(conn: sqlite3.Connection, kind: str, record_id: str, space: str) -> None:
     table = {"project": "projects", "clip": "clips", "contributor": "contributors"}[kind]
     conn.execute(f"UPDATE {table} SET space = ? WHERE id = ?", (space, record_id))
+
+
+def claim_published_clip(
+    conn: sqlite3.Connection, clip_id: str, username: str, space: str, *, adopt_pulled: bool = True
+) -> None:
+    """A clip published to `space` by `username` is theirs there: one never synced takes the space and
+    owner, and (with `adopt_pulled`) one pulled from another publisher becomes their own claim about the
+    file (the other's claim stays in the library's claims)."""
+    if adopt_pulled:
+        conn.execute(
+            "UPDATE clips SET owner = ?, origin = 'local' WHERE id = ? AND origin = 'pulled' "
+            "AND space = ? AND owner != ?",
+            (username, clip_id, space, username),
+        )
+    conn.execute(
+        "UPDATE clips SET space = ?, owner = ? WHERE id = ? AND (space = '' OR owner = '')",
+        (space, username, clip_id),
+    )

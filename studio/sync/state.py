@@ -17,8 +17,9 @@
 - sync_refused: changes the server refused (one record change, or a project's op log from a change on),
   with its reason; they stay out of pushes until the user retries or drops them.
 
-The tables are created on first use inside the store's write transaction (the store's migrations do not
-know them; they only ever hold data the sync client can rebuild from the server and the outbox).
+The tables are created by the store's versioned migrations (studio.core.migrations, version 7); this
+module owns every statement that reads or writes them. They only ever hold data the sync client can
+rebuild from the server and the outbox.
 """
 
 from __future__ import annotations
@@ -30,45 +31,9 @@ from typing import Any
 
 from studio.core.store import Store, utc_now
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS sync_shadow (
-        space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
-        rev INTEGER NOT NULL, doc TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
-        conflicts TEXT NOT NULL DEFAULT '[]', owner TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (space, kind, record_id))""",
-    "CREATE INDEX IF NOT EXISTS sync_shadow_record ON sync_shadow(kind, record_id)",
-    """CREATE TABLE IF NOT EXISTS sync_pending (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL, space TEXT NOT NULL,
-        kind TEXT NOT NULL, record_id TEXT NOT NULL, base_rev INTEGER, fields TEXT NOT NULL,
-        deleted INTEGER, sent INTEGER NOT NULL DEFAULT 0, UNIQUE (space, change_id))""",
-    "CREATE INDEX IF NOT EXISTS sync_pending_record ON sync_pending(space, kind, record_id)",
-    """CREATE TABLE IF NOT EXISTS sync_wanted (
-        sha256 TEXT PRIMARY KEY, size INTEGER, added TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS sync_rejected (
-        space TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, entry TEXT NOT NULL,
-        PRIMARY KEY (space, seq))""",
-    "CREATE TABLE IF NOT EXISTS sync_binding (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS sync_refused (
-        space TEXT NOT NULL, change_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
-        reason TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (space, change_id))""",
-    """CREATE TABLE IF NOT EXISTS sync_confirmed (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT NOT NULL, change_id TEXT NOT NULL,
-        kind TEXT NOT NULL, record_id TEXT NOT NULL, fields TEXT NOT NULL, base TEXT NOT NULL,
-        deleted INTEGER, UNIQUE (space, change_id))""",
-    """CREATE TABLE IF NOT EXISTS sync_reconcile (
-        space TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
-        PRIMARY KEY (space, kind, record_id))""",
-)
-
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def ensure_schema(store: Store) -> None:
-    with store.write() as conn:
-        for sql in _SCHEMA:
-            conn.execute(sql)
 
 
 # --- binding -------------------------------------------------------------------------------------------
@@ -201,11 +166,46 @@ def is_refused(conn: sqlite3.Connection, space: str, change_id: str) -> bool:
     )
 
 
+def forget_refused(conn: sqlite3.Connection, space: str, change_id: str) -> None:
+    """Take a change off the refused list: it is pushed again unless the caller also drops it."""
+    conn.execute("DELETE FROM sync_refused WHERE space = ? AND change_id = ?", (space, change_id))
+
+
+def drop_refused_change(conn: sqlite3.Connection, refused: dict[str, Any]) -> None:
+    """Give up a refused change (as `refused_changes` lists it): a record change leaves the pending
+    list; a refused op log's unsent ops are marked as never to be sent (they stay in the local log)."""
+    forget_refused(conn, refused["space"], refused["change"])
+    if refused["kind"] == "ops":
+        conn.execute(
+            "UPDATE ops SET server_rev = 0 WHERE project_id = ? AND server_rev IS NULL", (refused["id"],)
+        )
+    else:
+        conn.execute(
+            "DELETE FROM sync_pending WHERE space = ? AND change_id = ?",
+            (refused["space"], refused["change"]),
+        )
+
+
+def forget_refusals(conn: sqlite3.Connection, reason: str) -> None:
+    """Take every change refused for `reason` off the refused list (the cause is gone)."""
+    conn.execute("DELETE FROM sync_refused WHERE reason = ?", (reason,))
+
+
 def refused_logs(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     """(space, project) of op logs with a refused change: their ops wait for a retry or a drop."""
     return {
         (r[0], r[1]) for r in conn.execute("SELECT space, record_id FROM sync_refused WHERE kind = 'ops'")
     }
+
+
+def unshadowed_local_clips(conn: sqlite3.Connection, space: str) -> set[str]:
+    """Clips made here and homed in `space` that the server has not shown yet (no shadow there)."""
+    rows = conn.execute(
+        "SELECT c.id FROM clips c WHERE c.space = ? AND c.origin = 'local' AND NOT EXISTS "
+        "(SELECT 1 FROM sync_shadow s WHERE s.space = ? AND s.kind = 'clip' AND s.record_id = c.id)",
+        (space, space),
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 # --- wanted media ----------------------------------------------------------------------------------------

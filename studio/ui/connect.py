@@ -4,6 +4,8 @@ the network pool and the form shows how it went."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,9 +23,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.display import shown
 from studio.services.sync import SHARE_ROLES
-from studio.sync.credentials import Account
 from studio.ui.sync_controller import SyncController
 from studio.ui.untrusted import PlainLabel
+
+if TYPE_CHECKING:
+    from studio.services.account import Account
 
 
 class ConnectForm(QWidget):

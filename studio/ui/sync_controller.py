@@ -22,8 +22,8 @@ from studio.services.sync_status import SyncStatusModel
 from studio.ui import tasks
 
 if TYPE_CHECKING:
+    from studio.services.account import Account
     from studio.services.local_server import LocalServer
-    from studio.sync.credentials import Account
     from studio.sync.engine import SyncReport
     from studio.ui.catalog import ClipCatalog
     from studio.ui.document import ProjectDocument
@@ -112,10 +112,10 @@ class SyncController(QObject):
 
         def work(ctx: tasks.TaskContext) -> tuple[Account | None, LocalServer | None, bool, str]:
             # Imported here, on the worker: urllib and the sync client cost the UI thread 30 ms at start.
+            from studio.services import account as account_service
             from studio.services import local_server
-            from studio.sync import credentials
 
-            account = credentials.current_account()
+            account = account_service.current_account()
             try:
                 ensured = (
                     None if account is None else local_server.ensure_for(account.server, cancel=ctx.cancel)
@@ -206,7 +206,7 @@ class SyncController(QObject):
         self, url: str, user: str, password: str, *, create: bool = False
     ) -> tasks.TaskHandle:
         """Sign up (create) or log in on the network pool; `account_changed` or `connect_failed` tells."""
-        from studio.services import sync as service
+        from studio.services import account as service
 
         def work(_ctx: tasks.TaskContext) -> Account:
             call = service.signup if create else service.login
@@ -242,7 +242,7 @@ class SyncController(QObject):
         self.account_changed.emit(account)
 
     def logout(self) -> tasks.TaskHandle:
-        from studio.services import sync as service
+        from studio.services import account as service
 
         return tasks.submit(
             "network",
@@ -509,11 +509,8 @@ def _one_by_one(
 
 
 def plain_reason(exc: BaseException) -> str:
-    """What a person needs from a network failure: the client's own sentence, without the transport's
-    details (urllib3's "HTTPConnectionPool(...): Max retries exceeded ..." adds nothing they can act on)."""
-    from studio.sync.client import OfflineError
+    """A network failure as a person reads it (the account service drops the transport's details); the
+    service is imported on first use, which is after a failure, not at start."""
+    from studio.services.account import network_reason
 
-    text = str(exc)
-    if isinstance(exc, OfflineError):
-        return text.split(": ", 1)[0]
-    return text
+    return network_reason(exc)

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.sync.credentials import Account
 from studio.ui import tasks
 from studio.ui.connect import ConnectForm
 from studio.ui.icons import app_icon, icon
 
 if TYPE_CHECKING:
+    from studio.services.account import Account
     from studio.ui.main_window import MainWindow
 
 WELCOMED_KEY = "welcome/done"
