@@ -563,12 +563,10 @@ class MainWindow(QMainWindow):
 
     # -- project -----------------------------------------------------------------------------------
     def new_project(self) -> None:
-        from studio.ui.timeline import gestures
-
         name, ok = QtWidgets.QInputDialog.getText(self, "New project", "Name:")
         if ok and name.strip():
             try:
-                self.document.create(name.strip(), gestures.default_tracks)
+                self.document.create(name.strip())
             except Exception as exc:
                 self.post(str(exc))
 
