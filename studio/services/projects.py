@@ -65,6 +65,15 @@ def open_project(store: Store, ref: str) -> ProjectSession:
     return ProjectSession(store, find_project(store, ref))
 
 
+def is_project(store: Store, ref: str) -> bool:
+    """Whether `ref` names a project here (by name, id or id prefix)."""
+    try:
+        find_project(store, ref)
+    except NotFound:
+        return False
+    return True
+
+
 def project_names(store: Store) -> list[str]:
     return [p.name for p in list_projects(store)]
 

@@ -55,35 +55,20 @@ def _action_text(label: str) -> str:
 
 
 def load_library() -> list[tuple[Clip, str]]:
-    """Every local clip with its state (runs on a worker thread, with its own store connection): remote
-    when only its record is here, published when it was made here and is in the public space, queued
-    when it was published while the server could not be reached and waits for the next sync."""
-    from studio.core.library import ClipRecord, list_clips
-    from studio.core.store import Store
-    from studio.protocol.ids import PUBLIC_SPACE
-    from studio.services.publish_queue import queued_publishes
+    """Every local clip with its state (runs on a worker thread, with its own store connection)."""
+    from studio.services.library import list_library
+    from studio.services.projects import open_store
 
-    def state(record: ClipRecord, queued: set[str]) -> str:
-        if not record.media_present:
-            return "remote"
-        if record.clip.id in queued:
-            return "queued"
-        return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
-
-    store = Store()
-    try:
-        queued = queued_publishes(store)
-        return [(record.clip, state(record, queued)) for record in list_clips(store)]
-    finally:
-        store.close()
+    with open_store() as store:
+        return [(entry.clip, entry.state) for entry in list_library(store)]
 
 
 def remove_clips(clip_ids: list[str]) -> list[str]:
     """Remove clips from the library on a worker thread (its own store connection); returns titles."""
-    from studio.core.store import Store
     from studio.services.library import remove_clip
+    from studio.services.projects import open_store
 
-    with Store() as store:
+    with open_store() as store:
         return [remove_clip(store, clip_id).clip.title for clip_id in clip_ids]
 
 
