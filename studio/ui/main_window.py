@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
@@ -30,8 +30,8 @@ from studio.ui.untrusted import PlainLabel, escaped
 if TYPE_CHECKING:
     from fractions import Fraction
 
-    from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-    from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+    from PySide6.QtGui import QAction, QCloseEvent
+    from PySide6.QtWidgets import QDockWidget, QMenu, QTabWidget, QWidget
 
     from studio.core.clips import Clip
     from studio.core.project import ProjectSession
@@ -39,9 +39,18 @@ if TYPE_CHECKING:
     from studio.services.sync_status import SyncStatusModel
     from studio.ui import tasks
     from studio.ui.calls_panel import CallsPanel
+    from studio.ui.catalog import ClipCatalog
+    from studio.ui.document import ProjectDocument
     from studio.ui.import_dialog import ImportRequest
+    from studio.ui.inspector_dock import InspectorDock
+    from studio.ui.library_dock import LibraryDock
+    from studio.ui.media_cache import MediaCache
     from studio.ui.payouts_docks import PayoutsDocks
     from studio.ui.payouts_panel import EarningsView, PayoutsPanel
+    from studio.ui.preview import PreviewWidget
+    from studio.ui.sync_controller import SyncController
+    from studio.ui.sync_panel import ConflictsPanel
+    from studio.ui.timeline.panel import TimelinePanel
 
 LAST_PROJECT_KEY = "project/last"
 SHUTTLE_RATES = (1, 2, 4, 8)
@@ -75,6 +84,24 @@ def remove_clips(clip_ids: list[str]) -> list[str]:
 class MainWindow(QMainWindow):
     first_shown = Signal()  # the skeleton is on screen
     ready = Signal()  # every dock built and the project on the timeline
+
+    # Made by the build stages, one per event-loop turn (hasattr tells whether a stage ran yet).
+    document: ProjectDocument
+    catalog: ClipCatalog
+    media: MediaCache
+    sync: SyncController
+    timeline: TimelinePanel
+    library: LibraryDock
+    inspector: InspectorDock
+    conflicts: ConflictsPanel
+    preview: PreviewWidget
+    menus: dict[str, QMenu]
+    library_dock: QDockWidget
+    inspector_dock: QDockWidget
+    conflicts_dock: QDockWidget
+    timeline_dock: QDockWidget
+    actions_by_name: dict[str, QAction]
+    theme_actions: dict[str, QAction]
 
     def __init__(self, settings: QSettings, *, show_welcome: bool = False) -> None:
         super().__init__()
@@ -337,169 +364,13 @@ class MainWindow(QMainWindow):
         self.sync_badge.clicked.connect(self.show_conflicts)
         bar.addPermanentWidget(self.sync_badge)
 
-    def _action(
-        self,
-        text: str,
-        slot: Any,
-        shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
-        icon: str = "",
-    ) -> QAction:
-        from studio.ui import icons
-
-        action = QtGui.QAction(text, self)
-        if icon:
-            action.setIcon(icons.icon(icon))
-        if shortcut:
-            action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        return action
-
     def _build_actions(self) -> None:
-        tl = self.timeline
-        from studio.core.timecode import ZERO
+        from studio.ui import actions
 
-        keys = QtGui.QKeySequence
-        self.actions_by_name: dict[str, QAction] = {}
-        a = self.actions_by_name
-        a["new"] = self._action("&New project…", self.new_project, keys.StandardKey.New)
-        a["open"] = self._action("&Open project…", self.open_project_dialog, keys.StandardKey.Open)
-        a["import"] = self._action("&Import media…", lambda: self.import_files([]), "Ctrl+I", "import")
-        a["export"] = self._action("&Export…", self.export, "Ctrl+E", "export")
-        a["demo"] = self._action("Open the &demo library", self.open_demo, icon="demo")
-        a["preferences"] = self._action("&Preferences…", self.show_preferences, "Ctrl+,", "settings")
-        a["quit"] = self._action("&Quit", self.close, keys.StandardKey.Quit)
-        a["undo"] = self._action("&Undo", self.document.undo, "Ctrl+Z", "undo")
-        a["redo"] = self._action("&Redo", self.document.redo, "Ctrl+Shift+Z", "redo")
-        a["copy"] = self._action("&Copy", tl.copy_selected, keys.StandardKey.Copy, "copy")
-        a["paste"] = self._action("&Paste", tl.paste, keys.StandardKey.Paste, "paste")
-        a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
-        a["delete"] = self._action("&Delete", lambda: self.delete_selected(False), "Delete", "delete")
-        a["ripple"] = self._action(
-            "Ripple d&elete", lambda: self.delete_selected(True), "Shift+Delete", "ripple-delete"
-        )
-        a["remove_clips"] = self._action(
-            "&Remove selected clips from the library…", self.remove_library_clips
-        )
-        a["select_all"] = self._action("Select &all", self._select_all, keys.StandardKey.SelectAll)
-        a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
-        a["zoom_in"].setShortcuts([keys("+"), keys("="), keys("Ctrl++")])
-        a["zoom_out"] = self._action("Zoom &out", tl.zoom_out, "-", "zoom-out")
-        a["zoom_out"].setShortcuts([keys("-"), keys("Ctrl+-")])
-        a["zoom_fit"] = self._action("Zoom to &fit", tl.zoom_fit, "Shift+Z", "zoom-fit")
-        a["add_video"] = self._action("Add &video track", lambda: tl.add_track("video"), icon="add-track")
-        a["add_audio"] = self._action("Add &audio track", lambda: tl.add_track("audio"), icon="audio")
-        a["add_title"] = self._action("Add &title", tl.add_title, "T", "title")
-        a["play"] = self._action("&Play / pause", self.toggle_play, "Space", "play")
-        a["reverse"] = self._action("Play &backwards (J)", lambda: self.shuttle_step(-1), "J")
-        a["stop"] = self._action("&Stop (K)", self.stop, "K", "stop")
-        a["forward"] = self._action("Play &forwards (L)", lambda: self.shuttle_step(1), "L")
-        a["mark_in"] = self._action("Mark &in", self.set_mark_in, "I")
-        a["mark_out"] = self._action("Mark &out", self.set_mark_out, "O")
-        a["start"] = self._action("Go to s&tart", lambda: self.seek(ZERO), "Home", "to-start")
-        a["end"] = self._action(
-            "Go to &end", lambda: self.seek(self.document.timeline.duration), "End", "to-end"
-        )
-        a["sync_connect"] = self._action("&Connect to a server…", self.show_connect, icon="server")
-        a["local_start"] = self._action("Start the &local server", self.start_local_server, icon="server")
-        a["local_stop"] = self._action("Stop the local ser&ver", self.sync.stop_local_server)
-        a["sync_now"] = self._action("&Sync now", self.sync.sync_now, "Ctrl+Shift+S", "cloud-sync")
-        a["publish"] = self._action(
-            "&Publish selected clips", lambda: self.sync.publish(self.library.selected_ids()), icon="publish"
-        )
-        a["share"] = self._action("S&hare this project…", self.share_project, icon="lineage")
-        a["logout"] = self._action("&Log out", self.sync.logout)
-        a["conflicts"] = self._action("Show &conflicts", self.show_conflicts, icon="warning")
-        a["shortcuts"] = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "keyboard")
-        a["about"] = self._action("&About Remix Studio", self.show_about, icon="help")
-        self.theme_actions = {}
-        for name in theme.THEMES:
-            action = self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n))
-            action.setCheckable(True)
-            self.theme_actions[name] = action
-        menus: dict[str, list[str | None]] = {
-            "&File": [
-                "new",
-                "open",
-                None,
-                "import",
-                "export",
-                None,
-                "demo",
-                None,
-                "preferences",
-                None,
-                "quit",
-            ],
-            "&Edit": [
-                "undo",
-                "redo",
-                None,
-                "copy",
-                "paste",
-                "select_all",
-                None,
-                "split",
-                "delete",
-                "ripple",
-                None,
-                "remove_clips",
-            ],
-            "&Timeline": ["add_video", "add_audio", "add_title", None, "zoom_in", "zoom_out", "zoom_fit"],
-            "&View": [],
-            "&Playback": [
-                "play",
-                "reverse",
-                "stop",
-                "forward",
-                None,
-                "mark_in",
-                "mark_out",
-                None,
-                "start",
-                "end",
-            ],
-            "&Sync": [
-                "sync_connect",
-                "local_start",
-                "local_stop",
-                None,
-                "sync_now",
-                None,
-                "publish",
-                "share",
-                None,
-                "conflicts",
-                None,
-                "logout",
-            ],
-            "&Help": ["shortcuts", "about"],
-        }
-        current = str(self.settings.value("ui/theme", "dark"))
-        for name, action in self.theme_actions.items():
-            action.setChecked(name == current)
-        for title, names in menus.items():
-            menu = self.menus[title]
-            for entry in names:
-                if entry is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(a[entry])
-            if title == "&View":
-                for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
-                    menu.addAction(dock.toggleViewAction())
-                menu.addSeparator()
-                for action in self.theme_actions.values():
-                    menu.addAction(action)
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("toolbar-main")
-        toolbar.setMovable(False)
-        for entry in ("import", "export", None, "undo", "redo", None, "split", "delete", None, "play"):
-            if entry is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(a[entry])
+        self.actions_by_name = actions.build_actions(self)
+        self.theme_actions = actions.build_theme_actions(self, str(self.settings.value("ui/theme", "dark")))
+        actions.build_menus(self)
+        actions.build_toolbar(self)
 
     def _connect(self) -> None:
         self.document.changed.connect(self._on_document_changed)
@@ -627,7 +498,7 @@ class MainWindow(QMainWindow):
 
         return self.run_task("import", "Removing clips", lambda _ctx: remove_clips(ids), done)
 
-    def _select_all(self) -> None:
+    def select_all(self) -> None:
         self.timeline.select(list(self.document.timeline.items))
 
     # -- selection and inspector -------------------------------------------------------------------
@@ -931,13 +802,9 @@ class MainWindow(QMainWindow):
         WelcomeDialog(self, self.settings).exec()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        rows = []
-        for action in self.actions_by_name.values():
-            native = QtGui.QKeySequence.SequenceFormat.NativeText
-            keys = ", ".join(s.toString(native) for s in action.shortcuts())
-            if keys:
-                rows.append((action.text().replace("&", ""), keys))
-        return rows
+        from studio.ui.actions import shortcut_rows
+
+        return shortcut_rows(self.actions_by_name)
 
     def show_shortcuts(self) -> None:
         dialog = QtWidgets.QDialog(self)
