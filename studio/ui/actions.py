@@ -59,14 +59,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("add_video", "Add &video track", lambda w: w.timeline.add_track("video"), icon="add-track"),
     ActionSpec("add_audio", "Add &audio track", lambda w: w.timeline.add_track("audio"), icon="audio"),
     ActionSpec("add_title", "Add &title", lambda w: w.timeline.add_title(), ("T",), "title"),
-    ActionSpec("play", "&Play / pause", lambda w: w.toggle_play(), ("Space",), "play"),
-    ActionSpec("reverse", "Play &backwards (J)", lambda w: w.shuttle_step(-1), ("J",)),
-    ActionSpec("stop", "&Stop (K)", lambda w: w.stop(), ("K",), "stop"),
-    ActionSpec("forward", "Play &forwards (L)", lambda w: w.shuttle_step(1), ("L",)),
-    ActionSpec("mark_in", "Mark &in", lambda w: w.set_mark_in(), ("I",)),
-    ActionSpec("mark_out", "Mark &out", lambda w: w.set_mark_out(), ("O",)),
-    ActionSpec("start", "Go to s&tart", lambda w: w.seek(ZERO), ("Home",), "to-start"),
-    ActionSpec("end", "Go to &end", lambda w: w.seek(w.document.timeline.duration), ("End",), "to-end"),
+    ActionSpec("play", "&Play / pause", lambda w: w.transport.toggle_play(), ("Space",), "play"),
+    ActionSpec("reverse", "Play &backwards (J)", lambda w: w.transport.shuttle_step(-1), ("J",)),
+    ActionSpec("stop", "&Stop (K)", lambda w: w.transport.stop(), ("K",), "stop"),
+    ActionSpec("forward", "Play &forwards (L)", lambda w: w.transport.shuttle_step(1), ("L",)),
+    ActionSpec("mark_in", "Mark &in", lambda w: w.transport.set_mark_in(), ("I",)),
+    ActionSpec("mark_out", "Mark &out", lambda w: w.transport.set_mark_out(), ("O",)),
+    ActionSpec("start", "Go to s&tart", lambda w: w.transport.seek(ZERO), ("Home",), "to-start"),
+    ActionSpec(
+        "end", "Go to &end", lambda w: w.transport.seek(w.document.timeline.duration), ("End",), "to-end"
+    ),
     ActionSpec("sync_connect", "&Connect to a server…", lambda w: w.show_connect(), icon="server"),
     ActionSpec("local_start", "Start the &local server", lambda w: w.start_local_server(), icon="server"),
     ActionSpec("local_stop", "Stop the local ser&ver", lambda w: w.sync.stop_local_server()),
@@ -99,7 +101,7 @@ MENU_ENTRIES: dict[str, list[str | None]] = {
     ],
     "&Help": ["shortcuts", "about"],
 }  # fmt: skip
-"""None is a separator. The menus themselves are made with the skeleton (main_window.MENUS)."""
+"""None is a separator. The menus themselves are made with the skeleton (window_stages.MENUS)."""
 
 TOOLBAR: tuple[str | None, ...] = (
     "import",
