@@ -43,9 +43,9 @@ def build_project(window: Any, work: Path) -> str:
     """Import the sources and lay out the 10-minute timeline in the open project."""
     from PySide6.QtWidgets import QApplication
 
+    from studio.core import gestures
     from studio.core.store import Store
     from studio.services.library import import_files
-    from studio.ui.timeline import gestures
 
     video = mediagen.make_video(work / "street.mp4", CUT_S, size="1920x1080", rate=FPS)
     music = mediagen.make_audio(work / "music.m4a", 120, frequency=523)

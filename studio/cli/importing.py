@@ -36,8 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.core.library import clip_to_dict
-    from studio.services.library import import_files, parse_creator
+    from studio.services.library import clip_document, import_files, parse_creator
     from studio.services.projects import open_store
 
     creators = [parse_creator(text) for text in args.creator]
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     if args.json:
-        print_json([{**clip_to_dict(r.clip), "file": str(r.source), "existed": r.existed} for r in results])
+        print_json([{**clip_document(r.clip), "file": str(r.source), "existed": r.existed} for r in results])
     else:
         for result in results:
             print(result.clip.id)

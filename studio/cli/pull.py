@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 from studio.cli.output import ProgressBar, print_json
-from studio.core.errors import NotFound
 
 
 def register(subparsers: Any) -> None:
@@ -24,16 +23,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.core.project import find_project
-    from studio.core.store import Store
+    from studio.services.projects import is_project as names_a_project
+    from studio.services.projects import open_store
     from studio.services.sync import pull_clip, pull_project
 
-    with Store() as store:
-        try:
-            find_project(store, args.target)
-            is_project = True
-        except NotFound:
-            is_project = False
+    with open_store() as store:
+        is_project = names_a_project(store, args.target)
     bar = ProgressBar("pulling")
     try:
         result = (

@@ -17,7 +17,7 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import SHA256_RE, Clip, Credit
 from studio.core.errors import InvalidInput
 from studio.core.identity import account_of
-from studio.core.library import get_record, has_clip, save_clip
+from studio.core.library import ClipRecord, get_record, has_clip, save_clip
 from studio.core.spdx import SpdxError, check_spdx
 from studio.core.store import Store
 from studio.media.hashing import import_into_store
@@ -224,3 +224,79 @@ def remove_clip(store: Store, ref: str) -> RemovedClip:
     removed = path.is_file()
     path.unlink(missing_ok=True)  # after the commit: a crash in between leaves a harmless orphan file
     return RemovedClip(clip, removed)
+
+
+# --- the library as the front ends show it -----------------------------------------------------
+
+LibraryState = str
+"""Where a clip stands: "local" (made here), "published" (made here, in the public space), "queued"
+(published while the server could not be reached; goes up with the next sync), "remote" (only its
+record is here: pull it for the media)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEntry:
+    clip: Clip
+    state: LibraryState
+
+
+def list_library(store: Store) -> list[LibraryEntry]:
+    """Every local clip, by title, with its state."""
+    from studio.core.library import list_clips
+    from studio.protocol.ids import PUBLIC_SPACE
+    from studio.services.publish_queue import queued_publishes
+
+    queued = queued_publishes(store)
+
+    def state(record: ClipRecord) -> LibraryState:
+        if not record.media_present:
+            return "remote"
+        if record.clip.id in queued:
+            return "queued"
+        return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
+
+    return [LibraryEntry(record.clip, state(record)) for record in list_clips(store)]
+
+
+def import_with_details(
+    store: Store,
+    paths: Sequence[Path | str],
+    *,
+    title: str | None = None,
+    creators: Sequence[Credit] = (),
+    licence: str | None = None,
+    lineage: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Clip]:
+    """import_files, then the lineage (the given sources first) and tags (added after the clip's own)
+    the app's import form collects, saved on each imported clip."""
+    imported = import_files(
+        store, paths, title=title, creators=creators, licence=licence, progress=progress, cancel=cancel
+    )
+    clips = []
+    for result in imported:
+        clip = result.clip
+        if lineage or tags:
+            merged = replace(
+                clip,
+                lineage=tuple(dict.fromkeys([*lineage, *clip.lineage])),
+                tags=tuple(dict.fromkeys([*clip.tags, *tags])),
+            )
+            clip = save_clip(store, merged, source_name=result.source.name)
+        clips.append(clip)
+    return clips
+
+
+def save_credits(store: Store, clip: Clip) -> Clip:
+    """Save a clip's edited credits and licence (the licence checked first)."""
+    check_licence(clip.licence)
+    return save_clip(store, clip)
+
+
+def clip_document(clip: Clip) -> dict[str, Any]:
+    """The clip's record as JSON (what `studio import --json` prints)."""
+    from studio.core.library import clip_to_dict
+
+    return clip_to_dict(clip)

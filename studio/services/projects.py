@@ -14,16 +14,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from studio.core import edits
+from studio.core import edits, gestures
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip
 from studio.core.edits import format_seconds
 from studio.core.errors import InvalidInput, NotFound
 from studio.core.library import find_clip, get_clip, get_record, has_clip, save_clip
 from studio.core.ops import Op, insert, set_settings
-from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project
+from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project, list_projects
 from studio.core.store import Store
-from studio.core.timecode import parse_time
+from studio.core.timecode import ZERO, parse_time
 from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline, new_id
 
 TimeArg = str | Fraction | None
@@ -47,13 +47,52 @@ def parse_seconds(value: TimeArg, what: str) -> Fraction | None:
     return t
 
 
+def create_session(store: Store, name: str) -> ProjectSession:
+    """A new project with the default tracks (V1, V2, A1, A2) journaled as its first undo step, the
+    same whether the app or `studio project new` makes it."""
+    session = ProjectSession(store, create_project(store, name))
+    with session.edit("New project") as tx:
+        gestures.default_tracks(tx)
+    return session
+
+
 def new_project(store: Store, name: str) -> ProjectInfo:
-    return create_project(store, name)
+    return create_session(store, name).info
 
 
 def open_project(store: Store, ref: str) -> ProjectSession:
     """A session on the project named `ref` (or with that id / id prefix)."""
     return ProjectSession(store, find_project(store, ref))
+
+
+def is_project(store: Store, ref: str) -> bool:
+    """Whether `ref` names a project here (by name, id or id prefix)."""
+    try:
+        find_project(store, ref)
+    except NotFound:
+        return False
+    return True
+
+
+def project_names(store: Store) -> list[str]:
+    return [p.name for p in list_projects(store)]
+
+
+def open_last_project(store: Store, last: str, default_name: str) -> ProjectSession:
+    """The project used last (else the first one, else a new one named `default_name`)."""
+    names = project_names(store)
+    if not names:
+        return create_session(store, default_name)
+    return open_project(store, last if last in names else names[0])
+
+
+def clip_lookup(store: Store) -> Callable[[str], Clip | None]:
+    """Find a library clip by id (None when the library does not have it)."""
+
+    def lookup(clip_id: str) -> Clip | None:
+        return get_clip(store, clip_id) if has_clip(store, clip_id) else None
+
+    return lookup
 
 
 # --- edits ----------------------------------------------------------------------------------------
@@ -114,20 +153,18 @@ def find_item(session: ProjectSession, ref: str) -> Item:
 def move_item(
     session: ProjectSession, item_ref: str, *, at: TimeArg = None, track: str | None = None
 ) -> Item:
+    """Move an item to `at` and/or onto `track`. Its linked picture or sound moves by the same
+    time and stays on its own track, as a drag in the app moves the pair."""
     at_t = parse_seconds(at, "--at")
     if at_t is None and track is None:
         raise InvalidInput("move needs --at and/or --track")
     with session.edit("Move clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
-        tx.do(edits.move_item(tx.timeline, item.id, at=at_t, track_ref=track))
+        delta = ZERO if at_t is None else at_t - item.start
+        ids = [i.id for i in gestures.linked_items(tx.timeline, item.id)]
+        track_for = {} if track is None else {item.id: track}
+        gestures.move(tx, ids, delta, track_for)
     return session.timeline.items[item.id]
-
-
-def _known_clip(store: Store, item: Item) -> Clip | None:
-    """The item's clip when the library has it: its length bounds a trim, a still has no bound."""
-    if item.clip is None or not has_clip(store, item.clip):
-        return None
-    return get_clip(store, item.clip)
 
 
 def trim_item(
@@ -137,17 +174,24 @@ def trim_item(
     out_t = parse_seconds(source_out, "--out")
     if in_t is None and out_t is None:
         raise InvalidInput("trim needs --in and/or --out")
+    """Change an item's in and/or out point. A linked partner whose edge is where the item's edge was
+    follows it, as when its edge is dragged in the app (the clip's length bounds the trim)."""
+    lookup = clip_lookup(session.store)
     with session.edit("Trim clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
-        clip = _known_clip(session.store, item)
-        tx.do(edits.trim_item(tx.timeline, item.id, source_in=in_t, source_out=out_t, clip=clip))
+        if in_t is not None:
+            gestures.trim(tx, item.id, "start", item.start + in_t - item.source_in, lookup)
+        if out_t is not None:
+            now = tx.timeline.items[item.id]
+            gestures.trim(tx, item.id, "end", now.start + out_t - now.source_in, lookup)
     return session.timeline.items[item.id]
 
 
 def remove_item(session: ProjectSession, item_ref: str) -> str:
+    """Remove an item and its linked picture or sound, as deleting it in the app does."""
     with session.edit("Remove clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
-        tx.do(edits.remove_item(tx.timeline, item.id))
+        gestures.delete(tx, [i.id for i in gestures.linked_items(tx.timeline, item.id)])
     return item.id
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 OpsSource = Iterable[dict[str, Any]] | Callable[[Timeline], Iterable[dict[str, Any]]]
 Steps = Callable[["EditTx"], object]
-"""A gesture: core edits done one after another in one open edit (see studio.ui.timeline.gestures)."""
+"""A gesture: core edits done one after another in one open edit (see studio.core.gestures)."""
 
 
 class ProjectDocument(QObject):
@@ -53,27 +53,21 @@ class ProjectDocument(QObject):
         return self.store
 
     def project_names(self) -> list[str]:
-        from studio.core.project import list_projects
+        from studio.services.projects import project_names
 
-        return [p.name for p in list_projects(self.store)] if self.store is not None else []
+        return project_names(self.store) if self.store is not None else []
 
     def open(self, ref: str) -> None:
         """Open an existing project (by name or id): its state is the fold of its journal."""
-        from studio.core.project import ProjectSession, find_project
+        from studio.services.projects import open_project
 
-        store = self._store()
-        self.attach(ProjectSession(store, find_project(store, ref)))
+        self.attach(open_project(self._store(), ref))
 
-    def create(self, name: str, setup: Steps | None = None) -> None:
-        """A new project, optionally with first edits (default tracks) journaled as its first step."""
-        from studio.core.project import ProjectSession, create_project
+    def create(self, name: str) -> None:
+        """A new project with the default tracks (the same as `studio project new` makes)."""
+        from studio.services.projects import create_session
 
-        store = self._store()
-        session = ProjectSession(store, create_project(store, name))
-        if setup is not None:
-            with session.edit("New project") as tx:
-                setup(tx)
-        self.attach(session)
+        self.attach(create_session(self._store(), name))
 
     def attach(self, session: ProjectSession) -> None:
         """Show `session` (opened here or on a worker, on this document's store)."""

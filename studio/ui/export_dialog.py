@@ -9,7 +9,6 @@ credits block -> render (one ffmpeg process) -> credits embedded -> sidecar -> r
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -73,6 +72,7 @@ class ExportSettings:
     span: tuple[Fraction, Fraction] | None = None
     rights_cleared: list[str] = field(default_factory=list)
     commercial: bool = False
+    work_id: str = ""  # the project's id: every export of a project is the same work, as from the CLI
 
 
 def export_piece(
@@ -84,7 +84,7 @@ def export_piece(
 
     snapshot = at_height(timeline, settings.height) if settings.height else timeline.snapshot()
     result = export_timeline(
-        ResolvedTimeline(snapshot, clips, uuid.uuid4().hex, settings.title),
+        ResolvedTimeline(snapshot, clips, settings.work_id, settings.title),
         settings.output,
         fmt=settings.fmt,
         title=settings.title,
@@ -378,6 +378,7 @@ class ExportDialog(QDialog):
             span=span,
             rights_cleared=self.licences.rights_cleared(),
             commercial=self.licences.commercial.isChecked(),
+            work_id=self.document.session.id if self.document.session is not None else "",
         )
 
     def start(self) -> tasks.TaskHandle | None:

@@ -6,7 +6,7 @@ with its own store connection, so hashing and copying large files never touches 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
@@ -53,34 +53,21 @@ class ImportRequest:
 
 def run_import(request: ImportRequest, progress: ProgressCallback, cancel: CancelToken) -> list[Clip]:
     """Import the files into the local library (runs on a worker thread with its own store connection)."""
-    from studio.core.library import save_clip
-    from studio.core.store import Store
-    from studio.services.library import import_files
+    from studio.services.library import import_with_details
+    from studio.services.projects import open_store
 
-    store = Store()
-    try:
-        imported = import_files(
+    with open_store() as store:
+        return import_with_details(
             store,
             request.paths,
             title=request.title,
             creators=request.credits,
             licence=request.licence,
+            lineage=request.lineage,
+            tags=request.tags,
             progress=progress,
             cancel=cancel,
         )
-        clips = []
-        for result in imported:
-            clip = result.clip
-            if request.lineage or request.tags:
-                lineage = tuple(dict.fromkeys([*request.lineage, *clip.lineage]))
-                tags = tuple(dict.fromkeys([*clip.tags, *request.tags]))
-                clip = save_clip(
-                    store, replace(clip, lineage=lineage, tags=tags), source_name=result.source.name
-                )
-            clips.append(clip)
-        return clips
-    finally:
-        store.close()
 
 
 IMPORT_FOLDER_KEY = "import/folder"

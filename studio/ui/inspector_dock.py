@@ -231,16 +231,11 @@ class InspectorDock(QScrollArea):
             return
 
         def save(_ctx: tasks.TaskContext) -> str:
-            from studio.core.library import save_clip
-            from studio.core.store import Store
-            from studio.services.library import check_licence
+            from studio.services.library import save_credits
+            from studio.services.projects import open_store
 
-            check_licence(clip.licence)
-            store = Store()
-            try:
-                save_clip(store, clip)
-            finally:
-                store.close()
+            with open_store() as store:
+                save_credits(store, clip)
             return clip.id
 
         tasks.submit(

@@ -11,15 +11,16 @@ journal left it: every acknowledged edit is there.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from studio import __version__
 from studio.core.display import shown
-from studio.ui import theme
+from studio.ui import theme, window_stages
 from studio.ui.startup import Skeleton, open_project_session
 from studio.ui.untrusted import PlainLabel, escaped
 
@@ -30,8 +31,8 @@ from studio.ui.untrusted import PlainLabel, escaped
 if TYPE_CHECKING:
     from fractions import Fraction
 
-    from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-    from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+    from PySide6.QtGui import QAction, QCloseEvent
+    from PySide6.QtWidgets import QDockWidget, QMenu, QProgressBar, QTabWidget, QToolButton
 
     from studio.core.clips import Clip
     from studio.core.project import ProjectSession
@@ -39,13 +40,21 @@ if TYPE_CHECKING:
     from studio.services.sync_status import SyncStatusModel
     from studio.ui import tasks
     from studio.ui.calls_panel import CallsPanel
+    from studio.ui.catalog import ClipCatalog
+    from studio.ui.document import ProjectDocument
     from studio.ui.import_dialog import ImportRequest
+    from studio.ui.inspector_dock import InspectorDock
+    from studio.ui.library_dock import LibraryDock
+    from studio.ui.media_cache import MediaCache
     from studio.ui.payouts_docks import PayoutsDocks
     from studio.ui.payouts_panel import EarningsView, PayoutsPanel
+    from studio.ui.preview import PreviewWidget
+    from studio.ui.sync_controller import SyncController
+    from studio.ui.sync_panel import ConflictsPanel, StatusBridge, SyncBadge
+    from studio.ui.timeline.panel import TimelinePanel
+    from studio.ui.transport import Transport
 
 LAST_PROJECT_KEY = "project/last"
-SHUTTLE_RATES = (1, 2, 4, 8)
-MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
 
 
 def _action_text(label: str) -> str:
@@ -54,36 +63,12 @@ def _action_text(label: str) -> str:
     return shown(label).replace("&", "&&")
 
 
-def load_library() -> list[tuple[Clip, str]]:
-    """Every local clip with its state (runs on a worker thread, with its own store connection): remote
-    when only its record is here, published when it was made here and is in the public space, queued
-    when it was published while the server could not be reached and waits for the next sync."""
-    from studio.core.library import ClipRecord, list_clips
-    from studio.core.store import Store
-    from studio.protocol.ids import PUBLIC_SPACE
-    from studio.services.publish_queue import queued_publishes
-
-    def state(record: ClipRecord, queued: set[str]) -> str:
-        if not record.media_present:
-            return "remote"
-        if record.clip.id in queued:
-            return "queued"
-        return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
-
-    store = Store()
-    try:
-        queued = queued_publishes(store)
-        return [(record.clip, state(record, queued)) for record in list_clips(store)]
-    finally:
-        store.close()
-
-
 def remove_clips(clip_ids: list[str]) -> list[str]:
     """Remove clips from the library on a worker thread (its own store connection); returns titles."""
-    from studio.core.store import Store
     from studio.services.library import remove_clip
+    from studio.services.projects import open_store
 
-    with Store() as store:
+    with open_store() as store:
         return [remove_clip(store, clip_id).clip.title for clip_id in clip_ids]
 
 
@@ -91,28 +76,44 @@ class MainWindow(QMainWindow):
     first_shown = Signal()  # the skeleton is on screen
     ready = Signal()  # every dock built and the project on the timeline
 
+    # Made by the build stages, one per event-loop turn (hasattr tells whether a stage ran yet).
+    document: ProjectDocument
+    catalog: ClipCatalog
+    media: MediaCache
+    sync: SyncController
+    timeline: TimelinePanel
+    library: LibraryDock
+    inspector: InspectorDock
+    conflicts: ConflictsPanel
+    preview: PreviewWidget
+    transport: Transport
+    menus: dict[str, QMenu]
+    library_dock: QDockWidget
+    inspector_dock: QDockWidget
+    conflicts_dock: QDockWidget
+    timeline_dock: QDockWidget
+    actions_by_name: dict[str, QAction]
+    theme_actions: dict[str, QAction]
+    payout_docks: PayoutsDocks
+    message: PlainLabel
+    _message_timer: QTimer
+    bridge: StatusBridge
+    task_label: PlainLabel
+    task_bar: QProgressBar
+    task_cancel: QToolButton
+    publish_queue: PlainLabel
+    sync_badge: SyncBadge
+
     def __init__(self, settings: QSettings, *, show_welcome: bool = False) -> None:
         super().__init__()
         self.settings = settings
         self.sync_status: SyncStatusModel | None = None
         self.is_ready = False
         self.welcome_pending = show_welcome
-        self.shuttle = 0
-        self.mark_in: Fraction | None = None
-        self.mark_out: Fraction | None = None
         self._task: tasks.TaskHandle | None = None
         self._project_task: tasks.TaskHandle | None = None
         self._project_done = False
-        self._stages: list[Callable[[], None]] = [
-            self._build_models,
-            self._build_timeline,
-            self._build_library,
-            self._build_inspector,
-            self._build_preview,
-            self._build_status_widgets,
-            self._build_actions,
-            self._connect,
-        ]
+        self._stages: list[Callable[[], None]] = [partial(stage, self) for stage in window_stages.STAGES]
         self._started = False
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
             self._stages.pop(0)()
             QTimer.singleShot(0, self._next_stage)
         else:
-            self._apply_style_sheet()
+            window_stages.apply_style_sheet(self)
             self.setUpdatesEnabled(True)
             self._maybe_ready()
 
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
         self._started = True
         while self._stages:
             self._stages.pop(0)()
-        self._apply_style_sheet()
+        window_stages.apply_style_sheet(self)
         self.setUpdatesEnabled(True)
         task = self._project_task
         if not self._project_done and task is not None:
@@ -231,344 +232,12 @@ class MainWindow(QMainWindow):
             self.welcome_pending = False
             QTimer.singleShot(0, self.show_welcome)
 
-    # -- construction, one stage per event-loop turn ----------------------------------------------------
-    def _build_models(self) -> None:
-        from studio.services.sync_status import SyncStatusModel
-        from studio.ui.catalog import ClipCatalog
-        from studio.ui.document import ProjectDocument
-        from studio.ui.icons import app_icon
-        from studio.ui.media_cache import MediaCache
-        from studio.ui.sync_controller import SyncController
-        from studio.ui.sync_panel import StatusBridge
-
-        app = QtWidgets.QApplication.instance()
-        if isinstance(app, QtWidgets.QApplication):
-            app.setWindowIcon(app_icon())
-        self.setWindowIcon(app_icon())
-        self.menus = {title: self.menuBar().addMenu(title) for title in MENUS}
-        self.message = PlainLabel()
-        self.statusBar().addWidget(self.message, 1)
-        self._message_timer = QTimer(self)
-        self._message_timer.setSingleShot(True)
-        self._message_timer.timeout.connect(self.message.clear)
-        self.document = ProjectDocument(parent=self)
-        self.catalog = ClipCatalog(load_library, self)
-        self.media = MediaCache(self.catalog.media_file, self)
-        self.sync_status = SyncStatusModel(str(self.settings.value("sync/server", "") or ""))
-        self.bridge = StatusBridge(self.sync_status, self)
-        self.sync = SyncController(
-            self.sync_status, self.catalog, self.document, self.settings, self.run_task, self
-        )
-        if self._opened_early is not None:
-            self.document.attach(self._opened_early)
-            self._opened_early = None
-        if self._open_failure is not None:
-            failure, self._open_failure = self._open_failure, None
-            QTimer.singleShot(0, lambda: self._on_project_failed(failure))
-        self.catalog.reload()
-
-    def _build_timeline(self) -> None:
-        from studio.ui.timeline.panel import TimelinePanel
-
-        self.timeline = TimelinePanel(self.document, self.catalog.get, self.media)
-        self.timeline_dock = self._dock("Timeline", self.timeline, "bottom")
-
-    def _build_library(self) -> None:
-        from studio.ui.library_dock import LibraryDock
-
-        self.library = LibraryDock(self.catalog, self.media)
-        self.library_dock = self._dock("Library", self.library, "left")
-
-    def _build_inspector(self) -> None:
-        from studio.ui.inspector_dock import InspectorDock
-        from studio.ui.sync_panel import ConflictsPanel
-
-        self.inspector = InspectorDock(self.catalog)
-        self.conflicts = ConflictsPanel(self.document)
-        self.conflicts.clip_title = lambda clip_id: getattr(self.catalog.get(clip_id), "title", None)
-        self.inspector_dock = self._dock("Inspector", self.inspector, "right")
-        self.conflicts_dock = self._dock("Conflicts", self.conflicts, "right")
-        self.tabifyDockWidget(self.inspector_dock, self.conflicts_dock)
-        self.inspector_dock.raise_()
-        from studio.ui import payouts_docks
-
-        self.payout_docks: PayoutsDocks = payouts_docks.install(self)
-
-    def _build_preview(self) -> None:
-        from studio.ui.preview import PreviewWidget
-
-        self.preview = PreviewWidget(self.document, self.catalog)
-        self.setCentralWidget(self.preview)
-        self.skeleton = None
-
-    def _dock(self, title: str, widget: QWidget, side: str) -> QDockWidget:
-        """A dock holding `widget` on the left, right or bottom side."""
-        area = getattr(QtCore.Qt.DockWidgetArea, f"{side.title()}DockWidgetArea")
-        dock = QtWidgets.QDockWidget(title, self)
-        dock.setObjectName(f"dock-{title.lower()}")
-        dock.setFeatures(
-            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable  # View ▸ brings it back
-        )
-        self.addDockWidget(area, dock)
-        # The panel goes in last, into containers already in place: under the app's style sheet each
-        # reparenting of a built widget tree restyles all of it again (a panel put in a scroll area and
-        # that in the dock was styled three times over).
-        if side in ("left", "right"):
-            # A side panel's content scrolls rather than widen the window: the docks' minimum widths
-            # added up made a 1024 px window 1231 px wide, and the docks jumped as Qt fitted them.
-            scroller = QtWidgets.QScrollArea()
-            scroller.setObjectName(f"scroll-{title.lower()}")
-            scroller.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-            scroller.setWidgetResizable(True)
-            dock.setWidget(scroller)
-            scroller.setWidget(widget)
-        else:
-            dock.setWidget(widget)
-        return dock
-
-    def _build_status_widgets(self) -> None:
-        from studio.ui.icons import icon
-        from studio.ui.sync_panel import SyncBadge
-
-        bar = self.statusBar()
-        self.task_label = PlainLabel()
-        self.task_bar = QtWidgets.QProgressBar()
-        self.task_bar.setRange(0, 1000)
-        self.task_bar.setFixedWidth(160)
-        self.task_cancel = QtWidgets.QToolButton()
-        self.task_cancel.setIcon(icon("close"))
-        self.task_cancel.setToolTip("Cancel")
-        self.task_cancel.clicked.connect(self._on_task_cancel_clicked)
-        for widget in (self.task_label, self.task_bar, self.task_cancel):
-            bar.addPermanentWidget(widget)
-            widget.setVisible(False)
-        self.publish_queue = PlainLabel()  # stays until the queued publishes went out (not a timed message)
-        self.publish_queue.setObjectName("publishQueue")
-        self.publish_queue.setVisible(False)
-        bar.addPermanentWidget(self.publish_queue)
-        self.sync_badge = SyncBadge(self.bridge)
-        self.sync_badge.clicked.connect(self.show_conflicts)
-        bar.addPermanentWidget(self.sync_badge)
-
-    def _action(
-        self,
-        text: str,
-        slot: Any,
-        shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
-        icon: str = "",
-    ) -> QAction:
-        from studio.ui import icons
-
-        action = QtGui.QAction(text, self)
-        if icon:
-            action.setIcon(icons.icon(icon))
-        if shortcut:
-            action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        tl = self.timeline
-        from studio.core.timecode import ZERO
-
-        keys = QtGui.QKeySequence
-        self.actions_by_name: dict[str, QAction] = {}
-        a = self.actions_by_name
-        a["new"] = self._action("&New project…", self.new_project, keys.StandardKey.New)
-        a["open"] = self._action("&Open project…", self.open_project_dialog, keys.StandardKey.Open)
-        a["import"] = self._action("&Import media…", lambda: self.import_files([]), "Ctrl+I", "import")
-        a["export"] = self._action("&Export…", self.export, "Ctrl+E", "export")
-        a["demo"] = self._action("Open the &demo library", self.open_demo, icon="demo")
-        a["preferences"] = self._action("&Preferences…", self.show_preferences, "Ctrl+,", "settings")
-        a["quit"] = self._action("&Quit", self.close, keys.StandardKey.Quit)
-        a["undo"] = self._action("&Undo", self.document.undo, "Ctrl+Z", "undo")
-        a["redo"] = self._action("&Redo", self.document.redo, "Ctrl+Shift+Z", "redo")
-        a["copy"] = self._action("&Copy", tl.copy_selected, keys.StandardKey.Copy, "copy")
-        a["paste"] = self._action("&Paste", tl.paste, keys.StandardKey.Paste, "paste")
-        a["split"] = self._action("&Split at playhead", tl.split_at_playhead, "S", "split")
-        a["delete"] = self._action("&Delete", lambda: self.delete_selected(False), "Delete", "delete")
-        a["ripple"] = self._action(
-            "Ripple d&elete", lambda: self.delete_selected(True), "Shift+Delete", "ripple-delete"
-        )
-        a["remove_clips"] = self._action(
-            "&Remove selected clips from the library…", self.remove_library_clips
-        )
-        a["select_all"] = self._action("Select &all", self._select_all, keys.StandardKey.SelectAll)
-        a["zoom_in"] = self._action("Zoom &in", tl.zoom_in, "+", "zoom-in")
-        a["zoom_in"].setShortcuts([keys("+"), keys("="), keys("Ctrl++")])
-        a["zoom_out"] = self._action("Zoom &out", tl.zoom_out, "-", "zoom-out")
-        a["zoom_out"].setShortcuts([keys("-"), keys("Ctrl+-")])
-        a["zoom_fit"] = self._action("Zoom to &fit", tl.zoom_fit, "Shift+Z", "zoom-fit")
-        a["add_video"] = self._action("Add &video track", lambda: tl.add_track("video"), icon="add-track")
-        a["add_audio"] = self._action("Add &audio track", lambda: tl.add_track("audio"), icon="audio")
-        a["add_title"] = self._action("Add &title", tl.add_title, "T", "title")
-        a["play"] = self._action("&Play / pause", self.toggle_play, "Space", "play")
-        a["reverse"] = self._action("Play &backwards (J)", lambda: self.shuttle_step(-1), "J")
-        a["stop"] = self._action("&Stop (K)", self.stop, "K", "stop")
-        a["forward"] = self._action("Play &forwards (L)", lambda: self.shuttle_step(1), "L")
-        a["mark_in"] = self._action("Mark &in", self.set_mark_in, "I")
-        a["mark_out"] = self._action("Mark &out", self.set_mark_out, "O")
-        a["start"] = self._action("Go to s&tart", lambda: self.seek(ZERO), "Home", "to-start")
-        a["end"] = self._action(
-            "Go to &end", lambda: self.seek(self.document.timeline.duration), "End", "to-end"
-        )
-        a["sync_connect"] = self._action("&Connect to a server…", self.show_connect, icon="server")
-        a["local_start"] = self._action("Start the &local server", self.start_local_server, icon="server")
-        a["local_stop"] = self._action("Stop the local ser&ver", self.sync.stop_local_server)
-        a["sync_now"] = self._action("&Sync now", self.sync.sync_now, "Ctrl+Shift+S", "cloud-sync")
-        a["publish"] = self._action(
-            "&Publish selected clips", lambda: self.sync.publish(self.library.selected_ids()), icon="publish"
-        )
-        a["share"] = self._action("S&hare this project…", self.share_project, icon="lineage")
-        a["logout"] = self._action("&Log out", self.sync.logout)
-        a["conflicts"] = self._action("Show &conflicts", self.show_conflicts, icon="warning")
-        a["shortcuts"] = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "keyboard")
-        a["about"] = self._action("&About Remix Studio", self.show_about, icon="help")
-        self.theme_actions = {}
-        for name in theme.THEMES:
-            action = self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n))
-            action.setCheckable(True)
-            self.theme_actions[name] = action
-        menus: dict[str, list[str | None]] = {
-            "&File": [
-                "new",
-                "open",
-                None,
-                "import",
-                "export",
-                None,
-                "demo",
-                None,
-                "preferences",
-                None,
-                "quit",
-            ],
-            "&Edit": [
-                "undo",
-                "redo",
-                None,
-                "copy",
-                "paste",
-                "select_all",
-                None,
-                "split",
-                "delete",
-                "ripple",
-                None,
-                "remove_clips",
-            ],
-            "&Timeline": ["add_video", "add_audio", "add_title", None, "zoom_in", "zoom_out", "zoom_fit"],
-            "&View": [],
-            "&Playback": [
-                "play",
-                "reverse",
-                "stop",
-                "forward",
-                None,
-                "mark_in",
-                "mark_out",
-                None,
-                "start",
-                "end",
-            ],
-            "&Sync": [
-                "sync_connect",
-                "local_start",
-                "local_stop",
-                None,
-                "sync_now",
-                None,
-                "publish",
-                "share",
-                None,
-                "conflicts",
-                None,
-                "logout",
-            ],
-            "&Help": ["shortcuts", "about"],
-        }
-        current = str(self.settings.value("ui/theme", "dark"))
-        for name, action in self.theme_actions.items():
-            action.setChecked(name == current)
-        for title, names in menus.items():
-            menu = self.menus[title]
-            for entry in names:
-                if entry is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(a[entry])
-            if title == "&View":
-                for dock in (self.library_dock, self.inspector_dock, self.conflicts_dock, self.timeline_dock):
-                    menu.addAction(dock.toggleViewAction())
-                menu.addSeparator()
-                for action in self.theme_actions.values():
-                    menu.addAction(action)
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("toolbar-main")
-        toolbar.setMovable(False)
-        for entry in ("import", "export", None, "undo", "redo", None, "split", "delete", None, "play"):
-            if entry is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(a[entry])
-
-    def _connect(self) -> None:
-        self.document.changed.connect(self._on_document_changed)
-        self.document.history_changed.connect(self._on_history_changed)
-        self.document.edit_rejected.connect(self.post)
-        self.document.opened.connect(self._on_project_opened)
-        self.timeline.status_posted.connect(self.post)
-        self.timeline.files_dropped.connect(self.import_files)
-        self.timeline.selection_changed.connect(self._on_timeline_selection_changed)
-        self.timeline.playhead_changed.connect(self.preview.show_frame_at)
-        self.library.import_requested.connect(self.import_files)
-        self.library.clip_selected.connect(self._on_library_clip_selected)
-        self.timeline.view.clips_dropped.disconnect(self.timeline._on_clips_dropped)
-        self.timeline.view.clips_dropped.connect(self._on_clips_dropped)
-        self.inspector.item_edited.connect(self._on_item_edited)
-        self.inspector.clip_saved.connect(lambda _id: self.catalog.reload())
-        self.inspector.status_posted.connect(self.post)
-        self.catalog.changed.connect(
-            lambda: self.timeline.scene.sync(self.document.timeline, self.timeline.scale)
-        )
-        self.catalog.load_failed.connect(lambda msg: self.post(f"Library not loaded: {msg}"))
-        self.catalog.changed.connect(self._show_publish_queue)
-        self.preview.position_changed.connect(lambda t: self.timeline.set_playhead(t, follow=True))
-        self.preview.status_posted.connect(self.post)
-        self.preview.playing_changed.connect(self._on_playing_changed)
-        self.sync.account_changed.connect(self._on_account_changed)
-        self.sync.local_server_changed.connect(self._on_local_server_changed)
-        self.sync.posted.connect(self.post)
-        self.sync.searched.connect(self._on_shared_searched)
-        self.sync.search_failed.connect(self.library.show_search_failed)
-        self.sync.conflicts_listed.connect(self._on_sync_conflicts)
-        self.sync.refused_listed.connect(self.conflicts.set_sync_refused)
-        self.conflicts.refused_settle_requested.connect(self.sync.settle_refused)
-        self.library.shared_search_requested.connect(self.sync.search)
-        self.library.pull_requested.connect(self.sync.pull)
-        self.library.publish_requested.connect(self.sync.publish)
-        self.conflicts.record_resolution_requested.connect(self.sync.resolve_record)
-        self.conflicts.open_project_requested.connect(self.document.open)
-        self._on_account_changed(self.sync.account)
-        self._on_local_server_changed(self.sync.local_server)
-        self._restore_layout()
-        if self.document.session is not None:
-            self._on_project_opened(self.document.name)
-            self._on_document_changed()
-            self._on_history_changed()
-
     # -- project -----------------------------------------------------------------------------------
     def new_project(self) -> None:
-        from studio.ui.timeline import gestures
-
         name, ok = QtWidgets.QInputDialog.getText(self, "New project", "Name:")
         if ok and name.strip():
             try:
-                self.document.create(name.strip(), gestures.default_tracks)
+                self.document.create(name.strip())
             except Exception as exc:
                 self.post(str(exc))
 
@@ -644,7 +313,7 @@ class MainWindow(QMainWindow):
 
         return self.run_task("import", "Removing clips", lambda _ctx: remove_clips(ids), done)
 
-    def _select_all(self) -> None:
+    def select_all(self) -> None:
         self.timeline.select(list(self.document.timeline.items))
 
     # -- selection and inspector -------------------------------------------------------------------
@@ -692,46 +361,12 @@ class MainWindow(QMainWindow):
 
     def run_task(self, pool: str, label: str, fn: Any, on_done: Any) -> tasks.TaskHandle:
         """Run work on a pool with its progress and a cancel button in the status bar."""
-        from studio.ui import tasks
+        from studio.ui import status_bar
 
-        for widget in (self.task_label, self.task_bar, self.task_cancel):
-            widget.setVisible(True)
-        self.task_label.setText(label)
-        self.task_bar.setValue(0)
-
-        def finish() -> None:
-            for widget in (self.task_label, self.task_bar, self.task_cancel):
-                widget.setVisible(False)
-
-        def done(result: Any) -> None:
-            finish()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            finish()
-            self.post(f"{label} failed: {exc}", 12000)
-
-        def cancelled() -> None:
-            finish()
-            self.post(f"{label} cancelled")
-
-        self._task = tasks.submit(
-            pool,
-            fn,
-            name=label,
-            on_done=done,
-            on_failed=failed,
-            on_cancelled=cancelled,
-            on_progress=self._on_task_progressed,
-            owner=self,
-        )
+        self._task = status_bar.run_task(self, pool, label, fn, on_done)
         return self._task
 
-    def _on_task_progressed(self, fraction: float, message: str) -> None:
-        self.task_bar.setValue(round(fraction * 1000))
-        self.task_bar.setToolTip(escaped(message))
-
-    def _on_task_cancel_clicked(self) -> None:
+    def cancel_task(self) -> None:
         if self._task is not None:
             self._task.cancel()
 
@@ -765,7 +400,7 @@ class MainWindow(QMainWindow):
             self.document,
             self.catalog,
             self,
-            mark_range=self._marked_range(),
+            mark_range=self.transport.marked_range(),
             online=self.sync.connected,
             settings=self.settings,
         )
@@ -791,25 +426,6 @@ class MainWindow(QMainWindow):
         self.library.set_online(online)
         for name in ("sync_now", "publish", "share", "logout"):
             self.actions_by_name[name].setEnabled(online)
-
-    def _show_publish_queue(self) -> None:
-        """The clips published while the server could not be reached, in the status bar until the sync
-        that sends them (a library selection or a newer message does not hide it)."""
-        titles = sorted(
-            self.catalog.clips[c].title or c[:12]
-            for c, state in self.catalog.states.items()
-            if state == "queued" and c in self.catalog.clips
-        )
-        self.publish_queue.setVisible(bool(titles))
-        if titles:
-            n = len(titles)
-            self.publish_queue.setText(f"{n} clip{'s' if n != 1 else ''} to publish at the next sync")
-            self.publish_queue.setToolTip(
-                escaped(
-                    "Published while the server could not be reached; they go out with the next sync "
-                    f"(Sync ▸ Sync now):\n{chr(10).join(titles)}"
-                )
-            )
 
     def _on_local_server_changed(self, server: Any) -> None:
         self.actions_by_name["local_stop"].setEnabled(server is not None)
@@ -875,60 +491,17 @@ class MainWindow(QMainWindow):
         self.post(f"Exported {path}")
         self.catalog.reload()
 
-    def _marked_range(self) -> tuple[Fraction, Fraction] | None:
-        if self.mark_in is not None and self.mark_out is not None and self.mark_out > self.mark_in:
-            return self.mark_in, self.mark_out
-        return None
-
     def open_demo(self) -> None:
         from studio.ui.welcome import open_demo_library
 
         open_demo_library(self)
 
     # -- playback ----------------------------------------------------------------------------------
-    def seek(self, t: Fraction) -> None:
-        self.timeline.set_playhead(t, follow=True)
-
-    def toggle_play(self) -> None:
-        if self.preview.playing:
-            self.stop()
-        else:
-            self.shuttle = 1
-            self.preview.play(self.timeline.playhead, 1)
-
-    def stop(self) -> None:
-        self.shuttle = 0
-        self.preview.pause()
-
-    def shuttle_step(self, direction: int) -> None:
-        """J and L: each press plays faster in that direction; the other key slows down first."""
-        if self.shuttle == 0 or (self.shuttle > 0) != (direction > 0):
-            self.shuttle = direction
-        else:
-            index = min(SHUTTLE_RATES.index(abs(self.shuttle)) + 1, len(SHUTTLE_RATES) - 1)
-            self.shuttle = SHUTTLE_RATES[index] * direction
-        self.preview.play(self.timeline.playhead, self.shuttle)
-
     def _on_playing_changed(self, playing: bool) -> None:
         from studio.ui import icons
 
         self.actions_by_name["play"].setIcon(icons.icon("pause" if playing else "play"))
-        if not playing:
-            self.shuttle = 0
-
-    def set_mark_in(self) -> None:
-        self.mark_in = self.timeline.playhead
-        self._show_marks()
-
-    def set_mark_out(self) -> None:
-        self.mark_out = self.timeline.playhead
-        self._show_marks()
-
-    def _show_marks(self) -> None:
-        marked = self._marked_range()
-        self.timeline.ruler.in_out = marked
-        self.timeline.ruler.update()
-        self.preview.set_range(marked)
+        self.transport.playing_changed(playing)
 
     # -- dialogs -----------------------------------------------------------------------------------
     def show_conflicts(self) -> None:
@@ -948,13 +521,9 @@ class MainWindow(QMainWindow):
         WelcomeDialog(self, self.settings).exec()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        rows = []
-        for action in self.actions_by_name.values():
-            native = QtGui.QKeySequence.SequenceFormat.NativeText
-            keys = ", ".join(s.toString(native) for s in action.shortcuts())
-            if keys:
-                rows.append((action.text().replace("&", ""), keys))
-        return rows
+        from studio.ui.actions import shortcut_rows
+
+        return shortcut_rows(self.actions_by_name)
 
     def show_shortcuts(self) -> None:
         dialog = QtWidgets.QDialog(self)
@@ -1002,33 +571,7 @@ class MainWindow(QMainWindow):
             self.timeline.view.resetCachedContent()
         self.update()
 
-    def _apply_style_sheet(self) -> None:
-        """The theme's style sheet, set once the docks are built (see set_theme)."""
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            qss = theme.style_sheet(theme.colors().name)
-            if app.styleSheet() != qss:
-                app.setStyleSheet(qss)
-
     # -- layout memory -----------------------------------------------------------------------------
-    def _restore_layout(self) -> None:
-        state = self.settings.value("window/state")
-        if isinstance(state, QByteArray) and self.restoreState(state):
-            return
-        layout = self.layout()
-        if layout is not None:  # the docks were just added: sized before they are placed, sizes are lost
-            layout.activate()
-        self._default_dock_sizes()
-        QTimer.singleShot(0, self._default_dock_sizes)  # and once more when the window has its size
-
-    def _default_dock_sizes(self) -> None:
-        orientation = QtCore.Qt.Orientation
-        side = min(360, self.width() * 3 // 10)  # at 1024 px the preview keeps two fifths
-        self.resizeDocks([self.library_dock, self.inspector_dock], [side, side + 20], orientation.Horizontal)
-        self.resizeDocks([self.timeline_dock], [340], orientation.Vertical)
-
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         if not self._stages:  # the docks exist: their layout is worth keeping

@@ -29,7 +29,9 @@ class PayoutsDocks:
         self.page = QWidget()
         self.page.setObjectName("payouts-page")
         QVBoxLayout(self.page).setContentsMargins(0, 0, 0, 0)
-        self.dock = window._dock("Payouts", self.page, "right")
+        from studio.ui.window_stages import make_dock
+
+        self.dock = make_dock(window, "Payouts", self.page, "right")
         self._panels: tuple[PayoutsPanel, EarningsView, QTabWidget] | None = None
         self._calls: CallsPanel | None = None
         self.piece = ""  # the library's last selected clip, for the payouts panel once it is made

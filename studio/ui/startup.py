@@ -69,21 +69,13 @@ class Skeleton(QWidget):
 
 
 def open_project_session(last: str) -> ProjectSession:
-    """Open the store and the project used last (else the first one, else a new one with default
+    """Open the store and the project used last (else the first one, else a new one with the default
     tracks). Runs on a worker: the store is thread-safe and the session is handed to the window."""
-    from studio.core.project import ProjectSession, create_project, find_project, list_projects
-    from studio.core.store import Store
-    from studio.ui.timeline import gestures
+    from studio.services import projects
 
-    store = Store()
+    store = projects.open_store()
     try:
-        names = [p.name for p in list_projects(store)]
-        if not names:
-            session = ProjectSession(store, create_project(store, DEFAULT_PROJECT))
-            with session.edit("New project") as tx:
-                gestures.default_tracks(tx)
-            return session
-        return ProjectSession(store, find_project(store, last if last in names else names[0]))
+        return projects.open_last_project(store, last, DEFAULT_PROJECT)
     except BaseException:
         store.close()
         raise

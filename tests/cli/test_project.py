@@ -51,7 +51,7 @@ def test_edit_a_project_from_the_command_line(studio: Run, cli_media: dict[str, 
 
     doc = show(studio, "demo")
     assert doc["id"] == project_id
-    assert [t["name"] for t in doc["tracks"]] == ["V1", "A1", "V2"]
+    assert [t["name"] for t in doc["tracks"]] == ["V1", "V2", "A1", "A2"]  # the default tracks
     rows = {i["id"]: (i["clip"], i["track"], i["at"], i["in"], i["out"]) for i in doc["items"]}
     assert rows[sound] == (tone_id, "A1", "0.5", "0", "1")
     assert rows[first][:4] == (video_id, "V1", "0", "0")
@@ -108,3 +108,26 @@ def test_otio_export_and_import(studio: Run, cli_media: dict[str, Path], tmp_pat
     assert sorted(tuple(i[k] for k in keep) for i in copy["items"]) == sorted(
         tuple(i[k] for k in keep) for i in show(studio, "demo")["items"]
     )
+
+
+def test_move_and_remove_take_a_linked_pair_along(studio: Run, cli_media: dict[str, Path]) -> None:
+    """A pair the app placed (picture and sound linked) moves and goes as one from the command line."""
+    from fractions import Fraction
+
+    from studio.core import gestures
+    from studio.services import projects
+
+    ok(studio("import", cli_media["video"]))
+    ok(studio("project", "new", "pair"))
+    with projects.open_store() as store:
+        session = projects.open_project(store, "pair")
+        v1 = session.timeline.track_by_name("V1")
+        clip = projects.clip_lookup(store)(ok(studio("import", cli_media["video"])).strip())
+        assert v1 is not None and clip is not None and clip.has_audio
+        with session.edit("Add clip") as tx:
+            picture, sound = gestures.place_clip(tx, clip, v1.id, Fraction(0))
+    ok(studio("project", "move", "pair", sound[:8], "--at", "2"))
+    rows = {i["id"]: (i["track"], i["at"]) for i in show(studio, "pair")["items"]}
+    assert rows == {picture: ("V1", "2"), sound: ("A1", "2")}
+    ok(studio("project", "remove", "pair", picture))
+    assert show(studio, "pair")["items"] == []

@@ -166,3 +166,29 @@ def test_progress_and_cancel(store: Store, media: dict[str, Path]) -> None:
     with pytest.raises(Cancelled):
         import_files(store, [media["still"]], cancel=token)
     assert len(list_clips(store)) == 2
+
+
+def test_the_library_lists_each_clip_with_its_state(store: Store, media: dict[str, Path]) -> None:
+    """What both front ends show: a clip made here is local, public and made here is published, a
+    record without its media is remote."""
+    from dataclasses import replace
+
+    from studio.core.library import get_record, save_clip
+    from studio.services.library import import_with_details, list_library, save_credits
+
+    video, tone = import_with_details(
+        store, [media["video"], media["tone"]], lineage=[SOURCE], tags=["harbour", "dawn"]
+    )
+    assert video.lineage == (SOURCE,) and video.tags[-2:] == ("harbour", "dawn")
+    assert get_record(store, video.id).clip.tags == video.tags  # saved, not only returned
+    record = get_record(store, tone.id)
+    with store.write():
+        save_clip(store, tone, source_name=record.source_name, media_present=False)
+    states = {entry.clip.id: entry.state for entry in list_library(store)}
+    assert states == {video.id: "local", tone.id: "remote"}
+
+    with pytest.raises(InvalidInput, match="not an SPDX licence"):
+        save_credits(store, replace(video, licence="CC BY (c)"))
+    assert get_record(store, video.id).clip.licence == video.licence
+    save_credits(store, replace(video, licence="CC-BY-4.0"))
+    assert get_record(store, video.id).clip.licence == "CC-BY-4.0"

@@ -47,10 +47,10 @@ def test_clips_go_on_tracks_of_their_kind_made_as_needed(store: Store, clips: di
     picture = projects.add_clip(session, "harbour")
     sound = projects.add_clip(session, clips["tone"].id[:10], at="1/2")
     titled = projects.add_clip(
-        session, clips["video"].id, track="V2", at="0.25", source_in="0.5", source_out="1.5"
+        session, clips["video"].id, track="V3", at="0.25", source_in="0.5", source_out="1.5"
     )
     names = {t.id: t.name for t in session.timeline.tracks.values()}
-    assert (names[picture.track], names[sound.track], names[titled.track]) == ("V1", "A1", "V2")
+    assert (names[picture.track], names[sound.track], names[titled.track]) == ("V1", "A1", "V3")
     assert (picture.start, picture.duration) == (0, clips["video"].duration)
     assert sound.start == Fraction(1, 2)
     assert (titled.start, titled.source_in, titled.source_out) == (
@@ -58,15 +58,15 @@ def test_clips_go_on_tracks_of_their_kind_made_as_needed(store: Store, clips: di
         Fraction(1, 2),
         Fraction(3, 2),
     )
-    with pytest.raises(NotFound, match=r"no track 'Music' in this project \(tracks: V1, A1, V2\)"):
+    with pytest.raises(NotFound, match=r"no track 'Music' in this project \(tracks: V1, V2, A1, A2, V3\)"):
         projects.add_clip(session, "gulls", track="Music")
     with pytest.raises(InvalidInput, match="--at: not a time"):
         projects.add_clip(session, "gulls", at="soon")
     with pytest.raises(InvalidInput, match="--in: '-1' is negative"):
         projects.add_clip(session, "gulls", source_in="-1")
     with pytest.raises(EditRejected, match="sound only"):
-        projects.add_clip(session, "gulls", track="V3")
-    assert session.timeline.track_by_name("V3") is None  # the refused edit made no track either
+        projects.add_clip(session, "gulls", track="V4")
+    assert session.timeline.track_by_name("V4") is None  # the refused edit made no track either
 
 
 def test_edits_use_the_clips_real_durations(store: Store, clips: dict[str, Clip]) -> None:
@@ -95,7 +95,8 @@ def test_show_lists_tracks_items_and_conflicts_with_exact_times(store: Store, cl
     session = projects.open_project(store, "p")
     item = projects.add_clip(session, "harbour", at="1/3", source_out="1.25")
     doc = projects.describe(projects.open_project(store, "p"))
-    assert [(t["name"], t["kind"]) for t in doc["tracks"]] == [("V1", "video")]
+    tracks = [(t["name"], t["kind"]) for t in doc["tracks"]]
+    assert tracks == [("V1", "video"), ("V2", "video"), ("A1", "audio"), ("A2", "audio")]
     (shown,) = doc["items"]
     assert shown == {
         "id": item.id,

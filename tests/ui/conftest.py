@@ -26,10 +26,9 @@ def store():
 @pytest.fixture
 def document(qapp, store):
     from studio.ui.document import ProjectDocument
-    from studio.ui.timeline import gestures
 
     doc = ProjectDocument(store)
-    doc.create(f"test {uuid.uuid4().hex[:6]}", gestures.default_tracks)
+    doc.create(f"test {uuid.uuid4().hex[:6]}")
     return doc
 
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
+from studio.core import gestures
 from studio.core.clips import Credit
-from studio.ui.timeline import gestures
 from tests.ui.conftest import fake_sha
 
 pytestmark = pytest.mark.qt

@@ -57,10 +57,10 @@ def test_pasting_a_linked_pair_with_the_keys_keeps_picture_and_sound_in_sync(qtb
 def _export_dialog(qtbot, document, clips, settings=None, people=("Ann", "Bo")):
     from dataclasses import replace
 
+    from studio.core import gestures
     from studio.core.clips import Credit
     from studio.ui.catalog import ClipCatalog
     from studio.ui.export_dialog import ExportDialog
-    from studio.ui.timeline import gestures
 
     beach = replace(clips[fake_sha(1)], credits=(Credit(people[0], ("camera", "sound")),))
     drums = replace(clips[fake_sha(2)], credits=(Credit(people[1]),))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from studio.core import gestures
 from studio.core.clips import Credit
 from studio.core.licences import RULE_COMMERCIAL, RULE_SA_NC, RULE_UNLICENSED
-from studio.ui.timeline import gestures
 from tests.ui.conftest import fake_sha
 
 pytestmark = pytest.mark.qt

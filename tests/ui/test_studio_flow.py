@@ -228,6 +228,8 @@ def test_import_edit_undo_redo_and_export_with_credits(qtbot, window, media, tmp
     tags = mutagen.File(out)
     block = json.loads(bytes(tags["----:com.apple.iTunes:CREDITS_JSON"][0]).decode("utf-8"))
     assert block["work"]["title"] == "Beach day" and block["work"]["licence"] == "CC-BY-SA-4.0"
+    # the piece is the project, as when `studio render PROJECT` exports it
+    assert block["work"]["id"] == window.document.session.id
     assert {p["name"]: p["share_bp"] for p in block["contributors"]} == seen["proposal"]
     assert {s["clip"] for s in block["sources"]} == {walk.id, clips["city"].id}
     meta = mediagen.ffmetadata(out)

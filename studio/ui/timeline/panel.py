@@ -1,7 +1,7 @@
 """The timeline panel: tools, ruler, track headers and the view, turning gestures into project edits.
 
 Each gesture becomes one labelled undo step through ProjectDocument.edit, made of the core's checked
-edits (studio.core.edits, composed in studio.ui.timeline.gestures); the scene is then brought in step
+edits (studio.core.edits, composed in studio.core.gestures); the scene is then brought in step
 with the model, so what is drawn is always what the journal says.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
-from studio.core import edits
+from studio.core import edits, gestures
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected
 from studio.core.timecode import ZERO, format_clock
@@ -23,7 +23,6 @@ from studio.core.timeline import AUDIO, VIDEO, Item, Timeline
 from studio.ui.document import ProjectDocument
 from studio.ui.icons import icon
 from studio.ui.media_cache import MediaCache
-from studio.ui.timeline import gestures
 from studio.ui.timeline.geometry import MAX_PX_PER_SECOND, MIN_PX_PER_SECOND, ZOOM_STEP, TimeScale
 from studio.ui.timeline.headers import HEADER_WIDTH, TrackHeaders
 from studio.ui.timeline.ruler import Ruler

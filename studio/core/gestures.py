@@ -1,10 +1,11 @@
-"""What a gesture on the timeline does, as steps of the core's checked edits (studio.core.edits).
+"""What an editing gesture does, as steps of the core's checked edits (studio.core.edits).
 
 Each function takes the open edit (a core EditTx): every step is applied at once, so the next one is
 checked against the timeline as it now stands, and the whole gesture is journaled as one undo step
-or, if any step is refused, not at all. What is the UI's own is only the composition: a drop lands
-at the first free place, a clip with picture and sound lands as a linked pair (see
-docs/decisions.md), several selected items move, trim, split or delete together.
+or, if any step is refused, not at all. The rules live here, below both front ends, so the app's
+drags and `studio project move/trim/remove` agree: a clip with picture and sound lands as a linked
+pair (see docs/decisions.md) whose halves move, trim and go together, a drop lands at the first free
+place, and a new project starts with the default tracks.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def free_start(tl: Timeline, track_id: str, at: Fraction, duration: Fraction) ->
 
 
 def default_tracks(tx: EditTx) -> None:
-    """V1, V2, A1 and A2 for a new project."""
+    """V1, V2, A1 and A2 for a new project, made in the app or by `studio project new`."""
     for kind in (VIDEO, VIDEO, AUDIO, AUDIO):
         tx.do(edits.add_track(tx.timeline, kind))
 
