@@ -4,9 +4,6 @@ refuses the server once it presents another certificate."""
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import ipaddress
 import re
 import subprocess
 import sys
@@ -17,43 +14,11 @@ from pathlib import Path
 import pytest
 
 from studio.core.errors import InvalidInput
+from tests.selfsigned import self_signed
 from tests.server.conftest import REPO
 from tests.sync.conftest import PASSWORD, noise_wav
 
 PUBLISH = ("--creator", "Ann Lee:sound", "--licence", "CC0-1.0")
-
-
-def self_signed(folder: Path, name: str) -> tuple[Path, Path, str]:
-    """A self-signed server certificate for 127.0.0.1 (not a CA), its key, and its SHA-256."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"studio {name}")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path, hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 class TlsServe:
