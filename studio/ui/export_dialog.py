@@ -129,6 +129,16 @@ class ExportDialog(QDialog):
         self.stored = settings
         name = document.name or "Remix"
         remembered = _Remembered(settings, name)
+        self._build_fields(name, remembered, mark_range)
+        self._build_review()
+        self._build_actions(online)
+        self._lay_out()
+        self.refresh_proposal()
+
+    def _build_fields(
+        self, name: str, remembered: _Remembered, mark_range: tuple[Fraction, Fraction] | None
+    ) -> None:
+        """Title, licence, editors, format, range and file, each set to what was used last."""
         self.title = QLineEdit(name)
         self.licence = QComboBox()
         self.licence.setEditable(True)
@@ -150,8 +160,8 @@ class ExportDialog(QDialog):
             self.range.addItem("Marked range (I–O)")
         self.range.currentIndexChanged.connect(lambda _i: self.refresh_proposal())
         self.output = QLineEdit(remembered.output)
-        browse = QPushButton(icon("folder"), "Choose…")
-        browse.clicked.connect(self._on_browse_clicked)
+        self.browse = QPushButton(icon("folder"), "Choose…")
+        self.browse.clicked.connect(self._on_browse_clicked)
         self.format.currentTextChanged.connect(self._on_format_changed)
         self.roll = QCheckBox("Append a credits roll")
         self.format.setCurrentText(remembered.fmt)
@@ -161,6 +171,9 @@ class ExportDialog(QDialog):
         self.method_note = QLabel()
         self.method_note.setObjectName("muted")
         self.method_note.setWordWrap(True)
+
+    def _build_review(self) -> None:
+        """The credits review: one row per contributor, and the proposal following the editors typed."""
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
             ["Contributor", "Roles", "Picture s", "Sound s", "Editing s", "Share %"]
@@ -177,6 +190,9 @@ class ExportDialog(QDialog):
         self._editors_typed.setInterval(400)
         self._editors_typed.timeout.connect(self.refresh_proposal)
         self.editors.textEdited.connect(lambda _text: self._editors_typed.start())
+
+    def _build_actions(self, online: bool) -> None:
+        """Progress, status lines and the buttons (show and publish appear once a file is written)."""
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
@@ -197,6 +213,8 @@ class ExportDialog(QDialog):
         self.publish_button.clicked.connect(self._on_publish_clicked)
         for button in (self.show_button, self.publish_button):
             button.setVisible(False)
+
+    def _lay_out(self) -> None:
         form = QFormLayout()
         form.addRow("Title", self.title)
         form.addRow("Licence", self.licence)
@@ -208,7 +226,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", fmt_row)
         out_row = QHBoxLayout()
         out_row.addWidget(self.output, 1)
-        out_row.addWidget(browse)
+        out_row.addWidget(self.browse)
         form.addRow("File", out_row)
         form.addRow("", self.roll)
         review = QGroupBox("Credits review")
@@ -235,7 +253,6 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.render_path)
         layout.addLayout(buttons)
-        self.refresh_proposal()
 
     # -- proposal ----------------------------------------------------------------------------------
     def editor_names(self) -> list[str]:
