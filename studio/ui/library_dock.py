@@ -267,6 +267,16 @@ class LibraryDock(QWidget):
         self.online = False
         self.searching = False
         self.setAcceptDrops(True)
+        self._build_search()
+        self._build_list(catalog, media)
+        self._build_buttons()
+        self._lay_out()
+        self._connect(catalog, media)
+        self.set_online(False)
+        self._on_catalog_changed()
+
+    def _build_search(self) -> None:
+        """The Local/Shared tabs, the search field and the four labelled filters."""
         self.tabs = QTabBar()
         self.tabs.addTab("Local")
         self.tabs.addTab("Shared")
@@ -300,6 +310,9 @@ class LibraryDock(QWidget):
             combo.setMinimumContentsLength(6)
             combo.currentTextChanged.connect(self._on_filters_changed)
         self.kind.addItems(["video", "audio", "image"])
+
+    def _build_list(self, catalog: ClipCatalog, media: MediaCache | None) -> None:
+        """The clip list (drag source) and the hint shown while the library is empty."""
         self.model = LibraryModel(catalog)
         self.proxy = LibraryFilter()
         self.proxy.setSourceModel(self.model)
@@ -316,12 +329,16 @@ class LibraryDock(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setObjectName("muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    def _build_buttons(self) -> None:
         self.import_button = QPushButton(icon("import"), "Import…")
         self.import_button.clicked.connect(lambda: self.import_requested.emit([]))
         self.pull_button = QPushButton(icon("pull"), "Pull")
         self.pull_button.clicked.connect(lambda: self.pull_requested.emit(self.selected_refs()))
         self.publish_button = QPushButton(icon("publish"), "Publish")
         self.publish_button.clicked.connect(lambda: self.publish_requested.emit(self.selected_ids()))
+
+    def _lay_out(self) -> None:
         search_row = QHBoxLayout()
         search_row.addWidget(self.tabs)
         search_row.addWidget(self.search, 1)
@@ -340,6 +357,9 @@ class LibraryDock(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
+
+    def _connect(self, catalog: ClipCatalog, media: MediaCache | None) -> None:
+        """Searching as words are typed (shared search after a pause), and following the catalog."""
         self.search.textChanged.connect(self._on_filters_changed)
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
@@ -351,8 +371,6 @@ class LibraryDock(QWidget):
         catalog.shared_changed.connect(self._on_filters_changed)
         if media is not None:
             media.media_ready.connect(lambda _id: self.list.viewport().update())
-        self.set_online(False)
-        self._on_catalog_changed()
 
     @property
     def shared(self) -> bool:
