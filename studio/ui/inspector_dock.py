@@ -73,7 +73,15 @@ class InspectorDock(QScrollArea):
         self.subtitle.setWordWrap(True)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.subtitle)
-        # Item fields.
+        self._build_item_fields()
+        self._build_credits()
+        self._build_lineage_and_media()
+        self.layout_.addStretch(1)
+        self.setWidget(body)
+        self.show_nothing()
+
+    def _build_item_fields(self) -> None:
+        """What a timeline item's own fields can change: gain, fades, mute and a title's text."""
         self.item_box = QGroupBox("On the timeline")
         form = self.item_form = QFormLayout(self.item_box)
         self.gain = QDoubleSpinBox()
@@ -106,7 +114,9 @@ class InspectorDock(QScrollArea):
         self.muted.toggled.connect(lambda on: self._edit("Mute" if on else "Unmute", muted=on))
         self.text.editingFinished.connect(lambda: self._edit("Edit title", text=self.text.text()))
         self.layout_.addWidget(self.item_box)
-        # Clip credits and licence.
+
+    def _build_credits(self) -> None:
+        """A clip's people, licence and signature, saved together."""
         self.credits_box = QGroupBox("Credits")
         credits_layout = QVBoxLayout(self.credits_box)
         self.people = CreditsEditor()
@@ -125,6 +135,9 @@ class InspectorDock(QScrollArea):
         credits_layout.addLayout(licence_form)
         credits_layout.addWidget(self.save)
         self.layout_.addWidget(self.credits_box)
+
+    def _build_lineage_and_media(self) -> None:
+        """What a clip remixes and is remixed by, and what probing its media found."""
         self.lineage_box = QGroupBox("Lineage")
         lineage_layout = QFormLayout(self.lineage_box)
         self.remixes = PlainLabel()
@@ -142,9 +155,6 @@ class InspectorDock(QScrollArea):
         self.probe.setMinimumHeight(140)
         probe_layout.addWidget(self.probe)
         self.layout_.addWidget(self.probe_box)
-        self.layout_.addStretch(1)
-        self.setWidget(body)
-        self.show_nothing()
 
     def _time(self, spin: QDoubleSpinBox) -> Fraction:
         return parse_time(f"{spin.value():.3f}")
