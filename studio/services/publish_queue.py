@@ -49,7 +49,7 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
     login = sync_service.current_login()
     with opened_store(store) as opened:
         clip = find_clip(opened, ref)
-        sync_service._check_publishable(clip)
+        sync_service.check_publishable(clip)
         if not media_path(clip.id).is_file():
             raise NotFound(f"the media of clip {clip.title!r} is not in the library here: pull it first")
         with opened.write() as conn:
@@ -61,7 +61,7 @@ def queue_publish(ref: str, *, store: Store | None = None) -> dict[str, Any]:
                 "clip",
                 clip.id,
                 None,
-                _can_push_public(login.account.username),
+                _can_push_public(username),
                 extra_spaces=[PUBLIC_SPACE],
             )
     return {"clip": clip.id, "title": clip.title, "space": PUBLIC_SPACE, "queued": True}

@@ -132,7 +132,8 @@ class NotPublishable(InvalidInput):
         self.missing = missing
 
 
-def _check_publishable(clip: Any) -> None:
+def check_publishable(clip: Any) -> None:
+    """Refuse a clip that could never go public (no credits, or no licence), before any network or queueing."""
     title = clip.title or clip.id[:12]
     if not clip.credits:
         raise NotPublishable(f"clip {title!r} credits nobody: add its creators before publishing", "credits")
@@ -150,7 +151,7 @@ def publish_clip(
     """Publish a library clip to the public space: its media (resumable upload), credits and licence."""
     with _engine(store, progress, cancel) as engine:
         clip = find_clip(engine.store, ref)
-        _check_publishable(clip)
+        check_publishable(clip)
         path = media_path(clip.id)
         if not path.is_file():
             raise NotFound(f"the media of clip {clip.title!r} is not in the library here: pull it first")
