@@ -133,7 +133,7 @@ class NotPublishable(InvalidInput):
 
 
 def check_publishable(clip: Any) -> None:
-    """Refuse a clip that could never go public (no credits, or no licence), before any network or queueing."""
+    """Refuse a clip that can never go public (no credits or no licence) before any network or queueing."""
     title = clip.title or clip.id[:12]
     if not clip.credits:
         raise NotPublishable(f"clip {title!r} credits nobody: add its creators before publishing", "credits")
