@@ -274,6 +274,16 @@ def set_media_present(store: Store, clip_id: str, present: bool) -> None:
         conn.execute("UPDATE clips SET media_present = ? WHERE id = ?", (int(present), clip_id))
 
 
+def delete_clip(store: Store, clip_id: str) -> bool:
+    """Take a clip's record out of the library with its unpushed record changes, in one transaction, so
+    the next sync does not push a record the library no longer has. Projects, claims of others and the
+    media file are the caller's business. False when there was no such clip."""
+    with store.write() as conn:
+        gone = conn.execute("DELETE FROM clips WHERE id = ?", (clip_id,)).rowcount
+        conn.execute("DELETE FROM outbox WHERE kind = 'clip' AND record_id = ?", (clip_id,))
+    return bool(gone)
+
+
 def get_record(store: Store, clip_id: str) -> ClipRecord:
     with store.read() as conn:
         row = conn.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE id = ?", (clip_id,)).fetchone()

@@ -206,7 +206,7 @@ def remove_clip(store: Store, ref: str) -> RemovedClip:
     """Take a clip out of the local library: its record, its queued (unpushed) record change and its
     media file. A clip a project still uses is refused with the projects named, so no timeline loses
     its media; a copy already published stays on the server."""
-    from studio.core.library import find_clip
+    from studio.core.library import delete_clip, find_clip
     from studio.core.paths import media_path
     from studio.core.project import ProjectSession, list_projects
 
@@ -217,9 +217,7 @@ def remove_clip(store: Store, ref: str) -> RemovedClip:
             f"clip {clip.title!r} is used by the project{'s' if len(users) > 1 else ''} "
             f"{', '.join(repr(u) for u in users)}: remove it from the timeline first"
         )
-    with store.write() as conn:
-        conn.execute("DELETE FROM clips WHERE id = ?", (clip.id,))
-        conn.execute("DELETE FROM outbox WHERE kind = 'clip' AND record_id = ?", (clip.id,))
+    delete_clip(store, clip.id)
     path = media_path(clip.id)
     removed = path.is_file()
     path.unlink(missing_ok=True)  # after the commit: a crash in between leaves a harmless orphan file

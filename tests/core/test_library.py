@@ -12,6 +12,7 @@ import pytest
 from studio.core.clips import Credit
 from studio.core.errors import InvalidInput, NotFound
 from studio.core.library import (
+    delete_clip,
     ensure_contributor,
     find_clip,
     get_clip,
@@ -94,3 +95,18 @@ def test_clip_changes_are_queued_for_sync(store: Store) -> None:
     before = len(store.outbox())
     save_clip(store, replace(make_clip("pulled"), credits=(Credit("Cy"),)), origin="pulled", queue=False)
     assert len(store.outbox()) == before
+
+
+def test_deleting_a_clip_takes_its_queued_changes_and_nothing_else(store: Store) -> None:
+    gone = save_clip(store, replace(make_clip("gone"), credits=(Credit("Ann"),)))
+    save_clip(store, replace(gone, title="gone again"))
+    kept = save_clip(store, replace(make_clip("kept"), credits=(Credit("Bo"),)))
+    assert delete_clip(store, gone.id) is True
+    queued = [(e.kind, e.record_id) for e in store.outbox()]
+    assert ("clip", gone.id) not in queued
+    assert ("clip", kept.id) in queued
+    assert ("contributor", gone.credits[0].contributor_id) in queued  # the person stays credited elsewhere
+    with pytest.raises(NotFound):
+        get_clip(store, gone.id)
+    assert get_clip(store, kept.id) == kept
+    assert delete_clip(store, gone.id) is False
