@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from fractions import Fraction
+from dataclasses import dataclass, replace
 from typing import Any
 
-from studio.core.clips import CLIP_KINDS, Clip, Credit, check_sha256
+from studio.core.clips import CLIP_KINDS, DOMAIN_FIELDS, Clip, Credit, check_sha256
 from studio.core.errors import InvalidInput, NotFound
 from studio.core.identity import account_contributor_id, account_of, contributor_id, normal_name
 from studio.core.paths import media_path
 from studio.core.store import Store, utc_now
 
-_CLIP_COLUMNS = (
-    "id, title, kind, duration, has_video, has_audio, probe, credits, licence, owner, lineage, "
-    "embedded_credits, tags, source_name, media_present, origin, space, created"
+_CLIP_COLUMNS = ", ".join(
+    (*DOMAIN_FIELDS, "source_name", "media_present", "origin", "space", "created")
 )
 _HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -53,71 +51,51 @@ class ClipRecord:
     created: str
 
 
-def _duration_text(value: Fraction | None) -> str | None:
-    return None if value is None else f"{value.numerator}/{value.denominator}"
-
-
-def _duration_value(text: str | None) -> Fraction | None:
-    return None if text is None else Fraction(text)
-
-
 def clip_to_dict(clip: Clip) -> dict[str, Any]:
-    """The clip's record as JSON (what the outbox carries and `--json` prints)."""
-    return {
-        "id": clip.id,
-        "title": clip.title,
-        "kind": clip.kind,
-        "duration": _duration_text(clip.duration),
-        "has_video": clip.has_video,
-        "has_audio": clip.has_audio,
-        "credits": [c.to_dict() for c in clip.credits],
-        "licence": clip.licence,
-        "owner": clip.owner,
-        "lineage": list(clip.lineage),
-        "embedded_credits": clip.embedded_credits,
-        "tags": list(clip.tags),
-        "probe": clip.probe,
-    }
+    """The clip's record as JSON (what the outbox carries and `--json` prints): its domain dict."""
+    return clip.to_dict()
+
+
+_JSON_COLUMNS = ("credits", "lineage", "tags", "probe", "embedded_credits")
+_FLAG_COLUMNS = ("has_video", "has_audio")
+CLIP_VALUE_COLUMNS = DOMAIN_FIELDS
+"""The columns of a clips row that hold the clip's value (the rest say where it came from)."""
+
+
+def clip_columns(clip: Clip) -> dict[str, Any]:
+    """The clip's value as a clips row stores it: its domain dict, JSON columns compact with sorted keys,
+    flags as 0/1. The one encoder of a row (saving here, and writing a pulled record in studio.sync)."""
+    row = clip.to_dict()
+    for name in _JSON_COLUMNS:
+        row[name] = None if row[name] is None else _dumps(row[name])
+    for name in _FLAG_COLUMNS:
+        row[name] = int(row[name])
+    return row
+
+
+def clip_from_columns(row: dict[str, Any], *, present: bool) -> Clip:
+    """The Clip a clips row holds (its CLIP_VALUE_COLUMNS by name); its path is the media folder's copy
+    when `present`. The one decoder of a row."""
+    doc = {name: row[name] for name in CLIP_VALUE_COLUMNS}
+    for name in _JSON_COLUMNS:
+        doc[name] = None if doc[name] is None else json.loads(doc[name])
+    for name in _FLAG_COLUMNS:
+        doc[name] = bool(doc[name])
+    clip = Clip.from_dict(doc)
+    return replace(clip, path=media_path(clip.id)) if present else clip
 
 
 def _record(row: tuple[Any, ...]) -> ClipRecord:
-    (
-        cid,
-        title,
-        kind,
-        duration,
-        has_video,
-        has_audio,
-        probe,
-        credits,
-        licence,
-        owner,
-        lineage,
-        embedded,
-        tags,
-        source_name,
-        present,
-        origin,
-        space,
-        created,
-    ) = row
-    clip = Clip(
-        id=cid,
-        title=title,
-        kind=kind,
-        duration=_duration_value(duration),
-        credits=tuple(Credit.from_dict(c) for c in json.loads(credits)),
-        licence=licence,
-        owner=owner,
-        has_video=bool(has_video),
-        has_audio=bool(has_audio),
-        path=media_path(cid) if present else None,
-        lineage=tuple(json.loads(lineage)),
-        embedded_credits=None if embedded is None else json.loads(embedded),
-        tags=tuple(json.loads(tags)),
-        probe=json.loads(probe),
-    )
+    width = len(CLIP_VALUE_COLUMNS)
+    source_name, present, origin, space, created = row[width:]
+    clip = clip_from_columns(dict(zip(CLIP_VALUE_COLUMNS, row[:width], strict=True)), present=bool(present))
     return ClipRecord(clip, source_name, bool(present), origin, space, created)
+
+
+def read_record(conn: Any, clip_id: str) -> ClipRecord | None:
+    """The clip record on an open connection (inside a caller's transaction), None when there is none."""
+    row = conn.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE id = ?", (clip_id,)).fetchone()
+    return None if row is None else _record(row)
 
 
 def _dumps(value: Any) -> str:
@@ -239,22 +217,10 @@ def save_clip(
         credits = []
         for credit in clip.credits:
             person = ensure_contributor(store, credit.name, queue=queue, person_id=credit.contributor_id)
-            credits.append(Credit(credit.name, credit.roles, credit.weight, person.id).to_dict())
+            credits.append(Credit(credit.name, credit.roles, credit.weight, person.id))
         exists = conn.execute("SELECT created FROM clips WHERE id = ?", (clip.id,)).fetchone()
         values = {
-            "id": clip.id,
-            "title": clip.title,
-            "kind": clip.kind,
-            "duration": _duration_text(clip.duration),
-            "has_video": int(clip.has_video),
-            "has_audio": int(clip.has_audio),
-            "probe": _dumps(clip.probe),
-            "credits": _dumps(credits),
-            "licence": clip.licence,
-            "owner": clip.owner,
-            "lineage": _dumps(list(clip.lineage)),
-            "embedded_credits": None if clip.embedded_credits is None else _dumps(clip.embedded_credits),
-            "tags": _dumps(list(clip.tags)),
+            **clip_columns(replace(clip, credits=tuple(credits))),
             "source_name": source_name,
             "media_present": int(media_present),
             "origin": origin,

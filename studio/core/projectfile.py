@@ -3,7 +3,8 @@
 A project file travels without the local store, so it carries everything needed to reopen the
 project elsewhere: the timeline (`Timeline.to_dict()`, exact times as "num/den" strings) and, for
 every clip an item uses, its title, kind, duration, credits, licence, owner, lineage, media path and
-the studio-credits block its file carries. Shape of schema `studio.project/1`:
+the studio-credits block its file carries (`Clip.to_file_dict`, the one codec of that form). Shape of
+schema `studio.project/1`:
 
     {"schema": "studio.project/1",
      "project": {"id": str, "name": str},
@@ -31,16 +32,16 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from studio.core.atomic import atomic_write_text
-from studio.core.clips import CLIP_KINDS, SHA256_RE, Clip, Credit
+from studio.core.clips import SHA256_RE, Clip, ClipFieldError, json_kind
 from studio.core.errors import InvalidInput
 from studio.core.fractional_index import keys_after
-from studio.core.timecode import from_json, to_json
+from studio.core.timecode import to_json
 from studio.core.timeline import (
     AUDIO,
     SETTINGS,
@@ -125,28 +126,12 @@ def project_document(
         "schema": CURRENT_SCHEMA,
         "project": {"id": project_id, "name": name},
         "timeline": timeline.to_dict(),
-        "clips": {cid: _clip_to_dict(clips[cid], folder) for cid in used},
+        "clips": {cid: _clip_entry(clips[cid], folder) for cid in used},
     }
 
 
-def _clip_to_dict(clip: Clip, folder: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "title": clip.title,
-        "kind": clip.kind,
-        "duration": None if clip.duration is None else to_json(clip.duration),
-        "credits": [c.to_dict() for c in clip.credits],
-        "licence": clip.licence,
-        "owner": clip.owner,
-        "lineage": list(clip.lineage),
-        "path": None if clip.path is None else _portable_path(clip.path, folder),
-        "embedded_credits": clip.embedded_credits,
-        "has_video": clip.has_video,
-        "has_audio": clip.has_audio,
-        "tags": list(clip.tags),
-    }
-    if clip.probe:
-        out["probe"] = clip.probe
-    return out
+def _clip_entry(clip: Clip, folder: Path) -> dict[str, Any]:
+    return clip.to_file_dict(None if clip.path is None else _portable_path(clip.path, folder))
 
 
 def _portable_path(media: Path, folder: Path) -> str:
@@ -244,10 +229,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
-        type(value), "a number"
-    )
+_kind = json_kind
 
 
 def _schema_version(schema: Any) -> int:
@@ -363,77 +345,12 @@ def _parse_clips(data: dict[str, Any], folder: Path) -> dict[str, Clip]:
     return clips
 
 
-_CLIP_KEYS = {
-    *("title", "kind", "duration", "credits", "licence", "owner", "lineage", "path", "embedded_credits"),
-    *("has_video", "has_audio", "tags", "probe"),
-}
-
-
 def _parse_clip(clip_id: str, row: dict[str, Any], where: str, folder: Path) -> Clip:
-    _only_keys(row, where, _CLIP_KEYS)
-    kind = _need(row, where, "kind", str)
-    if kind not in CLIP_KINDS:
-        raise _Bad(f"{where}.kind", f"expected one of {', '.join(CLIP_KINDS)}, got {kind!r}")
-    duration = row.get("duration")
-    if duration is not None:
-        try:
-            duration = from_json(duration)
-        except ValueError as exc:
-            raise _Bad(f"{where}.duration", str(exc)) from None
-        if duration <= 0:
-            raise _Bad(f"{where}.duration", f"must be positive, got {row['duration']!r}")
-    credits_rows = row.get("credits", [])
-    if not isinstance(credits_rows, list):
-        raise _Bad(f"{where}.credits", f"expected a list, got {_kind(credits_rows)}")
-    credits = []
-    for index, credit in enumerate(credits_rows):
-        try:
-            credits.append(Credit.from_dict(credit))
-        except InvalidInput as exc:
-            raise _Bad(f"{where}.credits[{index}]", str(exc)) from None
-    lineage = _str_list(row, where, "lineage")
-    for index, ancestor in enumerate(lineage):
-        if not SHA256_RE.match(ancestor):
-            raise _Bad(f"{where}.lineage[{index}]", f"not a clip id: {ancestor!r}")
-    path_text = row.get("path")
-    if path_text is not None and (not isinstance(path_text, str) or not path_text):
-        raise _Bad(f"{where}.path", f"expected a path or null, got {path_text!r}")
-    embedded = row.get("embedded_credits")
-    if embedded is not None and not isinstance(embedded, dict):
-        raise _Bad(f"{where}.embedded_credits", f"expected an object or null, got {_kind(embedded)}")
-    probe = row.get("probe", {})
-    if not isinstance(probe, dict):
-        raise _Bad(f"{where}.probe", f"expected an object, got {_kind(probe)}")
-    return Clip(
-        id=clip_id,
-        title=_opt(row, where, "title", str, ""),
-        kind=kind,
-        duration=duration,
-        credits=tuple(credits),
-        licence=_opt(row, where, "licence", str, ""),
-        owner=_opt(row, where, "owner", str, ""),
-        has_video=_opt(row, where, "has_video", bool, False),
-        has_audio=_opt(row, where, "has_audio", bool, False),
-        path=None if path_text is None else folder / Path(path_text),
-        lineage=tuple(lineage),
-        embedded_credits=embedded,
-        tags=tuple(_str_list(row, where, "tags")),
-        probe=probe,
-    )
-
-
-def _opt(row: dict[str, Any], where: str, key: str, kind: type, default: Any) -> Any:
-    if key not in row:
-        return default
-    return _need(row, where, key, kind)
-
-
-def _str_list(row: dict[str, Any], where: str, key: str) -> list[str]:
-    values = _opt(row, where, key, list, [])
-    for index, value in enumerate(values):
-        if not isinstance(value, str):
-            raise _Bad(f"{where}.{key}[{index}]", f"expected text, got {_kind(value)}")
-    return list(values)
+    try:
+        clip = Clip.from_file_dict(clip_id, row)
+    except ClipFieldError as exc:
+        raise _Bad(f"{where}.{exc.field}" if exc.field else where, exc.problem) from None
+    return clip if clip.path is None else replace(clip, path=folder / clip.path)
 
 
 # --- upgrades -------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.protocol.records import credits_problem as wire_credits_problem
+
 DELETED = "deleted"
 _MISSING: Any = object()
 
@@ -104,23 +106,10 @@ def merge_record(
 
 
 def credits_problem(credits: Any) -> str | None:
-    """Why a clip's credits break the invariant, or None when they hold."""
+    """Why a clip's credits break the invariant, or None when they hold (the shape is the protocol's)."""
     if credits is _MISSING:
         return "a clip must credit someone: 'credits' is missing"
-    if not isinstance(credits, list) or not credits:
-        return "'credits' must be a non-empty list"
-    for i, entry in enumerate(credits):
-        if not isinstance(entry, dict):
-            return f"credits[{i}] is not an object"
-        for key in ("name", "role"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                return f"credits[{i}] has no {key}"
-        weight = entry.get("weight")
-        if weight is not None and (
-            isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0
-        ):
-            return f"credits[{i}] has weight {weight!r}, not a number >= 0"
-    return None
+    return wire_credits_problem(credits)
 
 
 def _same(a: Any, b: Any) -> bool:

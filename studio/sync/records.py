@@ -1,5 +1,7 @@
 """Local records (projects, clips, contributors) as wire documents, and pulled documents as local rows.
 
+A clip's document (`studio.protocol.records.ClipDocument`) is built from the Clip's own codec and read
+back into a Clip, whose row the library's codec writes; its credits are checked by the protocol's shape.
 The wire document of a record is what the server stores and merges field by field; every comparison the
 sync client makes (what did the user change? what did the server change?) is between wire documents, so
 the mapping must round-trip: local row -> document -> local row gives the same row.
@@ -13,12 +15,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
-from studio.core.clips import CLIP_KINDS, Credit
+from studio.core.clips import Clip, Credit, duration_text
 from studio.core.errors import InvalidInput
+from studio.core.library import clip_columns, read_record
 from studio.core.store import utc_now
 from studio.protocol.ids import is_sha256
+from studio.protocol.records import ClipDocument, WireCredit, credit_problem
 from studio.sync.state import dumps
 
 KINDS = ("project", "clip", "contributor")
@@ -32,42 +36,33 @@ class RecordRejected(InvalidInput):
 # --- credits ----------------------------------------------------------------------------------------------
 
 
-def wire_credits(local: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Local credits ({name, roles, weight?, id?}) as the server's conventional {name, role, ...} entries.
-
-    The server checks that a weight is a number, so the exact fraction rides along as `weight_exact`.
-    """
-    out = []
-    for credit in local:
-        roles = list(credit.get("roles") or [credit.get("role", "creator")])
-        entry: dict[str, Any] = {"name": credit["name"], "role": roles[0], "roles": roles}
-        if "weight" in credit:
-            exact = Fraction(str(credit["weight"]))
-            entry["weight"] = float(exact)
-            entry["weight_exact"] = str(exact)
-        if credit.get("id"):
-            entry["contributor"] = credit["id"]
-        out.append(entry)
-    return out
+def credit_to_wire(credit: Credit) -> WireCredit:
+    """A credit as a clip record carries it: every role with the first as `role`, a weight other than 1
+    as a JSON number (the server checks it is one) and exactly (`weight_exact`), the contributor id."""
+    local = credit.to_dict()
+    entry: WireCredit = {"name": credit.name, "role": credit.roles[0], "roles": list(credit.roles)}
+    if "weight" in local:
+        entry["weight"] = float(credit.weight)
+        entry["weight_exact"] = local["weight"]
+    if credit.contributor_id:
+        entry["contributor"] = credit.contributor_id
+    return entry
 
 
-def local_credits(wire: Any) -> list[dict[str, Any]]:
-    if not isinstance(wire, list):
-        raise RecordRejected(f"credits must be a list, got {type(wire).__name__}")
-    out = []
-    for entry in wire:
-        if not isinstance(entry, dict):
-            raise RecordRejected(f"a credit must be an object, got {entry!r}")
-        data: dict[str, Any] = {"name": entry.get("name"), "roles": entry.get("roles") or [entry.get("role")]}
-        if "weight_exact" in entry or "weight" in entry:
-            data["weight"] = str(entry.get("weight_exact", entry.get("weight")))
-        if entry.get("contributor"):
-            data["id"] = str(entry["contributor"])
-        try:
-            out.append(Credit.from_dict(data).to_dict())
-        except InvalidInput as exc:
-            raise RecordRejected(str(exc)) from None
-    return out
+def credit_from_wire(entry: Any) -> Credit:
+    """The credit a record's entry stands for; an entry out of the protocol's shape is refused by name."""
+    problem = credit_problem(entry)
+    if problem:
+        raise RecordRejected(f"a credit {problem}: {entry!r}")
+    data: dict[str, Any] = {"name": entry["name"], "roles": entry.get("roles") or [entry["role"]]}
+    if "weight_exact" in entry or "weight" in entry:
+        data["weight"] = str(entry.get("weight_exact", entry.get("weight")))
+    if entry.get("contributor"):
+        data["id"] = entry["contributor"]
+    try:
+        return Credit.from_dict(data)
+    except InvalidInput as exc:
+        raise RecordRejected(str(exc)) from None
 
 
 # --- local -> wire ----------------------------------------------------------------------------------------
@@ -90,30 +85,63 @@ def local_doc(conn: sqlite3.Connection, kind: str, record_id: str) -> tuple[dict
             return None, "", ""
         return {"name": row[0], "contact": row[1]}, row[2], row[3]
     if kind == "clip":
-        row = conn.execute(
-            "SELECT title, kind, duration, has_video, has_audio, probe, credits, licence, lineage, "
-            "embedded_credits, tags, source_name, space, origin FROM clips WHERE id = ?",
-            (record_id,),
-        ).fetchone()
-        if row is None:
+        record = read_record(conn, record_id)
+        if record is None:
             return None, "", ""
-        doc = {
-            "title": row[0],
-            "kind": row[1],
-            "duration": row[2],
-            "has_video": bool(row[3]),
-            "has_audio": bool(row[4]),
-            "probe": json.loads(row[5]),
-            "credits": wire_credits(json.loads(row[6])),
-            "licence": row[7],
-            "lineage": json.loads(row[8]),
-            "embedded_credits": None if row[9] is None else json.loads(row[9]),
-            "tags": json.loads(row[10]),
-            "source_name": row[11],
-            "media": record_id,
-        }
-        return doc, row[12], row[13]
+        return dict(clip_document(record.clip, record.source_name)), record.space, record.origin
     return None, "", ""
+
+
+def clip_document(clip: Clip, source_name: str) -> ClipDocument:
+    """A clip as its record's wire document: the domain dict without what the server keeps itself (the
+    id, the owner), credits in the wire shape, the media named. The one encoder of that document."""
+    domain = clip.to_dict()
+    doc: dict[str, Any] = {name: domain[name] for name in _DOCUMENT_FIELDS}
+    doc["credits"] = [credit_to_wire(c) for c in clip.credits]
+    doc["source_name"] = source_name
+    doc["media"] = clip.id
+    return cast(ClipDocument, doc)
+
+
+_DOCUMENT_FIELDS = (
+    *("title", "kind", "duration", "has_video", "has_audio", "probe", "credits", "licence", "lineage"),
+    *("embedded_credits", "tags"),
+)
+"""The domain fields a clip's document carries, in its order (the id and owner are the server's)."""
+
+
+def clip_from_document(record_id: str, doc: dict[str, Any], owner: str) -> Clip:
+    """The clip a pulled record stands for (`owner` its publisher). Lenient where older documents were
+    (a null text or list is empty, a duration any exact number, flags any truth value); a field that
+    still does not check out refuses the record by name. The one decoder of that document."""
+    if not is_sha256(record_id):
+        raise RecordRejected(f"clip id {record_id!r} is not the SHA-256 of its media")
+    duration = doc.get("duration")
+    if duration is not None:
+        try:
+            duration = duration_text(Fraction(str(duration)))
+        except (ValueError, ZeroDivisionError):
+            raise RecordRejected(f"clip duration {duration!r} is not a number of seconds") from None
+    credits = doc.get("credits", [])
+    if not isinstance(credits, list):
+        raise RecordRejected(f"credits must be a list, got {type(credits).__name__}")
+    values: dict[str, Any] = {name: doc.get(name) for name in _DOCUMENT_FIELDS}
+    values.update(
+        title=_text(doc, "title"),
+        duration=duration,
+        has_video=bool(doc.get("has_video")),
+        has_audio=bool(doc.get("has_audio")),
+        probe=doc.get("probe") or {},
+        credits=[credit_from_wire(entry).to_dict() for entry in credits],
+        licence=_text(doc, "licence"),
+        lineage=_list(doc, "lineage"),
+        tags=_list(doc, "tags"),
+        owner=owner,
+    )
+    try:
+        return Clip.from_dict(values, clip_id=record_id)
+    except InvalidInput as exc:
+        raise RecordRejected(str(exc)) from None
 
 
 # --- wire -> local ----------------------------------------------------------------------------------------
@@ -135,43 +163,6 @@ def _list(doc: dict[str, Any], name: str) -> list[Any]:
     if not isinstance(value, list):
         raise RecordRejected(f"field {name!r} must be a list, got {value!r}")
     return value
-
-
-def _clip_columns(doc: dict[str, Any]) -> dict[str, Any]:
-    kind = doc.get("kind")
-    if kind not in CLIP_KINDS:
-        raise RecordRejected(f"clip kind {kind!r} is not one of {', '.join(CLIP_KINDS)}")
-    duration = doc.get("duration")
-    if duration is not None:
-        try:
-            value = Fraction(str(duration))
-        except (ValueError, ZeroDivisionError):
-            raise RecordRejected(f"clip duration {duration!r} is not a number of seconds") from None
-        duration = f"{value.numerator}/{value.denominator}"
-    probe = doc.get("probe") or {}
-    embedded = doc.get("embedded_credits")
-    if not isinstance(probe, dict) or (embedded is not None and not isinstance(embedded, dict)):
-        raise RecordRejected("clip probe and embedded_credits must be objects")
-    lineage = _list(doc, "lineage")
-    if not all(is_sha256(x) for x in lineage):
-        raise RecordRejected("clip lineage must list clip ids")
-    tags = _list(doc, "tags")
-    if not all(isinstance(t, str) for t in tags):
-        raise RecordRejected("clip tags must be text")
-    return {
-        "title": _text(doc, "title"),
-        "kind": kind,
-        "duration": duration,
-        "has_video": int(bool(doc.get("has_video"))),
-        "has_audio": int(bool(doc.get("has_audio"))),
-        "probe": dumps(probe),
-        "credits": dumps(local_credits(doc.get("credits", []))),
-        "licence": _text(doc, "licence"),
-        "lineage": dumps(lineage),
-        "embedded_credits": None if embedded is None else dumps(embedded),
-        "tags": dumps(tags),
-        "source_name": _text(doc, "source_name"),
-    }
 
 
 def _free_name(conn: sqlite3.Connection, record_id: str, name: str, owner: str) -> str:
@@ -234,9 +225,9 @@ def write_local(
                 (name, _text(doc, "contact"), rev, record_id),
             )
     elif kind == "clip":
-        if not is_sha256(record_id):
-            raise RecordRejected(f"clip id {record_id!r} is not the SHA-256 of its media")
-        columns = _clip_columns(doc)
+        columns = clip_columns(clip_from_document(record_id, doc, owner))
+        del columns["id"], columns["owner"]  # the owner of a row is its first publisher's, set once
+        columns["source_name"] = _text(doc, "source_name")
         if create:
             columns.update(
                 id=record_id,

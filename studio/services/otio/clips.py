@@ -12,10 +12,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from studio.core.cancel import CancelToken
-from studio.core.clips import CLIP_KINDS, SHA256_RE, Clip, Credit
+from studio.core.clips import SHA256_RE, Clip, Credit, decode_clip_field
 from studio.core.errors import InvalidInput, MediaError, StudioError
 from studio.core.paths import media_path
-from studio.core.timecode import from_json
 from studio.core.timeline import AUDIO
 from studio.services.otio.common import seconds, studio_metadata, typed_get
 
@@ -29,10 +28,6 @@ _VIDEO_EXT = {".mov", ".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mxf", ".mpg", "
 
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-
-
-def _is_clip_id_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(x, str) and SHA256_RE.match(x) for x in value)
 
 
 def _credits_of_block(block: dict[str, Any]) -> tuple[Credit, ...]:
@@ -107,6 +102,13 @@ def _credits_from(entries: Any, where: str, warnings: list[str]) -> tuple[Credit
         Credit(name=name, roles=tuple(p["roles"]), weight=p["weight"], contributor_id=cid)
         for (name, cid), p in people.items()
     )
+
+
+_RECORD_FIELDS = (
+    *("title", "kind", "owner", "has_video", "has_audio", "lineage", "tags", "embedded_credits"),
+    "duration",
+)
+"""The fields of the clip record our own export writes (writer._clip_metadata) that import takes back."""
 
 
 class ClipReader:
@@ -217,31 +219,17 @@ class ClipReader:
     def apply_record(self, clip: Clip, record: dict[str, Any], where: str) -> Clip:
         """The clip record our own export wrote; fields that do not check out are left as found."""
         changes: dict[str, Any] = {}
-        checks: dict[str, Any] = {
-            "title": lambda v: isinstance(v, str),
-            "kind": lambda v: v in CLIP_KINDS,
-            "owner": lambda v: isinstance(v, str),
-            "has_video": lambda v: isinstance(v, bool),
-            "has_audio": lambda v: isinstance(v, bool),
-            "lineage": _is_clip_id_list,
-            "tags": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-            "embedded_credits": lambda v: v is None or isinstance(v, dict),
-        }
-        for key, ok in checks.items():
-            if key in record:
-                if ok(record[key]):
-                    value = record[key]
-                    changes[key] = tuple(value) if isinstance(value, list) else value
-                else:
-                    self.warn(f"{where}: studio clip {key} ignored ({record[key]!r})")
-        if record.get("duration") is not None:
+        for key in _RECORD_FIELDS:
+            if key not in record or (key == "duration" and record[key] is None):
+                continue
             try:
-                duration = from_json(record["duration"])
-                if duration <= 0:
+                value = decode_clip_field(key, record[key])
+                if key == "duration" and value <= 0:
                     raise ValueError("not positive")
-                changes["duration"] = duration
-            except ValueError:
-                self.warn(f"{where}: studio clip duration ignored ({record['duration']!r})")
+            except (InvalidInput, ValueError):
+                self.warn(f"{where}: studio clip {key} ignored ({record[key]!r})")
+            else:
+                changes[key] = value
         return replace(clip, **changes)
 
     def describe_media(self, clip: Clip, ref: Any, exists: bool, track_kind: str, where: str) -> Clip:

@@ -274,28 +274,21 @@ def _media_file(clip: Clip) -> Path | None:
     return stored if stored.is_file() else None
 
 
+_OTIO_CLIP_FIELDS = (
+    *("title", "kind", "duration", "owner", "lineage", "has_video", "has_audio", "tags", "embedded_credits"),
+)
+
+
 def _clip_metadata(clip: Clip) -> dict[str, Any]:
+    """The clip in a studio clip's metadata: credits one entry per role (`{"name", "role"}`, as other
+    tools read them; ARCHITECTURE section 7), the licence, and the rest of its project-file form."""
     credits = []
     for credit in clip.credits:
-        for role in credit.roles:
-            entry: dict[str, Any] = {"name": credit.name, "role": role}
-            if credit.weight != 1:
-                entry["weight"] = str(credit.weight)
-            if credit.contributor_id:
-                entry["id"] = credit.contributor_id
-            credits.append(entry)
+        extra = {k: v for k, v in credit.to_dict().items() if k in ("weight", "id")}
+        credits += [{"name": credit.name, "role": role, **extra} for role in credit.roles]
+    form = clip.to_file_dict(None)
     return {
         "credits": credits,
         "licence": clip.licence,
-        "clip": {
-            "title": clip.title,
-            "kind": clip.kind,
-            "duration": None if clip.duration is None else to_json(clip.duration),
-            "owner": clip.owner,
-            "lineage": list(clip.lineage),
-            "has_video": clip.has_video,
-            "has_audio": clip.has_audio,
-            "tags": list(clip.tags),
-            "embedded_credits": clip.embedded_credits,
-        },
+        "clip": {name: form[name] for name in _OTIO_CLIP_FIELDS},
     }
