@@ -3,10 +3,8 @@
 The server stores a record's document as its publisher pushed it and merges it field by field; the sync
 client builds and reads these documents (studio.sync.records). A credit is checked here and nowhere else:
 the server holds a clip whose credits break this shape as an invariant conflict, the client refuses to
-take such a credit into its library.
+take such a credit into its library. (Annotations are evaluated, as TypedDict needs for NotRequired.)
 """
-
-from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any, NotRequired, TypedDict

@@ -1,49 +1,45 @@
-"""Typed shapes of the JSON documents on the wire (see docs/server.md for the full description).
+"""The documents of the sync protocol (push and feed), as both sides name them (docs/server.md).
 
-Plain TypedDicts, so the sync client can use them without the server's dependencies.
+Plain TypedDicts, so the sync client needs none of the server's dependencies: the client types the
+changes it builds and the answers it reads with them, and each of the server's pydantic models of these
+documents is checked against its shape when the server's models are imported
+(`studio.server.models.mirrors`), so a field added on one side only fails at once. No `from __future__
+import annotations` here: TypedDict reads NotRequired only from evaluated annotations.
+The clip record's document and the credit shape are in `studio.protocol.records`.
 """
 
-from __future__ import annotations
+from typing import Any, Literal, NotRequired, TypedDict, get_args
 
-from typing import Any, Literal, NotRequired, TypedDict
+from studio.protocol import refusals
 
 Role = Literal["owner", "editor", "viewer"]
 RecordKind = Literal["contributor", "clip", "project", "membership"]
+ConflictReason = Literal["concurrent-set", "edit-of-deleted", "invariant"]
+Applied = Literal["applied", "merged", "conflict"]
+PushStatus = Literal["applied", "merged", "conflict", "duplicate", "refused"]
+RefusalReason = Literal[
+    "not-owner", "change-id-reused", "op-id-reused", "foreign-client", "unregistered-client"
+]
+BlobStatus = Literal["present", "upload", "rejected"]
 
-
-class TokenGrant(TypedDict):
-    token: str
-    device_id: str
-    expires_at: str
-    account: dict[str, str]
-
-
-class Space(TypedDict):
-    id: str
-    name: str
-    kind: Literal["public", "private"]
-    role: Role | None
-    epoch: str
-    commercial: bool  # marked for commercial work: exports of its projects refuse NonCommercial sources
-
-
-class Op(TypedDict):
-    """A timeline op: opaque to the server apart from its id and Lamport stamp."""
-
-    id: str
-    lamport: int
+if get_args(RefusalReason) != refusals.REASONS:
+    raise RuntimeError("RefusalReason must list studio.protocol.refusals.REASONS")
 
 
 class RecordChange(TypedDict):
+    """A pushed change of a small record: the fields it sets, against the revision it started from."""
+
     change_id: str
     kind: RecordKind
     id: str
-    base_rev: int | None
-    fields: dict[str, Any]
-    deleted: NotRequired[bool]
+    base_rev: NotRequired[int | None]
+    fields: NotRequired[dict[str, Any]]
+    deleted: NotRequired[bool | None]
 
 
 class OpsChange(TypedDict):
+    """Pushed timeline ops of one project: opaque to the server apart from each op's id and Lamport stamp."""
+
     change_id: str
     kind: Literal["ops"]
     project: str
@@ -52,20 +48,34 @@ class OpsChange(TypedDict):
 
 class Conflict(TypedDict):
     field: str
-    reason: Literal["concurrent-set", "edit-of-deleted", "invariant"]
+    reason: ConflictReason
     detail: str
+    base: NotRequired[Any]
     server: NotRequired[Any]
     client: NotRequired[Any]
-    base: NotRequired[Any]
     rev: int
     change_id: str
 
 
 class PushResult(TypedDict):
+    """What became of one change; a refused one carries `reason` and `detail` (and what it names)."""
+
     change_id: str
-    status: Literal["applied", "merged", "conflict", "duplicate"]
+    status: PushStatus
     rev: int
     conflicts: list[Conflict]
+    accepted: NotRequired[int | None]
+    original: NotRequired[Applied | None]
+    reason: NotRequired[RefusalReason | None]
+    detail: NotRequired[str | None]
+    ops: NotRequired[list[str] | None]
+    clients: NotRequired[list[str] | None]
+    high_water: NotRequired[int | None]
+
+
+class PushReply(TypedDict):
+    results: list[PushResult]
+    epoch: str
 
 
 class FeedEntry(TypedDict):
@@ -74,10 +84,10 @@ class FeedEntry(TypedDict):
     id: str
     change_id: str
     author: str
-    doc: NotRequired[dict[str, Any]]
-    deleted: NotRequired[bool]
-    conflicts: NotRequired[list[Conflict]]
-    ops: NotRequired[list[dict[str, Any]]]
+    doc: NotRequired[dict[str, Any] | None]
+    deleted: NotRequired[bool | None]
+    conflicts: NotRequired[list[Conflict] | None]
+    ops: NotRequired[list[dict[str, Any]] | None]
 
 
 class FeedPage(TypedDict):
@@ -85,12 +95,3 @@ class FeedPage(TypedDict):
     cursor: str
     more: bool
     epoch: str
-
-
-class BlobNegotiation(TypedDict):
-    sha256: str
-    status: Literal["present", "upload", "rejected"]
-    session_id: NotRequired[str]
-    part_size: NotRequired[int]
-    parts_received: NotRequired[list[int]]
-    reason: NotRequired[str]

@@ -6,13 +6,22 @@ stores can blow a reader's stack.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
-from studio.protocol import api
+from studio.protocol import api, shapes
 from studio.protocol import ids as pid
-from studio.protocol.shapes import RecordKind, Role
+from studio.protocol.shapes import (
+    Applied,
+    BlobStatus,
+    ConflictReason,
+    PushStatus,
+    RecordKind,
+    RefusalReason,
+    Role,
+)
 
 Sha256 = Annotated[str, Field(pattern=pid.SHA256_PATTERN, min_length=64, max_length=64)]
 Hex32 = Annotated[str, Field(pattern=pid.HEX32_PATTERN, min_length=32, max_length=32)]
@@ -45,6 +54,23 @@ def _shallow(value: Any) -> Any:
 
 
 Fields = Annotated[dict[str, Any], AfterValidator(_shallow), Field(max_length=1000)]
+
+
+M = TypeVar("M", bound=type[BaseModel])
+
+
+def mirrors(shape: Any) -> Callable[[M], M]:
+    """Check at import that a model has exactly the fields of its protocol shape (a TypedDict), required
+    where the shape requires them: the protocol owns the document, the model validates and publishes it."""
+
+    def check(model: M) -> M:
+        fields = model.__pydantic_fields__
+        required = {name for name, f in fields.items() if f.is_required()}
+        if set(fields) != set(shape.__annotations__) or required != set(shape.__required_keys__):
+            raise TypeError(f"{model.__name__} does not match studio.protocol.shapes.{shape.__name__}")
+        return model
+
+    return check
 
 
 class Strict(BaseModel):
@@ -143,6 +169,7 @@ class MemberOut(BaseModel):
     role: Role
 
 
+@mirrors(shapes.RecordChange)
 class RecordChangeIn(Strict):
     change_id: ChangeId
     kind: RecordKind
@@ -163,6 +190,7 @@ def _shallow_op(op: OpIn) -> OpIn:
     return op
 
 
+@mirrors(shapes.OpsChange)
 class OpsChangeIn(Strict):
     change_id: ChangeId
     kind: Literal["ops"]
@@ -180,11 +208,6 @@ class PushIn(Strict):
     changes: Annotated[list[Change], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
 
-RefusalReason = Literal[
-    "not-owner", "change-id-reused", "op-id-reused", "foreign-client", "unregistered-client"
-]  # studio.protocol.refusals
-
-
 class HeldIn(Strict):
     change_ids: Annotated[list[ChangeId], Field(min_length=1, max_length=api.MAX_CHANGES_PER_PUSH)]
 
@@ -196,9 +219,10 @@ class HeldOut(BaseModel):
     held: list[str]
 
 
+@mirrors(shapes.Conflict)
 class ConflictOut(BaseModel):
     field: str
-    reason: Literal["concurrent-set", "edit-of-deleted", "invariant"]
+    reason: ConflictReason
     detail: str
     base: Any = None
     server: Any = None
@@ -207,13 +231,14 @@ class ConflictOut(BaseModel):
     change_id: str
 
 
+@mirrors(shapes.PushResult)
 class PushResultOut(BaseModel):
     change_id: str
-    status: Literal["applied", "merged", "conflict", "duplicate", "refused"]
+    status: PushStatus
     rev: int
     conflicts: list[ConflictOut]
     accepted: int | None = None
-    original: Literal["applied", "merged", "conflict"] | None = None
+    original: Applied | None = None
     reason: RefusalReason | None = None
     detail: str | None = None
     ops: list[str] | None = None
@@ -221,11 +246,13 @@ class PushResultOut(BaseModel):
     high_water: int | None = None
 
 
+@mirrors(shapes.PushReply)
 class PushOut(BaseModel):
     results: list[PushResultOut]
     epoch: str
 
 
+@mirrors(shapes.FeedEntry)
 class FeedEntryOut(BaseModel):
     seq: int
     kind: str
@@ -238,6 +265,7 @@ class FeedEntryOut(BaseModel):
     ops: list[dict[str, Any]] | None = None
 
 
+@mirrors(shapes.FeedPage)
 class FeedOut(BaseModel):
     entries: list[FeedEntryOut]
     cursor: str
@@ -272,7 +300,7 @@ class NegotiateIn(Strict):
 
 class BlobNegotiationOut(BaseModel):
     sha256: str
-    status: Literal["present", "upload", "rejected"]
+    status: BlobStatus
     session_id: str | None = None
     part_size: int | None = None
     part_count: int | None = None

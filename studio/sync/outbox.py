@@ -17,8 +17,9 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from studio.protocol.shapes import RecordChange, RecordKind
 from studio.sync import records
 from studio.sync.records import KINDS, MISSING
 from studio.sync.state import Shadow, dumps, get_shadow, shadow_spaces
@@ -39,10 +40,10 @@ class Pending:
     deleted: bool | None
     sent: bool
 
-    def wire(self) -> dict[str, Any]:
-        change: dict[str, Any] = {
+    def wire(self) -> RecordChange:
+        change: RecordChange = {
             "change_id": self.change_id,
-            "kind": self.kind,
+            "kind": cast(RecordKind, self.kind),
             "id": self.record_id,
             "base_rev": self.base_rev,
             "fields": self.fields,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 from studio.core.paths import media_path
 from studio.protocol import api, refusals
 from studio.protocol.ids import is_sha256
+from studio.protocol.shapes import OpsChange, PushReply, PushResult
 from studio.sync import state
 from studio.sync.base import CLIPS_OF_PROJECT, EngineBase, failpoint
 from studio.sync.client import ApiError, SyncError
@@ -155,7 +156,7 @@ class Pusher(EngineBase):
             with self.store.write() as conn:
                 conn.executemany("UPDATE sync_pending SET sent = 0 WHERE seq = ?", [(s,) for s in seqs])
             return
-        results = {r["change_id"]: r for r in doc["results"]}
+        results = {r["change_id"]: r for r in cast(PushReply, doc)["results"]}
         with self.store.write() as conn:
             for change in changes:
                 result = results.get(change.change_id)
@@ -181,7 +182,7 @@ class Pusher(EngineBase):
             "on the next sync"
         )
 
-    def _acknowledge(self, conn: sqlite3.Connection, change: Pending, result: dict[str, Any]) -> None:
+    def _acknowledge(self, conn: sqlite3.Connection, change: Pending, result: PushResult) -> None:
         """Whatever the answer kind (applied, merged, conflict, or a duplicate of one after a lost answer),
         the server now holds this change at `rev`: the shadow and the later pending changes of the record
         move to that revision, so the user's next edit is never a conflict with their own earlier one."""
@@ -216,7 +217,7 @@ class Pusher(EngineBase):
         if change.deleted is not None and "deleted" not in clashed:
             deleted = change.deleted
         conflicts = [c for c in (shadow.conflicts if shadow else []) if c.get("field") not in change.fields]
-        conflicts += list(result.get("conflicts") or []) if status == "conflict" else []
+        conflicts += [dict(c) for c in result.get("conflicts") or []] if status == "conflict" else []
         owner = shadow.owner if shadow and shadow.owner else self.username
         put_shadow(
             conn, Shadow(change.space, change.kind, change.record_id, rev, doc, deleted, conflicts, owner)
@@ -278,7 +279,7 @@ class Pusher(EngineBase):
                 if not rows:
                     break
                 wired = [wire_op(r) for r in rows]
-                change = {
+                change: OpsChange = {
                     "change_id": ops_change_id(wired),
                     "kind": "ops",
                     "project": project_id,
@@ -293,7 +294,7 @@ class Pusher(EngineBase):
                         raise
                     self._block(space, exc)
                     break
-                result = doc["results"][0]
+                result = cast(PushReply, doc)["results"][0]
                 if result.get("status") == "refused":
                     if renumbered < 3 and self._rekey(result):
                         renumbered += 1
@@ -314,7 +315,7 @@ class Pusher(EngineBase):
                 self.report.pushed_ops += len(rows)
                 self._tell(0.9, f"pushed {self.report.pushed_ops} edits")
 
-    def _rekey(self, result: dict[str, Any]) -> bool:
+    def _rekey(self, result: PushResult) -> bool:
         """After a rollback or a copy of this data folder, ids of our edits are already used on the server
         for other ops: give those edits fresh ids past the server's high-water mark and push again."""
         reason = result.get("reason")
