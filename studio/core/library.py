@@ -51,11 +51,6 @@ class ClipRecord:
     created: str
 
 
-def clip_to_dict(clip: Clip) -> dict[str, Any]:
-    """The clip's record as JSON (what the outbox carries and `--json` prints): its domain dict."""
-    return clip.to_dict()
-
-
 _JSON_COLUMNS = ("credits", "lineage", "tags", "probe", "embedded_credits")
 _FLAG_COLUMNS = ("has_video", "has_audio")
 CLIP_VALUE_COLUMNS = DOMAIN_FIELDS
@@ -230,7 +225,7 @@ def save_clip(
         store.db.table("clips").upsert(values, pk="id")
         stored = get_clip(store, clip.id)
         if queue:
-            store.add_outbox("clip", clip.id, clip_to_dict(stored))
+            store.add_outbox("clip", clip.id, stored.to_dict())
     return stored
 
 

@@ -82,11 +82,11 @@ def accept(
 
 
 def _local_clip(clip: str, store: Store | None) -> dict[str, Any]:
-    from studio.core.library import clip_to_dict, get_record
+    from studio.core.library import get_record
 
     opened = store or Store()
     try:
-        return dict(clip_to_dict(get_record(opened, clip).clip))
+        return get_record(opened, clip).clip.to_dict()
     finally:
         if store is None:
             opened.close()

@@ -295,6 +295,4 @@ def save_credits(store: Store, clip: Clip) -> Clip:
 
 def clip_document(clip: Clip) -> dict[str, Any]:
     """The clip's record as JSON (what `studio import --json` prints)."""
-    from studio.core.library import clip_to_dict
-
-    return clip_to_dict(clip)
+    return clip.to_dict()

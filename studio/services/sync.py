@@ -17,7 +17,7 @@ from typing import Any
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Credit
 from studio.core.errors import Cancelled, InvalidInput, NotFound, StudioError
-from studio.core.library import clip_to_dict, find_clip, get_record
+from studio.core.library import find_clip, get_record
 from studio.core.paths import media_path
 from studio.core.project import find_project
 from studio.core.store import Store
@@ -445,7 +445,7 @@ def pull_clip(
         warnings += engine.report.warnings
         stored = get_record(engine.store, clip_id)
     return {
-        **clip_to_dict(stored.clip),
+        **stored.clip.to_dict(),
         "claim": record["id"],
         "publisher": record.get("owner", ""),
         "path": str(path) if path else None,
