@@ -22,7 +22,7 @@ from typing import Any
 from studio.core.errors import InvalidInput
 from studio.core.timecode import from_json, to_json
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"\A[0-9a-f]{64}\Z")  # \Z: "$" would let a trailing newline through
 CLIP_KINDS = ("video", "audio", "image", "title")
 
 

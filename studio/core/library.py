@@ -208,6 +208,7 @@ def save_clip(
     check_sha256(clip.id)
     if clip.kind not in CLIP_KINDS:
         raise InvalidInput(f"clip kind must be one of {', '.join(CLIP_KINDS)}, not {clip.kind!r}")
+    Clip.from_dict(clip.to_dict())  # what the row could not be read back as is refused before it is written
     with store.write() as conn:
         credits = []
         for credit in clip.credits:

@@ -83,6 +83,10 @@ def test_bad_records_are_refused(store: Store) -> None:
         save_clip(store, replace(make_clip("x"), id="ABC"))
     with pytest.raises(InvalidInput, match="clip kind must be one of"):
         save_clip(store, replace(make_clip("x"), kind="hologram"))
+    bad_lineage = replace(make_clip("x"), lineage=("a" * 64 + "\n",), credits=(Credit("Ann"),))
+    with pytest.raises(InvalidInput, match=r"clip lineage\[0\]: not a clip id"):
+        save_clip(store, bad_lineage)
+    assert list_clips(store) == [] and list_contributors(store) == [] and store.outbox() == []
 
 
 def test_clip_changes_are_queued_for_sync(store: Store) -> None:
