@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
@@ -26,7 +25,7 @@ from studio.server.access import can_read_blob
 from studio.server.auth import Caller
 from studio.server.db import Database
 from studio.server.errors import ProblemError
-from studio.server.merge import merge_record
+from studio.server.merge import MergeOutcome, merge_record
 from studio.server.models import OpsChangeIn, RecordChangeIn
 
 
@@ -84,7 +83,12 @@ def push_batches(
 
 
 def apply_push(
-    db: Database, conn: Connection, space: Any, caller: Caller, changes: list[RecordChangeIn | OpsChangeIn]
+    db: Database,
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    changes: list[RecordChangeIn | OpsChangeIn],
+    now: float,
 ) -> list[dict[str, Any]]:
     """Apply `changes` (one batch) to the space inside the caller's write transaction; one result each.
 
@@ -119,9 +123,9 @@ def apply_push(
                 results.append({**original, "status": "duplicate", "original": original.get("status")})
             continue
         if isinstance(change, OpsChangeIn):
-            result, used = _apply_ops(conn, space, caller, change, seq + 1)
+            result, used = _apply_ops(conn, space, caller, change, seq + 1, now)
         else:
-            result, used = _apply_record(conn, space, caller, change, seq + 1)
+            result, used = _apply_record(conn, space, caller, change, seq + 1, now)
         seq += used
         if result["status"] != "refused":
             conn.execute(
@@ -157,7 +161,9 @@ def _log_owner(conn: Connection, space_id: str, project: str) -> str | None:
     return None if first is None else str(first)
 
 
-def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> tuple[list[str], list[str]]:
+def _bind_clients(
+    conn: Connection, caller: Caller, clients: set[str], now: float
+) -> tuple[list[str], list[str]]:
     """Bind unbound op client ids to the caller's device; returns the ids bound to other accounts and
     those bound to none of the caller's live devices (both refused). A binding made before devices
     counted takes the caller's device."""
@@ -176,7 +182,7 @@ def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> tuple[
                     t.c.id.in_(sorted(devices)),
                     t.c.account_id == caller.account_id,
                     t.c.revoked.is_(False),
-                    t.c.expires_at > time.time(),
+                    t.c.expires_at > now,
                 )
             ).scalars()
         )
@@ -229,37 +235,19 @@ def high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
 
 
 def _apply_ops(
-    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn, seq: int
+    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn, seq: int, now: float
 ) -> tuple[dict[str, Any], int]:
-    o = schema.ops
-    if space.kind == "public":
-        owner = _log_owner(conn, space.id, change.project)
-        if owner is not None and owner != caller.account_id:
-            return refused(
-                change.change_id,
-                refusals.NOT_OWNER,
-                f"project {change.project} in the public space belongs to someone else",
-            ), 0
+    """Append a change's ops to the project's log unless the log, a client id or an op id is not the
+    caller's to write; ops already in the log are accepted once."""
+    if (refusal := _log_owner_refusal(conn, space, caller, change)) is not None:
+        return refusal, 0
     wanted: dict[str, dict[str, Any]] = {}
     for op in change.ops:
         wanted.setdefault(op.id, op.model_dump())
-    foreign, unregistered = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted})
-    if foreign:
-        return refused(
-            change.change_id,
-            refusals.FOREIGN_CLIENT,
-            f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
-            clients=foreign,
-        ), 0
-    if unregistered:
-        return refused(
-            change.change_id,
-            refusals.UNREGISTERED_CLIENT,
-            f"op client {unregistered[0]} is registered to a device of this account that was revoked or "
-            "expired: log in again from this data folder to register it for this device",
-            clients=unregistered,
-        ), 0
+    if (refusal := _client_refusal(conn, caller, change, wanted, now)) is not None:
+        return refusal, 0
     digests = {op_id: op_digest(op) for op_id, op in wanted.items()}
+    o = schema.ops
     known = {
         row.op_id: row
         for row in conn.execute(
@@ -268,21 +256,8 @@ def _apply_ops(
             )
         )
     }
-    reused = sorted(
-        op_id
-        for op_id, row in known.items()
-        if (row.digest and row.digest != digests[op_id])
-        or (row.account_id and row.account_id != caller.account_id)
-    )
-    if reused:
-        return refused(
-            change.change_id,
-            refusals.OP_ID_REUSED,
-            f"{len(reused)} op id(s) of this change are already in the log with other content "
-            f"(first {reused[0]}): this data folder reused ids it had already sent",
-            ops=reused,
-            high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
-        ), 0
+    if (refusal := _reused_ops_refusal(conn, space, caller, change, digests, known)) is not None:
+        return refusal, 0
     fresh = [op for op_id, op in wanted.items() if op_id not in known]
     result = {
         "change_id": change.change_id,
@@ -294,8 +269,90 @@ def _apply_ops(
     if not fresh:
         result["rev"] = seq - 1
         return result, 0
+    _insert_ops(conn, space, caller, change, seq, fresh, digests)
+    return result, 1
+
+
+def _log_owner_refusal(
+    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn
+) -> dict[str, Any] | None:
+    """In the public space, a project's op log is written only by the account it belongs to."""
+    if space.kind != "public":
+        return None
+    owner = _log_owner(conn, space.id, change.project)
+    if owner is not None and owner != caller.account_id:
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"project {change.project} in the public space belongs to someone else",
+        )
+    return None
+
+
+def _client_refusal(
+    conn: Connection, caller: Caller, change: OpsChangeIn, wanted: dict[str, dict[str, Any]], now: float
+) -> dict[str, Any] | None:
+    """Bind the ops' client ids to the caller's device; refuse ids of another account or of a device
+    that is no longer live."""
+    foreign, unregistered = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted}, now)
+    if foreign:
+        return refused(
+            change.change_id,
+            refusals.FOREIGN_CLIENT,
+            f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
+            clients=foreign,
+        )
+    if unregistered:
+        return refused(
+            change.change_id,
+            refusals.UNREGISTERED_CLIENT,
+            f"op client {unregistered[0]} is registered to a device of this account that was revoked or "
+            "expired: log in again from this data folder to register it for this device",
+            clients=unregistered,
+        )
+    return None
+
+
+def _reused_ops_refusal(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: OpsChangeIn,
+    digests: dict[str, str],
+    known: dict[str, Any],
+) -> dict[str, Any] | None:
+    """An op id already in the log with other content, or written by another account, is refused with the
+    highest counter the log holds for its client (so a data folder that reused ids can skip past them)."""
+    reused = sorted(
+        op_id
+        for op_id, row in known.items()
+        if (row.digest and row.digest != digests[op_id])
+        or (row.account_id and row.account_id != caller.account_id)
+    )
+    if not reused:
+        return None
+    return refused(
+        change.change_id,
+        refusals.OP_ID_REUSED,
+        f"{len(reused)} op id(s) of this change are already in the log with other content "
+        f"(first {reused[0]}): this data folder reused ids it had already sent",
+        ops=reused,
+        high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
+    )
+
+
+def _insert_ops(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: OpsChangeIn,
+    seq: int,
+    fresh: list[dict[str, Any]],
+    digests: dict[str, str],
+) -> None:
+    """The new ops in the log index, and one feed entry carrying them."""
     conn.execute(
-        insert(o),
+        insert(schema.ops),
         [
             {
                 "space_id": space.id,
@@ -316,49 +373,24 @@ def _apply_ops(
         "ops": fresh,
     }
     _insert_change(conn, space.id, seq, "ops", change.project, change.change_id, caller, body)
-    return result, 1
 
 
 def _apply_record(
-    conn: Connection, space: Any, caller: Caller, change: RecordChangeIn, seq: int
+    conn: Connection, space: Any, caller: Caller, change: RecordChangeIn, seq: int, now: float
 ) -> tuple[dict[str, Any], int]:
-    r, c = schema.records, schema.changes
-    key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
-    row = conn.execute(select(r).where(key)).first()
-    if row is not None and space.kind == "public" and row.owner_id != caller.account_id:
-        return refused(
-            change.change_id,
-            refusals.NOT_OWNER,
-            f"{change.kind} {change.id} in the public space belongs to someone else",
-        ), 0
-    media = claim_media(change.id) if change.kind == "clip" else None
-    if row is None and space.kind == "public" and media and change.id != claim_id(caller.account_id, media):
-        return refused(
-            change.change_id,
-            refusals.NOT_OWNER,
-            f"clip {change.id} is another account's claim id: publish under the media hash {media}",
-        ), 0
-    base = None
-    if row is not None and change.base_rev == row.rev:
-        base = (json.loads(row.doc), bool(row.deleted))
-    elif change.base_rev is not None:
-        body = conn.execute(
-            select(c.c.body).where(
-                c.c.space_id == space.id,
-                c.c.kind == change.kind,
-                c.c.record_id == change.id,
-                c.c.seq == change.base_rev,
-            )
-        ).scalar_one_or_none()
-        if body is not None:
-            doc = json.loads(body)
-            base = (doc["doc"], bool(doc["deleted"]))
+    """Merge a record change field by field against its base revision and store the outcome."""
+    r = schema.records
+    row = conn.execute(
+        select(r).where(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
+    ).first()
+    if (refusal := _record_refusal(space, caller, change, row)) is not None:
+        return refusal, 0
     outcome = merge_record(
         current=None if row is None else json.loads(row.doc),
         current_deleted=bool(row.deleted) if row is not None else False,
         current_rev=None if row is None else row.rev,
         current_conflicts=[] if row is None else json.loads(row.conflicts),
-        base=base,
+        base=_record_base(conn, space.id, change, row),
         base_rev=change.base_rev,
         changed=change.fields,
         deleted=change.deleted,
@@ -366,7 +398,74 @@ def _apply_record(
         change_id=change.change_id,
         kind=change.kind,
     )
-    now = time.time()
+    _store_record(conn, space, caller, change, row, outcome, seq, now)
+    status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
+    return {
+        "change_id": change.change_id,
+        "status": status,
+        "rev": seq,
+        "conflicts": outcome.new_conflicts,
+    }, 1
+
+
+def _record_refusal(space: Any, caller: Caller, change: RecordChangeIn, row: Any) -> dict[str, Any] | None:
+    """In the public space a record is written only by its owner, and a new clip only under the caller's
+    own claim id."""
+    if space.kind != "public":
+        return None
+    if row is not None and row.owner_id != caller.account_id:
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"{change.kind} {change.id} in the public space belongs to someone else",
+        )
+    media = claim_media(change.id) if change.kind == "clip" else None
+    if row is None and media and change.id != claim_id(caller.account_id, media):
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"clip {change.id} is another account's claim id: publish under the media hash {media}",
+        )
+    return None
+
+
+def _record_base(
+    conn: Connection, space_id: str, change: RecordChangeIn, row: Any
+) -> tuple[dict[str, Any], bool] | None:
+    """The record as it was at the change's base revision (the current row, or that revision's feed entry);
+    None when the change names no base or the feed no longer holds it."""
+    if row is not None and change.base_rev == row.rev:
+        return json.loads(row.doc), bool(row.deleted)
+    if change.base_rev is None:
+        return None
+    c = schema.changes
+    body = conn.execute(
+        select(c.c.body).where(
+            c.c.space_id == space_id,
+            c.c.kind == change.kind,
+            c.c.record_id == change.id,
+            c.c.seq == change.base_rev,
+        )
+    ).scalar_one_or_none()
+    if body is None:
+        return None
+    doc = json.loads(body)
+    return doc["doc"], bool(doc["deleted"])
+
+
+def _store_record(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: RecordChangeIn,
+    row: Any,
+    outcome: MergeOutcome,
+    seq: int,
+    now: float,
+) -> None:
+    """Write the merged record, supersede its previous feed entry, append the new one and keep the record's
+    blob references in step."""
+    r, c = schema.records, schema.changes
     values = {
         "rev": seq,
         "doc": dumps(outcome.doc),
@@ -388,6 +487,7 @@ def _apply_record(
             )
         )
     else:
+        key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
         conn.execute(update(r).where(key).values(**values))
         conn.execute(update(c).where(c.c.space_id == space.id, c.c.seq == row.rev).values(superseded=True))
     body = {
@@ -408,14 +508,8 @@ def _apply_record(
         caller,
         set() if outcome.deleted else blob_refs_of(outcome.doc),
         blob_refs_of(change.fields),
+        now,
     )
-    status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
-    return {
-        "change_id": change.change_id,
-        "status": status,
-        "rev": seq,
-        "conflicts": outcome.new_conflicts,
-    }, 1
 
 
 def _insert_change(
@@ -463,6 +557,7 @@ def _update_refs(
     caller: Caller,
     wanted: set[str],
     written: set[str],
+    now: float,
 ) -> None:
     """Keep blob_refs equal to what the record now references. A reference is judged against the account
     that writes it (`written`: the hashes this change's own fields name), when it writes it: naming a
@@ -474,9 +569,7 @@ def _update_refs(
     gone = set(existing) - wanted
     if gone:
         conn.execute(delete(br).where(key, br.c.sha256.in_(gone)))
-        conn.execute(
-            update(schema.blobs).where(schema.blobs.c.sha256.in_(gone)).values(released_at=time.time())
-        )
+        conn.execute(update(schema.blobs).where(schema.blobs.c.sha256.in_(gone)).values(released_at=now))
     for sha in wanted:
         old = existing.get(sha)
         if old is not None and (old.granted or sha not in written):

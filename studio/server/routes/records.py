@@ -55,7 +55,7 @@ def push(
             changes = claims.as_claims(conn, space, caller.account_id, batch)
             checked = changes if results else claims.as_claims(conn, space, caller.account_id, body.changes)
             quotas.check_push(ctx.settings, conn, caller.account_id, space.id, checked)
-            results.extend(apply_push(ctx.db, conn, space, caller, changes))
+            results.extend(apply_push(ctx.db, conn, space, caller, changes, ctx.clock.now()))
     failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 
