@@ -1,4 +1,4 @@
-"""Applying pushes and reading the change feed of a space.
+"""Applying pushes to a space (feed.py reads its change feed).
 
 A push is applied in batches (`push_batches`), each in one transaction that first locks the space's counter
 row: sequence numbers are therefore handed out in commit order, and a reader can never see sequence n+1
@@ -15,18 +15,17 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from studio.protocol import refusals
-from studio.protocol.cursor import Cursor
-from studio.protocol.ids import claim_id, claim_media, is_sha256
+from studio.protocol.ids import claim_id, claim_media
 from studio.server import schema
-from studio.server.access import can_read_blob
 from studio.server.auth import Caller
 from studio.server.db import Database
 from studio.server.errors import ProblemError
 from studio.server.merge import MergeOutcome, merge_record
 from studio.server.models import OpsChangeIn, RecordChangeIn
+from studio.server.record_index import blob_refs_of, media_of, search_columns, update_refs
 
 
 def dumps(value: Any) -> str:
@@ -472,8 +471,8 @@ def _store_record(
         "deleted": outcome.deleted,
         "conflicts": dumps(outcome.conflicts),
         "updated_at": now,
-        **_search_columns(outcome.doc),
-        "media": _media_of(change.kind, change.id, outcome.doc),
+        **search_columns(outcome.doc),
+        "media": media_of(change.kind, change.id, outcome.doc),
     }
     if row is None:
         conn.execute(
@@ -500,7 +499,7 @@ def _store_record(
         "conflicts": outcome.conflicts,
     }
     _insert_change(conn, space.id, seq, change.kind, change.id, change.change_id, caller, body)
-    _update_refs(
+    update_refs(
         conn,
         space.id,
         change.kind,
@@ -535,140 +534,3 @@ def _insert_change(
             superseded=False,
         )
     )
-
-
-def blob_refs_of(doc: dict[str, Any]) -> set[str]:
-    """Blobs a record references: its `media` hash and any hashes listed in `blobs`."""
-    found: set[str] = set()
-    media = doc.get("media")
-    if is_sha256(media):
-        found.add(media)
-    listed = doc.get("blobs")
-    if isinstance(listed, list):
-        found.update(x for x in listed if is_sha256(x))
-    return found
-
-
-def _update_refs(
-    conn: Connection,
-    space_id: str,
-    kind: str,
-    record_id: str,
-    caller: Caller,
-    wanted: set[str],
-    written: set[str],
-    now: float,
-) -> None:
-    """Keep blob_refs equal to what the record now references. A reference is judged against the account
-    that writes it (`written`: the hashes this change's own fields name), when it writes it: naming a
-    hash never opens someone else's private media, and editing other fields of a record never turns
-    another writer's ungranted reference into a grant (no confused deputy)."""
-    br = schema.blob_refs
-    key = and_(br.c.space_id == space_id, br.c.kind == kind, br.c.record_id == record_id)
-    existing = {row.sha256: row for row in conn.execute(select(br).where(key))}
-    gone = set(existing) - wanted
-    if gone:
-        conn.execute(delete(br).where(key, br.c.sha256.in_(gone)))
-        conn.execute(update(schema.blobs).where(schema.blobs.c.sha256.in_(gone)).values(released_at=now))
-    for sha in wanted:
-        old = existing.get(sha)
-        if old is not None and (old.granted or sha not in written):
-            continue
-        granted = sha in written and can_read_blob(conn, sha, caller)
-        if old is None:
-            conn.execute(
-                insert(br).values(
-                    space_id=space_id,
-                    kind=kind,
-                    record_id=record_id,
-                    sha256=sha,
-                    author_id=caller.account_id,
-                    granted=granted,
-                )
-            )
-        elif granted:
-            conn.execute(
-                update(br).where(key, br.c.sha256 == sha).values(granted=True, author_id=caller.account_id)
-            )
-
-
-def _media_of(kind: str, record_id: str, doc: dict[str, Any]) -> str:
-    """The media hash a clip record is about: its claim id's, else its `media` field, else a hash id."""
-    if kind != "clip":
-        return ""
-    media = claim_media(record_id) or doc.get("media")
-    if is_sha256(media):
-        return media
-    return record_id if is_sha256(record_id) else ""
-
-
-def _search_columns(doc: dict[str, Any]) -> dict[str, str]:
-    tags = (
-        [t.strip().lower() for t in doc.get("tags", []) if isinstance(t, str)]
-        if isinstance(doc.get("tags"), list)
-        else []
-    )
-    people: list[str] = []
-    credits = doc.get("credits")
-    if isinstance(credits, list):
-        for entry in credits:
-            if isinstance(entry, dict):
-                people += [
-                    str(entry[k]).strip().lower()
-                    for k in ("name", "contributor")
-                    if isinstance(entry.get(k), str)
-                ]
-    words = [doc.get("title"), doc.get("description")]
-    text = " ".join(w for w in words if isinstance(w, str)).lower()
-    return {
-        "search_text": " ".join([text, *tags, *people]),
-        "tags_text": "|" + "|".join(tags) + "|",
-        "people_text": "|" + "|".join(people) + "|",
-        "media_kind": str(doc.get("kind", ""))[:32].lower() if isinstance(doc.get("kind"), str) else "",
-        "licence": str(doc.get("licence", ""))[:64] if isinstance(doc.get("licence"), str) else "",
-    }
-
-
-def cursor_for(conn: Connection, space_id: str, seq: int, epoch: str) -> Cursor:
-    stamp = ""
-    if seq > 0:
-        stamp = conn.execute(
-            select(schema.changes.c.stamp).where(
-                schema.changes.c.space_id == space_id, schema.changes.c.seq == seq
-            )
-        ).scalar_one()
-    return Cursor(epoch=epoch, seq=seq, stamp=stamp)
-
-
-def check_cursor(conn: Connection, space: Any, cursor: Cursor, epoch: str) -> str | None:
-    """Why the cursor is not from this server's history of the space, or None when it is."""
-    if cursor.epoch != epoch:
-        return "the cursor comes from another server database (epoch differs)"
-    if cursor.seq > space.seq:
-        return f"the cursor is at change {cursor.seq} but the space has only {space.seq} (a restored backup?)"
-    if cursor.seq == 0:
-        return None if cursor.stamp == "" else "the cursor stamp does not match"
-    stamp = conn.execute(
-        select(schema.changes.c.stamp).where(
-            schema.changes.c.space_id == space.id, schema.changes.c.seq == cursor.seq
-        )
-    ).scalar_one_or_none()
-    if stamp != cursor.stamp:
-        return f"change {cursor.seq} of this space is not the one the cursor saw: restored from a backup?"
-    return None
-
-
-def read_feed(conn: Connection, space: Any, after: int, limit: int) -> tuple[list[str], int, bool]:
-    """Raw JSON of the live entries after `after`, the sequence the next page starts after, and whether
-    more may follow. Bounded by the space's sequence read before, so a page is one consistent cut."""
-    c = schema.changes
-    rows = conn.execute(
-        select(c.c.seq, c.c.body)
-        .where(c.c.space_id == space.id, c.c.seq > after, c.c.seq <= space.seq, c.c.superseded.is_(False))
-        .order_by(c.c.seq)
-        .limit(limit)
-    ).all()
-    entries = [f'{{"seq":{row.seq},{row.body[1:]}' for row in rows]
-    if len(rows) == limit:
-        return entries, rows[-1].seq, rows[-1].seq < space.seq
-    return entries, max(after, space.seq), False

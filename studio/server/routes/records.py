@@ -18,17 +18,10 @@ from studio.protocol.shapes import RecordKind
 from studio.server import claims, failpoints, quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
-from studio.server.changes import (
-    apply_push,
-    check_cursor,
-    cursor_for,
-    dumps,
-    high_water,
-    push_batches,
-    read_feed,
-)
+from studio.server.changes import apply_push, dumps, high_water, push_batches
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
+from studio.server.feed import check_cursor, cursor_for, read_feed
 from studio.server.models import FeedOut, HeldIn, HeldOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
 from studio.server.routes.docs import problems as responses
 
