@@ -190,6 +190,7 @@ class InProcessServer(_ServerLog):
         self.url = f"http://studio-{secrets.token_hex(4)}.test"
         self.log_path = root / "server.log"
         self.client: Any = None
+        self.ctx: Any = None  # the app's Context, for calling server functions (e.g. one GC pass) directly
         self._handler: logging.Handler | None = None
 
     def start(self) -> InProcessServer:
@@ -209,7 +210,11 @@ class InProcessServer(_ServerLog):
             from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
             app = ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
-        self.client = TestClient(app, base_url=self.url, client=("127.0.0.1", 50000))
+        self.ctx = app_context(app)
+        # A handler's exception is a 500 answer, as a client of a real server sees it.
+        self.client = TestClient(
+            app, base_url=self.url, client=("127.0.0.1", 50000), raise_server_exceptions=False
+        )
         self.client.__enter__()
         _IN_PROCESS[self.url] = self.client
         return self
@@ -226,6 +231,13 @@ class InProcessServer(_ServerLog):
             logging.getLogger(_LOGGER).removeHandler(self._handler)
             self._handler.close()
             self._handler = None
+
+
+def app_context(app: Any) -> Any:
+    """The Context of an app, through any middleware wrapped around it."""
+    while not hasattr(app, "state"):
+        app = app.app
+    return app.state.ctx
 
 
 def call(method: str, url: str, **kw: Any) -> Any:
