@@ -74,24 +74,46 @@ def _unlocked(tl: Timeline, kind: str, preferred: str) -> str | None:
     return next((t.id for t in tl.ordered_tracks(kind) if not t.locked), None)
 
 
-def place_clip(tx: EditTx, clip: Clip, track_id: str, at: Fraction) -> list[str]:
-    """Put a clip on the timeline at the first free place at or after `at`; returns the new item ids.
-
-    A clip with picture and sound lands as two linked items at the same time: picture on a video
-    track (the one dropped on, when it is one), sound on an audio track. The picture's id comes first.
-    """
-    tl = tx.timeline
+def landing_tracks(tl: Timeline, clip: Clip, track_id: str) -> list[str]:
+    """The tracks a clip dropped on `track_id` lands on: its picture on a video track (that one, when it
+    is an unlocked video track, else the lowest unlocked one) and its sound likewise on an audio track."""
     video = _unlocked(tl, VIDEO, track_id) if clip.has_video else None
     audio = _unlocked(tl, AUDIO, track_id) if clip.has_audio else None
     if (clip.has_video and video is None) or (not clip.has_video and audio is None):
         kind = "a video" if clip.has_video else "an audio"
         raise EditRejected(f"add {kind} track (unlocked) to place {clip.title}")
-    tracks = [t for t in (video, audio) if t is not None]
-    s_in = ZERO
-    s_out = clip.duration if clip.duration and clip.kind != "image" else s_in + edits.STILL_DEFAULT_DURATION
+    return [t for t in (video, audio) if t is not None]
+
+
+def place_clip(
+    tx: EditTx,
+    clip: Clip,
+    track_id: str,
+    at: Fraction,
+    *,
+    source_in: Fraction | None = None,
+    source_out: Fraction | None = None,
+    exact: bool = False,
+) -> list[str]:
+    """Put a clip on the timeline at the first free place at or after `at` (exactly at `at` with `exact`,
+    refused if that would overlap); returns the new item ids.
+
+    A clip with picture and sound lands as two linked items at the same time and with the same in and
+    out points: picture on a video track (the one dropped on, when it is one), sound on an audio track.
+    The picture's id comes first. Without `source_in`/`source_out` the whole clip is placed.
+    """
+    tl = tx.timeline
+    tracks = landing_tracks(tl, clip, track_id)
+    s_in = ZERO if source_in is None else source_in
+    if source_out is not None:
+        s_out = source_out
+    elif clip.duration and clip.kind != "image":
+        s_out = clip.duration
+    else:
+        s_out = s_in + edits.STILL_DEFAULT_DURATION
     length = s_out - s_in
-    start = max(ZERO, at)
-    while True:
+    start = at if exact else max(ZERO, at)
+    while not exact:
         fitted = max(free_start(tl, t, start, length) for t in tracks)
         if fitted == start:
             break

@@ -15,6 +15,7 @@ from studio import __version__
 from studio.protocol import api
 from studio.server import ca, errors, garbage, throttle
 from studio.server.blobstore import open_store
+from studio.server.clock import Clock, SystemClock
 from studio.server.context import Context, Ctx
 from studio.server.db import Database
 from studio.server.middleware import AccessLog, RequestGuard, SecurityHeaders
@@ -25,8 +26,9 @@ from studio.server.settings import Settings
 log = logging.getLogger("studio.server")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Open (and migrate) the database and the blob store, and wire the routes."""
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """Open (and migrate) the database and the blob store, and wire the routes. Every handler reads the
+    time from `clock` (wall time shifted by STUDIO_SERVER_TIME_SHIFT unless one is given)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
     db = Database(settings.database_url)
@@ -34,7 +36,9 @@ def create_app(settings: Settings) -> FastAPI:
     for path in db.files():
         os.chmod(path, 0o600)
     store = open_store(settings.blobs_url)
-    ctx = Context(settings=settings, db=db, store=store, epoch=db.epoch())
+    ctx = Context(
+        settings=settings, db=db, store=store, epoch=db.epoch(), clock=clock or SystemClock.from_env()
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

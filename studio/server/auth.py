@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -62,7 +61,7 @@ def bearer_token(request: Request) -> str | None:
 
 def caller_for(ctx: Context, conn: Connection, token: str) -> Caller:
     """The live device behind `token`, read on `conn`; 401 if it is unknown, revoked or expired."""
-    now = time.time()
+    now = ctx.clock.now()
     row = conn.execute(_TOKEN, {"digest": token_digest(token)}).first()
     if row is None or row.revoked:
         raise _unauthorized("the token is unknown or was revoked; log in again")

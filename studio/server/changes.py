@@ -1,4 +1,4 @@
-"""Applying pushes and reading the change feed of a space.
+"""Applying pushes to a space (feed.py reads its change feed).
 
 A push is applied in batches (`push_batches`), each in one transaction that first locks the space's counter
 row: sequence numbers are therefore handed out in commit order, and a reader can never see sequence n+1
@@ -13,21 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from studio.protocol import refusals
-from studio.protocol.cursor import Cursor
-from studio.protocol.ids import claim_id, claim_media, is_sha256
+from studio.protocol.ids import claim_id, claim_media
 from studio.server import schema
-from studio.server.access import can_read_blob
 from studio.server.auth import Caller
 from studio.server.db import Database
 from studio.server.errors import ProblemError
-from studio.server.merge import merge_record
+from studio.server.merge import MergeOutcome, merge_record
 from studio.server.models import OpsChangeIn, RecordChangeIn
+from studio.server.record_index import blob_refs_of, media_of, search_columns, update_refs
 
 
 def dumps(value: Any) -> str:
@@ -84,7 +82,12 @@ def push_batches(
 
 
 def apply_push(
-    db: Database, conn: Connection, space: Any, caller: Caller, changes: list[RecordChangeIn | OpsChangeIn]
+    db: Database,
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    changes: list[RecordChangeIn | OpsChangeIn],
+    now: float,
 ) -> list[dict[str, Any]]:
     """Apply `changes` (one batch) to the space inside the caller's write transaction; one result each.
 
@@ -119,9 +122,9 @@ def apply_push(
                 results.append({**original, "status": "duplicate", "original": original.get("status")})
             continue
         if isinstance(change, OpsChangeIn):
-            result, used = _apply_ops(conn, space, caller, change, seq + 1)
+            result, used = _apply_ops(conn, space, caller, change, seq + 1, now)
         else:
-            result, used = _apply_record(conn, space, caller, change, seq + 1)
+            result, used = _apply_record(conn, space, caller, change, seq + 1, now)
         seq += used
         if result["status"] != "refused":
             conn.execute(
@@ -157,7 +160,9 @@ def _log_owner(conn: Connection, space_id: str, project: str) -> str | None:
     return None if first is None else str(first)
 
 
-def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> tuple[list[str], list[str]]:
+def _bind_clients(
+    conn: Connection, caller: Caller, clients: set[str], now: float
+) -> tuple[list[str], list[str]]:
     """Bind unbound op client ids to the caller's device; returns the ids bound to other accounts and
     those bound to none of the caller's live devices (both refused). A binding made before devices
     counted takes the caller's device."""
@@ -176,7 +181,7 @@ def _bind_clients(conn: Connection, caller: Caller, clients: set[str]) -> tuple[
                     t.c.id.in_(sorted(devices)),
                     t.c.account_id == caller.account_id,
                     t.c.revoked.is_(False),
-                    t.c.expires_at > time.time(),
+                    t.c.expires_at > now,
                 )
             ).scalars()
         )
@@ -229,37 +234,19 @@ def high_water(conn: Connection, space_id: str, clients: set[str]) -> int:
 
 
 def _apply_ops(
-    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn, seq: int
+    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn, seq: int, now: float
 ) -> tuple[dict[str, Any], int]:
-    o = schema.ops
-    if space.kind == "public":
-        owner = _log_owner(conn, space.id, change.project)
-        if owner is not None and owner != caller.account_id:
-            return refused(
-                change.change_id,
-                refusals.NOT_OWNER,
-                f"project {change.project} in the public space belongs to someone else",
-            ), 0
+    """Append a change's ops to the project's log unless the log, a client id or an op id is not the
+    caller's to write; ops already in the log are accepted once."""
+    if (refusal := _log_owner_refusal(conn, space, caller, change)) is not None:
+        return refusal, 0
     wanted: dict[str, dict[str, Any]] = {}
     for op in change.ops:
         wanted.setdefault(op.id, op.model_dump())
-    foreign, unregistered = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted})
-    if foreign:
-        return refused(
-            change.change_id,
-            refusals.FOREIGN_CLIENT,
-            f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
-            clients=foreign,
-        ), 0
-    if unregistered:
-        return refused(
-            change.change_id,
-            refusals.UNREGISTERED_CLIENT,
-            f"op client {unregistered[0]} is registered to a device of this account that was revoked or "
-            "expired: log in again from this data folder to register it for this device",
-            clients=unregistered,
-        ), 0
+    if (refusal := _client_refusal(conn, caller, change, wanted, now)) is not None:
+        return refusal, 0
     digests = {op_id: op_digest(op) for op_id, op in wanted.items()}
+    o = schema.ops
     known = {
         row.op_id: row
         for row in conn.execute(
@@ -268,21 +255,8 @@ def _apply_ops(
             )
         )
     }
-    reused = sorted(
-        op_id
-        for op_id, row in known.items()
-        if (row.digest and row.digest != digests[op_id])
-        or (row.account_id and row.account_id != caller.account_id)
-    )
-    if reused:
-        return refused(
-            change.change_id,
-            refusals.OP_ID_REUSED,
-            f"{len(reused)} op id(s) of this change are already in the log with other content "
-            f"(first {reused[0]}): this data folder reused ids it had already sent",
-            ops=reused,
-            high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
-        ), 0
+    if (refusal := _reused_ops_refusal(conn, space, caller, change, digests, known)) is not None:
+        return refusal, 0
     fresh = [op for op_id, op in wanted.items() if op_id not in known]
     result = {
         "change_id": change.change_id,
@@ -294,8 +268,90 @@ def _apply_ops(
     if not fresh:
         result["rev"] = seq - 1
         return result, 0
+    _insert_ops(conn, space, caller, change, seq, fresh, digests)
+    return result, 1
+
+
+def _log_owner_refusal(
+    conn: Connection, space: Any, caller: Caller, change: OpsChangeIn
+) -> dict[str, Any] | None:
+    """In the public space, a project's op log is written only by the account it belongs to."""
+    if space.kind != "public":
+        return None
+    owner = _log_owner(conn, space.id, change.project)
+    if owner is not None and owner != caller.account_id:
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"project {change.project} in the public space belongs to someone else",
+        )
+    return None
+
+
+def _client_refusal(
+    conn: Connection, caller: Caller, change: OpsChangeIn, wanted: dict[str, dict[str, Any]], now: float
+) -> dict[str, Any] | None:
+    """Bind the ops' client ids to the caller's device; refuse ids of another account or of a device
+    that is no longer live."""
+    foreign, unregistered = _bind_clients(conn, caller, {op_id.split(":", 1)[0] for op_id in wanted}, now)
+    if foreign:
+        return refused(
+            change.change_id,
+            refusals.FOREIGN_CLIENT,
+            f"op client {foreign[0]} belongs to another account: ops cannot be pushed on its behalf",
+            clients=foreign,
+        )
+    if unregistered:
+        return refused(
+            change.change_id,
+            refusals.UNREGISTERED_CLIENT,
+            f"op client {unregistered[0]} is registered to a device of this account that was revoked or "
+            "expired: log in again from this data folder to register it for this device",
+            clients=unregistered,
+        )
+    return None
+
+
+def _reused_ops_refusal(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: OpsChangeIn,
+    digests: dict[str, str],
+    known: dict[str, Any],
+) -> dict[str, Any] | None:
+    """An op id already in the log with other content, or written by another account, is refused with the
+    highest counter the log holds for its client (so a data folder that reused ids can skip past them)."""
+    reused = sorted(
+        op_id
+        for op_id, row in known.items()
+        if (row.digest and row.digest != digests[op_id])
+        or (row.account_id and row.account_id != caller.account_id)
+    )
+    if not reused:
+        return None
+    return refused(
+        change.change_id,
+        refusals.OP_ID_REUSED,
+        f"{len(reused)} op id(s) of this change are already in the log with other content "
+        f"(first {reused[0]}): this data folder reused ids it had already sent",
+        ops=reused,
+        high_water=high_water(conn, space.id, {op_id.split(":", 1)[0] for op_id in reused}),
+    )
+
+
+def _insert_ops(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: OpsChangeIn,
+    seq: int,
+    fresh: list[dict[str, Any]],
+    digests: dict[str, str],
+) -> None:
+    """The new ops in the log index, and one feed entry carrying them."""
     conn.execute(
-        insert(o),
+        insert(schema.ops),
         [
             {
                 "space_id": space.id,
@@ -316,49 +372,24 @@ def _apply_ops(
         "ops": fresh,
     }
     _insert_change(conn, space.id, seq, "ops", change.project, change.change_id, caller, body)
-    return result, 1
 
 
 def _apply_record(
-    conn: Connection, space: Any, caller: Caller, change: RecordChangeIn, seq: int
+    conn: Connection, space: Any, caller: Caller, change: RecordChangeIn, seq: int, now: float
 ) -> tuple[dict[str, Any], int]:
-    r, c = schema.records, schema.changes
-    key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
-    row = conn.execute(select(r).where(key)).first()
-    if row is not None and space.kind == "public" and row.owner_id != caller.account_id:
-        return refused(
-            change.change_id,
-            refusals.NOT_OWNER,
-            f"{change.kind} {change.id} in the public space belongs to someone else",
-        ), 0
-    media = claim_media(change.id) if change.kind == "clip" else None
-    if row is None and space.kind == "public" and media and change.id != claim_id(caller.account_id, media):
-        return refused(
-            change.change_id,
-            refusals.NOT_OWNER,
-            f"clip {change.id} is another account's claim id: publish under the media hash {media}",
-        ), 0
-    base = None
-    if row is not None and change.base_rev == row.rev:
-        base = (json.loads(row.doc), bool(row.deleted))
-    elif change.base_rev is not None:
-        body = conn.execute(
-            select(c.c.body).where(
-                c.c.space_id == space.id,
-                c.c.kind == change.kind,
-                c.c.record_id == change.id,
-                c.c.seq == change.base_rev,
-            )
-        ).scalar_one_or_none()
-        if body is not None:
-            doc = json.loads(body)
-            base = (doc["doc"], bool(doc["deleted"]))
+    """Merge a record change field by field against its base revision and store the outcome."""
+    r = schema.records
+    row = conn.execute(
+        select(r).where(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
+    ).first()
+    if (refusal := _record_refusal(space, caller, change, row)) is not None:
+        return refusal, 0
     outcome = merge_record(
         current=None if row is None else json.loads(row.doc),
         current_deleted=bool(row.deleted) if row is not None else False,
         current_rev=None if row is None else row.rev,
         current_conflicts=[] if row is None else json.loads(row.conflicts),
-        base=base,
+        base=_record_base(conn, space.id, change, row),
         base_rev=change.base_rev,
         changed=change.fields,
         deleted=change.deleted,
@@ -366,15 +397,82 @@ def _apply_record(
         change_id=change.change_id,
         kind=change.kind,
     )
-    now = time.time()
+    _store_record(conn, space, caller, change, row, outcome, seq, now)
+    status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
+    return {
+        "change_id": change.change_id,
+        "status": status,
+        "rev": seq,
+        "conflicts": outcome.new_conflicts,
+    }, 1
+
+
+def _record_refusal(space: Any, caller: Caller, change: RecordChangeIn, row: Any) -> dict[str, Any] | None:
+    """In the public space a record is written only by its owner, and a new clip only under the caller's
+    own claim id."""
+    if space.kind != "public":
+        return None
+    if row is not None and row.owner_id != caller.account_id:
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"{change.kind} {change.id} in the public space belongs to someone else",
+        )
+    media = claim_media(change.id) if change.kind == "clip" else None
+    if row is None and media and change.id != claim_id(caller.account_id, media):
+        return refused(
+            change.change_id,
+            refusals.NOT_OWNER,
+            f"clip {change.id} is another account's claim id: publish under the media hash {media}",
+        )
+    return None
+
+
+def _record_base(
+    conn: Connection, space_id: str, change: RecordChangeIn, row: Any
+) -> tuple[dict[str, Any], bool] | None:
+    """The record as it was at the change's base revision (the current row, or that revision's feed entry);
+    None when the change names no base or the feed no longer holds it."""
+    if row is not None and change.base_rev == row.rev:
+        return json.loads(row.doc), bool(row.deleted)
+    if change.base_rev is None:
+        return None
+    c = schema.changes
+    body = conn.execute(
+        select(c.c.body).where(
+            c.c.space_id == space_id,
+            c.c.kind == change.kind,
+            c.c.record_id == change.id,
+            c.c.seq == change.base_rev,
+        )
+    ).scalar_one_or_none()
+    if body is None:
+        return None
+    doc = json.loads(body)
+    return doc["doc"], bool(doc["deleted"])
+
+
+def _store_record(
+    conn: Connection,
+    space: Any,
+    caller: Caller,
+    change: RecordChangeIn,
+    row: Any,
+    outcome: MergeOutcome,
+    seq: int,
+    now: float,
+) -> None:
+    """Write the merged record, supersede its previous feed entry, append the new one and keep the record's
+    blob references in step."""
+    r, c = schema.records, schema.changes
     values = {
         "rev": seq,
         "doc": dumps(outcome.doc),
         "deleted": outcome.deleted,
         "conflicts": dumps(outcome.conflicts),
         "updated_at": now,
-        **_search_columns(outcome.doc),
-        "media": _media_of(change.kind, change.id, outcome.doc),
+        **search_columns(outcome.doc),
+        "media": media_of(change.kind, change.id, outcome.doc),
     }
     if row is None:
         conn.execute(
@@ -388,6 +486,7 @@ def _apply_record(
             )
         )
     else:
+        key = and_(r.c.space_id == space.id, r.c.kind == change.kind, r.c.id == change.id)
         conn.execute(update(r).where(key).values(**values))
         conn.execute(update(c).where(c.c.space_id == space.id, c.c.seq == row.rev).values(superseded=True))
     body = {
@@ -400,7 +499,7 @@ def _apply_record(
         "conflicts": outcome.conflicts,
     }
     _insert_change(conn, space.id, seq, change.kind, change.id, change.change_id, caller, body)
-    _update_refs(
+    update_refs(
         conn,
         space.id,
         change.kind,
@@ -408,14 +507,8 @@ def _apply_record(
         caller,
         set() if outcome.deleted else blob_refs_of(outcome.doc),
         blob_refs_of(change.fields),
+        now,
     )
-    status = "conflict" if outcome.new_conflicts else ("merged" if outcome.concurrent else "applied")
-    return {
-        "change_id": change.change_id,
-        "status": status,
-        "rev": seq,
-        "conflicts": outcome.new_conflicts,
-    }, 1
 
 
 def _insert_change(
@@ -441,141 +534,3 @@ def _insert_change(
             superseded=False,
         )
     )
-
-
-def blob_refs_of(doc: dict[str, Any]) -> set[str]:
-    """Blobs a record references: its `media` hash and any hashes listed in `blobs`."""
-    found: set[str] = set()
-    media = doc.get("media")
-    if is_sha256(media):
-        found.add(media)
-    listed = doc.get("blobs")
-    if isinstance(listed, list):
-        found.update(x for x in listed if is_sha256(x))
-    return found
-
-
-def _update_refs(
-    conn: Connection,
-    space_id: str,
-    kind: str,
-    record_id: str,
-    caller: Caller,
-    wanted: set[str],
-    written: set[str],
-) -> None:
-    """Keep blob_refs equal to what the record now references. A reference is judged against the account
-    that writes it (`written`: the hashes this change's own fields name), when it writes it: naming a
-    hash never opens someone else's private media, and editing other fields of a record never turns
-    another writer's ungranted reference into a grant (no confused deputy)."""
-    br = schema.blob_refs
-    key = and_(br.c.space_id == space_id, br.c.kind == kind, br.c.record_id == record_id)
-    existing = {row.sha256: row for row in conn.execute(select(br).where(key))}
-    gone = set(existing) - wanted
-    if gone:
-        conn.execute(delete(br).where(key, br.c.sha256.in_(gone)))
-        conn.execute(
-            update(schema.blobs).where(schema.blobs.c.sha256.in_(gone)).values(released_at=time.time())
-        )
-    for sha in wanted:
-        old = existing.get(sha)
-        if old is not None and (old.granted or sha not in written):
-            continue
-        granted = sha in written and can_read_blob(conn, sha, caller)
-        if old is None:
-            conn.execute(
-                insert(br).values(
-                    space_id=space_id,
-                    kind=kind,
-                    record_id=record_id,
-                    sha256=sha,
-                    author_id=caller.account_id,
-                    granted=granted,
-                )
-            )
-        elif granted:
-            conn.execute(
-                update(br).where(key, br.c.sha256 == sha).values(granted=True, author_id=caller.account_id)
-            )
-
-
-def _media_of(kind: str, record_id: str, doc: dict[str, Any]) -> str:
-    """The media hash a clip record is about: its claim id's, else its `media` field, else a hash id."""
-    if kind != "clip":
-        return ""
-    media = claim_media(record_id) or doc.get("media")
-    if is_sha256(media):
-        return media
-    return record_id if is_sha256(record_id) else ""
-
-
-def _search_columns(doc: dict[str, Any]) -> dict[str, str]:
-    tags = (
-        [t.strip().lower() for t in doc.get("tags", []) if isinstance(t, str)]
-        if isinstance(doc.get("tags"), list)
-        else []
-    )
-    people: list[str] = []
-    credits = doc.get("credits")
-    if isinstance(credits, list):
-        for entry in credits:
-            if isinstance(entry, dict):
-                people += [
-                    str(entry[k]).strip().lower()
-                    for k in ("name", "contributor")
-                    if isinstance(entry.get(k), str)
-                ]
-    words = [doc.get("title"), doc.get("description")]
-    text = " ".join(w for w in words if isinstance(w, str)).lower()
-    return {
-        "search_text": " ".join([text, *tags, *people]),
-        "tags_text": "|" + "|".join(tags) + "|",
-        "people_text": "|" + "|".join(people) + "|",
-        "media_kind": str(doc.get("kind", ""))[:32].lower() if isinstance(doc.get("kind"), str) else "",
-        "licence": str(doc.get("licence", ""))[:64] if isinstance(doc.get("licence"), str) else "",
-    }
-
-
-def cursor_for(conn: Connection, space_id: str, seq: int, epoch: str) -> Cursor:
-    stamp = ""
-    if seq > 0:
-        stamp = conn.execute(
-            select(schema.changes.c.stamp).where(
-                schema.changes.c.space_id == space_id, schema.changes.c.seq == seq
-            )
-        ).scalar_one()
-    return Cursor(epoch=epoch, seq=seq, stamp=stamp)
-
-
-def check_cursor(conn: Connection, space: Any, cursor: Cursor, epoch: str) -> str | None:
-    """Why the cursor is not from this server's history of the space, or None when it is."""
-    if cursor.epoch != epoch:
-        return "the cursor comes from another server database (epoch differs)"
-    if cursor.seq > space.seq:
-        return f"the cursor is at change {cursor.seq} but the space has only {space.seq} (a restored backup?)"
-    if cursor.seq == 0:
-        return None if cursor.stamp == "" else "the cursor stamp does not match"
-    stamp = conn.execute(
-        select(schema.changes.c.stamp).where(
-            schema.changes.c.space_id == space.id, schema.changes.c.seq == cursor.seq
-        )
-    ).scalar_one_or_none()
-    if stamp != cursor.stamp:
-        return f"change {cursor.seq} of this space is not the one the cursor saw: restored from a backup?"
-    return None
-
-
-def read_feed(conn: Connection, space: Any, after: int, limit: int) -> tuple[list[str], int, bool]:
-    """Raw JSON of the live entries after `after`, the sequence the next page starts after, and whether
-    more may follow. Bounded by the space's sequence read before, so a page is one consistent cut."""
-    c = schema.changes
-    rows = conn.execute(
-        select(c.c.seq, c.c.body)
-        .where(c.c.space_id == space.id, c.c.seq > after, c.c.seq <= space.seq, c.c.superseded.is_(False))
-        .order_by(c.c.seq)
-        .limit(limit)
-    ).all()
-    entries = [f'{{"seq":{row.seq},{row.body[1:]}' for row in rows]
-    if len(rows) == limit:
-        return entries, rows[-1].seq, rows[-1].seq < space.seq
-    return entries, max(after, space.seq), False

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from studio.server.blobstore import BlobStore
+from studio.server.clock import Clock, SystemClock
 from studio.server.db import Database
 from studio.server.running_hash import HeldBudget, RunningHash
 from studio.server.settings import Settings
@@ -21,6 +22,7 @@ class Context:
     db: Database
     store: BlobStore
     epoch: str
+    clock: Clock = field(default_factory=SystemClock)
     running: dict[str, RunningHash] = field(default_factory=dict)
     held: HeldBudget = field(default_factory=HeldBudget)
     completing: dict[str, asyncio.Lock] = field(default_factory=dict)

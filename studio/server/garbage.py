@@ -7,7 +7,6 @@ upload of it is under way), then the bytes, so no reader is ever handed a row wi
 from __future__ import annotations
 
 import logging
-import time
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 
@@ -19,7 +18,7 @@ log = logging.getLogger("studio.server.garbage")
 
 def collect(ctx: Context, now: float | None = None) -> dict[str, int]:
     """One pass; returns how many blobs and upload sessions were removed."""
-    now = time.time() if now is None else now
+    now = ctx.clock.now() if now is None else now
     b, r, us = schema.blobs, schema.blob_refs, schema.upload_sessions
     deadline = now - ctx.settings.gc_grace
     unreferenced = and_(

@@ -8,9 +8,7 @@ audited from the feed alone. Clients that do not know the kind keep it as an opa
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import time
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
@@ -21,17 +19,6 @@ from studio.server.db import Database
 from studio.server.errors import ProblemError
 
 KIND = "ledger"
-TIME_SHIFT_ENV = "STUDIO_SERVER_TIME_SHIFT"
-
-
-def now() -> float:
-    """The payouts clock: wall time plus STUDIO_SERVER_TIME_SHIFT seconds (rehearsing a review window or a
-    call's due date without waiting for it)."""
-    shift = os.environ.get(TIME_SHIFT_ENV, "").strip()
-    try:
-        return time.time() + (float(shift) if shift else 0.0)
-    except ValueError:
-        raise ProblemError(500, f"{TIME_SHIFT_ENV}={shift!r} is not a number of seconds") from None
 
 
 def new_id() -> str:

@@ -20,7 +20,6 @@ Signups are charged per address (each costs an argon2 hash), successful or not.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, select, update
@@ -65,7 +64,7 @@ def signup_rules(ctx: Context, address: str) -> list[Rule]:
 def charge(ctx: Context, rules: list[Rule], known: str | None = None) -> list[Rule]:
     """Take an attempt's slot: 429 if any applicable key is delayed, else charge them all. Keys other
     than the pair's are skipped for a known pair. Returns the rules charged."""
-    now = time.time()
+    now = ctx.clock.now()
     window = ctx.settings.login_window
     t = schema.throttles
     with ctx.db.write() as conn:
@@ -101,7 +100,7 @@ def charge(ctx: Context, rules: list[Rule], known: str | None = None) -> list[Ru
 def succeeded(ctx: Context, charged: list[Rule], known: str) -> None:
     """A correct password: forget the pair's failures, take back this attempt's charge on the other
     keys, and remember the pair as known."""
-    now = time.time()
+    now = ctx.clock.now()
     t = schema.throttles
     with ctx.db.write() as conn:
         for rule in charged:
@@ -123,7 +122,7 @@ def succeeded(ctx: Context, charged: list[Rule], known: str) -> None:
 
 def forget_old(ctx: Context) -> None:
     """Drop rows nobody has been charged on for a window (and known pairs unused for 90 days)."""
-    now = time.time()
+    now = ctx.clock.now()
     t = schema.throttles
     with ctx.db.write() as conn:
         conn.execute(

@@ -9,7 +9,6 @@ recorded state.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -78,7 +77,7 @@ def _open_sessions(ctx: Context, caller: Caller, space: str, blobs: list[tuple[s
     """Open one session per blob, all or none: the account's quotas of open sessions and of bytes (its
     stored blobs plus the announced size of every open session) are checked first, in the same
     transaction, so staging space is reserved before any byte arrives."""
-    now = time.time()
+    now = ctx.clock.now()
     rows: list[dict[str, Any]] = [
         {
             "id": new_id(),
@@ -383,7 +382,7 @@ def _commit_blob(ctx: Context, row: Any) -> None:
     b, u, r = schema.blobs, schema.blob_uploaders, schema.blob_refs
     with ctx.db.write() as conn:
         if conn.execute(select(b.c.sha256).where(b.c.sha256 == row.sha256)).first() is None:
-            conn.execute(insert(b).values(sha256=row.sha256, size=row.size, created_at=time.time()))
+            conn.execute(insert(b).values(sha256=row.sha256, size=row.size, created_at=ctx.clock.now()))
         if (
             conn.execute(
                 select(u.c.sha256).where(u.c.sha256 == row.sha256, u.c.account_id == row.account_id)

@@ -18,13 +18,14 @@ from studio.core import edits, gestures
 from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import Clip
 from studio.core.edits import format_seconds
+from studio.core.edits.lookup import check_unlocked
 from studio.core.errors import InvalidInput, NotFound
 from studio.core.library import find_clip, get_clip, get_record, has_clip, save_clip
 from studio.core.ops import Op, insert, set_settings
 from studio.core.project import ProjectInfo, ProjectSession, create_project, find_project, list_projects
 from studio.core.store import Store
 from studio.core.timecode import ZERO, parse_time
-from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline, new_id
+from studio.core.timeline import AUDIO, SETTINGS, VIDEO, Item, Timeline, Track
 
 TimeArg = str | Fraction | None
 
@@ -129,21 +130,40 @@ def add_clip(
     source_in: TimeArg = None,
     source_out: TimeArg = None,
 ) -> Item:
-    """Place a library clip (id, id prefix or title) on a track; returns the new item."""
+    """Place a library clip (id, id prefix or title) as a drop in the app places it (core.gestures): a
+    clip with picture and sound lands as a linked pair, picture on a video track and sound on an audio
+    track, at one time with one in and out point. `track` is the track dropped on (made if missing;
+    default the lowest of the clip's kind); the other half goes to the lowest unlocked track of its kind,
+    made when there is none. `at` is kept exactly (an overlap is refused) and defaults to the end of
+    those tracks. Returns the picture's item (the only item of a picture-only or sound-only clip)."""
     clip = find_clip(session.store, clip_ref)
     at_t = parse_seconds(at, "--at")
     in_t = parse_seconds(source_in, "--in")
     out_t = parse_seconds(source_out, "--out")
-    item_id = new_id()
     with session.edit("Add clip") as tx:
         name, track_ops = _track_for(tx.timeline, clip, track)
         tx.do(track_ops)
-        tx.do(
-            edits.insert_item(
-                tx.timeline, clip, name, at=at_t, source_in=in_t, source_out=out_t, item_id=item_id
-            )
-        )
-    return session.timeline.items[item_id]
+        target = edits.find_track(tx.timeline, name)
+        if track is not None:  # the track named is the one the clip (or its picture) goes on
+            check_unlocked(target)
+            edits.check_clip_fits_track(clip, target)
+        tx.do(_partner_track(tx.timeline, clip, target))
+        if at_t is None:
+            landing = gestures.landing_tracks(tx.timeline, clip, target.id)
+            at_t = max(edits.track_end(tx.timeline, t) for t in landing)
+        ids = gestures.place_clip(tx, clip, target.id, at_t, source_in=in_t, source_out=out_t, exact=True)
+    return session.timeline.items[ids[0]]
+
+
+def _partner_track(tl: Timeline, clip: Clip, target: Track) -> list[Op]:
+    """The ops making a track for the other half of a picture+sound clip when none of its kind is
+    unlocked (a drop in the app always finds the default tracks)."""
+    if not (clip.has_video and clip.has_audio):
+        return []
+    kind = AUDIO if target.kind == VIDEO else VIDEO
+    if any(not t.locked for t in tl.ordered_tracks(kind)):
+        return []
+    return edits.add_track(tl, kind, edits.next_track_name(tl, kind))
 
 
 def find_item(session: ProjectSession, ref: str) -> Item:
@@ -230,6 +250,7 @@ def describe(session: ProjectSession) -> dict[str, Any]:
                 "duration": format_seconds(item.duration),
                 "gain_db": item.gain_db,
                 "muted": item.muted,
+                "linked": [i.id for i in gestures.linked_items(tl, item.id)[1:]],
             }
         )
     return {

@@ -18,6 +18,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.main_window import MainWindow
 
 SIZE = (1600, 1000)
 
@@ -58,28 +64,56 @@ def when(condition: Callable[[], object], then: Callable[[], None], limit_s: flo
 
 
 def take(out: Path) -> list[Path]:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
+    """Open the app on the demo library and shoot each screen in turn; returns the files saved."""
     from studio.ui.app import build_window, create_app
-    from studio.ui.welcome import open_demo_library
 
     app = create_app([sys.argv[0]])
     window = build_window(show_welcome=False)
     window.resize(*SIZE)
     window.move(0, 0)
     window.show()
-    saved: list[Path] = []
+    tour = _Tour(app, window, out)
+    when(lambda: window.is_ready, tour.demo)
+    app.exec()
+    return tour.saved
 
-    def shoot(name: str) -> None:
+
+class _Tour:
+    """The screens in order, each step scheduling the next on the event loop once the window has settled:
+    demo library, main window dark and light, export dialog, a sync conflict, the window at 1024x700."""
+
+    def __init__(self, app: QApplication, window: MainWindow, out: Path) -> None:
+        self.app = app
+        self.window = window
+        self.out = out
+        self.saved: list[Path] = []
+
+    def shoot(self, name: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
         QApplication.processEvents()
-        path = out / name
-        screen = window.screen()
-        image = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+        path = self.out / name
+        screen = self.window.screen()
+        image = screen.grabWindow(self.window.winId()) if screen is not None else self.window.grab()
         image.save(str(path))
-        saved.append(path)
+        self.saved.append(path)
 
-    def styled() -> None:
+    def demo(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        from studio.ui.welcome import open_demo_library
+
+        window = self.window
+        handle = open_demo_library(window)
+        when(
+            lambda: handle.done.is_set() and not window.task_bar.isVisible(),
+            lambda: QTimer.singleShot(500, self.styled),
+        )
+
+    def styled(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        window = self.window
         panel = window.timeline
         panel.zoom_fit()
         items = sorted(window.document.timeline.items.values(), key=lambda i: (i.start, i.track))
@@ -90,36 +124,46 @@ def take(out: Path) -> list[Path]:
         if clips:
             window.library.list.setCurrentIndex(window.library.proxy.index(0, 0))
             panel.select([picture.id], linked=True)
-        when(lambda: window.media.pending() == 0, lambda: QTimer.singleShot(800, dark))
+        when(lambda: window.media.pending() == 0, lambda: QTimer.singleShot(800, self.dark))
 
-    def dark() -> None:
-        shoot("main-dark.png")
-        window.set_theme("light")
-        QTimer.singleShot(500, light)
+    def dark(self) -> None:
+        from PySide6.QtCore import QTimer
 
-    def light() -> None:
-        shoot("main-light.png")
-        window.set_theme("dark")
-        QTimer.singleShot(300, export)
+        self.shoot("main-dark.png")
+        self.window.set_theme("light")
+        QTimer.singleShot(500, self.light)
 
-    def export() -> None:
+    def light(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.shoot("main-light.png")
+        self.window.set_theme("dark")
+        QTimer.singleShot(300, self.export)
+
+    def export(self) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
         from studio.ui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(window.document, window.catalog, window)
+        dialog = ExportDialog(self.window.document, self.window.catalog, self.window)
         dialog.roll.setChecked(True)
         dialog.show()
 
         def grab_dialog() -> None:
             QApplication.processEvents()
-            path = out / "export.png"
+            path = self.out / "export.png"
             dialog.grab().save(str(path))
-            saved.append(path)
+            self.saved.append(path)
             dialog.close()
-            QTimer.singleShot(300, conflicts)
+            QTimer.singleShot(300, self.conflicts)
 
         QTimer.singleShot(600, grab_dialog)
 
-    def conflicts() -> None:
+    def conflicts(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        window = self.window
         items = sorted(window.document.timeline.items.values(), key=lambda i: (i.start, i.track))
         sound = next(i for i in items if i.kind == "clip" and i.gain_db == 0)
         window.timeline.set_item_fields(sound.id, "Set gain", gain_db=-3.0)
@@ -134,32 +178,23 @@ def take(out: Path) -> list[Path]:
         window.document.edit("Edit from another machine", lambda tx: tx.do([other]))
         window.show_conflicts()
         window.conflicts.list.setCurrentRow(0)
-        QTimer.singleShot(500, shot_conflicts)
+        QTimer.singleShot(500, self.shot_conflicts)
 
-    def shot_conflicts() -> None:
-        shoot("conflicts.png")
-        small()
+    def shot_conflicts(self) -> None:
+        self.shoot("conflicts.png")
+        self.small()
 
-    def small() -> None:
-        window.inspector_dock.raise_()
-        window.resize(1024, 700)
-        QTimer.singleShot(800, shot_small)
+    def small(self) -> None:
+        from PySide6.QtCore import QTimer
 
-    def shot_small() -> None:
-        shoot("main-1024x700.png")
-        window.close()
-        app.quit()
+        self.window.inspector_dock.raise_()
+        self.window.resize(1024, 700)
+        QTimer.singleShot(800, self.shot_small)
 
-    def demo() -> None:
-        handle = open_demo_library(window)
-        when(
-            lambda: handle.done.is_set() and not window.task_bar.isVisible(),
-            lambda: QTimer.singleShot(500, styled),
-        )
-
-    when(lambda: window.is_ready, demo)
-    app.exec()
-    return saved
+    def shot_small(self) -> None:
+        self.shoot("main-1024x700.png")
+        self.window.close()
+        self.app.quit()
 
 
 @contextlib.contextmanager
@@ -189,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in take(args.out):
             print(path)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

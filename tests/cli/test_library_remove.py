@@ -24,5 +24,5 @@ def test_remove_a_clip_from_the_library(studio: Run, cli_media: dict[str, Path])
     assert not media_path(tone_id).exists()
     assert "no clip" in one_line_error(studio("library", "remove", tone_id))
     listed = json.loads(ok(studio("project", "show", "cut", "--json")))
-    assert [i["clip"] for i in listed["items"]] == [video_id]
+    assert [i["clip"] for i in listed["items"]] == [video_id, video_id]  # its picture and its sound
     assert media_path(video_id).is_file()

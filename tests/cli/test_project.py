@@ -26,7 +26,7 @@ def test_edit_a_project_from_the_command_line(studio: Run, cli_media: dict[str, 
     assert json.loads(ok(studio("project", "new", "other", "--json")))["name"] == "other"
 
     first = ok(studio("project", "add", "demo", "harbour")).strip()
-    sound = ok(studio("project", "add", "demo", tone_id[:8], "--at", "1/2")).strip()
+    sound = ok(studio("project", "add", "demo", tone_id[:8], "--track", "A2", "--at", "1/2")).strip()
     added = json.loads(
         ok(
             studio(
@@ -37,7 +37,7 @@ def test_edit_a_project_from_the_command_line(studio: Run, cli_media: dict[str, 
                 "--track",
                 "V2",
                 "--at",
-                "0.5",
+                "5",
                 "--in",
                 "0.25",
                 "--out",
@@ -47,14 +47,16 @@ def test_edit_a_project_from_the_command_line(studio: Run, cli_media: dict[str, 
         )
     )
     assert HEX32.match(first) and HEX32.match(sound)
-    assert (added["track"], added["at"], added["in"], added["out"]) == ("V2", "0.5", "0.25", "1.25")
+    assert (added["track"], added["at"], added["in"], added["out"]) == ("V2", "5", "0.25", "1.25")
+    (added_sound,) = added["linked"]
 
     doc = show(studio, "demo")
     assert doc["id"] == project_id
     assert [t["name"] for t in doc["tracks"]] == ["V1", "V2", "A1", "A2"]  # the default tracks
     rows = {i["id"]: (i["clip"], i["track"], i["at"], i["in"], i["out"]) for i in doc["items"]}
-    assert rows[sound] == (tone_id, "A1", "0.5", "0", "1")
+    assert rows[sound] == (tone_id, "A2", "0.5", "0", "1")
     assert rows[first][:4] == (video_id, "V1", "0", "0")
+    assert rows[added_sound] == (video_id, "A1", "5", "0.25", "1.25")
     assert doc["conflicts"] == []
 
     assert ok(studio("project", "move", "demo", first[:6], "--at", "3")).strip() == first
@@ -100,7 +102,7 @@ def test_otio_export_and_import(studio: Run, cli_media: dict[str, Path], tmp_pat
     ok(studio("project", "export", "demo", "-o", out))
     timeline = otio.adapters.read_from_file(str(out))
     clips = [c for c in timeline.find_clips()]
-    assert sorted(c.name for c in clips) == ["gulls", "harbour"]
+    assert sorted(c.name for c in clips) == ["gulls", "harbour", "harbour"]  # harbour's picture and sound
     project_id = ok(studio("project", "import", out, "--name", "copy")).strip()
     copy = show(studio, "copy")
     assert copy["id"] == project_id
@@ -131,3 +133,37 @@ def test_move_and_remove_take_a_linked_pair_along(studio: Run, cli_media: dict[s
     assert rows == {picture: ("V1", "2"), sound: ("A1", "2")}
     ok(studio("project", "remove", "pair", picture))
     assert show(studio, "pair")["items"] == []
+
+
+def test_adding_a_clip_with_picture_and_sound_journals_what_a_drop_in_the_app_does(
+    studio: Run, cli_media: dict[str, Path]
+) -> None:
+    """`studio project add` and a drop in the app (core.gestures.place_clip, what the timeline panel runs)
+    give the same journal: a linked pair, picture on V1 and sound on A1, with the same link metadata."""
+    from fractions import Fraction
+
+    from studio.core import gestures
+    from studio.services import projects
+    from tests.services.test_linked_edits import journal
+
+    video_id = ok(studio("import", cli_media["video"])).strip()
+    ok(studio("project", "new", "cli"))
+    picture = ok(studio("project", "add", "cli", "harbour", "--at", "1")).strip()
+    later = ok(studio("project", "add", "cli", video_id[:8])).strip()  # at the end of V1 and A1
+    with projects.open_store() as store:
+        clip = projects.clip_lookup(store)(video_id)
+        assert clip is not None and clip.has_video and clip.has_audio
+        app = projects.create_session(store, "app")
+        v1 = app.timeline.track_by_name("V1")
+        assert v1 is not None
+        for at in (Fraction(1), Fraction(3)):  # dropped on V1 at 1 s, then right after the first
+            with app.edit("Add clip") as tx:
+                gestures.place_clip(tx, clip, v1.id, at)
+        assert journal(store, projects.open_project(store, "cli")) == journal(store, app)
+    items = {i["id"]: i for i in show(studio, "cli")["items"]}
+    assert len(items) == 4
+    for item_id, at in ((picture, "1"), (later, "3")):
+        (sound,) = items[item_id]["linked"]
+        assert (items[item_id]["track"], items[sound]["track"]) == ("V1", "A1")
+        assert items[item_id]["at"] == items[sound]["at"] == at
+        assert items[sound]["linked"] == [item_id]

@@ -163,8 +163,7 @@ def test_render_a_project_built_on_the_command_line(studio: Run, cli_media: dict
     ok(studio("import", cli_media["video"], "--creator", "Ann:camera", "--licence", "CC-BY-4.0"))
     ok(studio("import", cli_media["tone"], "--creator", "Bo:music", "--licence", "CC-BY-4.0"))
     ok(studio("project", "new", "harbour cut"))
-    ok(studio("project", "add", "harbour cut", "harbour", "--track", "V1"))
-    ok(studio("project", "add", "harbour cut", "harbour", "--track", "A1"))
+    ok(studio("project", "add", "harbour cut", "harbour", "--track", "V1"))  # picture on V1, sound on A1
     ok(studio("project", "add", "harbour cut", "gulls", "--track", "A2", "--at", "1"))
     out = tmp_path / "cut.webm"
     doc = json.loads(ok(studio("render", "harbour cut", "-o", out, "--editor", "Cy", "--json")))

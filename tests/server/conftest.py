@@ -1,14 +1,20 @@
-"""Live servers for the server tests: real uvicorn processes on 127.0.0.1, talked to over real HTTP.
+"""Servers for the server tests: real uvicorn processes on 127.0.0.1 talked to over real HTTP, or the same
+app factory in the test's own process where sockets add nothing.
 
 Every test module gets a server on each backend: the embedded one (SQLite + blob folder) always, and
 PostgreSQL + S3 when STUDIO_TEST_POSTGRES_URL and STUDIO_TEST_S3_URL name running services (.ci/services.sh
-starts them); otherwise those cases skip and say why.
+starts them); otherwise those cases skip and say why. A module that sets `IN_PROCESS = True` checks only
+request/answer logic: its servers are `InProcessServer`s (real database, real blob store, ASGI calls without
+a socket) whose clock the test moves instead of waiting. Stalled uploads, slow headers, kill -9, TLS, memory,
+concurrency between processes and the sync client end to end keep the real process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import logging
 import os
 import secrets
 import signal
@@ -25,6 +31,7 @@ import requests
 import xxhash
 
 from studio.protocol import api
+from studio.server.settings import Settings
 from tests.deps import missing_dependency
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +39,23 @@ PG_ENV = "STUDIO_TEST_POSTGRES_URL"
 S3_ENV = "STUDIO_TEST_S3_URL"
 
 
-class ServerProcess:
+class _ServerLog:
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def access(self) -> list[dict[str, Any]]:
+        """The server's access log lines (one JSON object per request)."""
+        out = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    out.append(json.loads(line))
+        return out
+
+
+class ServerProcess(_ServerLog):
     """One `python -m studio.server` process; restartable on the same data, database and bucket."""
 
     def __init__(self, root: Path, database: str = "", blobs: str = "", env: dict[str, str] | None = None):
@@ -85,18 +108,6 @@ class ServerProcess:
         requests.get(self.url + api.HEALTH, timeout=30).raise_for_status()
         return self
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def access(self) -> list[dict[str, Any]]:
-        """The server's access log lines (one JSON object per request)."""
-        out = []
-        for line in self.log().splitlines():
-            if line.startswith("{"):
-                with contextlib.suppress(ValueError):
-                    out.append(json.loads(line))
-        return out
-
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
@@ -114,8 +125,135 @@ class ServerProcess:
                 self.kill()
 
 
+class ManualClock:
+    """A server clock the test moves: wall time plus the seconds the test has advanced it (tokens expire,
+    throttles lift and due dates pass without waiting), or frozen at one instant while the test needs it
+    still."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._frozen: float | None = None
+
+    def now(self) -> float:
+        return self._frozen if self._frozen is not None else time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+        if self._frozen is not None:
+            self._frozen += seconds
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Stand still (but for advance) inside the block; time goes on from there afterwards."""
+        self._frozen = self.now()
+        try:
+            yield
+        finally:
+            self._offset = self._frozen - time.time()
+            self._frozen = None
+
+
+_IN_PROCESS: dict[str, Any] = {}
+"""Base URL -> the TestClient of a running InProcessServer, so Api, signup and call reach it by URL."""
+
+_LOGGER = "studio.server"
+"""The server's logger; the access log is its child and reaches its handlers."""
+
+
+def _settings_from_env(env: dict[str, str]) -> dict[str, Any]:
+    """STUDIO_SERVER_* variables as Settings fields (the in-process server reads no environment)."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, text in env.items():
+        name = key.removeprefix("STUDIO_SERVER_").lower()
+        default = fields[name].default
+        if isinstance(default, tuple):
+            values[name] = tuple(p.strip() for p in text.split(",") if p.strip())
+        else:
+            values[name] = type(default)(text)
+    return values
+
+
+class InProcessServer(_ServerLog):
+    """The real app factory in this process, called through Starlette's TestClient (ASGI, no socket), on
+    a real database and blob store, with a ManualClock. Same surface as ServerProcess for tests of
+    request/answer logic: url, data, log(), access(), start(), stop(), alive(), and `clock`."""
+
+    def __init__(self, root: Path, database: str = "", blobs: str = "", env: dict[str, str] | None = None):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.data = root / "data"
+        self.database = database
+        self.blobs = blobs
+        self.settings = _settings_from_env({"STUDIO_SERVER_SIGNUPS_PER_ADDRESS": "1000000", **(env or {})})
+        self.clock = ManualClock()
+        self.url = f"http://studio-{secrets.token_hex(4)}.test"
+        self.log_path = root / "server.log"
+        self.client: Any = None
+        self.ctx: Any = None  # the app's Context, for calling server functions (e.g. one GC pass) directly
+        self._handler: logging.Handler | None = None
+
+    def start(self) -> InProcessServer:
+        from fastapi.testclient import TestClient
+
+        from studio.server.app import create_app
+
+        settings = Settings(
+            data_dir=self.data, database_url=self.database, blobs_url=self.blobs, **self.settings
+        )
+        self._handler = logging.FileHandler(self.log_path)
+        self._handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger(_LOGGER).setLevel(logging.INFO)
+        logging.getLogger(_LOGGER).addHandler(self._handler)
+        app: Any = create_app(settings, self.clock)
+        if settings.trusted_proxies:  # as serve.py has uvicorn do
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+            app = ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
+        self.ctx = app_context(app)
+        # A handler's exception is a 500 answer, as a client of a real server sees it.
+        self.client = TestClient(
+            app, base_url=self.url, client=("127.0.0.1", 50000), raise_server_exceptions=False
+        )
+        self.client.__enter__()
+        _IN_PROCESS[self.url] = self.client
+        return self
+
+    def alive(self) -> bool:
+        return self.client is not None
+
+    def stop(self) -> None:
+        if self.client is not None:
+            _IN_PROCESS.pop(self.url, None)
+            self.client.__exit__(None, None, None)
+            self.client = None
+        if self._handler is not None:
+            logging.getLogger(_LOGGER).removeHandler(self._handler)
+            self._handler.close()
+            self._handler = None
+
+
+def app_context(app: Any) -> Any:
+    """The Context of an app, through any middleware wrapped around it."""
+    while not hasattr(app, "state"):
+        app = app.app
+    return app.state.ctx
+
+
+def call(method: str, url: str, **kw: Any) -> Any:
+    """One request to `url`: through the in-process server that owns its base URL, else over HTTP."""
+    for base, client in _IN_PROCESS.items():
+        if url.startswith(base + "/"):
+            kw.pop("timeout", None)
+            if isinstance(kw.get("data"), (bytes, str)):
+                kw["content"] = kw.pop("data")
+            return client.request(method, url, **kw)
+    kw.setdefault("timeout", 60)
+    return requests.request(method, url, **kw)
+
+
 class Api:
-    """A thin requests wrapper with the base URL and an optional token."""
+    """A thin HTTP wrapper with the base URL and an optional token (over requests, or in-process)."""
 
     def __init__(self, base: str, token: str | None = None, username: str = "") -> None:
         self.base = base
@@ -130,6 +268,8 @@ class Api:
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw["headers"] = self.headers(kw.get("headers"))
+        if self.base in _IN_PROCESS:
+            return call(method, self.base + path, **kw)  # type: ignore[no-any-return]
         kw.setdefault("timeout", 60)
         return self.session.request(method, self.base + path, **kw)
 
@@ -218,9 +358,10 @@ def unique(prefix: str) -> str:
 
 def signup(base: str, name: str | None = None, password: str = "correct horse battery") -> Api:
     username = name or unique("u")
-    r = requests.post(base + api.ACCOUNTS, json={"username": username, "password": password}, timeout=60)
+    r = call("POST", base + api.ACCOUNTS, json={"username": username, "password": password}, timeout=60)
     assert r.status_code == 201, r.text
-    r = requests.post(
+    r = call(
+        "POST",
         base + api.TOKENS,
         json={"username": username, "password": password, "device_name": "laptop"},
         timeout=60,
@@ -270,14 +411,19 @@ def backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, str]]:
         yield request.param, database, blobs
 
 
+def _in_process(request: pytest.FixtureRequest) -> bool:
+    return bool(getattr(request.module, "IN_PROCESS", False))
+
+
 @pytest.fixture(scope="module")
 def server(
-    backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
+    backend: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[ServerProcess]:
     _kind, database, blobs = backend
-    proc = ServerProcess(tmp_path_factory.mktemp("server"), database, blobs, env=_test_env())
+    kind = InProcessServer if _in_process(request) else ServerProcess
+    proc = kind(tmp_path_factory.mktemp("server"), database, blobs, env=_test_env())
     proc.start()
-    yield proc
+    yield proc  # type: ignore[misc]
     proc.stop()
 
 
@@ -289,15 +435,19 @@ def _test_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def make_server(backend: tuple[str, str, str], tmp_path: Path) -> Iterator[Any]:
-    """Build extra servers (own data folder; the backend's database and bucket) that the test controls."""
-    made: list[ServerProcess] = []
+def make_server(
+    backend: tuple[str, str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """Build extra servers (own data folder; the backend's database and bucket) that the test controls,
+    in this process in an IN_PROCESS module."""
+    made: list[ServerProcess | InProcessServer] = []
     _kind, database, blobs = backend
+    kind = InProcessServer if _in_process(request) else ServerProcess
 
     def make(
         env: dict[str, str] | None = None, root: Path | None = None, shared: bool = True
-    ) -> ServerProcess:
-        proc = ServerProcess(
+    ) -> ServerProcess | InProcessServer:
+        proc = kind(
             root or tmp_path / f"s{len(made)}",
             database if shared else "",
             blobs if shared else "",

@@ -11,6 +11,8 @@ from studio.protocol import api
 from studio.protocol import ledger_api as paths
 from tests.server.conftest import Api, ServerProcess
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 
 def test_a_user_name_resolves_to_the_accounts_contributor_id(
     server: ServerProcess, alice: Api, bob: Api

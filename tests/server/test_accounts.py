@@ -1,4 +1,4 @@
-"""Accounts, device tokens and logging in, over real HTTP."""
+"""Accounts, device tokens and logging in: the app in this process, its clock moved past token expiry."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import hashlib
 import json
 import sqlite3
 import time
-
-import requests
+from typing import Any
 
 from studio.protocol import api, problems
-from tests.server.conftest import Api, ServerProcess, signup, unique
+from tests.server.conftest import Api, ServerProcess, call, signup, unique
+
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
 
 
-def _login(server: ServerProcess, username: str, password: str, **extra: object) -> requests.Response:
+def _login(server: ServerProcess, username: str, password: str, **extra: object) -> Any:
     body = {"username": username, "password": password, "device_name": "phone", **extra}
-    return requests.post(server.url + api.TOKENS, json=body, timeout=30)
+    return call("POST", server.url + api.TOKENS, json=body, timeout=30)
 
 
 def test_signup_login_and_me(server: ServerProcess) -> None:
@@ -26,7 +27,8 @@ def test_signup_login_and_me(server: ServerProcess) -> None:
 
 
 def test_username_taken_is_a_problem_document(server: ServerProcess, alice: Api) -> None:
-    r = requests.post(
+    r = call(
+        "POST",
         server.url + api.ACCOUNTS,
         json={"username": alice.username, "password": "another long passphrase"},
         timeout=30,
@@ -44,9 +46,9 @@ def test_wrong_password_and_unknown_user_look_the_same(server: ServerProcess, al
 
 
 def test_requests_without_or_with_bad_tokens_are_401(server: ServerProcess) -> None:
-    assert requests.get(server.url + api.ME, timeout=30).status_code == 401
+    assert call("GET", server.url + api.ME, timeout=30).status_code == 401
     for header in ("Bearer st_nonsense", "Basic abc", "Bearer", "st_" + "a" * 40):
-        r = requests.get(server.url + api.ME, headers={"Authorization": header}, timeout=30)
+        r = call("GET", server.url + api.ME, headers={"Authorization": header}, timeout=30)
         assert r.status_code == 401, header
         assert r.json()["type"] == problems.UNAUTHORIZED
 
@@ -83,7 +85,7 @@ def test_expired_token_is_refused(server: ServerProcess, alice: Api) -> None:
     assert grant.status_code == 201
     short = Api(server.url, grant.json()["token"])
     assert short.get(api.ME).status_code == 200
-    time.sleep(1.5)
+    server.clock.advance(1.5)
     r = short.get(api.ME)
     assert r.status_code == 401
     assert "expired" in r.json()["detail"]
@@ -140,7 +142,7 @@ def test_parts_need_a_live_token(server: ServerProcess) -> None:
     )
     revoked = Api(server.url, _login(server, user.username, "correct horse battery").json()["token"])
     assert revoked.delete(api.CURRENT_TOKEN).status_code == 204
-    time.sleep(1.5)
+    server.clock.advance(1.5)
     for caller, detail in ((Api(server.url), "needs a token"), (revoked, "revoked"), (short, "expired")):
         r = caller.put_part(session, 1, data)
         assert r.status_code == 401, (detail, r.status_code, r.text)

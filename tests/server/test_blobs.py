@@ -1,4 +1,5 @@
-"""Blob upload and download over HTTP: parts, resume, verification, ranges, limits, garbage collection."""
+"""Blob upload and download over HTTP: parts, resume, verification, ranges, limits (garbage collection:
+test_garbage.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import xxhash
 
 from studio.protocol import api, problems
-from tests.server.conftest import Api, signup
+from tests.server.conftest import Api
 
 MIB = 1024 * 1024
 
@@ -124,35 +125,6 @@ def test_abandoned_session(alice: Api) -> None:
     assert alice.delete(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 204
     assert alice.get(api.UPLOAD.format(session_id=answer["session_id"])).status_code == 404
     assert _negotiate(alice, space, b"abc" * 100)["session_id"] != answer["session_id"]
-
-
-def test_unreferenced_blobs_are_collected_after_the_grace_period(make_server) -> None:
-    server = make_server(env={"STUDIO_SERVER_GC_GRACE": "1", "STUDIO_SERVER_GC_INTERVAL": "1"}).start()
-    user = signup(server.url)
-    kept, dropped = os.urandom(3000), os.urandom(3000)
-    kept_sha = user.upload("public", kept)
-    dropped_sha = user.upload("public", dropped)
-    push = user.push(
-        "public",
-        {
-            "change_id": "gc-keep-0001",
-            "kind": "clip",
-            "id": "keep",
-            "base_rev": None,
-            "fields": {"media": kept_sha, "credits": [{"name": "A", "role": "b"}]},
-        },
-    )
-    assert push.status_code == 200
-    deadline = time.monotonic() + 20
-    while user.get(api.BLOB.format(sha256=dropped_sha)).status_code == 200 and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert user.get(api.BLOB.format(sha256=dropped_sha)).status_code == 404
-    assert user.get(api.BLOB.format(sha256=kept_sha)).content == kept
-    if not server.blobs:
-        leftovers = [p.name for p in (server.data / "blobs").rglob("*") if p.is_file()]
-        assert kept_sha in leftovers and dropped_sha not in leftovers
-    assert user.upload("public", dropped) == dropped_sha
-    assert user.get(api.BLOB.format(sha256=dropped_sha)).content == dropped
 
 
 def test_a_big_blob_round_trips(alice: Api) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 from studio.protocol import ledger_api as paths
 from tests.server.conftest import Api, ServerProcess, signup, unique
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 DAY = 86400
 
 
@@ -122,11 +124,8 @@ def test_a_due_date_must_be_ahead_and_closes_the_call(make_server: Any, tmp_path
     call = new_call(alice, "public", due=in_days(2)).json()
     early = publish(bob, "public")
     assert answer(bob, call["id"], early).status_code == 201
-    srv.stop()
-    srv.start(STUDIO_SERVER_TIME_SHIFT=str(3 * DAY))
-    bob = Api(srv.url, bob.token, bob.username)
+    srv.clock.advance(3 * DAY)
     late = answer(bob, call["id"], publish(bob, "public"))
     assert late.status_code == 409 and "closed on" in late.json()["detail"]
     assert bob.get(paths.CALL.format(call_id=call["id"])).json()["status"] == "closed"
-    alice = Api(srv.url, alice.token, alice.username)
     assert alice.post(paths.CALL_ACCEPT.format(call_id=call["id"]), json={"clip": early}).status_code == 200

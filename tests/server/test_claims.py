@@ -11,6 +11,8 @@ from studio.protocol import api, problems
 from studio.protocol.ids import claim_media
 from tests.server.conftest import Api
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 
 def by_hash(sha: str, title: str, name: str) -> dict:
     return {

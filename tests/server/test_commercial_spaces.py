@@ -8,6 +8,8 @@ from studio.protocol.problems import FORBIDDEN, NOT_FOUND
 
 from .conftest import Api, ServerProcess, signup, unique
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 
 def listed(user: Api, space: str) -> dict:
     r = user.get(api.SPACES)

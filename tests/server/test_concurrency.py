@@ -106,7 +106,12 @@ def test_a_late_commit_is_never_skipped_by_a_paging_reader(make_server) -> None:
         tx = held.begin()
         space_row = held.execute(select(schema.spaces).where(schema.spaces.c.id == space)).first()
         apply_push(
-            db, held, space_row, caller, [RecordChangeIn.model_validate(_change("late-00001", "late"))]
+            db,
+            held,
+            space_row,
+            caller,
+            [RecordChangeIn.model_validate(_change("late-00001", "late"))],
+            time.time(),
         )
         behind = threading.Thread(target=write, args=("behind", 5))
         behind.start()

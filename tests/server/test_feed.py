@@ -11,6 +11,8 @@ from studio.protocol import api, problems
 from studio.protocol.cursor import Cursor, decode_cursor
 from tests.server.conftest import Api
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 CREDITS = [{"name": "Ann", "role": "camera"}]
 
 

@@ -12,6 +12,8 @@ import pytest
 from studio.protocol import api
 from tests.server.conftest import Api
 
+IN_PROCESS = True  # request/answer logic: the app in this process (tests/server/conftest.py)
+
 CREDITS = [{"name": "Ann", "role": "camera"}]
 
 

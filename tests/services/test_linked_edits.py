@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from studio.core import gestures
+from studio.core import edits, gestures
 from studio.core.clips import Clip
 from studio.core.library import save_clip
-from studio.core.project import ProjectSession
+from studio.core.project import ProjectSession, create_project
 from studio.core.store import Store
 from studio.services import projects
 from tests.core.conftest import make_clip
@@ -111,7 +111,25 @@ def test_moving_one_half_to_another_track_keeps_the_other_on_its_own(store: Stor
 
 def test_an_unlinked_item_moves_alone(store: Store, harbour: Clip) -> None:
     session, picture, sound = placed_pair(store, "p", harbour)
-    lone = projects.add_clip(session, "harbour", track="V2", at="20")
+    mute = make_clip("mute", "video", Fraction(10), has_audio=False)
+    with store.write():
+        save_clip(store, mute, media_present=False)
+    lone = projects.add_clip(session, "mute", track="V2", at="20")
+    assert gestures.linked_items(session.timeline, lone.id) == [lone]
     projects.move_item(session, lone.id, at="30")
     assert session.timeline.items[lone.id].start == 30
     assert session.timeline.items[picture].start == session.timeline.items[sound].start == 1
+
+
+def test_the_command_line_makes_the_track_a_pair_needs(store: Store, harbour: Clip) -> None:
+    """A project with no audio track (one made before projects had default tracks): the sound half gets
+    an A1 made for it in the same undo step, rather than being left out."""
+    bare = ProjectSession(store, create_project(store, "bare"))
+    with bare.edit("Add track") as tx:
+        tx.do(edits.add_track(tx.timeline, "video", "V1"))
+    picture = projects.add_clip(bare, "harbour", at="2")
+    halves = gestures.linked_items(bare.timeline, picture.id)
+    names = {t.id: t.name for t in bare.timeline.tracks.values()}
+    assert [(names[i.track], i.start) for i in halves] == [("V1", 2), ("A1", 2)]
+    assert projects.undo(bare) == "Add clip"
+    assert [t.name for t in bare.timeline.ordered_tracks()] == ["V1"] and bare.timeline.items == {}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.core import gestures
 from studio.core.clips import Clip
 from studio.core.errors import EditRejected, InvalidInput, NotFound
 from studio.core.library import get_record
@@ -45,19 +46,25 @@ def test_clips_go_on_tracks_of_their_kind_made_as_needed(store: Store, clips: di
     projects.new_project(store, "p")
     session = projects.open_project(store, "p")
     picture = projects.add_clip(session, "harbour")
-    sound = projects.add_clip(session, clips["tone"].id[:10], at="1/2")
+    sound = projects.add_clip(session, clips["tone"].id[:10], track="A2", at="1/2")
     titled = projects.add_clip(
-        session, clips["video"].id, track="V3", at="0.25", source_in="0.5", source_out="1.5"
+        session, clips["video"].id, track="V3", at="2.25", source_in="0.5", source_out="1.5"
     )
     names = {t.id: t.name for t in session.timeline.tracks.values()}
-    assert (names[picture.track], names[sound.track], names[titled.track]) == ("V1", "A1", "V3")
+    assert (names[picture.track], names[sound.track], names[titled.track]) == ("V1", "A2", "V3")
     assert (picture.start, picture.duration) == (0, clips["video"].duration)
     assert sound.start == Fraction(1, 2)
     assert (titled.start, titled.source_in, titled.source_out) == (
-        Fraction(1, 4),
+        Fraction(9, 4),
         Fraction(1, 2),
         Fraction(3, 2),
     )
+    # A clip with picture and sound lands as a linked pair: its sound on the lowest audio track.
+    halves = {names[i.track]: i for i in gestures.linked_items(session.timeline, titled.id)}
+    assert set(halves) == {"V3", "A1"}
+    assert {(i.start, i.source_in, i.source_out) for i in halves.values()} == {
+        (Fraction(9, 4), Fraction(1, 2), Fraction(3, 2))
+    }
     with pytest.raises(NotFound, match=r"no track 'Music' in this project \(tracks: V1, V2, A1, A2, V3\)"):
         projects.add_clip(session, "gulls", track="Music")
     with pytest.raises(InvalidInput, match="--at: not a time"):
@@ -97,13 +104,11 @@ def test_show_lists_tracks_items_and_conflicts_with_exact_times(store: Store, cl
     doc = projects.describe(projects.open_project(store, "p"))
     tracks = [(t["name"], t["kind"]) for t in doc["tracks"]]
     assert tracks == [("V1", "video"), ("V2", "video"), ("A1", "audio"), ("A2", "audio")]
-    (shown,) = doc["items"]
-    assert shown == {
-        "id": item.id,
+    shown, heard = sorted(doc["items"], key=lambda i: i["track"] != "V1")
+    common = {
         "kind": "clip",
         "clip": clips["video"].id,
         "title": "harbour",
-        "track": "V1",
         "at": "1/3",
         "in": "0",
         "out": "1.25",
@@ -111,6 +116,8 @@ def test_show_lists_tracks_items_and_conflicts_with_exact_times(store: Store, cl
         "gain_db": 0.0,
         "muted": False,
     }
+    assert shown == {**common, "id": item.id, "track": "V1", "linked": [heard["id"]]}
+    assert heard == {**common, "id": heard["id"], "track": "A1", "linked": [item.id]}
     assert (doc["conflicts"], doc["overlaps"], doc["undo"], doc["redo"]) == ([], [], "Add clip", None)
 
 
@@ -118,7 +125,7 @@ def test_otio_export_and_import_round_trip(store: Store, clips: dict[str, Clip],
     projects.new_project(store, "p")
     session = projects.open_project(store, "p")
     projects.add_clip(session, "harbour", at="1/2", source_in="1/4", source_out="3/2")
-    projects.add_clip(session, "gulls", at="1")
+    projects.add_clip(session, "gulls", track="A2", at="1")
     out = tmp_path / "p.otio"
     projects.export_timeline(session, out)
     assert out.is_file()

@@ -21,6 +21,7 @@ from studio.core.edits.annotations import (
 from studio.core.edits.conflicts import resolve_conflict
 from studio.core.edits.items import (
     add_title,
+    check_clip_fits_track,
     insert_item,
     move_item,
     remove_item,
@@ -58,6 +59,7 @@ __all__ = [
     "add_marker",
     "add_title",
     "add_track",
+    "check_clip_fits_track",
     "edit_marker",
     "find_item",
     "find_track",

@@ -27,7 +27,9 @@ from studio.core.timecode import ZERO
 from studio.core.timeline import AUDIO, VIDEO, Item, Timeline, Track, new_id
 
 
-def _check_clip_fits_track(clip: Clip, track: Track) -> None:
+def check_clip_fits_track(clip: Clip, track: Track) -> None:
+    """Refuse a clip on a track of a kind it has nothing for (sound on a video track, a still on an audio
+    one)."""
     title = clip.title or clip.id[:12]
     if track.kind == VIDEO and clip.kind == "audio":
         raise EditRejected(f"clip {title!r} is sound only: put it on an audio track (A1, A2 ...)")
@@ -78,7 +80,7 @@ def insert_item(
     """
     track = find_track(timeline, track_ref)
     check_unlocked(track)
-    _check_clip_fits_track(clip, track)
+    check_clip_fits_track(clip, track)
     s_in, s_out = _source_range(clip, source_in, source_out)
     start = track_end(timeline, track.id) if at is None else at
     check_time(start, "the position")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +51,10 @@ def signup(body: SignupIn, request: Request, ctx: Ctx) -> AccountOut:
         with ctx.db.write() as conn:
             conn.execute(
                 insert(schema.accounts).values(
-                    id=account_id, username=body.username, password_hash=password_hash, created_at=time.time()
+                    id=account_id,
+                    username=body.username,
+                    password_hash=password_hash,
+                    created_at=ctx.clock.now(),
                 )
             )
     except IntegrityError:
@@ -83,7 +84,7 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
         raise ProblemError(401, "wrong username or password")
     throttle.succeeded(ctx, charged, known)
     assert row is not None
-    now = time.time()  # the token's life starts now, not when the attempt began (throttle, argon2)
+    now = ctx.clock.now()  # the token's life starts now, not when the attempt began (throttle, argon2)
     ttl = min(body.ttl_seconds or settings.token_ttl, settings.token_ttl)
     token, device_id = new_token(), new_id()
     with ctx.db.write() as conn:
@@ -148,7 +149,9 @@ def devices(caller: CallerDep, ctx: Ctx) -> list[DeviceOut]:
     with ctx.db.read() as conn:
         rows = conn.execute(
             select(t)
-            .where(t.c.account_id == caller.account_id, t.c.revoked.is_(False), t.c.expires_at > time.time())
+            .where(
+                t.c.account_id == caller.account_id, t.c.revoked.is_(False), t.c.expires_at > ctx.clock.now()
+            )
             .order_by(t.c.created_at)
         ).all()
     return [

@@ -71,7 +71,7 @@ def _check_id(value: str) -> None:
 @router.post(paths.CALLS, status_code=201, responses=responses(401, 403, 404))
 def new_call(body: CallIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
     due = parse_due(body.due)
-    at = ledger.now()
+    at = ctx.clock.now()
     if due <= at:
         raise ProblemError(422, f"due {body.due} has already passed")
     with ctx.db.write() as conn:
@@ -94,7 +94,7 @@ def new_call(body: CallIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
                 created_at=at,
             )
         )
-        doc = _call_doc(conn, call_id, caller)
+        doc = _call_doc(conn, call_id, caller, ctx.clock.now())
         ledger.append(
             ctx.db, conn, space.id, caller, "call", {k: v for k, v in doc.items() if k != "answers"}
         )
@@ -114,7 +114,7 @@ def list_calls(
             read_space(conn, space, caller)
             query = query.where(calls.c.space_id == space)
         ids = list(conn.execute(query.order_by(calls.c.due.desc()).limit(200)).scalars())
-        return {"calls": [_call_doc(conn, x, caller) for x in ids]}
+        return {"calls": [_call_doc(conn, x, caller, ctx.clock.now()) for x in ids]}
 
 
 def _visible_call(conn: Connection, call_id: str, caller: Caller | None) -> Any:
@@ -134,7 +134,7 @@ def show_call(call_id: str, caller: MaybeCaller, ctx: Ctx) -> dict[str, Any]:
     """The call; its owner sees every answer, others only their own."""
     with ctx.db.read() as conn:
         _visible_call(conn, call_id, caller)
-        return _call_doc(conn, call_id, caller)
+        return _call_doc(conn, call_id, caller, ctx.clock.now())
 
 
 @router.post(paths.CALL_ANSWERS, status_code=201, responses=responses(401, 403, 404, 409))
@@ -142,7 +142,7 @@ def answer(call_id: str, body: AnswerIn, caller: CallerDep, ctx: Ctx) -> dict[st
     with ctx.db.write() as conn:
         row = _visible_call(conn, call_id, caller)
         ctx.db.lock_space(conn, row.space_id)
-        at = ledger.now()
+        at = ctx.clock.now()
         if at > row.due:
             raise ProblemError(409, f"call {call_id} closed on {iso(row.due)}: it takes no more answers")
         clip_space, doc = _own_clip(conn, caller, body.clip, row.space_id)
@@ -181,7 +181,7 @@ def answer(call_id: str, body: AnswerIn, caller: CallerDep, ctx: Ctx) -> dict[st
         ledger.append(
             ctx.db, conn, row.space_id, caller, "answer", {"call": call_id, "clip": body.clip, "at": iso(at)}
         )
-        return _call_doc(conn, call_id, caller)
+        return _call_doc(conn, call_id, caller, ctx.clock.now())
 
 
 @router.post(paths.CALL_ACCEPT, responses=responses(401, 403, 404, 409))
@@ -236,7 +236,7 @@ def _duration(doc: dict[str, Any]) -> Fraction | None:
         return None
 
 
-def _call_doc(conn: Connection, call_id: str, caller: Caller | None) -> dict[str, Any]:
+def _call_doc(conn: Connection, call_id: str, caller: Caller | None, now: float) -> dict[str, Any]:
     row = conn.execute(select(calls).where(calls.c.id == call_id)).one()
     a, acc = call_answers, schema.accounts
     query = select(a, acc.c.username).join(acc, acc.c.id == a.c.account_id).where(a.c.call_id == call_id)
@@ -254,7 +254,7 @@ def _call_doc(conn: Connection, call_id: str, caller: Caller | None) -> dict[str
         "due": iso(row.due),
         "length_s": row.length_s,
         "licence": row.licence,
-        "status": "open" if ledger.now() <= row.due else "closed",
+        "status": "open" if now <= row.due else "closed",
         "answer_count": int(count),
         "answers": [
             {

@@ -18,17 +18,10 @@ from studio.protocol.shapes import RecordKind
 from studio.server import claims, failpoints, quotas, schema
 from studio.server.access import read_space, write_space
 from studio.server.auth import CallerDep, MaybeCaller
-from studio.server.changes import (
-    apply_push,
-    check_cursor,
-    cursor_for,
-    dumps,
-    high_water,
-    push_batches,
-    read_feed,
-)
+from studio.server.changes import apply_push, dumps, high_water, push_batches
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
+from studio.server.feed import check_cursor, cursor_for, read_feed
 from studio.server.models import FeedOut, HeldIn, HeldOut, PushIn, PushOut, RecordOut, SearchOut, SpaceId
 from studio.server.routes.docs import problems as responses
 
@@ -55,7 +48,7 @@ def push(
             changes = claims.as_claims(conn, space, caller.account_id, batch)
             checked = changes if results else claims.as_claims(conn, space, caller.account_id, body.changes)
             quotas.check_push(ctx.settings, conn, caller.account_id, space.id, checked)
-            results.extend(apply_push(ctx.db, conn, space, caller, changes))
+            results.extend(apply_push(ctx.db, conn, space, caller, changes, ctx.clock.now()))
     failpoints.hit("after-push-commit")
     return PushOut.model_validate({"results": results, "epoch": ctx.epoch})
 

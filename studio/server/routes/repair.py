@@ -9,7 +9,6 @@ most once per VERIFY_INTERVAL seconds.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -49,7 +48,7 @@ def _verify(ctx: Context, sha256: str, caller: Caller) -> VerifyOut:
         if not can_read_blob(conn, sha256, caller):
             raise not_found(f"blob {sha256}")
         last = conn.execute(select(m.c.value).where(m.c.key == key)).scalar_one_or_none()
-        now = time.time()
+        now = ctx.clock.now()
         if last is not None and now - float(last) < VERIFY_INTERVAL:
             return VerifyOut(sha256=sha256, status="recently-checked")
         if last is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,7 +62,7 @@ def create_space(body: SpaceIn, caller: CallerDep, ctx: Ctx) -> SpaceOut:
                 name=body.name,
                 kind="private",
                 created_by=caller.account_id,
-                created_at=time.time(),
+                created_at=ctx.clock.now(),
                 seq=0,
             )
         )

@@ -46,7 +46,7 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         if payees.link_of(conn, piece.space.id, piece.id, key) is not None:
             raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
         ctx.db.lock_space(conn, piece.space.id)
-        claim_id, at = ledger.new_id(), ledger.now()
+        claim_id, at = ledger.new_id(), ctx.clock.now()
         conn.execute(
             insert(payout_claims).values(
                 id=claim_id,
@@ -101,7 +101,7 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
             raise ProblemError(409, f"claim {claim_id} is already confirmed")
         if payees.link_of(conn, row.space_id, row.piece, row.contributor) is not None:
             raise ProblemError(409, f"{row.name!r} is already linked to an account on this piece")
-        at = ledger.now()
+        at = ctx.clock.now()
         conn.execute(
             update(c).where(c.c.id == claim_id).values(confirmed_by=caller.account_id, confirmed_at=at)
         )

@@ -73,7 +73,7 @@ def record_revenue(body: RevenueIn, caller: CallerDep, ctx: Ctx) -> dict[str, An
                 409,
                 f"piece {piece.id[:12]} earns in {known}: record its revenue in {known}, not {body.currency}",
             )
-        revenue_id, at = body.id or ledger.new_id(), ledger.now()
+        revenue_id, at = body.id or ledger.new_id(), ctx.clock.now()
         conn.execute(
             insert(rv).values(
                 id=revenue_id,
@@ -145,7 +145,7 @@ def propose(body: ProposeIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
             raise ProblemError(409, f"piece {piece.id[:12]} credits nobody with a share: nothing to split")
         amounts = money.split(revenue, [bp for _name, _key, bp in people])
         publishers = payees.publishers(conn, piece)
-        proposal_id, at = ledger.new_id(), ledger.now()
+        proposal_id, at = ledger.new_id(), ctx.clock.now()
         lines = []
         for n, ((name, key, bp), amount) in enumerate(zip(people, amounts, strict=True)):
             account = payees.linked_account(conn, piece, key, name, publishers)
@@ -310,7 +310,7 @@ def comment(proposal_id: str, body: CommentIn, caller: CallerDep, ctx: Ctx) -> d
         ).scalar_one()
         if status != "open":
             raise ProblemError(409, f"proposal {proposal_id} is final: it takes no more comments")
-        at = ledger.now()
+        at = ctx.clock.now()
         conn.execute(
             insert(payout_comments).values(
                 proposal_id=proposal_id, author_id=caller.account_id, text=body.text, at=at
@@ -337,7 +337,7 @@ def finalize(proposal_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         piece = find_piece(conn, caller, row.piece, row.space_id)
         require_manager(piece, caller, "finalize its payouts")
         ctx.db.lock_space(conn, row.space_id)
-        at = ledger.now()
+        at = ctx.clock.now()
         if at < row.review_ends:
             raise ProblemError(
                 409,
