@@ -39,7 +39,7 @@ mark("window made (skeleton)")
 for n, stage in enumerate(window._stages):
     def timed(stage=stage):
         stage()
-        mark("stage " + stage.__name__.lstrip("_"))
+        mark("stage " + getattr(stage, "func", stage).__name__.lstrip("_"))
     window._stages[n] = timed
 window.first_shown.connect(lambda: mark("first paint"))
 task = window._project_task
@@ -59,7 +59,9 @@ def run(env: dict[str, str], cwd: Path) -> dict[str, tuple[float, float, float]]
     import time
 
     env = dict(env, STARTUP_LAUNCHED=repr(time.time()))
-    proc = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
     marks: dict[str, tuple[float, float, float]] = {}
     for line in proc.stdout.splitlines():
         name, wall, cpu, ui = line.rsplit(" ", 3)

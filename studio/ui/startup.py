@@ -26,8 +26,9 @@ WARM_MODULES = (
     "studio.media.thumbnails",
     "studio.media.waveform",
     "studio.services.export",
+    "studio.services.preview",  # the preview's frames, titles and playback
 )
-"""Modules the first import, drop or export needs, imported on a worker once the window is ready, so
+"""Modules the first import, drop, frame or export needs, imported on a worker once the window is ready, so
 the UI thread does not stop for them later (an import costs 50-150 ms the first time)."""
 
 
