@@ -221,16 +221,23 @@ class MainWindow(QMainWindow):
     def _maybe_ready(self) -> None:
         if self.is_ready or self._stages or not self._project_done:
             return
-        from studio.ui import tasks
-        from studio.ui.startup import warm_up
-
         self.is_ready = True
-        self.sync.load_account()
-        tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
         self.ready.emit()
+        # Queued behind the paint of the built window that re-enabling updates posted: the saved
+        # login's worker imports the HTTP and TLS stack (over 100 ms of interpreter time holding the
+        # GIL), which would otherwise hold up that first complete frame.
+        QTimer.singleShot(0, self._start_background_work)
         if self.welcome_pending:
             self.welcome_pending = False
             QTimer.singleShot(0, self.show_welcome)
+
+    def _start_background_work(self) -> None:
+        """The saved login (and a sync soon after) and the warm-up imports, once the window is drawn."""
+        from studio.ui import tasks
+        from studio.ui.startup import warm_up
+
+        self.sync.load_account()
+        tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
 
     # -- project -----------------------------------------------------------------------------------
     def new_project(self) -> None:
