@@ -31,7 +31,7 @@ from studio.ui.untrusted import PlainLabel, escaped
 if TYPE_CHECKING:
     from fractions import Fraction
 
-    from PySide6.QtGui import QAction, QCloseEvent
+    from PySide6.QtGui import QAction, QCloseEvent, QPaintEvent
     from PySide6.QtWidgets import QDockWidget, QMenu, QProgressBar, QTabWidget, QToolButton
 
     from studio.core.clips import Clip
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self._project_done = False
         self._stages: list[Callable[[], None]] = [partial(stage, self) for stage in window_stages.STAGES]
         self._started = False
+        self._closed = False
+        self._background_after_paint = False
+        self._background_started = False
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
         self.resize(1440, 900)
@@ -223,19 +226,33 @@ class MainWindow(QMainWindow):
             return
         self.is_ready = True
         self.ready.emit()
-        # Queued behind the paint of the built window that re-enabling updates posted: the saved
-        # login's worker imports the HTTP and TLS stack (over 100 ms of interpreter time holding the
-        # GIL), which would otherwise hold up that first complete frame.
-        QTimer.singleShot(0, self._start_background_work)
+        # After the built window's first paint: the saved login's worker imports the HTTP and TLS
+        # stack (over 100 ms of interpreter time holding the GIL), which would hold up that frame.
+        # (A window minimised at that moment is not painted: it starts them a second later anyway.)
+        visible = self.isVisible()
+        if visible:
+            self._background_after_paint = True
+            self.update()
+        QTimer.singleShot(1000 if visible else 0, self._start_background_work)
         if self.welcome_pending:
             self.welcome_pending = False
             QTimer.singleShot(0, self.show_welcome)
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._background_after_paint:
+            self._background_after_paint = False
+            QTimer.singleShot(0, self._start_background_work)
+
     def _start_background_work(self) -> None:
-        """The saved login (and a sync soon after) and the warm-up imports, once the window is drawn."""
+        """The saved login (and a sync soon after) and the warm-up imports, once the window is drawn
+        (not when it was closed meanwhile: its pools are shut down)."""
         from studio.ui import tasks
         from studio.ui.startup import warm_up
 
+        if self._closed or self._background_started:
+            return
+        self._background_started = True
         self.sync.load_account()
         tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
 
@@ -586,6 +603,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         self.save_layout()
         if hasattr(self, "preview"):
             self.preview.shutdown()

@@ -133,7 +133,10 @@ def test_inspector_sections_are_built_on_the_first_selection(qtbot, window, clip
     drawn = panel.scene.items_by_id[item_id]
     spot = panel.view.mapFromScene(drawn.sceneBoundingRect().center())
     qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
-    qtbot.waitUntil(lambda: inspector.item is not None and inspector.item.id == item_id, timeout=5_000)
+    # The click selects the picture and the sound linked to it; the inspector shows one of the two.
+    qtbot.waitUntil(lambda: item_id in panel.selected_ids(), timeout=5_000)
+    qtbot.waitUntil(lambda: inspector.item is not None, timeout=5_000)
+    assert inspector.item.id in panel.selected_ids() and inspector.item.clip == clip.id
     assert inspector.item_box.isVisibleTo(inspector)
 
 
@@ -175,3 +178,61 @@ def test_track_menu_and_rename_dialog_work_when_first_used(qtbot, window):
     assert "Add video track" in seen and "Track name:" in seen
     track = window.document.timeline.tracks[row.track.id]
     assert track.name == "Picture"
+
+
+class _Order:
+    """Records, in order, the window's ready signal, its first paint after it and the login lookup."""
+
+    def __init__(self, window, monkeypatch) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        from studio.ui.sync_controller import SyncController
+
+        self.seen: list[str] = []
+        load_account = SyncController.load_account
+
+        def login(controller):
+            self.seen.append("login")
+            return load_account(controller)
+
+        monkeypatch.setattr(SyncController, "load_account", login)  # still looks the login up
+        window.ready.connect(lambda: self.seen.append("ready"))
+        seen = self.seen
+
+        class PaintWatch(QObject):
+            def eventFilter(self, obj, event):
+                if event.type() == QEvent.Type.Paint and "ready" in seen and "painted" not in seen:
+                    seen.append("painted")
+                return False
+
+        self.watch = PaintWatch()
+        window.installEventFilter(self.watch)
+
+
+def test_login_lookup_starts_after_the_built_window_is_painted(qtbot, monkeypatch):
+    from studio.ui.app import build_window, create_app
+
+    create_app([])
+    window = build_window(show_welcome=False)
+    qtbot.addWidget(window)
+    order = _Order(window, monkeypatch)
+    window.show()
+    qtbot.waitUntil(lambda: "login" in order.seen, timeout=30_000)
+    assert order.seen == ["ready", "painted", "login"]
+    window.close()
+
+
+def test_a_window_closed_at_ready_starts_no_login_lookup(qtbot, monkeypatch):
+    from studio.ui import tasks
+    from studio.ui.app import build_window, create_app
+
+    create_app([])
+    window = build_window(show_welcome=False)
+    qtbot.addWidget(window)
+    order = _Order(window, monkeypatch)
+    window.ready.connect(window.close)
+    window.show()
+    qtbot.waitUntil(lambda: "ready" in order.seen, timeout=30_000)
+    qtbot.wait(200)
+    assert "login" not in order.seen
+    assert tasks.shutdown(2000)
