@@ -18,7 +18,6 @@ from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from studio import __version__
 from studio.core.display import shown
 from studio.ui import theme, window_stages
 from studio.ui.startup import Skeleton, open_project_session
@@ -31,7 +30,7 @@ from studio.ui.untrusted import PlainLabel, escaped
 if TYPE_CHECKING:
     from fractions import Fraction
 
-    from PySide6.QtGui import QAction, QCloseEvent, QPaintEvent
+    from PySide6.QtGui import QAction, QCloseEvent
     from PySide6.QtWidgets import QDockWidget, QMenu, QProgressBar, QTabWidget, QToolButton
 
     from studio.core.clips import Clip
@@ -116,8 +115,6 @@ class MainWindow(QMainWindow):
         self._stages: list[Callable[[], None]] = [partial(stage, self) for stage in window_stages.STAGES]
         self._started = False
         self._closed = False
-        self._background_after_paint = False
-        self._background_started = False
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
         self.resize(1440, 900)
@@ -224,25 +221,16 @@ class MainWindow(QMainWindow):
     def _maybe_ready(self) -> None:
         if self.is_ready or self._stages or not self._project_done:
             return
+        from studio.ui.startup import AfterNextPaint
+
         self.is_ready = True
         self.ready.emit()
-        # After the built window's first paint: the saved login's worker imports the HTTP and TLS
-        # stack (over 100 ms of interpreter time holding the GIL), which would hold up that frame.
-        # (A window minimised at that moment is not painted: it starts them a second later anyway.)
-        visible = self.isVisible()
-        if visible:
-            self._background_after_paint = True
-            self.update()
-        QTimer.singleShot(1000 if visible else 0, self._start_background_work)
+        # The saved login's worker imports the HTTP and TLS stack (over 100 ms of interpreter time
+        # holding the GIL): after the built window's first paint, not while it is drawn.
+        AfterNextPaint(self, self._start_background_work)
         if self.welcome_pending:
             self.welcome_pending = False
             QTimer.singleShot(0, self.show_welcome)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self._background_after_paint:
-            self._background_after_paint = False
-            QTimer.singleShot(0, self._start_background_work)
 
     def _start_background_work(self) -> None:
         """The saved login (and a sync soon after) and the warm-up imports, once the window is drawn
@@ -250,9 +238,8 @@ class MainWindow(QMainWindow):
         from studio.ui import tasks
         from studio.ui.startup import warm_up
 
-        if self._closed or self._background_started:
+        if self._closed:
             return
-        self._background_started = True
         self.sync.load_account()
         tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
 
@@ -550,31 +537,14 @@ class MainWindow(QMainWindow):
         return shortcut_rows(self.actions_by_name)
 
     def show_shortcuts(self) -> None:
-        dialog = QtWidgets.QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        table = QtWidgets.QTableWidget(0, 2)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        for name, keys in self.shortcut_rows():
-            row = table.rowCount()
-            table.insertRow(row)
-            table.setItem(row, 0, QtWidgets.QTableWidgetItem(name))
-            table.setItem(row, 1, QtWidgets.QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        layout = QtWidgets.QVBoxLayout(dialog)
-        layout.addWidget(table)
-        dialog.resize(460, 560)
-        dialog.exec()
+        from studio.ui.help_dialogs import shortcuts_dialog
+
+        shortcuts_dialog(self, self.actions_by_name).exec()
 
     def show_about(self) -> None:
-        QtWidgets.QMessageBox.about(
-            self,
-            "About Remix Studio",
-            f"<b>Remix Studio {__version__}</b><p>Remix contributed clips on a timeline and export pieces "
-            "that carry their credits, through remixes of remixes.</p>",
-        )
+        from studio.ui.help_dialogs import show_about
+
+        show_about(self)
 
     def set_theme(self, name: str) -> None:
         from PySide6.QtWidgets import QApplication
