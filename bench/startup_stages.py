@@ -1,11 +1,11 @@
 """Where the studio's start goes: milliseconds from launch to each step on the way to "ready" (the
 interpreter and PySide imported, the window made, its first paint, each build stage, the project
-opened on its worker, ready), medians of several warm runs of a fresh interpreter: the wall clock,
-the processor time of all threads and that of the UI thread alone (the last two move much less with
-the load of a shared machine). The interpreter's own start, before its first line runs, is in the
-first row's wall clock only. The figures to
-read with `bench/startup.py`, which gives the ratio to a bare window; this one says which stage to
-work on.
+opened on its worker, ready, the built window painted once), medians of several warm runs of a fresh
+interpreter: the wall clock, the processor time of all threads and that of the UI thread alone (the
+last two move much less with the load of a shared machine). The interpreter's own start, before its
+first line runs, is in the first row's wall clock only. The figures to read with
+`bench/startup.py`, which gives the ratio to a bare window; this one says which stage to work on
+(and `bench/startup_probe.py` what each stage pulls in).
 
     .venv/bin/python bench/startup_stages.py [--runs N] [--root CHECKOUT]
 """
@@ -39,7 +39,7 @@ mark("window made (skeleton)")
 for n, stage in enumerate(window._stages):
     def timed(stage=stage):
         stage()
-        mark("stage " + stage.__name__.lstrip("_"))
+        mark("stage " + getattr(stage, "func", stage).__name__.lstrip("_"))
     window._stages[n] = timed
 window.first_shown.connect(lambda: mark("first paint"))
 task = window._project_task
@@ -47,6 +47,8 @@ if task is not None:
     task.signals.finished.connect(lambda _r: mark("project opened (delivered)"))
 def finish():
     mark("ready")
+    window.repaint()  # the built window drawn once: what the user then sees
+    mark("painted")
     window.close()
     app.quit()
 window.ready.connect(finish)
@@ -59,7 +61,9 @@ def run(env: dict[str, str], cwd: Path) -> dict[str, tuple[float, float, float]]
     import time
 
     env = dict(env, STARTUP_LAUNCHED=repr(time.time()))
-    proc = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
     marks: dict[str, tuple[float, float, float]] = {}
     for line in proc.stdout.splitlines():
         name, wall, cpu, ui = line.rsplit(" ", 3)

@@ -17,12 +17,15 @@ from studio.core.cancel import CancelToken, ProgressCallback
 from studio.core.clips import SHA256_RE, Clip, Credit
 from studio.core.errors import InvalidInput
 from studio.core.identity import account_of
-from studio.core.library import ClipRecord, get_record, has_clip, save_clip
+from studio.core.library import get_record, has_clip, save_clip
 from studio.core.spdx import SpdxError, check_spdx
 from studio.core.store import Store
 from studio.media.hashing import import_into_store
 from studio.media.probe import MediaInfo, probe
 from studio.media.tags import read_credits
+from studio.services.library_listing import LibraryEntry as LibraryEntry  # listing lives apart
+from studio.services.library_listing import LibraryState as LibraryState
+from studio.services.library_listing import list_library as list_library
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,38 +225,6 @@ def remove_clip(store: Store, ref: str) -> RemovedClip:
     removed = path.is_file()
     path.unlink(missing_ok=True)  # after the commit: a crash in between leaves a harmless orphan file
     return RemovedClip(clip, removed)
-
-
-# --- the library as the front ends show it -----------------------------------------------------
-
-LibraryState = str
-"""Where a clip stands: "local" (made here), "published" (made here, in the public space), "queued"
-(published while the server could not be reached; goes up with the next sync), "remote" (only its
-record is here: pull it for the media)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryEntry:
-    clip: Clip
-    state: LibraryState
-
-
-def list_library(store: Store) -> list[LibraryEntry]:
-    """Every local clip, by title, with its state."""
-    from studio.core.library import list_clips
-    from studio.protocol.ids import PUBLIC_SPACE
-    from studio.services.publish_queue import queued_publishes
-
-    queued = queued_publishes(store)
-
-    def state(record: ClipRecord) -> LibraryState:
-        if not record.media_present:
-            return "remote"
-        if record.clip.id in queued:
-            return "queued"
-        return "published" if record.space == PUBLIC_SPACE and record.origin == "local" else "local"
-
-    return [LibraryEntry(record.clip, state(record)) for record in list_clips(store)]
 
 
 def import_with_details(

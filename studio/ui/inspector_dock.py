@@ -9,37 +9,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QScrollArea,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from studio.core.clips import Clip
 from studio.core.timecode import format_clock, parse_time
 from studio.core.timeline import Item
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
-from studio.ui.credits_editor import CreditsEditor
-from studio.ui.licence_choices import LICENCES
-from studio.ui.signature_badge import SignatureBadge
 from studio.ui.untrusted import PlainLabel
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import (
+        QDoubleSpinBox,
+        QTreeWidget,
+        QTreeWidgetItem,
+    )
 
 
 def _probe_tree(tree: QTreeWidget, data: Any, parent: QTreeWidgetItem | None = None) -> None:
+    from PySide6.QtWidgets import QTreeWidgetItem
+
     entries = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
     for key, value in entries:
         node = QTreeWidgetItem([str(key), "" if isinstance(value, (dict, list)) else str(value)])
@@ -52,6 +44,10 @@ def _probe_tree(tree: QTreeWidget, data: Any, parent: QTreeWidgetItem | None = N
 
 
 class InspectorDock(QScrollArea):
+    """Shows "Nothing selected" until the first selection, which builds its sections (item fields,
+    credits, lineage and media): nothing is selected when the window starts, so its start pays for
+    two labels."""
+
     item_edited = Signal(str, str, dict)  # item id, undo label, field changes
     clip_saved = Signal(str)
     status_posted = Signal(str)
@@ -73,15 +69,27 @@ class InspectorDock(QScrollArea):
         self.subtitle.setWordWrap(True)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.subtitle)
+        self.layout_.addStretch(1)
+        self.setWidget(body)
+        self.sections_built = False
+        self.show_nothing()
+
+    def build_sections(self) -> None:
+        """The boxes a selection shows, made once, below the heading (before the stretch)."""
+        if self.sections_built:
+            return
+        self.sections_built = True
         self._build_item_fields()
         self._build_credits()
         self._build_lineage_and_media()
-        self.layout_.addStretch(1)
-        self.setWidget(body)
-        self.show_nothing()
+
+    def _add_section(self, box: QWidget) -> None:
+        self.layout_.insertWidget(self.layout_.count() - 1, box)  # above the stretch
 
     def _build_item_fields(self) -> None:
         """What a timeline item's own fields can change: gain, fades, mute and a title's text."""
+        from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit
+
         self.item_box = QGroupBox("On the timeline")
         form = self.item_form = QFormLayout(self.item_box)
         self.gain = QDoubleSpinBox()
@@ -113,10 +121,16 @@ class InspectorDock(QScrollArea):
         )
         self.muted.toggled.connect(lambda on: self._edit("Mute" if on else "Unmute", muted=on))
         self.text.editingFinished.connect(lambda: self._edit("Edit title", text=self.text.text()))
-        self.layout_.addWidget(self.item_box)
+        self._add_section(self.item_box)
 
     def _build_credits(self) -> None:
         """A clip's people, licence and signature, saved together."""
+        from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QPushButton
+
+        from studio.ui.credits_editor import CreditsEditor
+        from studio.ui.licence_choices import LICENCES
+        from studio.ui.signature_badge import SignatureBadge
+
         self.credits_box = QGroupBox("Credits")
         credits_layout = QVBoxLayout(self.credits_box)
         self.people = CreditsEditor()
@@ -134,10 +148,12 @@ class InspectorDock(QScrollArea):
         licence_form.addRow("Signature", self.signature)
         credits_layout.addLayout(licence_form)
         credits_layout.addWidget(self.save)
-        self.layout_.addWidget(self.credits_box)
+        self._add_section(self.credits_box)
 
     def _build_lineage_and_media(self) -> None:
         """What a clip remixes and is remixed by, and what probing its media found."""
+        from PySide6.QtWidgets import QFormLayout, QGroupBox, QTreeWidget
+
         self.lineage_box = QGroupBox("Lineage")
         lineage_layout = QFormLayout(self.lineage_box)
         self.remixes = PlainLabel()
@@ -147,14 +163,14 @@ class InspectorDock(QScrollArea):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lineage_layout.addRow("Remixes", self.remixes)
         lineage_layout.addRow("Remixed by", self.remixed_by)
-        self.layout_.addWidget(self.lineage_box)
+        self._add_section(self.lineage_box)
         self.probe_box = QGroupBox("Media")
         probe_layout = QVBoxLayout(self.probe_box)
         self.probe = QTreeWidget()
         self.probe.setHeaderLabels(["Property", "Value"])
         self.probe.setMinimumHeight(140)
         probe_layout.addWidget(self.probe)
-        self.layout_.addWidget(self.probe_box)
+        self._add_section(self.probe_box)
 
     def _time(self, spin: QDoubleSpinBox) -> Fraction:
         return parse_time(f"{spin.value():.3f}")
@@ -164,10 +180,12 @@ class InspectorDock(QScrollArea):
         self.item = None
         self.heading.setText("Nothing selected")
         self.subtitle.setText("Select a clip in the library or an item on the timeline.")
-        for box in (self.item_box, self.credits_box, self.lineage_box, self.probe_box):
-            box.setVisible(False)
+        if self.sections_built:
+            for box in (self.item_box, self.credits_box, self.lineage_box, self.probe_box):
+                box.setVisible(False)
 
     def show_item(self, item: Item, clip: Clip | None) -> None:
+        self.build_sections()
         self.item = item
         self.item_box.setVisible(True)
         widgets = (self.gain, self.fade_in, self.fade_out, self.muted, self.text)
@@ -198,6 +216,7 @@ class InspectorDock(QScrollArea):
                 box.setVisible(False)
 
     def show_clip(self, clip: Clip) -> None:
+        self.build_sections()
         self.item = None
         self.item_box.setVisible(False)
         self.verticalScrollBar().setValue(0)

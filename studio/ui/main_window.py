@@ -18,7 +18,6 @@ from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from studio import __version__
 from studio.core.display import shown
 from studio.ui import theme, window_stages
 from studio.ui.startup import Skeleton, open_project_session
@@ -115,6 +114,7 @@ class MainWindow(QMainWindow):
         self._project_done = False
         self._stages: list[Callable[[], None]] = [partial(stage, self) for stage in window_stages.STAGES]
         self._started = False
+        self._closed = False
         self.setWindowTitle("Remix Studio")
         self.setDockNestingEnabled(True)
         self.resize(1440, 900)
@@ -221,16 +221,27 @@ class MainWindow(QMainWindow):
     def _maybe_ready(self) -> None:
         if self.is_ready or self._stages or not self._project_done:
             return
-        from studio.ui import tasks
-        from studio.ui.startup import warm_up
+        from studio.ui.startup import AfterNextPaint
 
         self.is_ready = True
-        self.sync.load_account()
-        tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
         self.ready.emit()
+        # The saved login's worker imports the HTTP and TLS stack (over 100 ms of interpreter time
+        # holding the GIL): after the built window's first paint, not while it is drawn.
+        AfterNextPaint(self, self._start_background_work)
         if self.welcome_pending:
             self.welcome_pending = False
             QTimer.singleShot(0, self.show_welcome)
+
+    def _start_background_work(self) -> None:
+        """The saved login (and a sync soon after) and the warm-up imports, once the window is drawn
+        (not when it was closed meanwhile: its pools are shut down)."""
+        from studio.ui import tasks
+        from studio.ui.startup import warm_up
+
+        if self._closed:
+            return
+        self.sync.load_account()
+        tasks.submit("import", lambda _ctx: warm_up(), name="warm up", owner=self)
 
     # -- project -----------------------------------------------------------------------------------
     def new_project(self) -> None:
@@ -526,31 +537,14 @@ class MainWindow(QMainWindow):
         return shortcut_rows(self.actions_by_name)
 
     def show_shortcuts(self) -> None:
-        dialog = QtWidgets.QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        table = QtWidgets.QTableWidget(0, 2)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        for name, keys in self.shortcut_rows():
-            row = table.rowCount()
-            table.insertRow(row)
-            table.setItem(row, 0, QtWidgets.QTableWidgetItem(name))
-            table.setItem(row, 1, QtWidgets.QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        layout = QtWidgets.QVBoxLayout(dialog)
-        layout.addWidget(table)
-        dialog.resize(460, 560)
-        dialog.exec()
+        from studio.ui.help_dialogs import shortcuts_dialog
+
+        shortcuts_dialog(self, self.actions_by_name).exec()
 
     def show_about(self) -> None:
-        QtWidgets.QMessageBox.about(
-            self,
-            "About Remix Studio",
-            f"<b>Remix Studio {__version__}</b><p>Remix contributed clips on a timeline and export pieces "
-            "that carry their credits, through remixes of remixes.</p>",
-        )
+        from studio.ui.help_dialogs import show_about
+
+        show_about(self)
 
     def set_theme(self, name: str) -> None:
         from PySide6.QtWidgets import QApplication
@@ -579,6 +573,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         self.save_layout()
         if hasattr(self, "preview"):
             self.preview.shutdown()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVB
 
 from studio.core.timecode import ZERO, format_clock
 from studio.core.timeline import VIDEO, Item, Timeline
-from studio.services import preview
 from studio.ui import tasks
 from studio.ui.catalog import ClipCatalog
 from studio.ui.document import ProjectDocument
@@ -58,6 +57,8 @@ def picture_at(timeline: Timeline, t: Fraction) -> tuple[Item | None, list[Item]
 
 def decode_frame(path: Path, at: Fraction, width: int) -> QImage:
     """The frame shown at `at` seconds into the media, scaled to `width` (runs on a worker thread)."""
+    from studio.services import preview
+
     frame = preview.frame_at(path, at, width)
     return QImage(frame.data, frame.width, frame.height, frame.line_size, QImage.Format.Format_RGB888).copy()
 
@@ -244,6 +245,8 @@ class PreviewWidget(QWidget):
         white with a shadow."""
         if not titles:
             return image
+        from studio.services import preview
+
         painter = QPainter(image)
         for title in titles:
             lines, size = preview.title_layout(title.text, image.width(), image.height())
@@ -298,6 +301,8 @@ class PreviewWidget(QWidget):
         if end <= start:
             self.status_posted.emit("Nothing to play: the timeline is empty")
             return
+        from studio.services import preview
+
         snapshot = at_height(tl, STREAM_HEIGHT)
         self._stop_stream()
         self.stream = preview.open_stream(snapshot, self.catalog.resolved(snapshot.clip_ids()), start, end)
@@ -457,6 +462,8 @@ class PreviewWidget(QWidget):
         if self.playing:
             self._proxy_timer.start(_PROXY_DELAY_MS)
             return
+        from studio.services import preview
+
         unseen = [c for c in self.document.timeline.clip_ids() if c not in self._proxied]
         wanted = []
         for clip in self.catalog.resolved(unseen).values():

@@ -8,9 +8,10 @@ folds the last project's journal. The session is handed to the window when it is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -26,8 +27,9 @@ WARM_MODULES = (
     "studio.media.thumbnails",
     "studio.media.waveform",
     "studio.services.export",
+    "studio.services.preview",  # the preview's frames, titles and playback
 )
-"""Modules the first import, drop or export needs, imported on a worker once the window is ready, so
+"""Modules the first import, drop, frame or export needs, imported on a worker once the window is ready, so
 the UI thread does not stop for them later (an import costs 50-150 ms the first time)."""
 
 
@@ -66,6 +68,33 @@ class Skeleton(QWidget):
         if not self._told:
             self._told = True
             self.painted.emit()
+
+
+class AfterNextPaint(QObject):
+    """Runs `start` once, just after the next paint of `widget`: work for a worker that would hold
+    the interpreter lock while that frame is drawn. A widget not painted within `fallback_ms` (a
+    minimised window) starts it then; a hidden one at once."""
+
+    def __init__(self, widget: QWidget, start: Callable[[], None], fallback_ms: int = 1000) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._start: Callable[[], None] | None = start
+        visible = widget.isVisible()
+        if visible:
+            widget.installEventFilter(self)
+            widget.update()
+        QTimer.singleShot(fallback_ms if visible else 0, self, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._run)  # once the painted frame is flushed
+        return False
+
+    def _run(self) -> None:
+        start, self._start = self._start, None
+        if start is not None:
+            start()
 
 
 def open_project_session(last: str) -> ProjectSession:

@@ -87,6 +87,7 @@ class SyncController(QObject):
         self.settings = settings
         self.run_task = run_task
         self.account: Account | None = None
+        self.login_read = False  # the saved login was looked up (load_account), found or not
         self.local_server: LocalServer | None = None
         self.sync_task: tasks.TaskHandle | None = None
         self._sync_again = False
@@ -135,15 +136,13 @@ class SyncController(QObject):
                 self.local_server_failed.emit(problem)
                 self.posted.emit(f"The local server could not be started: {problem.splitlines()[0]}")
             self._set_account(account, sync_in_ms=FIRST_SYNC_DELAY_MS)
+            self.login_read = True
 
-        return tasks.submit(
-            "network",
-            work,
-            name="read login",
-            on_done=done,
-            on_failed=lambda exc: self.posted.emit(f"The saved login cannot be read: {exc}"),
-            owner=self,
-        )
+        def failed(exc: BaseException) -> None:
+            self.posted.emit(f"The saved login cannot be read: {exc}")
+            self.login_read = True
+
+        return tasks.submit("network", work, name="read login", on_done=done, on_failed=failed, owner=self)
 
     # -- the local server ----------------------------------------------------------------------------
     def start_local_server(self) -> tasks.TaskHandle:

@@ -25,7 +25,7 @@ MENUS = ("&File", "&Edit", "&View", "&Timeline", "&Playback", "&Sync", "&Help")
 
 def load_library() -> list[tuple[Clip, str]]:
     """Every local clip with its state (runs on a worker thread, with its own store connection)."""
-    from studio.services.library import list_library
+    from studio.services.library_listing import list_library
     from studio.services.projects import open_store
 
     with open_store() as store:

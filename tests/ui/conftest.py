@@ -102,5 +102,8 @@ def window(qtbot, monkeypatch):
     watcher.stop()
     if dialogs:
         pytest.fail(f"the studio opened with a message instead of being ready: {dialogs[0]}")
+    # The saved login is looked up once the built window is painted; its answer sets the sync status,
+    # which a test must not find changing under it.
+    qtbot.waitUntil(lambda: win.sync.login_read, timeout=30_000)
     yield win
     win.close()

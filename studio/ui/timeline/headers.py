@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
 
 from studio.core.display import shown
 from studio.core.timeline import VIDEO
 from studio.ui.icons import icon
 from studio.ui.theme import colors
 from studio.ui.timeline.geometry import Row
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QContextMenuEvent
+
+# The rename dialog and the context menu import their Qt classes when first used: PySide6 makes a
+# class's enum types when its name is first taken, and the window's start needs neither.
 
 HEADER_WIDTH = 150
 _BUTTON = 20
@@ -105,11 +113,15 @@ class TrackHeaders(QWidget):
         row = next((r for r in self.rows if r.track.id == track_id), None)
         if row is None:
             return
+        from PySide6.QtWidgets import QInputDialog
+
         name, ok = QInputDialog.getText(self, "Rename track", "Track name:", text=row.track.name)
         if ok and name.strip() and name.strip() != row.track.name:
             self.rename_requested.emit(track_id, name.strip())
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        from PySide6.QtWidgets import QMenu
+
         row = self.row_at(event.pos().y())
         menu = QMenu(self)
         menu.addAction(icon("add-track"), "Add video track", lambda: self.add_requested.emit("video"))
