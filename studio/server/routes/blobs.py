@@ -19,6 +19,7 @@ from studio.server import schema, uploads
 from studio.server.access import readable_space_filter
 from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, caller_for, unauthenticated
 from studio.server.context import Context, Ctx
+from studio.server.direct_body import DIRECT_BODY, DirectBody
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
 from studio.server.routes.docs import problems as responses
@@ -103,9 +104,13 @@ async def _receive_part(
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
     receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer)
+    direct: DirectBody | None = request.scope.get("extensions", {}).get(DIRECT_BODY)
     try:
-        async for chunk in request.stream():
-            receiver.add(chunk)
+        if direct is not None:
+            await direct.read_into(receiver.add)
+        else:
+            async for chunk in request.stream():
+                receiver.add(chunk)
     except ClientDisconnect:
         raise ProblemError(400, "the client went away before sending the whole part") from None
     finally:
