@@ -65,7 +65,10 @@ class CertificateDialog(QDialog):
         buttons.addButton(self.trust_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(self.ca_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.cancel_button.setDefault(True)  # Enter must not trust a certificate
+        for button in (self.trust_button, self.ca_button):
+            button.setAutoDefault(False)  # Enter must not trust a certificate, even with focus here
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
         buttons.accepted.connect(self._on_trust_clicked)
         buttons.rejected.connect(self.reject)
         self.ca_button.clicked.connect(self._on_ca_clicked)

@@ -124,3 +124,21 @@ def test_declining_stores_nothing_and_a_ca_file_is_the_other_way(qtbot, window, 
         form.ca_dialog.accept()
     assert controller.account is not None and controller.account.username == "bea"
     assert "ca_cert" in _trust_file(studio_dirs)[serve.url]
+
+
+def test_enter_in_the_certificate_dialog_does_not_trust(qtbot) -> None:
+    import datetime
+
+    from studio.services.account import ServerCertificate
+    from studio.ui.certificate_dialog import CertificateDialog
+
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = ServerCertificate(
+        "https://studio.lan:8750", "ab" * 32, "CN=x", "CN=x", now, now + datetime.timedelta(days=1)
+    )
+    dialog = CertificateDialog(certificate)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.decided) as decided:
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert decided.args == [""]
