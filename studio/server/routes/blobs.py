@@ -26,6 +26,8 @@ from studio.server.routes.docs import problems as responses
 from studio.server.running_hash import RunningHash
 
 router = APIRouter(tags=["blobs"])
+HASH_LAG = 2
+"""Parts of one upload that may wait for the whole-upload hash before the next part is answered."""
 
 SessionId = Annotated[str, Path(pattern=HEX32_PATTERN, min_length=32, max_length=32)]
 BlobHash = Annotated[str, Path(pattern=SHA256_PATTERN, min_length=64, max_length=64)]
@@ -129,7 +131,8 @@ async def _receive_part(
         uploads.store_part, ctx, row, number, receiver.chunks, checksum, writer is not None
     )
     running.recorded[number] = checksum
-    running.landed(number, receiver.chunks, ctx.hasher, ctx.held)
+    if running.landed(number, receiver.chunks, ctx.hasher, ctx.held):
+        await running.caught_up(number, HASH_LAG)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
