@@ -1,6 +1,7 @@
 """The least an upload endpoint on this server stack can do: receive each part through uvicorn (httptools,
-uvloop, the same allocator tuning as `studio serve`), feed its bytes to a running SHA-256 on one thread and
-write them at their offset on another, and answer. No routing, accounts, database or part checksum.
+uvloop, the same allocator tuning and the same direct body delivery as `studio serve`), feed its bytes to
+a running SHA-256 on one thread and write them at their offset on another, and answer. No routing,
+accounts, database or part checksum.
 With `?hash=none` in the URL it skips the SHA-256, which shows what the hashing alone costs.
 
 bench/server.py measures it beside the studio server to show how much of the gap to the static endpoint is
@@ -23,6 +24,7 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from studio.server.direct_body import DIRECT_BODY, DirectBodyProtocol
 from studio.server.serve import tune_allocator
 
 BATCH = 1 << 20
@@ -44,25 +46,35 @@ def make_app(folder: Path) -> Any:
         hashing = scope.get("query_string", b"") != b"hash=none"
         fd = os.open(folder / blob, os.O_WRONLY | os.O_CREAT, 0o600)
         buffer = memoryview(bytearray(length))
-        received = fed = 0
-        pending: list[asyncio.Future[Any]] = []
         loop = asyncio.get_running_loop()
-        while True:
-            message = await receive()
-            body = message.get("body", b"")
+        state = {"received": 0, "fed": 0}
+        pending: list[asyncio.Future[Any]] = []
+
+        def take(body: bytes, more: bool = True) -> None:
+            received = state["received"]
             buffer[received : received + len(body)] = body
-            received += len(body)
-            more = message.get("more_body", False)
-            if received > fed and (received - fed >= BATCH or not more):
-                await asyncio.gather(*pending)
+            state["received"] = received = received + len(body)
+            fed = state["fed"]
+            ready = all(future.done() for future in pending)
+            if received > fed and ready and (received - fed >= BATCH or not more):
                 piece = buffer[fed:received]
-                pending = [loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed)]
+                pending[:] = [loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed)]
                 if hashing:
                     pending.append(loop.run_in_executor(POOL, digest.update, piece))
-                fed = received
-            if not more:
-                break
-        await asyncio.gather(*pending)
+                state["fed"] = received
+
+        direct = scope.get("extensions", {}).get(DIRECT_BODY)
+        if direct is not None:
+            await direct.read_into(take)
+        else:
+            while True:
+                message = await receive()
+                take(message.get("body", b""), message.get("more_body", False))
+                if not message.get("more_body", False):
+                    break
+        while state["fed"] < state["received"] or not all(future.done() for future in pending):
+            await asyncio.gather(*pending)
+            take(b"", more=False)
         os.close(fd)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
@@ -75,7 +87,12 @@ def main() -> None:
     port, folder = int(sys.argv[1]), Path(sys.argv[2])
     folder.mkdir(parents=True, exist_ok=True)
     uvicorn.run(
-        make_app(folder), host="127.0.0.1", port=port, http="httptools", loop="uvloop", log_level="warning"
+        make_app(folder),
+        host="127.0.0.1",
+        port=port,
+        http=DirectBodyProtocol,
+        loop="uvloop",
+        log_level="warning",
     )
 
 

@@ -11,7 +11,8 @@
    the order rotates: memory freed just before a measurement makes its writes cheaper. Which of the two
    kinds of memory the writes land in depends on what the machine did before; `--warm` frees page cache
    before every upload so that all of them land in recycled memory, the state of a long-running machine.
-   bench/_minimal_receiver.py (uvicorn receiving, hashing and writing, nothing else; and once more without
+   bench/_minimal_receiver.py (uvicorn receiving the body as `studio serve` does, straight from the
+   connection, hashing and writing, nothing else; and once more without
    the SHA-256, to show what the hash that publication must verify costs on this machine) is measured beside
    them: the ceiling of this server stack on this machine.
    The server's peak resident memory (RSS, sampled every 5 ms) during each kind of upload is printed

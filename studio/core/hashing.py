@@ -3,9 +3,11 @@ media folder, exports and the server's blob stores, so every place that names by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from studio.core.cancel import CancelToken, ProgressCallback
 
@@ -22,6 +24,18 @@ def sha256_of_chunks(chunks: Iterable[bytes], *, cancel: CancelToken | None = No
         if cancel is not None:
             cancel.raise_if_cancelled()
     return digest.hexdigest(), size
+
+
+def resume_sha256(path: Path) -> tuple[Any, int]:
+    """A running SHA-256 over the bytes `path` holds now (none if it is missing) and their count, to go on
+    with the bytes that follow: a resumed download continues its `.part` file this way."""
+    digest = hashlib.sha256()
+    size = 0
+    with contextlib.suppress(FileNotFoundError):
+        for chunk in file_chunks(Path(path)):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest, size
 
 
 def file_chunks(path: Path, *, progress: ProgressCallback | None = None) -> Iterator[bytes]:

@@ -56,23 +56,45 @@ class RunningHash:
     taken: set[int] = field(default_factory=set)
     forgotten: bool = False
     _hashing: asyncio.Task[None] | None = None
+    _step: asyncio.Event | None = None
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def landed(self, number: int, data: list[bytes], pool: Executor, budget: HeldBudget) -> None:
+    def landed(self, number: int, data: list[bytes], pool: Executor, budget: HeldBudget) -> bool:
         """Take a verified, recorded part: keep its bytes and make sure the background task hashes every
         kept part that comes next. A part whose predecessors are all taken is always kept (it is hashed
-        as soon as they are); any other only if the budget allows. Called on the event loop."""
+        as soon as they are) and is called due (True); any other is kept only if the budget allows.
+        Called on the event loop."""
         with self._guard:
             if self.forgotten or number in self.taken:
-                return
+                return False
             gap = range(self.next_part, number)
             due = len(gap) <= 64 and all(n in self.taken for n in gap)
             if not budget.take(_size(data), force=due):
-                return
+                return False
             self.taken.add(number)
             self.held[number] = data
         if self._hashing is None or self._hashing.done():
             self._hashing = asyncio.ensure_future(self._hash_in_order(pool, budget))
+            self._hashing.add_done_callback(lambda _task: self._wake())
+        return due
+
+    async def caught_up(self, number: int, lag: int) -> None:
+        """Wait until at most `lag` parts up to the due part `number` are still to be hashed: the answer to
+        a part waits while the hash is behind, so a client cannot send faster than the hash takes its
+        parts and the memory they hold stays at a few parts, not the whole held budget. Those parts are
+        all taken, so the hash reaches them unless the task ends (upload dropped, pool shut down), which
+        also ends the wait."""
+        while self.next_part <= number - lag and not self.forgotten:
+            if self._hashing is None or self._hashing.done():
+                return
+            if self._step is None:
+                self._step = asyncio.Event()
+            await self._step.wait()
+
+    def _wake(self) -> None:
+        step, self._step = self._step, None
+        if step is not None:
+            step.set()
 
     async def _hash_in_order(self, pool: Executor, budget: HeldBudget) -> None:
         while True:
@@ -86,6 +108,7 @@ class RunningHash:
                 budget.give(_size(data))
             self.size += _size(data)
             self.next_part += 1
+            self._wake()
 
     async def settled(self) -> None:
         """Wait until every kept part that can be hashed has been."""

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from studio.core.atomic import atomic_write_text
 from studio.protocol.fingerprints import certificate_fingerprint, fingerprint_text
 from studio.server.app import create_app
+from studio.server.direct_body import DirectBodyProtocol
 from studio.server.settings import Settings
 
 
@@ -52,9 +52,11 @@ def _guarded_protocol(settings: Settings) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol with a deadline on request headers (uvicorn has none): a connection
     whose request line and headers are not complete within `header_timeout` seconds of its first byte
     (or of being opened) is closed, so half-sent headers cannot hold connections open (slowloris).
-    A connection beyond `max_connections` is closed at once instead of queued."""
+    A connection beyond `max_connections` is closed at once instead of queued. Upload parts may take
+    their body directly from the connection (direct_body), within the same body timeout."""
 
-    class GuardedHttpProtocol(HttpToolsProtocol):
+    class GuardedHttpProtocol(DirectBodyProtocol):
+        body_timeout = settings.body_timeout
         _header_deadline: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

@@ -232,7 +232,7 @@ class PartReceiver:
         self.chunks.append(chunk)
         self.received = end
         for lane in self._lanes:
-            if lane.idle() and self.received - lane.fed_bytes >= self.BATCH:
+            if self.received - lane.fed_bytes >= self.BATCH and lane.idle():
                 lane.feed(self.chunks, self.received)
 
     async def finish(self) -> None:

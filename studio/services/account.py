@@ -17,7 +17,13 @@ from studio.core.errors import InvalidInput, StudioError
 from studio.core.store import Store
 from studio.protocol import api
 from studio.protocol.ids import is_username
-from studio.services.server_trust import UntrustedServer, with_trust
+from studio.services.server_trust import (
+    ServerCertificate,
+    UnknownCertificate,
+    UntrustedServer,
+    certificate_of,
+    with_trust,
+)
 from studio.sync import credentials
 from studio.sync.client import (
     ALLOW_HTTP_ENV,
@@ -35,8 +41,11 @@ __all__ = [
     "Login",
     "NotLoggedIn",
     "OfflineError",
+    "ServerCertificate",
+    "UnknownCertificate",
     "UntrustedServer",
     "allow_plain_http",
+    "certificate_of",
     "client_for",
     "current_account",
     "current_login",

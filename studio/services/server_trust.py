@@ -2,13 +2,18 @@
 
 The login is run with the trust the user gave (`ca_cert`, `pin`), or the one kept from an earlier login;
 at the first contact with a server whose certificate nothing signed, `confirm` (a prompt) is shown its
-SHA-256 and decides whether to pin it. Without a `confirm`, such a server is refused with the fingerprint
-and the flags to use, so scripts never trust anything silently.
+SHA-256 and decides whether to pin it. Without a `confirm`, such a server is refused with
+`UnknownCertificate`, which carries the certificate (fingerprint, subject, validity) for a front end that
+asks the person in its own way and then calls again with `pin` (the app's connect form); scripts never
+trust anything silently.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,7 +24,58 @@ from studio.sync.client import UntrustedServer, normalise_url
 
 T = TypeVar("T")
 
-__all__ = ["UntrustedServer", "with_trust"]
+__all__ = ["ServerCertificate", "UnknownCertificate", "UntrustedServer", "certificate_of", "with_trust"]
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """What a person checks before trusting a server's certificate: its SHA-256 above all (the one
+    `studio serve` prints), then who it names, who signed it and when it is valid."""
+
+    url: str
+    fingerprint: str
+    subject: str
+    issuer: str
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+
+    @property
+    def fingerprint_text(self) -> str:
+        return fingerprint_text(self.fingerprint)
+
+    @property
+    def self_signed(self) -> bool:
+        return self.subject == self.issuer
+
+
+class UnknownCertificate(UntrustedServer):
+    """First contact with an https server whose certificate no authority this computer trusts has signed,
+    and nothing is stored for it: nothing was sent to it. `certificate` is what to show before pinning."""
+
+    def __init__(self, message: str, certificate: ServerCertificate) -> None:
+        super().__init__(message)
+        self.certificate = certificate
+
+
+def certificate_of(url: str) -> ServerCertificate:
+    """The certificate the server at `url` presents now, read without trusting it (network: call it off the
+    UI thread)."""
+    from cryptography import x509
+
+    url = normalise_url(url)
+    der = tls.presented_certificate(url)
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise InvalidInput(f"{url} presented a certificate that cannot be read: {exc}") from None
+    return ServerCertificate(
+        url=url,
+        fingerprint=hashlib.sha256(der).hexdigest(),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
 
 
 def with_trust(
@@ -62,9 +118,11 @@ def with_trust(
         tls.remember_pin(url, wanted)
     try:
         return call()
-    except UntrustedServer:
-        if confirm is None or tls.trust_for(url) is not None:
+    except UntrustedServer as exc:
+        if tls.trust_for(url) is not None:
             raise
+        if confirm is None:
+            raise UnknownCertificate(str(exc), certificate_of(url)) from exc
         seen = tls.presented_fingerprint(url)
         if not confirm(url, fingerprint_text(seen)):
             raise InvalidInput(f"the certificate of {url} was not trusted; nothing was stored") from None

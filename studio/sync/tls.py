@@ -59,6 +59,11 @@ def parse_fingerprint(text: str) -> str:
 
 def presented_fingerprint(url: str, timeout: float = 10.0) -> str:
     """SHA-256 of the certificate the server at `url` presents now (read without trusting it)."""
+    return hashlib.sha256(presented_certificate(url, timeout)).hexdigest()
+
+
+def presented_certificate(url: str, timeout: float = 10.0) -> bytes:
+    """The certificate (DER) the server at `url` presents now, read without trusting it."""
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 443
     context = ssl.create_default_context()
@@ -74,7 +79,7 @@ def presented_fingerprint(url: str, timeout: float = 10.0) -> str:
         raise InvalidInput(f"cannot read the certificate of {url}: {exc}") from None
     if not der:
         raise InvalidInput(f"{url} presented no certificate")
-    return hashlib.sha256(der).hexdigest()
+    return der
 
 
 # --- the stored trust ------------------------------------------------------------------------------------

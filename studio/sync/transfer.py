@@ -29,6 +29,7 @@ import urllib3
 
 from studio.core.atomic import fsync_dir
 from studio.core.cancel import CancelToken, ProgressCallback
+from studio.core.hashing import resume_sha256
 from studio.protocol import api, problems
 from studio.protocol.checksum import part_checksum
 from studio.protocol.ids import is_sha256
@@ -251,16 +252,6 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
-def _hash_prefix(path: Path) -> tuple[Any, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with contextlib.suppress(FileNotFoundError), open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest, size
-
-
 def _disk_error(exc: OSError, dest: Path) -> SyncError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return SyncError(f"the disk is full: cannot download into {dest.parent} ({exc.strerror})")
@@ -298,7 +289,7 @@ def download_blob(
     path = api.BLOB.format(sha256=sha256)
     while True:
         cancel.raise_if_cancelled()
-        digest, offset = _hash_prefix(partial)
+        digest, offset = resume_sha256(partial)
         if size is not None and offset > size:
             partial.unlink()
             digest, offset = hashlib.sha256(), 0

@@ -1,9 +1,12 @@
 """Connecting to a server: the form the welcome, the preferences and Sync ▸ Connect share, and sharing a
 project with a collaborator. The form only gathers the answers; the sync controller does the work on
-the network pool and the form shows how it went."""
+the network pool and the form shows how it went. At the first contact with an https server whose
+certificate nothing here vouches for, the form asks whether to trust it (certificate_dialog) and connects
+again pinning it, or with the CA file chosen."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,11 +27,12 @@ from PySide6.QtWidgets import (
 
 from studio.core.display import shown
 from studio.services.sync import SHARE_ROLES
+from studio.ui.certificate_dialog import CertificateDialog
 from studio.ui.sync_controller import SyncController
 from studio.ui.untrusted import PlainLabel
 
 if TYPE_CHECKING:
-    from studio.services.account import Account
+    from studio.services.account import Account, ServerCertificate
 
 
 class ConnectForm(QWidget):
@@ -70,7 +75,11 @@ class ConnectForm(QWidget):
             line.returnPressed.connect(self.submit)
         controller.account_changed.connect(self._on_account_changed)
         controller.connect_failed.connect(self._on_connect_failed)
+        controller.certificate_unknown.connect(self._on_certificate_unknown)
         self._waiting = False
+        self._submitted: tuple[str, str, str, bool] | None = None
+        self.certificate_dialog: CertificateDialog | None = None
+        self.ca_dialog: QFileDialog | None = None
         self._on_account_changed(controller.account, announce=False)
 
     def submit(self) -> None:
@@ -79,11 +88,61 @@ class ConnectForm(QWidget):
         if not url or not user or not password:
             self.state.setText("Give the server's address, your account name and its password.")
             return
+        self._connect((url, user, password, self.create_account.isChecked()))
+
+    def _connect(
+        self, submitted: tuple[str, str, str, bool], pin: str | None = None, ca_cert: Path | None = None
+    ) -> None:
+        url, user, password, create = submitted
         self._waiting = True
+        self._submitted = submitted
         self.connect_button.setEnabled(False)
-        doing = "Creating the account on" if self.create_account.isChecked() else "Connecting to"
+        doing = "Creating the account on" if create else "Connecting to"
         self.state.setText(f"{doing} {url}…")
-        self.controller.connect_account(url, user, password, create=self.create_account.isChecked())
+        self.controller.connect_account(url, user, password, create=create, pin=pin, ca_cert=ca_cert)
+
+    def _on_certificate_unknown(self, certificate: ServerCertificate) -> None:
+        if not self._waiting or self._submitted is None:
+            return  # another form asked
+        self.state.setText(f"The certificate of {certificate.url} is not trusted yet.")
+        dialog = CertificateDialog(certificate, self)
+        dialog.decided.connect(lambda choice: self._on_certificate_decided(certificate, choice))
+        self.certificate_dialog = dialog
+        dialog.open()
+
+    def _on_certificate_decided(self, certificate: ServerCertificate, choice: str) -> None:
+        self.certificate_dialog = None
+        submitted = self._submitted
+        if submitted is None:
+            return
+        if choice == "pin":
+            self._connect(submitted, pin=certificate.fingerprint)
+        elif choice == "ca":
+            dialog = QFileDialog(
+                self, "CA certificate of the server", "", "PEM certificates (*.pem *.crt);;All files (*)"
+            )
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            dialog.fileSelected.connect(self.use_ca_file)
+            dialog.rejected.connect(lambda: self._not_trusted(certificate))
+            self.ca_dialog = dialog
+            dialog.open()
+        else:
+            self._not_trusted(certificate)
+
+    def use_ca_file(self, path: str) -> None:
+        """Connect again trusting the server's certificate against this CA file (the file dialog's answer)."""
+        self.ca_dialog = None
+        if self._submitted is not None:
+            self._connect(self._submitted, ca_cert=Path(path))
+
+    def _not_trusted(self, certificate: ServerCertificate) -> None:
+        self.ca_dialog = None
+        self._waiting = False
+        self._submitted = None
+        self.connect_button.setEnabled(True)
+        self.state.setText(
+            f"Not connected: the certificate of {certificate.url} was not trusted; nothing was stored."
+        )
 
     def _on_account_changed(self, account: Account | None, announce: bool = True) -> None:
         self.connect_button.setEnabled(True)
@@ -97,10 +156,12 @@ class ConnectForm(QWidget):
         self.state.setText(f"Connected to {account.server} as {account.username}.")
         if announce and self._waiting:
             self._waiting = False
+            self._submitted = None
             self.connected.emit(account)
 
     def _on_connect_failed(self, message: str) -> None:
         self._waiting = False
+        self._submitted = None
         self.connect_button.setEnabled(True)
         self.state.setText(f"Not connected: {message}")
 

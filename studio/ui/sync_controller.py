@@ -62,6 +62,7 @@ def clip_of_hit(hit: dict[str, Any]) -> Clip:
 class SyncController(QObject):
     account_changed = Signal(object)  # the Account logged in here, or None
     connect_failed = Signal(str)
+    certificate_unknown = Signal(object)  # a ServerCertificate to show before trusting it (first contact)
     synced = Signal(object)  # SyncReport
     conflicts_listed = Signal(list)  # conflicts left after a sync (studio.services.sync.conflicts shape)
     refused_listed = Signal(list)  # changes the server refused (studio.services.sync.refused_changes shape)
@@ -202,14 +203,23 @@ class SyncController(QObject):
         self.local_server_changed.emit(server)
 
     def connect_account(
-        self, url: str, user: str, password: str, *, create: bool = False
+        self,
+        url: str,
+        user: str,
+        password: str,
+        *,
+        create: bool = False,
+        pin: str | None = None,
+        ca_cert: Path | None = None,
     ) -> tasks.TaskHandle:
-        """Sign up (create) or log in on the network pool; `account_changed` or `connect_failed` tells."""
+        """Sign up (create) or log in on the network pool, trusting the server's certificate by `pin` or
+        `ca_cert` when given; `account_changed`, `connect_failed` or, at the first contact with a server
+        whose certificate nothing here vouches for, `certificate_unknown` tells."""
         from studio.services import account as service
 
         def work(_ctx: tasks.TaskContext) -> Account:
             call = service.signup if create else service.login
-            return call(url, user, password)
+            return service.with_trust(url, lambda: call(url, user, password), ca_cert=ca_cert, pin=pin)
 
         self.status.syncing(0.0, f"connecting to {url}")
         return tasks.submit(
@@ -222,6 +232,12 @@ class SyncController(QObject):
         )
 
     def _on_connect_failed(self, exc: BaseException) -> None:
+        from studio.services.account import UnknownCertificate
+
+        if isinstance(exc, UnknownCertificate):  # the person decides; nothing was sent to the server
+            self.status.offline("Offline — the server's certificate is not trusted yet")
+            self.certificate_unknown.emit(exc.certificate)
+            return
         self.status.offline(f"Offline — {plain_reason(exc)}" if self.account is None else "Offline")
         self.connect_failed.emit(plain_reason(exc))
 

@@ -10,7 +10,7 @@ import pytest
 
 from studio.core.cancel import CancelToken
 from studio.core.errors import Cancelled
-from studio.core.hashing import CHUNK, file_chunks, sha256_file, sha256_of_chunks
+from studio.core.hashing import CHUNK, file_chunks, resume_sha256, sha256_file, sha256_of_chunks
 
 
 def sha256sum(path: Path) -> str:
@@ -45,3 +45,18 @@ def test_cancel_stops_between_chunks(tmp_path: Path) -> None:
 def test_a_missing_file_raises_the_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         sha256_file(tmp_path / "nothing")
+
+
+def test_a_resumed_hash_goes_on_to_the_whole_file_hash(tmp_path: Path) -> None:
+    """What a resumed download does: hash the `.part` it has, then the bytes that arrive after it."""
+    whole = os.urandom(2 * CHUNK + 77)
+    partial = tmp_path / "blob.part"
+    partial.write_bytes(whole[: CHUNK + 3])
+    digest, size = resume_sha256(partial)
+    assert size == CHUNK + 3
+    digest.update(whole[size:])
+    full = tmp_path / "blob"
+    full.write_bytes(whole)
+    assert digest.hexdigest() == sha256sum(full)
+    empty, nothing = resume_sha256(tmp_path / "missing.part")
+    assert nothing == 0 and empty.hexdigest() == sha256sum(Path(os.devnull))

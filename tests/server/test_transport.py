@@ -3,6 +3,7 @@ the CLI without letting it drive the terminal."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ import requests
 
 from studio.protocol import api
 from tests.selfsigned import self_signed
-from tests.server.conftest import REPO, ServerProcess, signup
+from tests.server.conftest import REPO, Api, ServerProcess, signup
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,22 @@ def test_serve_speaks_tls(tls_server: int, certificate: tuple[Path, Path]) -> No
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{tls_server}{api.HEALTH}", timeout=10)
+
+
+def test_parts_over_tls_arrive_whole(tls_server: int, certificate: tuple[Path, Path]) -> None:
+    """Upload parts are read straight from the connection (direct_body), here from the TLS layer."""
+    base, ca = f"https://127.0.0.1:{tls_server}", str(certificate[0])
+    account = {"username": "tls-parts", "password": "correct horse battery"}
+    assert requests.post(base + api.ACCOUNTS, json=account, verify=ca, timeout=60).status_code == 201
+    token = requests.post(base + api.TOKENS, json=account, verify=ca, timeout=60).json()["token"]
+    user = Api(base, token)
+    user.session.verify = ca
+    user.session.trust_env = False  # a CA bundle named in the environment would replace `verify`
+    data = os.urandom(api.PART_SIZE + 54321)
+    sha = user.upload(user.new_space(), data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    got = user.get(api.BLOB.format(sha256=sha))
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == sha
 
 
 def test_serve_refuses_half_a_tls_setup(tmp_path: Path, certificate: tuple[Path, Path]) -> None:

@@ -19,12 +19,15 @@ from studio.server import schema, uploads
 from studio.server.access import readable_space_filter
 from studio.server.auth import Caller, CallerDep, MaybeCaller, bearer_token, caller_for, unauthenticated
 from studio.server.context import Context, Ctx
+from studio.server.direct_body import DIRECT_BODY, DirectBody
 from studio.server.errors import ProblemError, not_found
 from studio.server.models import CompleteOut, NegotiateIn, NegotiateOut, PartOut, UploadOut
 from studio.server.routes.docs import problems as responses
 from studio.server.running_hash import RunningHash
 
 router = APIRouter(tags=["blobs"])
+HASH_LAG = 2
+"""Parts of one upload that may wait for the whole-upload hash before the next part is answered."""
 
 SessionId = Annotated[str, Path(pattern=HEX32_PATTERN, min_length=32, max_length=32)]
 BlobHash = Annotated[str, Path(pattern=SHA256_PATTERN, min_length=64, max_length=64)]
@@ -103,9 +106,13 @@ async def _receive_part(
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
     receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer)
+    direct: DirectBody | None = request.scope.get("extensions", {}).get(DIRECT_BODY)
     try:
-        async for chunk in request.stream():
-            receiver.add(chunk)
+        if direct is not None:
+            await direct.read_into(receiver.add)
+        else:
+            async for chunk in request.stream():
+                receiver.add(chunk)
     except ClientDisconnect:
         raise ProblemError(400, "the client went away before sending the whole part") from None
     finally:
@@ -124,7 +131,8 @@ async def _receive_part(
         uploads.store_part, ctx, row, number, receiver.chunks, checksum, writer is not None
     )
     running.recorded[number] = checksum
-    running.landed(number, receiver.chunks, ctx.hasher, ctx.held)
+    if running.landed(number, receiver.chunks, ctx.hasher, ctx.held):
+        await running.caught_up(number, HASH_LAG)
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
