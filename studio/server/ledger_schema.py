@@ -56,6 +56,8 @@ payout_lines = Table(
     Column("balance_minor", BigInteger, nullable=False),
     Column("paid_minor", BigInteger, nullable=False),
     Column("carried_minor", BigInteger, nullable=False),
+    # JSON list of the credits the line pays ({"contributor", "name"}): one account's credits are one line.
+    Column("covers", Text, nullable=True),
     Index("ix_payout_lines_contributor", "contributor"),
     Index("ix_payout_lines_account", "account_id"),
 )

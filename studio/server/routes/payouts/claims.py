@@ -15,7 +15,7 @@ from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.ledger_schema import payout_claims, payout_links
 from studio.server.models import SpaceId
-from studio.server.pieces import find_piece, require_manager
+from studio.server.pieces import Piece, find_piece, require_manager
 from studio.server.routes.docs import problems as responses
 from studio.server.routes.payouts.common import PieceId, check_id
 
@@ -42,7 +42,14 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         ]
         if not match:
             raise ProblemError(404, f"piece {piece.id[:12]} credits nobody named {body.name!r}")
-        name, key = match[0]
+        open_ = [(name, key) for name, key in match if _account_credited(conn, piece, name, key) is None]
+        if not open_:
+            raise ProblemError(
+                409,
+                f"{match[0][0]!r} is credited to an account on piece {piece.id[:12]}: "
+                "only a name no account holds can be claimed",
+            )
+        name, key = open_[0]
         if payees.link_of(conn, piece.space.id, piece.id, key) is not None:
             raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
         ctx.db.lock_space(conn, piece.space.id)
@@ -101,6 +108,10 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
             raise ProblemError(409, f"claim {claim_id} is already confirmed")
         if payees.link_of(conn, row.space_id, row.piece, row.contributor) is not None:
             raise ProblemError(409, f"{row.name!r} is already linked to an account on this piece")
+        if _account_credited(conn, piece, row.name, row.contributor) is not None:
+            raise ProblemError(
+                409, f"{row.name!r} is credited to an account on this piece: the claim cannot take it"
+            )
         at = ctx.clock.now()
         conn.execute(
             update(c).where(c.c.id == claim_id).values(confirmed_by=caller.account_id, confirmed_at=at)
@@ -117,6 +128,13 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         doc = _claim_doc(conn, claim_id)
         ledger.append(ctx.db, conn, row.space_id, caller, "link", doc)
     return doc
+
+
+def _account_credited(conn: Connection, piece: Piece, name: str, key: str) -> str | None:
+    """The account a credit already is without any claim: its account id, `@user`, or the publisher's
+    own user name. Such a credit is never claimable, so no claim moves money between accounts."""
+    named = payees.named_account(conn, key, name)
+    return named if named is not None else payees.publishers(conn, piece).get(name.strip().lower())
 
 
 def _claim_doc(conn: Connection, claim_id: str) -> dict[str, Any]:
