@@ -84,6 +84,8 @@ payout_claims = Table(
     Column("at", Float, nullable=False),
     Column("confirmed_by", String(32), nullable=True),
     Column("confirmed_at", Float, nullable=True),
+    Column("rejected_by", String(32), nullable=True),
+    Column("rejected_at", Float, nullable=True),
 )
 
 payout_links = Table(

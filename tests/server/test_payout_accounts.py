@@ -164,3 +164,32 @@ def test_a_name_claimed_by_one_account_never_takes_another_accounts_credit(
     ]
     assert mallory.get(paths.STATEMENT).json()["paid_total"] == "4.00"
     assert bob.get(paths.STATEMENT).json()["paid_total"] == "8.00"
+
+
+def test_a_rejected_claim_links_nothing_and_cannot_be_confirmed(
+    server: ServerProcess, alice: Api, bob: Api
+) -> None:
+    mallory = signup(server.url, unique("mallory"))
+    piece = "piece-" + secrets.token_hex(8)
+    publish(alice, piece, [{"name": alice.username, "role": "camera"}, {"name": "Bobby", "role": "sound"}])
+    made = mallory.post(paths.CLAIMS, json={"piece": piece, "name": "Bobby"}).json()
+    reject = paths.CLAIM_REJECT.format(claim_id=made["id"])
+    assert mallory.post(reject).status_code == 403 and bob.post(reject).status_code == 403
+    done = alice.post(reject)
+    assert done.status_code == 200 and done.json()["status"] == "rejected", done.text
+    assert done.json()["rejected_by"] == alice.username
+    assert alice.post(reject).status_code == 409
+    late = alice.post(paths.CLAIM_CONFIRM.format(claim_id=made["id"]))
+    assert late.status_code == 409 and "rejected" in late.json()["detail"]
+    assert made["id"] not in {c["id"] for c in alice.get(paths.CLAIMS).json()["claims"]}
+    assert [c["status"] for c in mallory.get(paths.CLAIMS).json()["claims"]] == ["rejected"]
+    line = pay(alice, piece, "5.00")["lines"][1]
+    assert (line["names"], line["account"], line["carried"]) == (["Bobby"], None, "2.50")
+    assert mallory.get(paths.STATEMENT).json()["lines"] == []
+    # the rejected claim stands in nobody's way: the real person's claim is confirmed and paid what was held
+    claim_and_confirm(bob, alice, piece, "Bobby")
+    line = pay(alice, piece, "5.00")["lines"][1]
+    assert (line["account"], line["balance"], line["paid"]) == (bob.username, "2.50", "5.00")
+    entries, _ = alice.pull_all("public")
+    events = [e["doc"]["event"] for e in entries if e["kind"] == "ledger" and e["doc"].get("piece") == piece]
+    assert events[:2] == ["claim", "reject"]
