@@ -1,7 +1,8 @@
 """Tables of payouts (revenue, proposals, lines, comments, claims) and open calls.
 
-Rows are only inserted, except a proposal's single move from open to final; every insert is also an entry
-of the space's change feed (see ledger.py), which is the audit trail.
+Rows are only inserted, except a proposal's single move from open to final and a claim's single decision
+(confirmed or rejected); every change is also an entry of the space's change feed (see ledger.py), which is
+the audit trail.
 """
 
 from __future__ import annotations

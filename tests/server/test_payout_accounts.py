@@ -9,9 +9,13 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert, update
+
 from studio.core.identity import account_contributor_id
 from studio.protocol import api
 from studio.protocol import ledger_api as paths
+from studio.server.db import Database
+from studio.server.ledger_schema import payout_lines, payout_links
 from studio.services.payouts import payments_csv
 from tests.server.conftest import Api, ServerProcess, signup, unique
 
@@ -193,3 +197,50 @@ def test_a_rejected_claim_links_nothing_and_cannot_be_confirmed(
     entries, _ = alice.pull_all("public")
     events = [e["doc"]["event"] for e in entries if e["kind"] == "ledger" and e["doc"].get("piece") == piece]
     assert events[:2] == ["claim", "reject"]
+
+
+def test_lines_stored_before_lines_were_merged_carry_their_balances_once(
+    server: ServerProcess, alice: Api, bob: Api
+) -> None:
+    piece = "piece-" + secrets.token_hex(8)
+    publish(
+        alice,
+        piece,
+        [
+            {"name": alice.username, "role": "camera"},
+            {"name": "B. Ray", "role": "music", "contributor": contributor_of(bob)},
+            {"name": "Bobby", "role": "sound"},
+        ],
+    )
+    first = pay(alice, piece, "3.00", minimum="5.00")
+    bobby = first["lines"][2]["contributor"]
+    # as a server before migration 0010 left them: one line per credit (no `covers`), two of them bob's
+    # through a claim confirmed then
+    db = Database(server.database or f"sqlite:///{server.data / 'studio.db'}")
+    try:
+        with db.write() as conn:
+            ln = payout_lines
+            conn.execute(update(ln).where(ln.c.proposal_id == first["id"]).values(covers=None))
+            bob_id = bob.get(api.ME).json()["id"]
+            conn.execute(
+                update(ln).where(ln.c.proposal_id == first["id"], ln.c.n == 2).values(account_id=bob_id)
+            )
+            conn.execute(
+                insert(payout_links).values(
+                    space_id="public", piece=piece, contributor=bobby, account_id=bob_id, claim_id="0" * 32
+                )
+            )
+    finally:
+        db.dispose()
+    before = bob.get(paths.STATEMENT).json()
+    assert [x["names"] for x in before["lines"]] == [["B. Ray"], ["Bobby"]]
+    assert before["carried_balance"] == "2.00"
+    line = pay(alice, piece, "6.00", minimum="5.00")["lines"][1]
+    assert (line["names"], line["balance"], line["amount"], line["paid"]) == (
+        ["B. Ray", "Bobby"],
+        "2.00",
+        "4.00",
+        "6.00",
+    )
+    after = bob.get(paths.STATEMENT).json()
+    assert after["paid_total"] == "6.00" and after["carried_balance"] == "0.00"
