@@ -75,6 +75,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_confirm)
 
+    p = sub.add_parser("reject", help="reject a claim on a piece you published (it links nothing)")
+    p.add_argument("claim", metavar="CLAIM")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_reject)
+
 
 def clean(value: object) -> str:
     """Text from the server, printed without control characters (it may come from anyone)."""
@@ -189,4 +194,12 @@ def _confirm(args: argparse.Namespace) -> int:
 
     doc = payouts.confirm_claim(args.claim)
     print_json(doc) if args.json else print(f"{clean(doc['name'])} is now @{clean(doc['account'])}")
+    return 0
+
+
+def _reject(args: argparse.Namespace) -> int:
+    from studio.services import payouts
+
+    doc = payouts.reject_claim(args.claim)
+    print_json(doc) if args.json else print(f"claim {doc['id']} for {clean(doc['name'])}: {doc['status']}")
     return 0

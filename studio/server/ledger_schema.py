@@ -1,7 +1,8 @@
 """Tables of payouts (revenue, proposals, lines, comments, claims) and open calls.
 
-Rows are only inserted, except a proposal's single move from open to final; every insert is also an entry
-of the space's change feed (see ledger.py), which is the audit trail.
+Rows are only inserted, except a proposal's single move from open to final and a claim's single decision
+(confirmed or rejected); every change is also an entry of the space's change feed (see ledger.py), which is
+the audit trail.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ payout_lines = Table(
     Column("balance_minor", BigInteger, nullable=False),
     Column("paid_minor", BigInteger, nullable=False),
     Column("carried_minor", BigInteger, nullable=False),
+    # JSON list of the credits the line pays ({"contributor", "name"}): one account's credits are one line.
+    Column("covers", Text, nullable=True),
     Index("ix_payout_lines_contributor", "contributor"),
     Index("ix_payout_lines_account", "account_id"),
 )
@@ -82,6 +85,8 @@ payout_claims = Table(
     Column("at", Float, nullable=False),
     Column("confirmed_by", String(32), nullable=True),
     Column("confirmed_at", Float, nullable=True),
+    Column("rejected_by", String(32), nullable=True),
+    Column("rejected_at", Float, nullable=True),
 )
 
 payout_links = Table(

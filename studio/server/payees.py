@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
@@ -94,38 +96,111 @@ def link_of(conn: Connection, space_id: str, piece: str, key: str) -> str | None
 def linked_account(
     conn: Connection, piece: Piece, key: str, name: str, publishers: dict[str, str]
 ) -> str | None:
+    """The account a credit is: its account contributor id, an `@user`, a confirmed claim on this piece, or
+    the publisher's own user name, in that order. A credit that names an account stays that account's
+    whatever claim was confirmed on it, so a claim never moves money from one account to another."""
+    named = named_account(conn, key, name)
+    if named is not None:
+        return named
     linked = link_of(conn, piece.space.id, piece.id, key)
     if linked is not None:
-        return str(linked)
+        return linked
+    return publishers.get(name.strip().lower())
+
+
+def named_account(conn: Connection, key: str, name: str) -> str | None:
+    """The account a credit names by itself: `a-<account id>` of an existing account, or `@user`."""
     a = schema.accounts
     named = account_of(key)
     if named is not None and conn.execute(select(a.c.id).where(a.c.id == named)).first() is not None:
-        return named  # credited by the account's own contributor id
+        return named
     plain = name.strip()
     if plain.startswith("@"):
         found = conn.execute(select(a.c.id).where(a.c.username == plain[1:].lower())).scalar_one_or_none()
         if found is not None:
             return str(found)
-    return publishers.get(plain.lower())
+    return None
 
 
-def balance(conn: Connection, piece: Piece, currency: str, key: str) -> int:
-    """What the piece still owes the contributor: the carried amount of their latest final line."""
+@dataclass(frozen=True)
+class Payee:
+    """One line of a proposal: an account with every credit of the piece that is that account, or one
+    credit no account holds yet. `credits` are (contributor key, name) pairs; the first one keys the line."""
+
+    account: str | None
+    credits: tuple[tuple[str, str], ...]
+    share_bp: int
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _name in self.credits)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for _key, name in self.credits))
+
+    @property
+    def name(self) -> str:
+        return "; ".join(self.names)
+
+
+def payees_of(conn: Connection, piece: Piece) -> list[Payee]:
+    """The piece's credited people merged into one payee per account (shares summed in basis points, in the
+    order of their first credit); a credit with no account is a payee of its own key."""
+    found = publishers(conn, piece)
+    groups: dict[tuple[str, str], tuple[str | None, dict[str, str], int]] = {}
+    for name, key, bp in contributors_of(piece.doc):
+        account = linked_account(conn, piece, key, name, found)
+        group = ("account", account) if account is not None else ("key", key)
+        _account, credits, total = groups.setdefault(group, (account, {}, 0))
+        credits.setdefault(key, name)
+        groups[group] = (account, credits, total + bp)
+    return [Payee(acc, tuple(credits.items()), bp) for acc, credits, bp in groups.values()]
+
+
+def covers(line: Any) -> list[dict[str, str]]:
+    """The credits a stored line pays ({"contributor", "name"}); lines written before lines were merged
+    per account pay their own contributor only."""
+    if line.covers:
+        return list(json.loads(line.covers))
+    return [{"contributor": line.contributor, "name": line.name}]
+
+
+def final_lines(conn: Connection, space_id: str, piece: str, currency: str) -> list[Any]:
+    """The piece's lines in final proposals of one currency, oldest first."""
     p, ln = payout_proposals, payout_lines
-    carried = conn.execute(
-        select(ln.c.carried_minor)
-        .join(p, p.c.id == ln.c.proposal_id)
-        .where(
-            p.c.space_id == piece.space.id,
-            p.c.piece == piece.id,
-            p.c.currency == currency,
-            p.c.status == "final",
-            ln.c.contributor == key,
-        )
-        .order_by(p.c.finalized_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return int(carried or 0)
+    return list(
+        conn.execute(
+            select(ln, p.c.finalized_at)
+            .join(p, p.c.id == ln.c.proposal_id)
+            .where(
+                p.c.space_id == space_id, p.c.piece == piece, p.c.currency == currency, p.c.status == "final"
+            )
+            .order_by(p.c.finalized_at, p.c.created_at, ln.c.n)
+        ).all()
+    )
+
+
+def owed(lines: Sequence[Any], account: str | None, keys: Sequence[str]) -> int:
+    """What a piece still owes a payee after its final `lines` (oldest first): the carried amounts of the
+    account's lines in the latest proposal that has any, plus what is held on each key's latest line when
+    no account held it. Each line counts once, so a balance carried on a merged line is never paid twice,
+    and an amount carried for another account stays that account's."""
+    latest: dict[str, Any] = {}
+    for line in lines:
+        for credit in covers(line):
+            latest[credit["contributor"]] = line
+    counted: dict[tuple[str, int], int] = {}
+    if account is not None:
+        own = [x for x in lines if x.account_id == account]
+        if own:
+            last = own[-1].proposal_id
+            counted.update({(x.proposal_id, x.n): int(x.carried_minor) for x in own if x.proposal_id == last})
+    for key in keys:
+        line = latest.get(key)
+        if line is not None and line.account_id is None:
+            counted[(line.proposal_id, line.n)] = int(line.carried_minor)
+    return sum(counted.values())
 
 
 def usernames(conn: Connection, ids: set[str]) -> dict[str, str]:

@@ -106,6 +106,11 @@ def confirm_claim(claim_id: str) -> dict[str, Any]:
         return remote.confirm_claim(client, _proposal_id(claim_id))
 
 
+def reject_claim(claim_id: str) -> dict[str, Any]:
+    with client_for() as client:
+        return remote.reject_claim(client, _proposal_id(claim_id))
+
+
 STATEMENT_COLUMNS = ("account", "proposal", "piece", "name", "currency", "amount", "paid", "carried", "at")
 
 

@@ -65,6 +65,10 @@ def confirm_claim(client: ApiClient, claim_id: str) -> dict[str, Any]:
     return dict(client.post_json(paths.CLAIM_CONFIRM.format(claim_id=claim_id), None))
 
 
+def reject_claim(client: ApiClient, claim_id: str) -> dict[str, Any]:
+    return dict(client.post_json(paths.CLAIM_REJECT.format(claim_id=claim_id), None))
+
+
 def new_call(
     client: ApiClient,
     space: str,

@@ -184,3 +184,26 @@ def test_a_call_answered_and_accepted_lands_in_the_owners_library_with_its_credi
         assert pulled.media_present
         assert [c.name for c in pulled.clip.credits] == ["Mo Reyes"]
         assert pulled.clip.licence == "CC-BY-4.0"
+
+
+def test_a_claim_rejected_from_the_cli_links_nothing(server, machines, tmp_path):
+    owner = machines("owner").signup(server.url)
+    mallory = machines("mallory").signup(server.url)
+    with owner.store() as store:
+        clip = import_files(
+            store,
+            [mediagen.make_audio(tmp_path / "drums.wav", 1, frequency=313)],
+            title=f"drums {unique('t')}",
+            creators=[parse_creator(f"{owner.user}:mix"), parse_creator("Session Drummer:drums")],
+            licence="CC-BY-4.0",
+        )[0].clip
+    piece = published(owner.call(svc.publish_clip, clip.id))
+    made = run_json(mallory, "payouts", "claim", piece, "Session Drummer")
+    assert made["status"] == "pending"
+    refused = mallory.cli("payouts", "reject", made["id"])
+    assert refused.returncode != 0 and "only the publisher" in refused.stderr
+    rejected = run_json(owner, "payouts", "reject", made["id"])
+    assert (rejected["status"], rejected["rejected_by"]) == ("rejected", owner.user)
+    late = owner.cli("payouts", "confirm", made["id"])
+    assert late.returncode != 0 and "rejected" in late.stderr
+    assert run_json(owner, "payouts", "claims") == []

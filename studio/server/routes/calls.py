@@ -186,12 +186,19 @@ def answer(call_id: str, body: AnswerIn, caller: CallerDep, ctx: Ctx) -> dict[st
 
 @router.post(paths.CALL_ACCEPT, responses=responses(401, 403, 404, 409))
 def accept(call_id: str, body: AnswerIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
-    """The call's owner accepts an answer; the answer names the space its clip is read from."""
+    """The call's owner accepts an answer; the answer names the space its clip is read from. In a private
+    space the poster must still be one of its owners: one who was made a viewer no longer decides."""
     a = call_answers
     with ctx.db.write() as conn:
         row = _visible_call(conn, call_id, caller)
         if row.owner_id != caller.account_id:
             raise ProblemError(403, f"only the account that posted call {call_id} may accept answers")
+        space, role = read_space(conn, row.space_id, caller)
+        if space.kind == "private" and role != "owner":
+            raise ProblemError(
+                403,
+                f"only an owner of space {space.id} may accept answers to its calls (your role now: {role})",
+            )
         found = conn.execute(select(a).where(a.c.call_id == call_id, a.c.clip == body.clip)).first()
         if found is None:
             raise not_found(f"answer {body.clip[:12]} to call {call_id}")

@@ -15,7 +15,7 @@ from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.ledger_schema import payout_claims, payout_links
 from studio.server.models import SpaceId
-from studio.server.pieces import find_piece, require_manager
+from studio.server.pieces import Piece, find_piece, require_manager
 from studio.server.routes.docs import problems as responses
 from studio.server.routes.payouts.common import PieceId, check_id
 
@@ -42,7 +42,14 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         ]
         if not match:
             raise ProblemError(404, f"piece {piece.id[:12]} credits nobody named {body.name!r}")
-        name, key = match[0]
+        open_ = [(name, key) for name, key in match if _account_credited(conn, piece, name, key) is None]
+        if not open_:
+            raise ProblemError(
+                409,
+                f"{match[0][0]!r} is credited to an account on piece {piece.id[:12]}: "
+                "only a name no account holds can be claimed",
+            )
+        name, key = open_[0]
         if payees.link_of(conn, piece.space.id, piece.id, key) is not None:
             raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
         ctx.db.lock_space(conn, piece.space.id)
@@ -58,6 +65,8 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
                 at=at,
                 confirmed_by=None,
                 confirmed_at=None,
+                rejected_by=None,
+                rejected_at=None,
             )
         )
         doc = _claim_doc(conn, claim_id)
@@ -76,7 +85,7 @@ def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
             .where(
                 or_(
                     c.c.account_id == caller.account_id,
-                    and_(c.c.confirmed_by.is_(None), c.c.piece.in_(own_pieces)),
+                    and_(c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None), c.c.piece.in_(own_pieces)),
                 )
             )
             .order_by(c.c.at)
@@ -99,8 +108,14 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         ctx.db.lock_space(conn, row.space_id)
         if row.confirmed_by is not None:
             raise ProblemError(409, f"claim {claim_id} is already confirmed")
+        if row.rejected_by is not None:
+            raise ProblemError(409, f"claim {claim_id} was rejected: the account may claim the name again")
         if payees.link_of(conn, row.space_id, row.piece, row.contributor) is not None:
             raise ProblemError(409, f"{row.name!r} is already linked to an account on this piece")
+        if _account_credited(conn, piece, row.name, row.contributor) is not None:
+            raise ProblemError(
+                409, f"{row.name!r} is credited to an account on this piece: the claim cannot take it"
+            )
         at = ctx.clock.now()
         conn.execute(
             update(c).where(c.c.id == claim_id).values(confirmed_by=caller.account_id, confirmed_at=at)
@@ -119,9 +134,43 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
     return doc
 
 
+@router.post(paths.CLAIM_REJECT, responses=responses(401, 403, 404, 409))
+def reject_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
+    """The piece's publisher rejects a claim: it stays on record, links nothing and can no longer be
+    confirmed; the account may make a new claim."""
+    check_id(claim_id, "claim")
+    c = payout_claims
+    with ctx.db.write() as conn:
+        row = conn.execute(select(c).where(c.c.id == claim_id)).first()
+        if row is None:
+            raise not_found(f"claim {claim_id}")
+        piece = find_piece(conn, caller, row.piece, row.space_id)
+        require_manager(piece, caller, "reject claims on its credits")
+        ctx.db.lock_space(conn, row.space_id)
+        done = conn.execute(
+            update(c)
+            .where(c.c.id == claim_id, c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None))
+            .values(rejected_by=caller.account_id, rejected_at=ctx.clock.now())
+        )
+        if done.rowcount != 1:
+            status = "confirmed" if row.confirmed_by is not None else "rejected"
+            raise ProblemError(409, f"claim {claim_id} is already {status}")
+        doc = _claim_doc(conn, claim_id)
+        ledger.append(ctx.db, conn, row.space_id, caller, "reject", doc)
+    return doc
+
+
+def _account_credited(conn: Connection, piece: Piece, name: str, key: str) -> str | None:
+    """The account a credit already is without any claim: its account id, `@user`, or the publisher's
+    own user name. Such a credit is never claimable, so no claim moves money between accounts."""
+    named = payees.named_account(conn, key, name)
+    return named if named is not None else payees.publishers(conn, piece).get(name.strip().lower())
+
+
 def _claim_doc(conn: Connection, claim_id: str) -> dict[str, Any]:
     row = conn.execute(select(payout_claims).where(payout_claims.c.id == claim_id)).one()
-    names = payees.usernames(conn, {row.account_id} | ({row.confirmed_by} if row.confirmed_by else set()))
+    decided = row.confirmed_by or row.rejected_by
+    names = payees.usernames(conn, {row.account_id} | ({decided} if decided else set()))
     return {
         "id": row.id,
         "piece": row.piece,
@@ -129,7 +178,8 @@ def _claim_doc(conn: Connection, claim_id: str) -> dict[str, Any]:
         "name": row.name,
         "contributor": row.contributor,
         "account": names.get(row.account_id),
-        "status": "confirmed" if row.confirmed_by else "pending",
+        "status": "confirmed" if row.confirmed_by else "rejected" if row.rejected_by else "pending",
         "at": iso(row.at),
         "confirmed_by": names.get(row.confirmed_by) if row.confirmed_by else None,
+        "rejected_by": names.get(row.rejected_by) if row.rejected_by else None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -140,30 +141,31 @@ def propose(body: ProposeIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         currency = rows[0].currency
         minimum = money_of(body.minimum, currency, "minimum")
         revenue = sum(int(r.amount_minor) for r in rows)
-        people = payees.contributors_of(piece.doc)
+        people = payees.payees_of(conn, piece)
         if not people:
             raise ProblemError(409, f"piece {piece.id[:12]} credits nobody with a share: nothing to split")
-        amounts = money.split(revenue, [bp for _name, _key, bp in people])
-        publishers = payees.publishers(conn, piece)
+        amounts = money.split(revenue, [payee.share_bp for payee in people])
+        earlier = payees.final_lines(conn, piece.space.id, piece.id, currency)
         proposal_id, at = ledger.new_id(), ctx.clock.now()
         lines = []
-        for n, ((name, key, bp), amount) in enumerate(zip(people, amounts, strict=True)):
-            account = payees.linked_account(conn, piece, key, name, publishers)
-            balance = payees.balance(conn, piece, currency, key)
+        for n, (payee, amount) in enumerate(zip(people, amounts, strict=True)):
+            balance = payees.owed(earlier, payee.account, payee.keys)
             due = balance + amount
-            paid = due if account is not None and due > 0 and due >= minimum else 0
+            paid = due if payee.account is not None and due > 0 and due >= minimum else 0
+            credits = [{"contributor": key, "name": name} for key, name in payee.credits]
             lines.append(
                 {
                     "proposal_id": proposal_id,
                     "n": n,
-                    "name": name,
-                    "contributor": key,
-                    "account_id": account,
-                    "share_bp": bp,
+                    "name": payee.name,
+                    "contributor": payee.keys[0],
+                    "account_id": payee.account,
+                    "share_bp": payee.share_bp,
                     "amount_minor": amount,
                     "balance_minor": balance,
                     "paid_minor": paid,
                     "carried_minor": due - paid,
+                    "covers": json.dumps(credits, separators=(",", ":"), ensure_ascii=False),
                 }
             )
         conn.execute(
@@ -223,7 +225,9 @@ def _proposal_doc(conn: Connection, proposal_id: str) -> dict[str, Any]:
         "lines": [
             {
                 "name": x.name,
+                "names": list(dict.fromkeys(c["name"] for c in payees.covers(x))),
                 "contributor": x.contributor,
+                "contributors": [c["contributor"] for c in payees.covers(x)],
                 "account": names.get(x.account_id) if x.account_id else None,
                 "share_bp": x.share_bp,
                 "amount": amount(x.amount_minor),

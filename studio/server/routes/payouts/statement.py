@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Connection, Select, exists, or_, select
 
 from studio.protocol import ledger_api as paths
-from studio.server import money, schema
+from studio.server import money, payees, schema
 from studio.server.auth import Caller, CallerDep, iso
 from studio.server.context import Ctx
 from studio.server.ledger_schema import payout_lines, payout_links, payout_proposals
@@ -28,9 +28,40 @@ def statement(
     """The caller's lines across final proposals, what was paid and what is carried; and, for pieces the
     caller manages, the lines held for names no account has claimed yet."""
     with ctx.db.read() as conn:
+        pieces = _PieceLines(conn)
         rows = conn.execute(_own_lines(caller, currency)).all()
-        held = conn.execute(_held_lines(caller)).all()
-    return {"account": caller.username, **_paid_and_carried(rows), "unclaimed": _unclaimed(held)}
+        carried = _carried(pieces, caller, rows)
+        unclaimed = _unclaimed(pieces, conn.execute(_held_lines(caller)).all())
+    return {"account": caller.username, **_paid_and_carried(rows, carried), "unclaimed": unclaimed}
+
+
+class _PieceLines:
+    """All final lines of a piece in a currency, read once per statement."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.found: dict[tuple[str, str, str], list[Any]] = {}
+
+    def of(self, space_id: str, piece: str, currency: str) -> list[Any]:
+        at = (space_id, piece, currency)
+        if at not in self.found:
+            self.found[at] = payees.final_lines(self.conn, space_id, piece, currency)
+        return self.found[at]
+
+
+def _carried(pieces: _PieceLines, caller: Caller, rows: Sequence[Any]) -> dict[str, int]:
+    """Per currency, what the caller's pieces still owe the caller: the same balance a next proposal of each
+    piece starts from (its own lines, and held lines of names linked to the caller), each counted once."""
+    held: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        keys = held.setdefault((row.space_id, row.piece, row.currency), [])
+        if row.account_id is None:
+            keys.append(row.contributor)
+    totals: dict[str, int] = {}
+    for (space_id, piece, cur), keys in held.items():
+        owed = payees.owed(pieces.of(space_id, piece, cur), caller.account_id, keys)
+        totals[cur] = totals.get(cur, 0) + owed
+    return totals
 
 
 def _final_lines() -> Select[Any]:
@@ -76,22 +107,21 @@ def _held_lines(caller: Caller) -> Select[Any]:
     return _final_lines().where(managed, ln.c.account_id.is_(None), unlinked)
 
 
-def _paid_and_carried(rows: Sequence[Any]) -> dict[str, Any]:
-    """The lines, and per currency the total paid and the balance still carried (each contributor's latest
-    carried amount per piece); the single-currency figures when there is only one currency."""
+def _paid_and_carried(rows: Sequence[Any], carried: dict[str, int]) -> dict[str, Any]:
+    """The lines, and per currency the total paid and the balance still carried; the single-currency
+    figures when there is only one currency."""
     totals: dict[str, dict[str, int]] = {}
-    latest: dict[tuple[str, str, str, str], int] = {}
     lines = []
     for row in rows:
         cur = row.currency
-        t = totals.setdefault(cur, {"paid": 0, "carried": 0})
+        t = totals.setdefault(cur, {"paid": 0, "carried": carried.get(cur, 0)})
         t["paid"] += int(row.paid_minor)
-        latest[(row.space_id, row.piece, cur, row.contributor)] = int(row.carried_minor)
         lines.append(
             {
                 "proposal": row.proposal_id,
                 "piece": row.piece,
                 "name": row.name,
+                "names": list(dict.fromkeys(c["name"] for c in payees.covers(row))),
                 "currency": cur,
                 "amount": money.to_text(int(row.amount_minor), cur),
                 "paid": money.to_text(int(row.paid_minor), cur),
@@ -99,8 +129,6 @@ def _paid_and_carried(rows: Sequence[Any]) -> dict[str, Any]:
                 "at": iso(row.finalized_at),
             }
         )
-    for (_s, _p, cur, _k), carried in latest.items():
-        totals[cur]["carried"] += carried
     single = next(iter(totals)) if len(totals) == 1 else None
     return {
         "currency": single,
@@ -114,11 +142,18 @@ def _paid_and_carried(rows: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def _unclaimed(held: Sequence[Any]) -> list[dict[str, Any]]:
-    """The latest held line per piece and unclaimed contributor, where something is still held."""
-    latest: dict[tuple[str, str, str, str], Any] = {}
+def _unclaimed(pieces: _PieceLines, held: Sequence[Any]) -> list[dict[str, Any]]:
+    """Held lines still owed: the latest line of each unclaimed name, unless a later line took its
+    balance to an account."""
+    found: dict[tuple[str, str, str, str], Any] = {}
     for row in held:
-        latest[(row.space_id, row.piece, row.currency, row.contributor)] = row
+        latest: dict[str, Any] = {}
+        for line in pieces.of(row.space_id, row.piece, row.currency):
+            for credit in payees.covers(line):
+                latest[credit["contributor"]] = line
+        last = latest.get(row.contributor)
+        if last is not None and (last.proposal_id, last.n) == (row.proposal_id, row.n):
+            found[(row.space_id, row.piece, row.currency, row.contributor)] = row
     return [
         {
             "piece": row.piece,
@@ -128,6 +163,6 @@ def _unclaimed(held: Sequence[Any]) -> list[dict[str, Any]]:
             "held": money.to_text(int(row.carried_minor), row.currency),
             "proposal": row.proposal_id,
         }
-        for row in latest.values()
+        for row in found.values()
         if int(row.carried_minor) > 0
     ]
