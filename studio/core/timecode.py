@@ -91,19 +91,6 @@ def to_ffmpeg(t: Fraction) -> str:
     return f"{sign}{us // 1_000_000}.{us % 1_000_000:06d}"
 
 
-def to_frames(t: Fraction, rate: Fraction) -> int:
-    """The frame index containing time t at rate fps (floor)."""
-    return math.floor(t * rate)
-
-
-def from_frames(frames: int, rate: Fraction) -> Fraction:
-    return Fraction(frames) / rate
-
-
-def to_samples(t: Fraction, sample_rate: int) -> int:
-    return round(t * sample_rate)
-
-
 def format_clock(t: Fraction, rate: Fraction | None = None) -> str:
     """H:MM:SS.mmm, or H:MM:SS:FF when a frame rate is given (for display)."""
     neg = t < 0
