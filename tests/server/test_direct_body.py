@@ -27,7 +27,7 @@ from studio.protocol import api
 from tests.server.conftest import REPO, Api, ServerProcess, signup
 
 MIB = 1024 * 1024
-BODY_TIMEOUT = 2
+BODY_TIMEOUT = 4
 ADMITTED = 0.3
 """Seconds a test waits after sending a part's headers, so its body arrives once the part is admitted."""
 
