@@ -28,4 +28,16 @@ def cli_message(exc: StudioError) -> str:
     conflicts = sys.modules.get("studio.services.conflicts")
     if conflicts is not None and isinstance(exc, conflicts.ChangeRefused) and exc.change_id:
         return f"{exc} (studio sync --drop {exc.change_id[:12]} gives it up)"
+    client = sys.modules.get("studio.sync.client")
+    if client is not None and isinstance(exc, client.UntrustedServer):
+        return f"{exc}{_TLS_ADVICE.get(exc.kind, '').format(sha=exc.presented or 'SHA256')}"
     return str(exc)
+
+
+_TLS_ADVICE = {
+    "changed": ". If the server's certificate was replaced on purpose (ask whoever runs it), log in again "
+    "with --pin-certificate {sha}",
+    "ca": ". If it changed on purpose, log in again with --ca-cert FILE or --pin-certificate {sha}",
+    "unknown": ". If that is the server's (studio serve prints it), log in with --pin-certificate {sha}, "
+    "or with --ca-cert FILE for the certificate that signed it",
+}

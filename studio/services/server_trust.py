@@ -24,7 +24,14 @@ from studio.sync.client import UntrustedServer, normalise_url
 
 T = TypeVar("T")
 
-__all__ = ["ServerCertificate", "UnknownCertificate", "UntrustedServer", "certificate_of", "with_trust"]
+__all__ = [
+    "ServerCertificate",
+    "UnknownCertificate",
+    "UntrustedServer",
+    "certificate_of",
+    "fingerprint_text",
+    "with_trust",
+]
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,15 @@ class ServerCertificate:
 
 
 class UnknownCertificate(UntrustedServer):
-    """First contact with an https server whose certificate no authority this computer trusts has signed,
-    and nothing is stored for it: nothing was sent to it. `certificate` is what to show before pinning."""
+    """An https server presents a certificate nothing here vouches for: at the first contact (nothing stored
+    for it) or, with `replaces` (the SHA-256 pinned before), a certificate other than the pinned one.
+    Nothing was sent to it. `certificate` is what to show before the person decides."""
 
-    def __init__(self, message: str, certificate: ServerCertificate) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, certificate: ServerCertificate, replaces: str | None = None) -> None:
+        kind = "changed" if replaces else "unknown"
+        super().__init__(message, presented=certificate.fingerprint, kind=kind)
         self.certificate = certificate
+        self.replaces = replaces
 
 
 def certificate_of(url: str) -> ServerCertificate:
@@ -113,13 +123,20 @@ def with_trust(
         if seen != wanted:
             raise UntrustedServer(
                 f"the server at {url} presents the certificate SHA-256 {fingerprint_text(seen)}, "
-                f"not {fingerprint_text(wanted)} as given: refusing it (nothing was stored)"
+                f"not {fingerprint_text(wanted)} as given: refusing it (nothing was stored)",
+                presented=seen,
+                kind="given",
             )
         tls.remember_pin(url, wanted)
     try:
         return call()
     except UntrustedServer as exc:
-        if tls.trust_for(url) is not None:
+        trusted = tls.trust_for(url)
+        if trusted is not None:
+            if confirm is None and exc.kind == "changed" and trusted.pin is not None:
+                # Shown with both fingerprints for the person to decide; a terminal never re-pins by a
+                # yes (`--pin-certificate` names the new one on purpose).
+                raise UnknownCertificate(str(exc), certificate_of(url), replaces=trusted.pin) from exc
             raise
         if confirm is None:
             raise UnknownCertificate(str(exc), certificate_of(url)) from exc

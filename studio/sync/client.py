@@ -48,9 +48,16 @@ class OfflineError(SyncError):
 
 
 class UntrustedServer(SyncError):
-    """The server's TLS certificate is not the one this computer trusts for it (or no authority signed it)."""
+    """The server's TLS certificate is not the one this computer trusts for it (or no authority signed it).
+    `presented` is the SHA-256 it showed ("" when unread); `kind` is "changed", "ca" or "unknown"
+    (tls.untrusted_refusal)."""
 
     exit_code = 6
+
+    def __init__(self, message: str, *, presented: str = "", kind: str = "unknown") -> None:
+        super().__init__(message)
+        self.presented = presented
+        self.kind = kind
 
 
 class ApiError(SyncError):
@@ -240,7 +247,8 @@ class ApiClient:
                 )
             except requests.exceptions.SSLError as exc:
                 # Not a network fault: retrying cannot make an untrusted certificate trusted.
-                raise UntrustedServer(tls.untrusted_message(self.base_url, self.trust, exc)) from exc
+                message, seen, kind = tls.untrusted_refusal(self.base_url, self.trust, exc)
+                raise UntrustedServer(message, presented=seen, kind=kind) from exc
             except _NETWORK_ERRORS as exc:
                 if (safe or _never_sent(exc)) and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))

@@ -198,8 +198,11 @@ def configure(session: requests.Session, url: str, adapter_options: dict[str, An
     return trust
 
 
-def untrusted_message(url: str, trust: ServerTrust | None, exc: Exception) -> str:
-    """Why the TLS handshake with `url` was refused, and what the user can do about it."""
+def untrusted_refusal(url: str, trust: ServerTrust | None, exc: Exception) -> tuple[str, str, str]:
+    """Why the TLS handshake with `url` was refused, as (message, presented SHA-256 or "", kind): kind
+    "changed" (another certificate than the one pinned), "ca" (not signed by the CA file given at login)
+    or "unknown" (nothing here vouches for it). The message names no way out: each front end words its
+    own (flags in the CLI, the connect form in the app)."""
     try:
         seen = presented_fingerprint(url, timeout=5)
     except InvalidInput:
@@ -209,19 +212,22 @@ def untrusted_message(url: str, trust: ServerTrust | None, exc: Exception) -> st
         return (
             f"the server at {url} presented a different certificate (SHA-256 {shown}) from the one this "
             f"computer trusts (SHA-256 {fingerprint_text(trust.pin)}): refusing to talk to it, since "
-            "someone may be in the middle. If the server's certificate was replaced on purpose (ask whoever "
-            f"runs it), log in again with --pin-certificate {seen or 'SHA256'}"
+            "someone may be in the middle",
+            seen,
+            "changed",
         )
     if trust is not None and trust.ca_file is not None:
         return (
             f"the certificate of the server at {url} (SHA-256 {shown}) is not signed by the CA certificate "
-            f"given at login, or does not name this host: refusing to talk to it ({_reason(exc)}). If it "
-            f"changed on purpose, log in again with --ca-cert FILE or --pin-certificate {seen or 'SHA256'}"
+            f"given at login, or does not name this host: refusing to talk to it ({_reason(exc)})",
+            seen,
+            "ca",
         )
     return (
         f"the certificate of the server at {url} is not trusted by this computer ({_reason(exc)}); its "
-        f"SHA-256 is {shown}. If that is the server's (studio serve prints it), log in with "
-        f"--pin-certificate {seen or 'SHA256'}, or with --ca-cert FILE for the certificate that signed it"
+        f"SHA-256 is {shown}",
+        seen,
+        "unknown",
     )
 
 

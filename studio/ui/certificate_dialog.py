@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.services import server_trust
 from studio.ui.untrusted import PlainLabel
 
 if TYPE_CHECKING:
@@ -36,17 +37,30 @@ class CertificateDialog(QDialog):
 
     decided = Signal(str)
 
-    def __init__(self, certificate: ServerCertificate, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, certificate: ServerCertificate, parent: QWidget | None = None, *, replaces: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.certificate = certificate
         self.choice = ""
-        self.setWindowTitle("Trust this server's certificate?")
-        intro = PlainLabel(
-            f"No authority this computer trusts has signed the certificate of {certificate.url}. "
-            "That is what a server with a certificate of its own looks like, and also what someone in "
-            "the middle of the connection looks like. Compare the fingerprint below with the one the "
-            "server's owner gives you (studio serve prints it when it starts) before trusting it."
-        )
+        if replaces is None:
+            self.setWindowTitle("Trust this server's certificate?")
+            text = (
+                f"No authority this computer trusts has signed the certificate of {certificate.url}. "
+                "That is what a server with a certificate of its own looks like, and also what someone in "
+                "the middle of the connection looks like. Compare the fingerprint below with the one the "
+                "server's owner gives you (studio serve prints it when it starts) before trusting it."
+            )
+        else:
+            self.setWindowTitle("The server's certificate has changed")
+            text = (
+                f"{certificate.url} now presents another certificate than the one this computer trusted "
+                f"(SHA-256 {server_trust.fingerprint_text(replaces)}). Its owner may have replaced it, or "
+                "someone may be in the middle of the connection. Trust the new one only if its owner "
+                "confirms the fingerprint below."
+            )
+        self.replaces = replaces
+        intro = PlainLabel(text)
         intro.setWordWrap(True)
         self.fingerprint = PlainLabel(certificate.fingerprint_text)
         self.fingerprint.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

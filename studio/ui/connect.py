@@ -101,11 +101,14 @@ class ConnectForm(QWidget):
         self.state.setText(f"{doing} {url}…")
         self.controller.connect_account(url, user, password, create=create, pin=pin, ca_cert=ca_cert)
 
-    def _on_certificate_unknown(self, certificate: ServerCertificate) -> None:
+    def _on_certificate_unknown(self, certificate: ServerCertificate, replaces: str | None) -> None:
         if not self._waiting or self._submitted is None:
             return  # another form asked
-        self.state.setText(f"The certificate of {certificate.url} is not trusted yet.")
-        dialog = CertificateDialog(certificate, self)
+        if replaces is None:
+            self.state.setText(f"The certificate of {certificate.url} is not trusted yet.")
+        else:
+            self.state.setText(f"The certificate of {certificate.url} has changed since it was trusted.")
+        dialog = CertificateDialog(certificate, self, replaces=replaces)
         dialog.decided.connect(lambda choice: self._on_certificate_decided(certificate, choice))
         self.certificate_dialog = dialog
         dialog.open()

@@ -62,7 +62,8 @@ def clip_of_hit(hit: dict[str, Any]) -> Clip:
 class SyncController(QObject):
     account_changed = Signal(object)  # the Account logged in here, or None
     connect_failed = Signal(str)
-    certificate_unknown = Signal(object)  # a ServerCertificate to show before trusting it (first contact)
+    # a ServerCertificate to show before trusting it, and the SHA-256 it would replace (None: first contact)
+    certificate_unknown = Signal(object, object)
     synced = Signal(object)  # SyncReport
     conflicts_listed = Signal(list)  # conflicts left after a sync (studio.services.sync.conflicts shape)
     refused_listed = Signal(list)  # changes the server refused (studio.services.sync.refused_changes shape)
@@ -236,7 +237,7 @@ class SyncController(QObject):
 
         if isinstance(exc, UnknownCertificate):  # the person decides; nothing was sent to the server
             self.status.offline("Offline — the server's certificate is not trusted yet")
-            self.certificate_unknown.emit(exc.certificate)
+            self.certificate_unknown.emit(exc.certificate, exc.replaces)
             return
         self.status.offline(f"Offline — {plain_reason(exc)}" if self.account is None else "Offline")
         self.connect_failed.emit(plain_reason(exc))
@@ -526,6 +527,11 @@ def _one_by_one(
 def plain_reason(exc: BaseException) -> str:
     """A network failure as a person reads it (the account service drops the transport's details); the
     service is imported on first use, which is after a failure, not at start."""
-    from studio.services.account import network_reason
+    from studio.services.account import UntrustedServer, network_reason
 
+    if isinstance(exc, UntrustedServer) and exc.kind == "changed":
+        return (
+            f"{network_reason(exc)}. If its owner replaced it on purpose, connect again "
+            "(Sync ▸ Connect to a server…) to review the new certificate"
+        )
     return network_reason(exc)

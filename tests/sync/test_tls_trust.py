@@ -180,13 +180,14 @@ def test_the_cli_trusts_a_self_signed_server_by_ca_file_or_pin_and_refuses_a_cha
     # kinds of trust refuses it, naming what it presents, and the login is kept for when it is fixed.
     serve.stop()
     serve.start(other_cert, other_key)
-    for machine, why in (
-        (ann, "not signed by the CA certificate"),
-        (bob, "presented a different certificate"),
+    for machine, why, advice in (
+        (ann, "not signed by the CA certificate", "--ca-cert FILE or --pin-certificate"),
+        (bob, "presented a different certificate", f"log in again with --pin-certificate {other_sha}"),
     ):
         refused = machine.cli("sync")
         assert refused.returncode == 6, refused.stderr
         assert why in refused.stderr and other_sha in refused.stderr, refused.stderr
+        assert advice in refused.stderr, refused.stderr
         assert (machine.root / "config" / "account.json").exists()
     serve.stop()
     serve.start(real_cert, real_key)
@@ -223,5 +224,11 @@ def test_first_contact_asks_once_and_pins_only_on_yes(serve: TlsServe, machines,
         assert len(asked) == 2
         # Without a way to ask (a script), a first contact is refused rather than trusted.
         erin = machines("erin")
-    with erin.active(), pytest.raises(UntrustedServer, match="--pin-certificate"):
+    with erin.active(), pytest.raises(UntrustedServer) as refused:
         with_trust(serve.url, lambda: svc.signup(serve.url, "erin", PASSWORD))
+    # The service names what was presented, not a way out: each front end words its own.
+    assert refused.value.kind == "unknown" and refused.value.presented == sha
+    assert "--" not in str(refused.value)
+    from studio.cli.wording import cli_message
+
+    assert f"log in with --pin-certificate {sha}" in cli_message(refused.value)

@@ -1,7 +1,8 @@
 """The connect form and a real `studio serve --tls-cert/--tls-key` with a self-signed certificate made in the
 test: at the first contact the form shows the certificate (SHA-256, subject, validity) and asks; trusting
 it pins it and later syncs go through; declining stores nothing; a CA file works instead of the pin; a
-changed certificate is refused with both fingerprints named, by the form and by a sync."""
+changed certificate is refused by a sync with both fingerprints named, and shown again by the form for
+the person to review."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _trust_file(studio_dirs: dict[str, str]) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def test_trusting_the_certificate_connects_and_syncs_and_a_changed_one_is_refused(
+def test_trusting_the_certificate_connects_and_syncs_and_a_changed_one_is_reviewed(
     qtbot, window, serve, tmp_path, studio_dirs
 ):
     real_cert, real_key, real_sha = self_signed(tmp_path, "real")
@@ -85,15 +86,37 @@ def test_trusting_the_certificate_connects_and_syncs_and_a_changed_one_is_refuse
     assert message.startswith("Sync failed") and fingerprint_text(other_sha) in message, message
     assert fingerprint_text(real_sha) in message, message
 
-    # Connecting again from the form is refused the same way, without offering to trust the new one.
+    # The app's words point at its own form, not at a command-line flag.
+    assert "Connect to a server" in message and "--" not in message, message
+
+    # Connecting again from the form shows the change for the person to review: both fingerprints,
+    # nothing stored until they trust the new one; cancelling keeps the old pin.
     _dialog, again = _open_form(qtbot, window, serve.url, "ann", create=False)
-    with qtbot.waitSignal(controller.connect_failed, timeout=60_000):
-        qtbot.mouseClick(again.connect_button, Qt.MouseButton.LeftButton)
-    assert again.certificate_dialog is None
-    text = again.state.text()
-    assert text.startswith("Not connected") and fingerprint_text(other_sha) in text, text
-    assert fingerprint_text(real_sha) in text
+    qtbot.mouseClick(again.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: again.certificate_dialog is not None and again.certificate_dialog.isVisible(), timeout=30_000
+    )
+    review = again.certificate_dialog
+    assert review.windowTitle() == "The server's certificate has changed"
+    assert review.fingerprint.text() == fingerprint_text(other_sha)
+    shown = " ".join(label.text() for label in review.findChildren(type(review.fingerprint)))
+    assert fingerprint_text(real_sha) in shown, shown
+    qtbot.mouseClick(review.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: again.state.text().startswith("Not connected"), timeout=30_000)
     assert _trust_file(studio_dirs)[serve.url] == {"sha256": real_sha}
+
+    # Trusting the new one (its owner confirmed it) pins it and syncs work again.
+    again_dialog, again = _open_form(qtbot, window, serve.url, "ann", create=False)
+    qtbot.mouseClick(again.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: again.certificate_dialog is not None and again.certificate_dialog.isVisible(), timeout=30_000
+    )
+    with qtbot.waitSignal(again_dialog.accepted, timeout=60_000):
+        qtbot.mouseClick(again.certificate_dialog.trust_button, Qt.MouseButton.LeftButton)
+    assert _trust_file(studio_dirs)[serve.url] == {"sha256": other_sha}
+    qtbot.waitUntil(lambda: controller.sync_task is None, timeout=60_000)
+    with qtbot.waitSignal(controller.synced, timeout=60_000):
+        controller.sync_now()
 
 
 def test_declining_stores_nothing_and_a_ca_file_is_the_other_way(qtbot, window, serve, tmp_path, studio_dirs):
