@@ -24,6 +24,7 @@ from studio.core.library import (
 from studio.core.store import Store
 from studio.protocol import api, refusals
 from studio.protocol.ids import is_username
+from studio.services.account import NotLoggedIn
 from studio.sync import credentials, state
 from studio.sync.client import ApiClient, ApiError, OfflineError
 
@@ -56,9 +57,9 @@ def _resolve(store: Store, usernames: Iterable[str]) -> None:
     try:
         login = current_login()
     except Exception:
-        raise InvalidInput(
-            f"crediting @{names[0]} needs the server that knows that account: log in first "
-            "(studio login URL --user NAME), or credit a name without @"
+        raise NotLoggedIn(
+            f"crediting @{names[0]} needs a login to the server that knows that account (log in first, "
+            "or credit the name without @)"
         ) from None
     try:
         with client_for(login) as client:

@@ -492,7 +492,7 @@ def search_library(
     if found is None:
         account = credentials.current_account()
         if account is None:
-            raise NotLoggedIn("no server known: run studio login URL --user NAME first")
+            raise NotLoggedIn("no server known")
         client = ApiClient(account.server, cancel=cancel)
     else:
         client = client_for(Login(*found), cancel)

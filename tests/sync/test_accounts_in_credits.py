@@ -124,3 +124,4 @@ def test_crediting_an_unknown_or_unreachable_account_imports_nothing(own_server,
     nobody = machines("nologin")
     offline = nobody.cli("import", str(media), "--creator", "@dan:music")
     assert offline.returncode != 0 and "log in first" in offline.stderr
+    assert "run studio login URL --user NAME" in offline.stderr, offline.stderr  # the CLI words the way in
