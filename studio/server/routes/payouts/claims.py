@@ -10,8 +10,8 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from studio.protocol import ledger_api as paths
 from studio.server import ledger, payees, schema
-from studio.server.auth import CallerDep, iso
-from studio.server.context import Ctx
+from studio.server.auth import Caller, CallerDep, iso
+from studio.server.context import Context, Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.ledger_schema import payout_claims, payout_links
 from studio.server.models import SpaceId
@@ -100,12 +100,7 @@ def confirm_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
     check_id(claim_id, "claim")
     c = payout_claims
     with ctx.db.write() as conn:
-        row = conn.execute(select(c).where(c.c.id == claim_id)).first()
-        if row is None:
-            raise not_found(f"claim {claim_id}")
-        piece = find_piece(conn, caller, row.piece, row.space_id)
-        require_manager(piece, caller, "confirm claims on its credits")
-        ctx.db.lock_space(conn, row.space_id)
+        row, piece = _claim_to_decide(conn, ctx, caller, claim_id, "confirm claims on its credits")
         if row.confirmed_by is not None:
             raise ProblemError(409, f"claim {claim_id} is already confirmed")
         if row.rejected_by is not None:
@@ -141,12 +136,7 @@ def reject_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
     check_id(claim_id, "claim")
     c = payout_claims
     with ctx.db.write() as conn:
-        row = conn.execute(select(c).where(c.c.id == claim_id)).first()
-        if row is None:
-            raise not_found(f"claim {claim_id}")
-        piece = find_piece(conn, caller, row.piece, row.space_id)
-        require_manager(piece, caller, "reject claims on its credits")
-        ctx.db.lock_space(conn, row.space_id)
+        row, _piece = _claim_to_decide(conn, ctx, caller, claim_id, "reject claims on its credits")
         done = conn.execute(
             update(c)
             .where(c.c.id == claim_id, c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None))
@@ -158,6 +148,20 @@ def reject_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         doc = _claim_doc(conn, claim_id)
         ledger.append(ctx.db, conn, row.space_id, caller, "reject", doc)
     return doc
+
+
+def _claim_to_decide(
+    conn: Connection, ctx: Context, caller: Caller, claim_id: str, doing: str
+) -> tuple[Any, Piece]:
+    """The claim and its piece, once the caller is known to manage the piece (its space locked for the
+    decision); a claim the caller cannot see is missing, as one that does not exist."""
+    row = conn.execute(select(payout_claims).where(payout_claims.c.id == claim_id)).first()
+    if row is None:
+        raise not_found(f"claim {claim_id}")
+    piece = find_piece(conn, caller, row.piece, row.space_id)
+    require_manager(piece, caller, doing)
+    ctx.db.lock_space(conn, row.space_id)
+    return row, piece
 
 
 def _account_credited(conn: Connection, piece: Piece, name: str, key: str) -> str | None:
