@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 
@@ -54,3 +55,19 @@ def on_next_dialog(handler: Callable[[QDialog], None]) -> None:
             QTimer.singleShot(20, poll)
 
     QTimer.singleShot(20, poll)
+
+
+def sign_up_from_the_menu(qtbot: Any, window: Any, url: str, user: str, password: str) -> None:
+    """Create the account `user` on `url` as a person does: Sync > Connect, the form filled in, Connect
+    clicked (the dialog closes itself once connected)."""
+
+    def fill(dialog: Any) -> None:
+        form = dialog.form
+        form.server.setText(url)
+        form.account.setText(user)
+        form.password.setText(password)
+        form.create_account.setChecked(True)
+        qtbot.mouseClick(form.connect_button, Qt.MouseButton.LeftButton)
+
+    on_next_dialog(fill)
+    window.actions_by_name["sync_connect"].trigger()

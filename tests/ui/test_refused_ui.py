@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.sync.conftest import PASSWORD, Client
-from tests.ui.helpers import on_next_dialog
+from tests.ui.helpers import sign_up_from_the_menu
 
 pytestmark = [pytest.mark.qt]
 
@@ -26,15 +26,7 @@ def test_a_refused_change_is_listed_and_can_be_given_up(qtbot, window, server, t
 
     user = f"ui{secrets.token_hex(3)}"
 
-    def fill(dialog) -> None:
-        dialog.form.server.setText(server.url)
-        dialog.form.account.setText(user)
-        dialog.form.password.setText(PASSWORD)
-        dialog.form.create_account.setChecked(True)
-        qtbot.mouseClick(dialog.form.connect_button, Qt.MouseButton.LeftButton)
-
-    on_next_dialog(fill)
-    window.actions_by_name["sync_connect"].trigger()
+    sign_up_from_the_menu(qtbot, window, server.url, user, PASSWORD)
     controller = window.sync
     qtbot.waitUntil(lambda: controller.sync_task is None, timeout=60_000)
 

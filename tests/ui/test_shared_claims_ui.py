@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.sync.conftest import PASSWORD, Client, noise_wav, sha256_of
-from tests.ui.helpers import on_next_dialog
+from tests.ui.helpers import sign_up_from_the_menu
 
 pytestmark = [pytest.mark.qt]
 
@@ -20,15 +20,7 @@ def test_the_shared_list_shows_each_claim_once_with_its_publisher(qtbot, window,
 
     user = f"ui{secrets.token_hex(3)}"
 
-    def fill(dialog) -> None:
-        dialog.form.server.setText(server.url)
-        dialog.form.account.setText(user)
-        dialog.form.password.setText(PASSWORD)
-        dialog.form.create_account.setChecked(True)
-        qtbot.mouseClick(dialog.form.connect_button, Qt.MouseButton.LeftButton)
-
-    on_next_dialog(fill)
-    window.actions_by_name["sync_connect"].trigger()
+    sign_up_from_the_menu(qtbot, window, server.url, user, PASSWORD)
     qtbot.waitUntil(lambda: window.sync.sync_task is None, timeout=60_000)
 
     tag = secrets.token_hex(3)

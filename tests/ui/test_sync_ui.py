@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt, QTimer
 
 from tests.sync.conftest import PASSWORD, ServerProcess, noise_wav, sha256_of
 from tests.sync.proxy import FlakyProxy
-from tests.ui.helpers import Watchdog, assert_responsive, on_next_dialog
+from tests.ui.helpers import Watchdog, assert_responsive, on_next_dialog, sign_up_from_the_menu
 from tests.ui.test_studio_flow import _drop_clip
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
@@ -70,16 +70,7 @@ def test_connect_publish_sync_search_pull_and_conflicts(qtbot, window, server, s
     controller = window.sync
 
     # --- connect from Sync > Connect, creating the account ---
-    def fill(dialog) -> None:
-        form = dialog.form
-        form.server.setText(slow_link.url)
-        form.account.setText(me)
-        form.password.setText(PASSWORD)
-        form.create_account.setChecked(True)
-        qtbot.mouseClick(form.connect_button, Qt.MouseButton.LeftButton)
-
-    on_next_dialog(fill)
-    window.actions_by_name["sync_connect"].trigger()  # the dialog closes itself once connected
+    sign_up_from_the_menu(qtbot, window, slow_link.url, me, PASSWORD)
     assert controller.account is not None and controller.account.username == me
     assert window.library.online and window.actions_by_name["sync_now"].isEnabled()
     qtbot.waitUntil(
