@@ -36,6 +36,22 @@ def contributor_of(who: Api) -> str:
     return account_contributor_id(who.get(api.ME).json()["id"])
 
 
+def bob_twice(alice: Api, bob: Api) -> str:
+    """A new piece of alice's crediting herself, bob by his account id ("B. Ray") and "Bobby", a name
+    nobody has claimed yet."""
+    piece = "piece-" + secrets.token_hex(8)
+    publish(
+        alice,
+        piece,
+        [
+            {"name": alice.username, "role": "camera"},
+            {"name": "B. Ray", "role": "music", "contributor": contributor_of(bob)},
+            {"name": "Bobby", "role": "sound"},
+        ],
+    )
+    return piece
+
+
 def claim_and_confirm(claimer: Api, publisher: Api, piece: str, name: str) -> None:
     made = claimer.post(paths.CLAIMS, json={"piece": piece, "name": name})
     assert made.status_code == 201, made.text
@@ -54,16 +70,7 @@ def pay(publisher: Api, piece: str, amount: str, minimum: str = "0") -> dict[str
 
 
 def test_an_account_credited_by_its_id_and_by_a_claimed_name_gets_one_line(alice: Api, bob: Api) -> None:
-    piece = "piece-" + secrets.token_hex(8)
-    publish(
-        alice,
-        piece,
-        [
-            {"name": alice.username, "role": "camera"},
-            {"name": "B. Ray", "role": "music", "contributor": contributor_of(bob)},
-            {"name": "Bobby", "role": "sound"},
-        ],
-    )
+    piece = bob_twice(alice, bob)
     claim_and_confirm(bob, alice, piece, "Bobby")
     proposal = pay(alice, piece, "10.00")
     lines = proposal["lines"]
@@ -90,16 +97,7 @@ def test_an_account_credited_by_its_id_and_by_a_claimed_name_gets_one_line(alice
 def test_balances_held_and_carried_under_both_credits_are_paid_once_on_the_merged_line(
     alice: Api, bob: Api
 ) -> None:
-    piece = "piece-" + secrets.token_hex(8)
-    publish(
-        alice,
-        piece,
-        [
-            {"name": alice.username, "role": "camera"},
-            {"name": "B. Ray", "role": "music", "contributor": contributor_of(bob)},
-            {"name": "Bobby", "role": "sound"},
-        ],
-    )
+    piece = bob_twice(alice, bob)
     # before the claim: "Bobby" is held for nobody, bob's own line is below the minimum and carried
     first = pay(alice, piece, "3.00", minimum="5.00")
     assert [(x["name"], x["account"], x["carried"]) for x in first["lines"]] == [
@@ -202,16 +200,7 @@ def test_a_rejected_claim_links_nothing_and_cannot_be_confirmed(
 def test_lines_stored_before_lines_were_merged_carry_their_balances_once(
     server: ServerProcess, alice: Api, bob: Api
 ) -> None:
-    piece = "piece-" + secrets.token_hex(8)
-    publish(
-        alice,
-        piece,
-        [
-            {"name": alice.username, "role": "camera"},
-            {"name": "B. Ray", "role": "music", "contributor": contributor_of(bob)},
-            {"name": "Bobby", "role": "sound"},
-        ],
-    )
+    piece = bob_twice(alice, bob)
     first = pay(alice, piece, "3.00", minimum="5.00")
     bobby = first["lines"][2]["contributor"]
     # as a server before migration 0010 left them: one line per credit (no `covers`), two of them bob's
