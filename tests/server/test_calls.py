@@ -34,7 +34,7 @@ def publish(api: Api, space: str, licence: str = "CC-BY-4.0", duration: str = "8
         },
     }
     r = api.push(space, change)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
     return clip
 
 

@@ -11,25 +11,7 @@ from typing import Any
 from studio.protocol import api
 from studio.protocol import ledger_api as paths
 from tests.server.conftest import Api, ServerProcess, signup, unique
-
-
-def publish(who: Api, space: str) -> str:
-    clip = "clip-" + secrets.token_hex(8)
-    change = {
-        "change_id": "c-" + secrets.token_hex(8),
-        "kind": "clip",
-        "id": clip,
-        "base_rev": None,
-        "fields": {
-            "title": clip,
-            "licence": "CC-BY-4.0",
-            "duration": "4",
-            "credits": [{"name": who.username, "role": "field recording"}],
-        },
-    }
-    r = who.push(space, change)
-    assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
-    return clip
+from tests.server.test_calls import publish
 
 
 def hidden(r: Any, call_id: str, missing: Any, missing_id: str) -> bool:
