@@ -50,7 +50,7 @@ class OfflineError(SyncError):
 class UntrustedServer(SyncError):
     """The server's TLS certificate is not the one this computer trusts for it (or no authority signed it).
     `presented` is the SHA-256 it showed ("" when unread); `kind` is "changed", "ca" or "unknown"
-    (tls.untrusted_refusal)."""
+    (tls.untrusted_refusal), or "given" when it is not the certificate a login was told to pin."""
 
     exit_code = 6
 
