@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from studio.core.errors import StudioError
+from studio.core.errors import InvalidInput, StudioError
 
 _PUBLISH_FLAGS = {
     "credits": "studio import FILE --creator NAME[:ROLE]",
@@ -17,8 +17,35 @@ _PUBLISH_FLAGS = {
 }
 
 
+_FLAGS = {
+    "at": "--at",
+    "source_in": "--in",
+    "source_out": "--out",
+    "brief": "--brief",
+    "due": "--due",
+    "length_s": "--length",
+    "review_days": "--review-days",
+    "creator": "--creator",
+    "name": "--name",
+}
+"""The flag of each service parameter a refused input can be named by (InvalidInput.field)."""
+
+_WHOLE = {
+    "move": "move needs --at and/or --track",
+    "trim": "trim needs --in and/or --out",
+    "trust_both": "give --ca-cert or --pin-certificate, not both",
+    "trust_http": "--ca-cert and --pin-certificate are for https:// servers",
+}
+"""Rules about how flags go together, worded with the flags (InvalidInput.field names the rule)."""
+
+
 def cli_message(exc: StudioError) -> str:
     """The one-line message `studio` prints for `exc`."""
+    if isinstance(exc, InvalidInput) and exc.field is not None:
+        if exc.field in _WHOLE:
+            return _WHOLE[exc.field]
+        if exc.field in _FLAGS:
+            return f"{_FLAGS[exc.field]}: {exc.detail}"
     account = sys.modules.get("studio.services.account")
     if account is not None and isinstance(exc, account.NotLoggedIn):
         return f"{exc}: run studio login URL --user NAME (or studio signup)"

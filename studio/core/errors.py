@@ -14,7 +14,16 @@ class NotFound(StudioError):
 
 
 class InvalidInput(StudioError):
-    """Malformed user input: times, names, project or timeline files."""
+    """Malformed user input: times, names, project or timeline files.
+
+    `field` names the input at fault by the service's own parameter name, and `detail` says what is
+    wrong with it without naming it, so each front end can point at its own control for it (the CLI
+    names its flag: studio.cli.wording); the message itself names the input in plain words."""
+
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.detail = message if detail is None else detail
 
 
 class EditRejected(StudioError):

@@ -29,15 +29,21 @@ def new_call(
     space: str, brief: str, due: str, length_s: float | None = None, licence: str | None = None
 ) -> dict[str, Any]:
     if not brief.strip():
-        raise InvalidInput("--brief needs some text: say what the call is for")
+        raise InvalidInput(
+            "the brief is empty: say what the call is for",
+            field="brief",
+            detail="say what the call is for (it is empty)",
+        )
     due = due.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", due):
         try:
             date.fromisoformat(due)
         except ValueError:
-            raise InvalidInput(f"--due {due!r} is not a calendar date") from None
+            detail = f"{due!r} is not a calendar date"
+            raise InvalidInput(f"the due date {detail}", field="due", detail=detail) from None
     if length_s is not None and length_s <= 0:
-        raise InvalidInput(f"--length {length_s} must be more than zero seconds")
+        detail = f"must be more than zero seconds, not {length_s}"
+        raise InvalidInput(f"the length asked for {detail}", field="length_s", detail=detail)
     with client_for() as client:
         return remote.new_call(client, space.strip(), brief.strip(), due, length_s, licence)
 

@@ -44,7 +44,8 @@ def parse_creator(text: str) -> Credit:
         name, role = text, ""
     name, role = " ".join(name.split()), role.strip()
     if not name:
-        raise InvalidInput(f"--creator {text!r}: give a name, as NAME or NAME:ROLE")
+        detail = f"{text!r} has no name: give one, as NAME or NAME:ROLE"
+        raise InvalidInput(f"the credit {detail}", field="creator", detail=detail)
     return Credit(name=name, roles=(role or "creator",))
 
 

@@ -59,7 +59,8 @@ def record_revenue(piece: str, amount: str, currency: str, note: str = "") -> di
 
 def propose(piece: str, review_days: int = DEFAULT_REVIEW_DAYS, minimum: str = "0") -> dict[str, Any]:
     if not 0 <= review_days <= MAX_REVIEW_DAYS:
-        raise InvalidInput(f"--review-days {review_days} must be between 0 and {MAX_REVIEW_DAYS}")
+        detail = f"must be between 0 and {MAX_REVIEW_DAYS} days, not {review_days}"
+        raise InvalidInput(f"the review period {detail}", field="review_days", detail=detail)
     with client_for() as client:
         return remote.propose(client, piece_id(piece), review_days, minimum.strip())
 

@@ -35,16 +35,22 @@ def open_store(path: Path | None = None) -> Store:
     return Store(path)
 
 
-def parse_seconds(value: TimeArg, what: str) -> Fraction | None:
-    """A time argument: None stays None; text must be seconds (1.5, 3/2) and not negative."""
+TIME_FIELDS = {"at": "the time on the timeline", "source_in": "the in point", "source_out": "the out point"}
+"""The time parameters of the project use cases, named in plain words for their errors."""
+
+
+def parse_seconds(value: TimeArg, field: str) -> Fraction | None:
+    """A time argument (`field` is one of TIME_FIELDS): None stays None; text must be seconds (1.5,
+    3/2) and not negative."""
     if value is None or isinstance(value, Fraction):
         return value
     try:
         t = parse_time(value)
     except ValueError as exc:
-        raise InvalidInput(f"{what}: {exc}") from None
+        raise InvalidInput(f"{TIME_FIELDS[field]}: {exc}", field=field, detail=str(exc)) from None
     if t < 0:
-        raise InvalidInput(f"{what}: {value!r} is negative")
+        detail = f"{value!r} is negative"
+        raise InvalidInput(f"{TIME_FIELDS[field]}: {detail}", field=field, detail=detail)
     return t
 
 
@@ -137,9 +143,9 @@ def add_clip(
     made when there is none. `at` is kept exactly (an overlap is refused) and defaults to the end of
     those tracks. Returns the picture's item (the only item of a picture-only or sound-only clip)."""
     clip = find_clip(session.store, clip_ref)
-    at_t = parse_seconds(at, "--at")
-    in_t = parse_seconds(source_in, "--in")
-    out_t = parse_seconds(source_out, "--out")
+    at_t = parse_seconds(at, "at")
+    in_t = parse_seconds(source_in, "source_in")
+    out_t = parse_seconds(source_out, "source_out")
     with session.edit("Add clip") as tx:
         name, track_ops = _track_for(tx.timeline, clip, track)
         tx.do(track_ops)
@@ -175,9 +181,9 @@ def move_item(
 ) -> Item:
     """Move an item to `at` and/or onto `track`. Its linked picture or sound moves by the same
     time and stays on its own track, as a drag in the app moves the pair."""
-    at_t = parse_seconds(at, "--at")
+    at_t = parse_seconds(at, "at")
     if at_t is None and track is None:
-        raise InvalidInput("move needs --at and/or --track")
+        raise InvalidInput("a move needs a time on the timeline, a track or both", field="move")
     with session.edit("Move clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
         delta = ZERO if at_t is None else at_t - item.start
@@ -190,12 +196,12 @@ def move_item(
 def trim_item(
     session: ProjectSession, item_ref: str, *, source_in: TimeArg = None, source_out: TimeArg = None
 ) -> Item:
-    in_t = parse_seconds(source_in, "--in")
-    out_t = parse_seconds(source_out, "--out")
-    if in_t is None and out_t is None:
-        raise InvalidInput("trim needs --in and/or --out")
     """Change an item's in and/or out point. A linked partner whose edge is where the item's edge was
     follows it, as when its edge is dragged in the app (the clip's length bounds the trim)."""
+    in_t = parse_seconds(source_in, "source_in")
+    out_t = parse_seconds(source_out, "source_out")
+    if in_t is None and out_t is None:
+        raise InvalidInput("a trim needs an in point, an out point or both", field="trim")
     lookup = clip_lookup(session.store)
     with session.edit("Trim clip") as tx:
         item = edits.find_item(tx.timeline, item_ref)
@@ -315,7 +321,10 @@ def import_timeline(
     except NotFound:
         pass
     else:
-        raise InvalidInput(f"there is already a project named {project_name!r}: give another with --name")
+        taken = f"there is already a project named {project_name!r}"
+        raise InvalidInput(
+            f"{taken}: give the new one another name", field="name", detail=f"{taken}: give another"
+        )
     warnings = list(imported.warnings)
     present: dict[str, bool] = {}
     for clip in imported.clips.values():

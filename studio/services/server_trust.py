@@ -104,10 +104,12 @@ def with_trust(
     kept."""
     url = normalise_url(url)
     if ca_cert is not None and pin is not None:
-        raise InvalidInput("give --ca-cert or --pin-certificate, not both")
+        raise InvalidInput("trust a CA file or pin a certificate, not both", field="trust_both")
     if not url.startswith("https://"):
         if ca_cert is not None or pin is not None:
-            raise InvalidInput("--ca-cert and --pin-certificate are for https:// servers")
+            raise InvalidInput(
+                "a CA file or a pinned certificate is for https:// servers only", field="trust_http"
+            )
         return call()
     if ca_cert is not None:
         before = tls.stored_entry(url)

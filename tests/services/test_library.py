@@ -124,7 +124,7 @@ def test_credits_and_licence_given_by_the_user(store: Store, media: dict[str, Pa
     ]
     with pytest.raises(InvalidInput, match="not an SPDX licence id"):
         import_files(store, [media["tone"]], licence="free for all!")
-    with pytest.raises(InvalidInput, match="give a name"):
+    with pytest.raises(InvalidInput, match="has no name: give one"):
         parse_creator(":camera")
 
 

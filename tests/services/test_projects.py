@@ -67,9 +67,9 @@ def test_clips_go_on_tracks_of_their_kind_made_as_needed(store: Store, clips: di
     }
     with pytest.raises(NotFound, match=r"no track 'Music' in this project \(tracks: V1, V2, A1, A2, V3\)"):
         projects.add_clip(session, "gulls", track="Music")
-    with pytest.raises(InvalidInput, match="--at: not a time"):
+    with pytest.raises(InvalidInput, match="time on the timeline: not a time"):
         projects.add_clip(session, "gulls", at="soon")
-    with pytest.raises(InvalidInput, match="--in: '-1' is negative"):
+    with pytest.raises(InvalidInput, match="the in point: '-1' is negative"):
         projects.add_clip(session, "gulls", source_in="-1")
     with pytest.raises(EditRejected, match="sound only"):
         projects.add_clip(session, "gulls", track="V4")
@@ -88,7 +88,7 @@ def test_edits_use_the_clips_real_durations(store: Store, clips: dict[str, Clip]
     assert (trimmed.start, trimmed.source_in, trimmed.end) == (Fraction(7, 2), Fraction(1, 2), 3 + duration)
     moved = projects.move_item(session, item.id, at="10")
     assert moved.start == 10
-    with pytest.raises(InvalidInput, match="move needs --at and/or --track"):
+    with pytest.raises(InvalidInput, match="a move needs a time on the timeline, a track or both"):
         projects.move_item(session, item.id)
     assert projects.remove_item(session, item.id[:8]) == item.id
     assert projects.undo(session) == "Remove clip"
