@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -72,6 +72,7 @@ class ClaimsPanel(_NetworkWidget):
         self.own_claims: list[dict[str, Any]] = []
         self.loaded = False
         self._doing = ""  # "list", "claim" or "decide": how a failure is put in words
+        self._reload_pending = False  # asked for while a call ran (a login change): run once it is done
 
         self.notice = PlainLabel(NOT_LOGGED_IN)
         self.notice.setWordWrap(True)
@@ -132,19 +133,26 @@ class ClaimsPanel(_NetworkWidget):
         self.claim_button.clicked.connect(self._on_claim_clicked)
         name_edit.returnPressed.connect(self._on_claim_clicked)
         self.piece.textChanged.connect(lambda _t: self._on_piece_changed())
-        self.busy_changed.connect(lambda _b: self._update_buttons())
+        self.busy_changed.connect(self._on_busy_changed)
         self._show_login()
 
     # -- the login and the piece ----------------------------------------------------------------------
     def set_account(self, username: str) -> None:
-        """The app's login changed (or was first read): reload for it, or say how to log in."""
+        """The app's login changed (or was first read): reload for it (now if the tab is in view), or
+        say how to log in."""
         changed = username != self.username
         self.username = username
         self._show_login()
         if changed or not username:  # never one account's claims under another's name
             self._fill_lists([], [])
             self.loaded = False
-        if username and (not self.loaded or self.me != username):
+        if username and self.isVisible() and (not self.loaded or self.me != username):
+            self.refresh()  # else when the tab is shown
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Each time the tab comes into view the lists are read again: claims arrive from other people."""
+        super().showEvent(event)
+        if self.username and not event.spontaneous():
             self.refresh()
 
     def set_piece(self, clip_id: str) -> None:
@@ -185,6 +193,9 @@ class ClaimsPanel(_NetworkWidget):
         """Reload both lists from the server; `then_say` is shown once they are in."""
         if not self.username:
             self.status.setText(NOT_LOGGED_IN)
+            return
+        if self.busy:
+            self._reload_pending = True
             return
 
         def read() -> tuple[str, list[dict[str, Any]]]:
@@ -233,6 +244,12 @@ class ClaimsPanel(_NetworkWidget):
         claim = self.selected_claim()
         self.explain.setText(_what_confirm_does(claim, self.piece_label(claim["piece"])) if claim else "")
         self._update_buttons()
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self._update_buttons()
+        if not busy and self._reload_pending:
+            self._reload_pending = False
+            self.refresh()
 
     def _update_buttons(self) -> None:
         idle, logged_in = not self.busy, bool(self.username)

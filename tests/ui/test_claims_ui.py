@@ -40,6 +40,18 @@ def answer(button: QMessageBox.StandardButton, seen: list[str]):
     return click
 
 
+def show_claims_tab(qtbot, window):
+    """The Claims panel, shown as a person reaches it: the Payouts dock raised, its Claims tab clicked."""
+    window.payouts_dock.raise_()
+    tabs = window.payouts_tabs
+    bar = tabs.tabBar()
+    index = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Claims")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    claims = window.payout_docks.claims()
+    qtbot.waitUntil(claims.isVisible, timeout=5_000)
+    return claims
+
+
 def log_in_app(qtbot, window, url: str, user: str) -> None:
     """Log this machine in as `user` and let the app (and the Claims tab) notice, as at its start."""
     claims = window.payout_docks.claims()
@@ -50,7 +62,7 @@ def log_in_app(qtbot, window, url: str, user: str) -> None:
 
 def test_claim_confirm_reject_and_an_outsider_refused_from_the_claims_tab(qtbot, window, server, tmp_path):
     bob, cy, eve = unique("bob"), unique("cy"), unique("eve")
-    claims = window.payout_docks.claims()
+    claims = show_claims_tab(qtbot, window)
 
     # Logged out: the tab says so and its button opens the connect form.
     assert "Not logged in" in claims.notice.text() and not claims.claim_button.isEnabled()
@@ -191,7 +203,7 @@ def test_the_claims_tab_says_when_the_server_cannot_be_reached(qtbot, window, tm
         user = unique("cy")
         svc.signup(own.url, user, PASSWORD)
         window.sync.load_account()
-        claims = window.payout_docks.claims()
+        claims = show_claims_tab(qtbot, window)
         qtbot.waitUntil(lambda: claims.me == user and not claims.busy, timeout=30_000)
         assert claims.status.text() == "" and claims.mine.rowCount() == 0
         own.stop()
