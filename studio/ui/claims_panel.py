@@ -357,38 +357,39 @@ class ClaimsPanel(_NetworkWidget):
 
     # -- errors and keys ------------------------------------------------------------------------------
     def failure_text(self, exc: BaseException) -> str:
-        """The failure in plain words: what it means for the person, then what the server said."""
-        from studio.services.account import NotLoggedIn, network_reason
-        from studio.sync.client import ApiError, NotAuthenticated, OfflineError  # not re-exported there
+        """The failure in plain words: what it means for the person, then what the server said. A problem
+        the server answered carries its HTTP `status`, and its message is the server's detail."""
+        from studio.services.account import NotLoggedIn, OfflineError, network_reason
 
+        status = getattr(exc, "status", None)
         if isinstance(exc, NotLoggedIn):
             return NOT_LOGGED_IN
-        if isinstance(exc, NotAuthenticated):
-            return (
-                "Your login is no longer valid (expired or revoked): "
-                "connect again (Sync ▸ Connect to a server…)."
-            )
         if isinstance(exc, OfflineError):
             return (
                 f"The server cannot be reached ({network_reason(exc)}): check the connection, then Refresh."
             )
-        if isinstance(exc, ApiError):
-            said = exc.detail
-            if exc.status == 403 and self._doing == "decide":
-                return (
-                    "Only the piece's publisher (or, in a private space, its owners) can confirm or reject "
-                    f"this claim, and the server says you are not: {said}."
-                )
-            if exc.status == 409 and self._doing == "claim":
-                return f"That name cannot be claimed: it is already taken. The server said: {said}."
-            if exc.status == 409 and self._doing == "decide":
-                return f"This claim was already decided, or the name is taken. The server said: {said}."
-            if exc.status == 404 and self._doing == "claim":
-                return f"Nothing to claim there. The server said: {said}."
-            if exc.status == 404:
-                return f"The claim or its piece is not there any more. The server said: {said}."
-            return f"The server refused: {said}."
-        return str(exc)
+        if not isinstance(status, int):
+            return str(exc)
+        said = str(exc)
+        if status == 401:
+            return (
+                "Your login is no longer valid (expired or revoked): "
+                "connect again (Sync ▸ Connect to a server…)."
+            )
+        if status == 403 and self._doing == "decide":
+            return (
+                "Only the piece's publisher (or, in a private space, its owners) can confirm or reject "
+                f"this claim, and the server says you are not: {said}."
+            )
+        if status == 409 and self._doing == "claim":
+            return f"That name cannot be claimed: it is already taken. The server said: {said}."
+        if status == 409 and self._doing == "decide":
+            return f"This claim was already decided, or the name is taken. The server said: {said}."
+        if status == 404 and self._doing == "claim":
+            return f"Nothing to claim there. The server said: {said}."
+        if status == 404:
+            return f"The claim or its piece is not there any more. The server said: {said}."
+        return f"The server refused: {said}."
 
     def event(self, event: QEvent) -> bool:
         """Delete deletes nothing here: the window's Delete removes timeline items or library clips, and
