@@ -1,5 +1,5 @@
-"""Plugs payouts and open calls into the main window: a Payouts dock (the selected piece's payouts and
-"My earnings") beside the inspector, and the open calls under the library's Shared tab.
+"""Plugs payouts and open calls into the main window: a Payouts dock (the selected piece's payouts, "My
+earnings" and the name claims) beside the inspector, and the open calls under the library's Shared tab.
 
 Both start hidden (the dock tabbed behind the inspector, the calls under a tab that is not chosen), so
 their panels are built when first shown, not at start: the dock holds an empty page until its tab is
@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget
 
+    from studio.core.clips import Clip
     from studio.ui.calls_panel import CallsPanel
+    from studio.ui.claims_panel import ClaimsPanel
     from studio.ui.payouts_panel import EarningsView, PayoutsPanel
 
 
@@ -33,6 +35,7 @@ class PayoutsDocks:
 
         self.dock = make_dock(window, "Payouts", self.page, "right")
         self._panels: tuple[PayoutsPanel, EarningsView, QTabWidget] | None = None
+        self._claims: ClaimsPanel | None = None
         self._calls: CallsPanel | None = None
         self.piece = ""  # the library's last selected clip, for the payouts panel once it is made
         self.username = ""
@@ -52,22 +55,35 @@ class PayoutsDocks:
         return self._calls is not None
 
     def panels(self) -> tuple[PayoutsPanel, EarningsView, QTabWidget]:
-        """The Payouts and My earnings panels in their tabs, made on first use."""
+        """The Payouts, My earnings and Claims panels in their tabs, made on first use."""
         if self._panels is None:
             from PySide6.QtWidgets import QTabWidget
 
+            from studio.ui.claims_panel import ClaimsPanel
             from studio.ui.payouts_panel import EarningsView, PayoutsPanel
 
             payouts, earnings, tabs = PayoutsPanel(), EarningsView(), QTabWidget()
+            claims = ClaimsPanel(self._clip_for)
             tabs.addTab(payouts, "Payouts")
             tabs.addTab(earnings, "My earnings")
+            tabs.addTab(claims, "Claims")
             layout = self.page.layout()
             assert layout is not None
             layout.addWidget(tabs)
-            self._panels = (payouts, earnings, tabs)
+            self._panels, self._claims = (payouts, earnings, tabs), claims
+            claims.claim_confirmed.connect(lambda _doc: earnings.refresh())  # held money moved
+            claims.connect_requested.connect(self.window.show_connect)
             if self.piece:
                 payouts.set_piece(self.piece)
+                claims.set_piece(self.piece)
+            claims.set_account(self.username)
         return self._panels
+
+    def claims(self) -> ClaimsPanel:
+        """The Claims panel (its tab made with the others on first use)."""
+        self.panels()
+        assert self._claims is not None
+        return self._claims
 
     def calls(self) -> CallsPanel:
         """The open calls under the library's list, made on first use."""
@@ -97,11 +113,22 @@ class PayoutsDocks:
         self.piece = clip_id or self.piece
         if self._panels is not None:
             self._panels[0].set_piece(clip_id)
+            self.claims().set_piece(clip_id)
 
     def _on_account(self, account: Any) -> None:
         self.username = account.username if account is not None else ""
         if self._calls is not None:
             self._calls.username = self.username
+        if self._claims is not None:
+            self._claims.set_account(self.username)
+
+    def _clip_for(self, piece: str) -> Clip | None:
+        """The library's clip for a piece id (a public claim id `<sha256>-<hex>` names its media first)."""
+        catalog = self.window.catalog
+        found: Clip | None = (
+            catalog.shared.get(piece) or catalog.clips.get(piece) or catalog.clips.get(piece[:64])
+        )
+        return found
 
 
 def install(window: Any) -> PayoutsDocks:

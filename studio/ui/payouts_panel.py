@@ -67,7 +67,15 @@ class _NetworkWidget(QWidget):
         self.status.setWordWrap(True)
         self.busy = False
 
-    def run(self, label: str, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+    def run(
+        self,
+        label: str,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run fn on the network pool; its result goes to on_done, its failure (in words) to the status
+        line and to on_failed."""
         self._set_busy(True)
         self.status.setText(f"{label}…")
 
@@ -78,7 +86,10 @@ class _NetworkWidget(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(False)
-            self.status.setText(str(exc))
+            text = self.failure_text(exc)
+            self.status.setText(text)
+            if on_failed is not None:
+                on_failed(text)
 
         tasks.submit(
             "network",
@@ -89,6 +100,10 @@ class _NetworkWidget(QWidget):
             on_cancelled=lambda: self._set_busy(False),
             owner=self,
         )
+
+    def failure_text(self, exc: BaseException) -> str:
+        """What the status line says when a call fails (a panel may put it in plainer words)."""
+        return str(exc)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -32,7 +32,7 @@ def test_payouts_dock_is_built_when_its_tab_is_clicked(qtbot, window):
     qtbot.waitUntil(panel.isVisible, timeout=5_000)
     assert window.payouts_dock.isAncestorOf(tabs)
     assert panel.piece.text() == "f" * 64
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Payouts", "My earnings"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Payouts", "My earnings", "Claims"]
     assert panel.load_button.isEnabled()
     window.library.clip_selected.emit("e" * 64)  # once made, selections go straight to it
     assert panel.piece.text() == "e" * 64
