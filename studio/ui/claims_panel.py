@@ -1,5 +1,5 @@
 """The Claims tab of the Payouts dock: claiming a name a piece credited before its person had an account,
-and, on pieces you published, confirming or rejecting such claims.
+and, on pieces you published or in private spaces you own, confirming or rejecting such claims.
 
 A confirmed claim makes the name that account on that piece for good: the money held for the name goes to
 the account's statement and the next proposal pays it, so Confirm and Reject both say what they do and ask
@@ -115,7 +115,7 @@ class ClaimsPanel(_NetworkWidget):
         form.addRow("Name", name_row)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
-        layout.addWidget(QLabel("Waiting for you to confirm (pieces you published)"))
+        layout.addWidget(QLabel("Waiting for you to confirm (pieces you published, or in spaces you own)"))
         layout.addWidget(self.waiting, 1)
         layout.addWidget(self.explain)
         layout.addLayout(decide)

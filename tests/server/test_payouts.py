@@ -318,6 +318,40 @@ def test_unclaimed_names_are_held_for_the_owner_until_a_confirmed_claim(
     assert after["carried_balance"] == "0.00" and Decimal(after["paid_total"]) == Decimal(line["paid"])
 
 
+def test_owners_of_a_private_space_see_the_claims_they_may_decide_and_a_repeated_claim_is_made_once(
+    server: ServerProcess, alice: Api, bob: Api
+) -> None:
+    carol, dave = signup(server.url, unique("carol")), signup(server.url, unique("dave"))
+    space = alice.new_space("label")
+    alice.add_member(space, bob.username, "editor")
+    alice.add_member(space, carol.username, "viewer")
+    alice.add_member(space, dave.username, "owner")
+    piece = piece_id()
+    publish(bob, space, piece, equal_credits([bob.username, "Carol Jones"]))
+    made = carol.post(paths.CLAIMS, json={"piece": piece, "space": space, "name": "Carol Jones"})
+    assert made.status_code == 201 and made.json()["status"] == "pending"
+    claim_id = made.json()["id"]
+    again = carol.post(paths.CLAIMS, json={"piece": piece, "space": space, "name": "carol jones"})
+    assert again.status_code == 200 and again.json() == made.json()  # a resend, not a second claim
+
+    def listed(api: Api) -> list[str]:
+        return [c["id"] for c in api.get(paths.CLAIMS).json()["claims"]]
+
+    # the publisher and both owners may decide it, so all three see it; the claimant sees their own once
+    assert listed(bob) == listed(alice) == listed(dave) == listed(carol) == [claim_id]
+    # an owner removed from the space no longer sees it, nor may decide it
+    assert alice.delete(f"/v1/spaces/{space}/members/{dave.username}").status_code == 204
+    assert listed(dave) == []
+    assert dave.post(paths.CLAIM_CONFIRM.format(claim_id=claim_id)).status_code == 404
+    assert alice.post(paths.CLAIM_REJECT.format(claim_id=claim_id)).json()["status"] == "rejected"
+    assert listed(alice) == listed(bob) == []  # decided: only its claimant still lists it
+    assert [c["status"] for c in carol.get(paths.CLAIMS).json()["claims"]] == ["rejected"]
+    # after a rejection the name may be claimed anew: a new claim, not the rejected one
+    anew = carol.post(paths.CLAIMS, json={"piece": piece, "space": space, "name": "Carol Jones"})
+    assert anew.status_code == 201 and anew.json()["id"] != claim_id
+    assert listed(alice) == [anew.json()["id"]]
+
+
 def test_every_ledger_change_is_in_the_space_feed(alice: Api, bob: Api) -> None:
     space = alice.new_space("audit")
     alice.add_member(space, bob.username, "viewer")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, exists, insert, or_, select, update
 
 from studio.protocol import ledger_api as paths
 from studio.server import ledger, payees, schema
@@ -30,8 +30,10 @@ class ClaimIn(BaseModel):
 
 
 @router.post(paths.CLAIMS, status_code=201, responses=responses(401, 404, 409))
-def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
-    """Ask to be the account behind a name credited in a piece; its publisher confirms."""
+def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx, response: Response) -> dict[str, Any]:
+    """Ask to be the account behind a name credited in a piece; its publisher confirms. Asking again
+    while the caller's claim of that credit is pending answers that claim (200), so a claim sent again
+    after a lost answer is made once."""
     with ctx.db.write() as conn:
         piece = find_piece(conn, caller, body.piece, body.space)
         wanted = body.name.strip().lstrip("@").lower()
@@ -53,6 +55,10 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         if payees.link_of(conn, piece.space.id, piece.id, key) is not None:
             raise ProblemError(409, f"{name!r} is already linked to an account on this piece")
         ctx.db.lock_space(conn, piece.space.id)
+        pending = _pending_claim(conn, piece, key, caller.account_id)
+        if pending is not None:
+            response.status_code = 200
+            return _claim_doc(conn, pending)
         claim_id, at = ledger.new_id(), ctx.clock.now()
         conn.execute(
             insert(payout_claims).values(
@@ -76,16 +82,29 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
 
 @router.get(paths.CLAIMS, responses=responses(401))
 def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
-    """Claims the caller made, and pending claims on pieces the caller manages."""
-    c, r = payout_claims, schema.records
+    """Claims the caller made, and pending claims the caller may decide: on pieces they published, and
+    on every piece of a private space they own (as confirm and reject allow, pieces.may_manage)."""
+    c, r, m, s = payout_claims, schema.records, schema.members, schema.spaces
+    published = exists().where(
+        r.c.space_id == c.c.space_id,
+        r.c.kind == "clip",
+        r.c.id == c.c.piece,
+        r.c.owner_id == caller.account_id,
+    )
+    owned_space = exists().where(
+        m.c.space_id == c.c.space_id,
+        m.c.account_id == caller.account_id,
+        m.c.role == "owner",
+        s.c.id == m.c.space_id,
+        s.c.kind == "private",
+    )
     with ctx.db.read() as conn:
-        own_pieces = select(r.c.id).where(r.c.kind == "clip", r.c.owner_id == caller.account_id)
         ids = conn.execute(
             select(c.c.id)
             .where(
                 or_(
                     c.c.account_id == caller.account_id,
-                    and_(c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None), c.c.piece.in_(own_pieces)),
+                    and_(c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None), or_(published, owned_space)),
                 )
             )
             .order_by(c.c.at)
@@ -162,6 +181,21 @@ def _claim_to_decide(
     require_manager(piece, caller, doing)
     ctx.db.lock_space(conn, row.space_id)
     return row, piece
+
+
+def _pending_claim(conn: Connection, piece: Piece, key: str, account_id: str) -> str | None:
+    c = payout_claims
+    found: str | None = conn.execute(
+        select(c.c.id).where(
+            c.c.space_id == piece.space.id,
+            c.c.piece == piece.id,
+            c.c.contributor == key,
+            c.c.account_id == account_id,
+            c.c.confirmed_by.is_(None),
+            c.c.rejected_by.is_(None),
+        )
+    ).scalar()
+    return found
 
 
 def _account_credited(conn: Connection, piece: Piece, name: str, key: str) -> str | None:
