@@ -109,6 +109,75 @@ def test_expect_100_continue_is_answered_before_the_body(server: ServerProcess, 
     assert _complete(alice, session)["size"] == len(data)
 
 
+def _read_answers(sock: socket.socket, count: int) -> bytes:
+    """Read until `count` final answers (not 100 Continue) with their bodies have arrived."""
+    got = b""
+    while True:
+        finals = [a for a in got.split(b"HTTP/1.1 ")[1:] if not a.startswith(b"100")]
+        if len(finals) >= count and got.endswith(b"}"):
+            return got
+        chunk = sock.recv(65536)
+        if not chunk:
+            return got
+        got += chunk
+
+
+def test_a_part_is_told_to_continue_before_it_is_admitted(
+    server: ServerProcess, alice: Api, bob: Api
+) -> None:
+    """`100 Continue` comes with the headers, before the route has judged the part: here bob's part of
+    alice's session, which is then refused as a session bob cannot see. The body sent on is read and
+    dropped, and the next request on the connection is answered."""
+    data = os.urandom(MIB)
+    session = _session(alice, alice.new_space(), data)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(_part_request(bob, session, 1, data, expect=True))
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+        sock.sendall(data + _status_request(alice, session))
+        answers = interim + _read_until_closed(sock)
+    refused, status = [a for a in answers.split(b"HTTP/1.1 ")[1:] if not a.startswith(b"100")]
+    assert refused.startswith(b"404"), answers[:400]
+    assert status.startswith(b"200") and b'"parts_received":[]' in status, answers[:800]
+
+
+def test_only_a_part_with_a_bearer_token_is_told_to_continue_early(server: ServerProcess, alice: Api) -> None:
+    """No token, no early `100 Continue`: the part is refused before any of its body is asked for."""
+    data = os.urandom(MIB)
+    session = _session(alice, alice.new_space(), data)
+    request = _part_request(alice, session, 1, data, expect=True).replace(
+        f"Authorization: Bearer {alice.token}\r\n".encode(), b""
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(request)
+        first = sock.recv(4096)
+    assert first.startswith(b"HTTP/1.1 401"), first[:200]
+
+
+def test_a_pipelined_part_is_told_to_continue_only_once_its_turn_comes(
+    server: ServerProcess, alice: Api
+) -> None:
+    """A part's headers behind another request in one write: its `100 Continue` must not cut into the
+    answer to the request before it."""
+    data = os.urandom(MIB)
+    session = _session(alice, alice.new_space(), data)
+    before = _status_request(alice, session).replace(b"Connection: close\r\n", b"")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(before + _part_request(alice, session, 1, data, expect=True))
+        head = b""
+        while b"100 Continue" not in head:
+            chunk = sock.recv(65536)
+            assert chunk, head
+            head += chunk
+        first, interim = head.split(b"HTTP/1.1 ")[1:3]
+        assert first.startswith(b"200") and b'"parts_received":[]' in first, head[:600]
+        assert interim.startswith(b"100 Continue"), head[:600]
+        sock.sendall(data)
+        part = _read_answers(sock, 1)
+    assert part.startswith(b"HTTP/1.1 200"), part[:300]
+    assert _complete(alice, session)["size"] == len(data)
+
+
 def test_a_part_sent_in_pieces_with_pauses_arrives_whole(server: ServerProcess, alice: Api) -> None:
     data = os.urandom(MIB + 12345)
     session = _session(alice, alice.new_space(), data)
