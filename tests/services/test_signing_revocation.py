@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -281,3 +284,46 @@ def test_verify_without_a_login_says_revocation_was_not_checked(
         verdict = signing.verify_credits(signed, anchors=root_of(server))
     assert verdict.state == "trusted" and verdict.revocation["checked"] is False
     assert verdict.revocation["note"] == "revocation not checked: not logged in to a server"
+
+
+def studio_cli(dirs: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli.main", *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **dirs},
+    )
+
+
+def test_the_cli_lists_the_accounts_certificates_and_revokes_one_by_prefix(
+    server: ServerProcess, media: dict[str, Path], tmp_path: Path
+) -> None:
+    user = unique("ed")
+    dirs = machine(tmp_path / "ed")
+    with as_user(dirs):
+        sync_service.signup(server.url, user, PASSWORD, device_name="edit suite")
+    signed = export_on(dirs, tmp_path / "e", media, "ed.wav")
+    serial = serial_of(signed, dirs)
+
+    listing = studio_cli(dirs, "account", "certificates")
+    assert listing.returncode == 0, listing.stderr
+    header, row = listing.stdout.splitlines()
+    assert header.split() == ["SERIAL", "DEVICE", "ISSUED", "EXPIRES", "REVOKED"]
+    assert row.startswith(serial[:16]) and "edit suite" in row and row.rstrip().endswith("-")
+
+    unknown = studio_cli(dirs, "account", "revoke-certificate", "0123456789abcdef0123")
+    assert unknown.returncode != 0 and "no signing certificate of " + user in unknown.stderr
+    bad = studio_cli(dirs, "account", "revoke-certificate", "xyz")
+    assert bad.returncode != 0 and "'xyz' is not a hexadecimal certificate serial" in bad.stderr
+
+    done = studio_cli(dirs, "account", "revoke-certificate", serial[:12])
+    assert done.returncode == 0, done.stderr
+    assert f"revoked certificate {serial}" in done.stdout
+    doc = json.loads(studio_cli(dirs, "account", "certificates", "--json").stdout)
+    assert [c["serial"] for c in doc] == [serial] and doc[0]["revoked_at"]
+    assert verify_json(signed, dirs)[0] == 5
+
+    stranger = machine(tmp_path / "stranger")
+    with as_user(stranger):
+        sync_service.signup(server.url, unique("fay"), PASSWORD)
+    theirs = studio_cli(stranger, "account", "revoke-certificate", serial)
+    assert theirs.returncode != 0 and "no signing certificate of" in theirs.stderr
+    assert json.loads(studio_cli(stranger, "account", "certificates", "--json").stdout) == []
