@@ -25,6 +25,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_YEARS = 20
 DEVICE_DAYS = 365
+ISSUE_BACKDATE = timedelta(minutes=5)
+"""A device certificate is valid from this long before it is issued (clocks of readers differ)."""
 CRL_LIFETIME = timedelta(days=1)
 """How long a CRL is current (its next_update): a revocation reaches every client within a day."""
 ORGANISATION = "Remix Studio"
@@ -70,7 +72,7 @@ class CertificateAuthority:
             .issuer_name(self.root.subject)
             .public_key(public)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_before(now - ISSUE_BACKDATE)
             .not_valid_after(min(now + timedelta(days=DEVICE_DAYS), self.root.not_valid_after_utc))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(sign=True), critical=True)

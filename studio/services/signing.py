@@ -232,9 +232,6 @@ def check_revocation(
     }
     if revoked is not None:
         verdict.state = REVOKED
-        verdict.problems.append(
-            f"the certificate that signed it (serial {verdict.serial}) was revoked on {_when(revoked)}"
-        )
 
 
 def _when(moment: datetime) -> str:

@@ -65,6 +65,7 @@ def listed(who: Api) -> dict[str, dict[str, Any]]:
 def test_revoking_a_device_revokes_its_certificates_and_the_crl_lists_them(server: ServerProcess) -> None:
     laptop = signup(server.url)
     studio = second_device(laptop)
+    issued = datetime.now(UTC)
     laptop_certs = [certify(laptop), certify(laptop)]
     studio_cert = certify(studio)
     mine = listed(studio)
@@ -72,6 +73,9 @@ def test_revoking_a_device_revokes_its_certificates_and_the_crl_lists_them(serve
     assert mine[studio_cert]["current"] and not mine[laptop_certs[0]]["current"]
     assert mine[laptop_certs[0]]["device_name"] == "laptop" and mine[studio_cert]["device_name"] == "studio"
     assert all(c["revoked_at"] is None for c in mine.values())
+    for cert in mine.values():  # the moment it was issued, not the start of its validity
+        at = datetime.fromisoformat(cert["issued_at"].replace("Z", "+00:00"))
+        assert issued - timedelta(seconds=2) <= at <= datetime.now(UTC) + timedelta(seconds=1)
     assert not set(revoked_serials(server)) & set(mine)
 
     laptop_id = laptop.get(api.ME).json()["device_id"]

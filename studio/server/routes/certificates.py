@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from studio.protocol import api
 from studio.server import schema
 from studio.server.auth import CallerDep, iso
-from studio.server.ca import CertificateAuthority, CsrRefused, pem, serial_hex
+from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CsrRefused, pem, serial_hex
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.routes.docs import problems as responses
@@ -80,7 +80,7 @@ def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request, 
                 serial=serial,
                 account_id=caller.account_id,
                 device_id=caller.device_id,
-                issued_at=cert.not_valid_before_utc.timestamp(),
+                issued_at=(cert.not_valid_before_utc + ISSUE_BACKDATE).timestamp(),
                 expires_at=cert.not_valid_after_utc.timestamp(),
                 revoked_at=None,
             )
