@@ -52,8 +52,39 @@ def register(subparsers: Any) -> None:
             help="allow a plain http:// server on another computer (the password travels unencrypted)",
         )
         parser.set_defaults(func=_signup if name == "signup" else _login)
-    parser = subparsers.add_parser("logout", help="revoke this computer's token and forget it")
+    parser = subparsers.add_parser(
+        "logout", help="revoke this computer's token and signing certificate, and forget them"
+    )
     parser.set_defaults(func=_logout)
+    _register_account(subparsers)
+
+
+def _register_account(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "account",
+        help="this account's signing certificates",
+        description="This account's signing certificates.",
+    )
+    commands = parser.add_subparsers(dest="account_command", required=True, metavar="COMMAND")
+    listing = commands.add_parser(
+        "certificates",
+        help="list the signing certificates issued to this account's devices",
+        description="List the signing certificates issued to this account's devices: serial prefix, device, "
+        "issued, expiry and whether it is revoked.",
+    )
+    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    listing.set_defaults(func=_certificates)
+    revoke = commands.add_parser(
+        "revoke-certificate",
+        help="revoke one of this account's signing certificates (its key was lost or stolen)",
+        description="Revoke one of this account's signing certificates: files it signed, before and after, "
+        "then verify as revoked.",
+    )
+    revoke.add_argument(
+        "serial", metavar="SERIAL", help="the serial, or a prefix of it as `account certificates` shows"
+    )
+    revoke.add_argument("--json", action="store_true", help="print the revoked certificate as JSON")
+    revoke.set_defaults(func=_revoke_certificate)
 
 
 def read_password(from_stdin: bool, *, confirm: bool = False) -> str:
@@ -131,4 +162,40 @@ def _logout(_args: argparse.Namespace) -> int:
 
     account = logout()
     print(f"logged out {account.username} from {account.server}" if account else "not logged in")
+    return 0
+
+
+def _certificates(args: argparse.Namespace) -> int:
+    from studio.cli.output import print_json
+    from studio.services.credits import sanitize
+    from studio.services.signing import account_certificates
+
+    found = account_certificates()
+    if args.json:
+        print_json(found)
+        return 0
+    if not found:
+        print("no signing certificates yet (an export made while logged in asks for one)")
+        return 0
+    print(f"{'SERIAL':<16}  {'DEVICE':<20}  {'ISSUED':<20}  {'EXPIRES':<20}  REVOKED")
+    for cert in found:
+        device = sanitize(cert["device_name"] or cert["device_id"][:8]).replace("\n", " ")[:20]
+        if cert["current"]:
+            device = (device[:12] + " (this)")[:20]
+        revoked = cert["revoked_at"] or "-"
+        dates = f"{cert['issued_at']:<20}  {cert['expires_at']:<20}"
+        print(f"{cert['serial'][:16]:<16}  {device:<20}  {dates}  {revoked}")
+    return 0
+
+
+def _revoke_certificate(args: argparse.Namespace) -> int:
+    from studio.cli.output import print_json
+    from studio.services.signing import revoke_certificate
+
+    cert = revoke_certificate(args.serial)
+    if args.json:
+        print_json(cert)
+        return 0
+    was = f" (already revoked on {cert['revoked_at']})" if cert["revoked_at"] else ""
+    print(f"revoked certificate {cert['serial']}{was}: files it signed now verify as revoked")
     return 0

@@ -1,7 +1,8 @@
 """`studio credits FILE [--json]`: show the credits a media file carries (exit 1 if none).
 
 `studio credits FILE --verify [--json]`: check its C2PA signature against the logged-in server's root
-(fetched, else the cached copy). Exit 0 Trusted, 3 signed but untrusted, 4 tampered, 1 unsigned.
+(fetched, else the cached copy) and its revocation list. Exit 0 Trusted, 3 signed but untrusted,
+4 tampered, 5 signed by a revoked certificate, 1 unsigned.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ def register(subparsers: Any) -> None:
         "--verify",
         action="store_true",
         help="check the C2PA signature against your server's root: exit 0 only when Trusted "
-        "(3 signed but untrusted, 4 tampered, 1 unsigned)",
+        "(3 signed but untrusted, 4 tampered, 5 revoked certificate, 1 unsigned)",
     )
     parser.set_defaults(func=run)
 
 
-VERIFY_EXIT = {"trusted": 0, "untrusted": 3, "tampered": 4, "unsigned": 1}
+VERIFY_EXIT = {"trusted": 0, "untrusted": 3, "tampered": 4, "revoked": 5, "unsigned": 1}
 _STATE_TEXT = {
     "trusted": "Trusted",
+    "revoked": "Revoked",
     "untrusted": "Signed but untrusted",
     "tampered": "Tampered",
     "unsigned": "Unsigned",
@@ -42,12 +44,12 @@ _STATE_TEXT = {
 
 def verify(args: argparse.Namespace) -> int:
     from studio.services.credits import sanitize
-    from studio.services.signing import trust_anchors, verify_credits
+    from studio.services.signing import verify_credits
 
-    anchors, origin = trust_anchors()
-    verdict = verify_credits(args.file, anchors=anchors)
+    verdict = verify_credits(args.file)
+    origin = verdict.trust_anchor
     if args.json:
-        print_json({**verdict.to_dict(), "trust_anchor": origin})
+        print_json(verdict.to_dict())
         return VERIFY_EXIT[verdict.state]
     line = _STATE_TEXT[verdict.state]
     if verdict.signer:
@@ -56,6 +58,11 @@ def verify(args: argparse.Namespace) -> int:
             line += f" (certificate from {sanitize(verdict.issuer)})"
     print(line)
     print(f"  checked against: {origin or 'no server root (log in to check against your server)'}")
+    revocation = verdict.revocation
+    if revocation.get("revoked_at"):
+        print(f"  revoked on: {sanitize(str(revocation['revoked_at']))} (serial {verdict.serial})")
+    if revocation.get("note"):
+        print(f"  {sanitize(str(revocation['note']))}")
     if verdict.detached:
         print("  manifest: detached, beside the file")
     if verdict.manifests > 1:

@@ -35,6 +35,8 @@ EMBEDDED = {
 }
 DETACHED = {".webm": "video/webm", ".mkv": "video/x-matroska", ".ogg": "audio/ogg", ".opus": "audio/ogg"}
 TRUSTED, UNTRUSTED, TAMPERED, UNSIGNED = "trusted", "untrusted", "tampered", "unsigned"
+REVOKED = "revoked"
+"""Signed by a certificate the trusted root chains to, which its server has since revoked."""
 _COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeCapture"
 
 
@@ -58,12 +60,22 @@ class Verdict:
     ingredients: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     detached: bool = False
+    serial: str = ""
+    """The signer certificate's serial, lowercase hex, as the server's CRL and certificate list name it."""
+    trust_anchor: str = ""
+    """Where the root it was checked against came from (the server, or its cached copy)."""
+    revocation: dict[str, Any] = field(default_factory=dict)
+    """What the revocation check found (services.signing): `checked`, `revoked_at`, the CRL's dates and
+    age, and `note`, one sentence for people."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "state": self.state,
             "signer": self.signer,
             "issuer": self.issuer,
+            "serial": self.serial,
+            "revocation": self.revocation,
+            "trust_anchor": self.trust_anchor,
             "manifests": self.manifests,
             "ingredients": self.ingredients,
             "problems": self.problems,
@@ -241,6 +253,7 @@ def _verdict(store: dict[str, Any], state: str, results: dict[str, Any], detache
         verdict_state = UNTRUSTED
     return Verdict(
         state=verdict_state,
+        serial=_serial_hex(info.get("cert_serial_number")),
         signer=str(info.get("common_name") or ""),
         issuer=str(info.get("issuer") or ""),
         manifests=len(manifests),
@@ -253,6 +266,12 @@ def _verdict(store: dict[str, Any], state: str, results: dict[str, Any], detache
         problems=failures,
         detached=detached,
     )
+
+
+def _serial_hex(decimal: object) -> str:
+    """The SDK reports the signer certificate's serial as a decimal string; the server names it in hex."""
+    text = str(decimal or "")
+    return format(int(text), "x") if text.isdigit() else ""
 
 
 @contextlib.contextmanager

@@ -30,6 +30,8 @@ UPLOAD_PART = PREFIX + "/uploads/{session_id}/parts/{number}"
 UPLOAD_COMPLETE = PREFIX + "/uploads/{session_id}/complete"
 CA = PREFIX + "/ca"
 CERTIFICATES = PREFIX + "/certificates"
+CERTIFICATE = PREFIX + "/certificates/{serial}"
+CRL = PREFIX + "/ca/crl"
 OPENAPI = "/openapi.json"
 
 PART_CHECKSUM_HEADER = "X-Part-XXH128"  # see studio.protocol.checksum

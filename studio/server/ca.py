@@ -4,6 +4,7 @@ data folder (`ca/`, 0700, files 0600), and device certificates issued from CSRs.
 A device certificate names its account (CN = username, UID = account id) and carries what the C2PA
 trust model asks of a signer: digitalSignature key usage and the emailProtection extended key usage,
 no CA rights. The private key of a device never comes here: the device sends a CSR signed by it.
+Revoked certificates are published as an X.509 CRL signed by the root (`crl`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_YEARS = 20
 DEVICE_DAYS = 365
+ISSUE_BACKDATE = timedelta(minutes=5)
+"""A device certificate is valid from this long before it is issued (clocks of readers differ)."""
+CRL_LIFETIME = timedelta(days=1)
+"""How long a CRL is current (its next_update): a revocation reaches every client within a day."""
 ORGANISATION = "Remix Studio"
 _KEY_FILE = "root-key.pem"
 _CERT_FILE = "root.pem"
@@ -66,7 +72,7 @@ class CertificateAuthority:
             .issuer_name(self.root.subject)
             .public_key(public)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_before(now - ISSUE_BACKDATE)
             .not_valid_after(min(now + timedelta(days=DEVICE_DAYS), self.root.not_valid_after_utc))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(sign=True), critical=True)
@@ -77,6 +83,31 @@ class CertificateAuthority:
             )
             .sign(self.key, hashes.SHA256())
         )
+
+
+    def crl(self, revoked: Iterable[tuple[int, datetime]], now: datetime) -> x509.CertificateRevocationList:
+        """The CRL listing `revoked` (serial, revocation time), current from `now` for CRL_LIFETIME.
+        Its number is `now` in milliseconds, so a later CRL always has a larger one."""
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.root.subject)
+            .last_update(now)
+            .next_update(now + CRL_LIFETIME)
+            .add_extension(x509.CRLNumber(int(now.timestamp() * 1000)), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False
+            )
+        )
+        for serial, when in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+            )
+        return builder.sign(self.key, hashes.SHA256())
+
+
+def serial_hex(serial: int) -> str:
+    """A certificate serial as the server keeps and names it: lowercase hex, no leading zeros."""
+    return format(serial, "x")
 
 
 def _key_usage(*, sign: bool) -> x509.KeyUsage:

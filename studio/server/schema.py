@@ -207,4 +207,19 @@ upload_parts = Table(
     Column("etag", Text, nullable=False, default=""),
 )
 
+certificates = Table(
+    "certificates",
+    metadata,
+    # Every device signing certificate the CA issued: its serial as lowercase hex without leading zeros.
+    Column("serial", String(40), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    # When it was revoked (the device revoked or logged out, or the account revoked it); NULL while good.
+    Column("revoked_at", Float, nullable=True),
+    Index("ix_certificates_account", "account_id"),
+    Index("ix_certificates_device", "device_id"),
+)
+
 from studio.server import ledger_schema  # noqa: E402, F401  (payouts and calls add their tables here)

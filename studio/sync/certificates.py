@@ -4,10 +4,15 @@ The private key never leaves the device: a CSR signed by it goes to `POST /v1/ce
 key is kept like the login token (OS keyring, else config/signing-key.pem, mode 0600), as PKCS#8. The
 certificate chain and the server's root are public and live in config/ beside the login. An identity
 belongs to one login (server, user, device): after another login it is made anew.
+
+Revocation: the server publishes an X.509 CRL signed by its root. A fetched CRL is checked against the
+root this computer trusts for that server and kept in the cache folder with its fetch time, so a file can
+be checked offline against the last list seen; a CRL the root did not sign is refused and never kept.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -16,6 +21,7 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -45,6 +51,109 @@ class SigningIdentity:
     @property
     def certificate(self) -> x509.Certificate:
         return x509.load_pem_x509_certificates(self.chain_pem.encode("ascii"))[0]
+
+    @property
+    def serial(self) -> str:
+        return serial_hex(self.certificate.serial_number)
+
+
+class CrlRefused(ValueError):
+    """A revocation list that is not a CRL, or that the server's root did not sign."""
+
+
+@dataclass(frozen=True)
+class RevocationList:
+    """A server's CRL, checked against its root, and when this computer fetched it."""
+
+    crl: x509.CertificateRevocationList
+    fetched_at: datetime
+    server: str
+    cached: bool
+
+    def revoked_on(self, serial: int) -> datetime | None:
+        entry = self.crl.get_revoked_certificate_by_serial_number(serial)
+        return entry.revocation_date_utc if entry is not None else None
+
+    @property
+    def updated(self) -> datetime:
+        return self.crl.last_update_utc
+
+    @property
+    def next_update(self) -> datetime | None:
+        return self.crl.next_update_utc
+
+
+def serial_hex(serial: int) -> str:
+    """A certificate serial as the server names it: lowercase hex, no leading zeros."""
+    return format(serial, "x")
+
+
+def check_crl(der: bytes, anchors_pem: str) -> x509.CertificateRevocationList:
+    """`der` as a CRL issued and signed by one of the roots in `anchors_pem` (raises CrlRefused)."""
+    try:
+        crl = x509.load_der_x509_crl(der)
+    except ValueError as exc:
+        raise CrlRefused(f"it is not a DER certificate revocation list ({exc})") from None
+    try:
+        roots = x509.load_pem_x509_certificates(anchors_pem.encode("ascii"))
+    except ValueError as exc:
+        raise CrlRefused(f"the trusted root cannot be read ({exc})") from None
+    for root in roots:
+        public = root.public_key()
+        if (
+            crl.issuer == root.subject
+            and isinstance(public, ec.EllipticCurvePublicKey)
+            and crl.is_signature_valid(public)
+        ):
+            return crl
+    raise CrlRefused("it is not signed by the server's root certificate")
+
+
+def fetch_crl(client: ApiClient, anchors_pem: str) -> RevocationList:
+    """The server's CRL, checked against `anchors_pem` and cached with its fetch time (raises CrlRefused,
+    ApiError, OfflineError). A refused CRL is not cached: the last good one stays."""
+    der = client.request("GET", api.CRL).content
+    crl = check_crl(der, anchors_pem)
+    fetched = datetime.now(UTC)
+    doc = {
+        "server": client.base_url,
+        "fetched_at": fetched.isoformat(timespec="seconds"),
+        "crl": base64.b64encode(der).decode("ascii"),
+    }
+    atomic_write_text(_crl_path(client.base_url), json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return RevocationList(crl, fetched, client.base_url, cached=False)
+
+
+def cached_crl(server: str, anchors_pem: str) -> RevocationList | None:
+    """The last CRL fetched from `server`, checked again against `anchors_pem`; None when there is none
+    (raises CrlRefused when the cached copy no longer verifies, e.g. the file was replaced)."""
+    try:
+        doc: dict[str, Any] = json.loads(_crl_path(server).read_text(encoding="utf-8"))
+        der = base64.b64decode(str(doc["crl"]), validate=True)
+        fetched = datetime.fromisoformat(str(doc["fetched_at"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CrlRefused(f"the cached revocation list cannot be read ({exc})") from None
+    crl = check_crl(der, anchors_pem)
+    return RevocationList(crl, fetched, server, cached=True)
+
+
+def list_certificates(client: ApiClient) -> list[dict[str, Any]]:
+    """The account's signing certificates (serial, device, issued, expiry, revoked), newest first."""
+    found = client.get_json(api.CERTIFICATES)
+    return [dict(item) for item in found]
+
+
+def revoke_certificate(client: ApiClient, serial: str) -> None:
+    """Revoke one of the account's certificates by its full serial (ApiError 404 when not the account's)."""
+    client.request("DELETE", api.CERTIFICATE.format(serial=serial), idempotent=True)
+
+
+def forget_identity() -> None:
+    """Drop this login's stored identity (its certificate was revoked): the next export asks anew."""
+    with contextlib.suppress(FileNotFoundError):
+        (config_dir() / IDENTITY_FILE).unlink()
 
 
 def load_identity(account: credentials.Account) -> SigningIdentity | None:
@@ -108,8 +217,15 @@ def cached_root(server: str) -> str | None:
 
 
 def _root_path(server: str) -> Path:
-    digest = hashlib.sha256(server.rstrip("/").encode("utf-8")).hexdigest()[:24]
-    return cache_dir() / "trust" / f"{digest}.pem"
+    return cache_dir() / "trust" / f"{_server_digest(server)}.pem"
+
+
+def _crl_path(server: str) -> Path:
+    return cache_dir() / "trust" / f"{_server_digest(server)}.crl.json"
+
+
+def _server_digest(server: str) -> str:
+    return hashlib.sha256(server.rstrip("/").encode("utf-8")).hexdigest()[:24]
 
 
 def _login_key(account: credentials.Account) -> str:

@@ -1,7 +1,7 @@
-"""The Inspector's signature line for a clip: Trusted / signed but untrusted / tampered / unsigned, with
-the signer's account, as `studio credits --verify` says it. The check reads the file and may fetch the
-server's root, so it runs on the network pool and answers by signal; a stale answer (the user moved on
-to another clip) is dropped."""
+"""The Inspector's signature line for a clip: Trusted / signed but untrusted / tampered / revoked /
+unsigned, with the signer's account, as `studio credits --verify` says it. The check reads the file and
+may fetch the server's root and revocation list, so it runs on the network pool and answers by signal;
+a stale answer (the user moved on to another clip) is dropped."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ _TEXT = {
     "trusted": "✓ Signed credits, trusted",
     "untrusted": "⚠ Signed, but not by a server you trust",
     "tampered": "✗ Signed, then changed: the credits cannot be trusted",
+    "revoked": "✗ Signed with a certificate its server has revoked",
     "unsigned": "Unsigned credits",
 }
 
@@ -34,6 +35,15 @@ def _verify(path: Path, _ctx: tasks.TaskContext) -> dict[str, Any]:
     from studio.services.signing import verify_credits
 
     return verify_credits(path).to_dict()
+
+
+def _worth_saying(revocation: dict[str, Any]) -> bool:
+    """A trusted line names its revocation check only when it was not a fresh one: not checked at all,
+    or against a cached or outdated list."""
+    if not revocation.get("note"):
+        return False
+    fresh = revocation.get("checked") and revocation.get("source") == "server" and not revocation.get("stale")
+    return not fresh
 
 
 class SignatureBadge(PlainLabel):
@@ -73,6 +83,11 @@ class SignatureBadge(PlainLabel):
             text += f" — signed by {verdict['signer']}"
         if verdict.get("manifests", 0) > 1:
             text += f" ({verdict['manifests']} manifests: its sources' signatures travel inside)"
+        revocation = verdict.get("revocation") or {}
+        if revocation.get("revoked_at"):
+            text += f" (revoked on {revocation['revoked_at']})"
+        elif self.state == "trusted" and _worth_saying(revocation):
+            text += f"; {revocation['note']}"
         self.setText(text)
 
     def _on_failed(self, clip_id: str, exc: BaseException) -> None:

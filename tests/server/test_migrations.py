@@ -115,3 +115,21 @@ def test_upgrading_fills_the_media_each_existing_clip_record_is_about(database: 
         media = dict(conn.execute(select(r.c.id, r.c.media)).all())
     # Ids are kept (pieces and the ledger name them); each record now says which file it is about.
     assert media == {legacy: legacy, "c1": named, "p1": ""}
+
+
+def test_upgrading_adds_an_empty_certificate_record_and_keeps_the_devices(database: Database) -> None:
+    database.migrate("0010")
+    with database.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tokens (id, account_id, token_hash, name, created_at, last_used_at, expires_at,"
+                " revoked) VALUES (:id, :account, :hash, 'laptop', 0, 0, 1, false)"
+            ),
+            {"id": "d" * 32, "account": "a" * 32, "hash": "h" * 64},
+        )
+    database.migrate()
+    with database.read() as conn:
+        assert "certificates" in inspect(conn).get_table_names()
+        # Certificates issued before were not recorded: none to list or revoke (docs/server.md says so).
+        assert conn.execute(select(func.count()).select_from(schema.certificates)).scalar_one() == 0
+        assert conn.execute(select(schema.tokens.c.id)).scalars().all() == ["d" * 32]

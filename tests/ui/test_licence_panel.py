@@ -1,7 +1,7 @@
 """The export dialog's licence check and attribution, and the Inspector's signature line, on real
 widgets offscreen: a refused mix disables Export and names the clips and the rule; clearing a clip's
 rights or dropping the NC clip from a commercial piece enables it again; a signed file reads back
-"trusted" in the Inspector through the network pool."""
+"trusted" in the Inspector through the network pool, and "revoked" once its certificate is."""
 
 from __future__ import annotations
 
@@ -147,6 +147,16 @@ def test_the_inspector_shows_the_signature_state(qtbot, qapp, tmp_path: Path) ->
         qtbot.waitUntil(lambda: dock.signature.state != "", timeout=30000)
         assert dock.signature.state == "trusted", dock.signature.text()
         assert "signed by inspector" in dock.signature.text()
+        assert "revocation" not in dock.signature.text()  # checked against the server's fresh list
+
+        from studio.services.signing import revoke_certificate, verify_credits
+
+        revoked = revoke_certificate(verify_credits(signed.path).serial)
+        dock.show_clip(clip_for(signed.path))
+        qtbot.waitUntil(lambda: dock.signature.state != "", timeout=30000)
+        assert dock.signature.state == "revoked", dock.signature.text()
+        assert "revoked" in dock.signature.text() and "signed by inspector" in dock.signature.text()
+        assert revoked["serial"] and "revoked on 20" in dock.signature.text()
     finally:
         server.stop()
 

@@ -24,6 +24,7 @@ from studio.server.models import (
     SignupIn,
     TokenOut,
 )
+from studio.server.routes.certificates import revoke_device_certificates
 from studio.server.routes.docs import problems as responses
 from studio.server.security import (
     hash_password,
@@ -178,6 +179,7 @@ def revoke_device(
 
 
 def _revoke(ctx: Context, caller: Caller, device_id: str) -> None:
+    """Revoke the device and, in the same transaction, the signing certificates issued to it."""
     t = schema.tokens
     with ctx.db.write() as conn:
         done = conn.execute(
@@ -185,5 +187,6 @@ def _revoke(ctx: Context, caller: Caller, device_id: str) -> None:
             .where(t.c.id == device_id, t.c.account_id == caller.account_id, t.c.revoked.is_(False))
             .values(revoked=True)
         ).rowcount
+        revoke_device_certificates(conn, caller.account_id, device_id, ctx.clock.now())
     if not done:
         raise not_found(f"device {device_id}")

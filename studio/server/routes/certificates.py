@@ -1,22 +1,33 @@
-"""The server's certificate authority over HTTP: its root as PEM, and device signing certificates
-issued to a logged-in device from a CSR (the device keeps its private key)."""
+"""The server's certificate authority over HTTP: its root as PEM, device signing certificates issued to a
+logged-in device from a CSR (the device keeps its private key), the account's list of them, revoking one,
+and the CRL that publishes every revoked one, signed by the root."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from cryptography.hazmat.primitives import serialization
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
 from studio.protocol import api
-from studio.server.auth import CallerDep
-from studio.server.ca import CertificateAuthority, CsrRefused, pem
-from studio.server.errors import ProblemError
+from studio.server import schema
+from studio.server.auth import CallerDep, iso
+from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CsrRefused, pem, serial_hex
+from studio.server.context import Ctx
+from studio.server.errors import ProblemError, not_found
 from studio.server.routes.docs import problems as responses
 
 router = APIRouter(tags=["certificates"])
 log = logging.getLogger("studio.server")
 _MAX_CSR = 8192
+SERIAL_PATTERN = r"^[0-9a-f]{1,40}$"
+DER_TYPE = "application/pkix-crl"
+PEM_TYPE = "application/x-pem-file"
 
 
 class CertificateIn(BaseModel):
@@ -28,6 +39,17 @@ class CertificateOut(BaseModel):
     chain: str = Field(description="the device certificate then the root, PEM: what a C2PA signer embeds")
     account: str
     not_after: str
+    serial: str = Field(description="the certificate's serial number, lowercase hex")
+
+
+class CertificateInfo(BaseModel):
+    serial: str = Field(description="lowercase hex, as the CRL and `DELETE /v1/certificates/{serial}` do")
+    device_id: str
+    device_name: str = Field(description="the name the device logged in with; empty once it is unknown")
+    issued_at: str
+    expires_at: str
+    revoked_at: str | None = Field(description="when it was revoked; null while it is good")
+    current: bool = Field(description="issued to the device making this request")
 
 
 def _ca(request: Request) -> CertificateAuthority:
@@ -38,23 +60,123 @@ def _ca(request: Request) -> CertificateAuthority:
 @router.get(
     api.CA,
     response_class=Response,
-    responses={200: {"content": {"application/x-pem-file": {}}, "description": "the root certificate"}},
+    responses={200: {"content": {PEM_TYPE: {}}, "description": "the root certificate"}},
 )
 def root_certificate(request: Request) -> Response:
-    return Response(_ca(request).root_pem, media_type="application/x-pem-file")
+    return Response(_ca(request).root_pem, media_type=PEM_TYPE)
 
 
 @router.post(api.CERTIFICATES, status_code=201, response_model=CertificateOut, responses=responses(401))
-def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request) -> CertificateOut:
+def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request, ctx: Ctx) -> CertificateOut:
     ca = _ca(request)
     try:
         cert = ca.issue(body.csr, account_id=caller.account_id, username=caller.username)
     except CsrRefused as exc:
         raise ProblemError(422, str(exc)) from None
-    log.info("issued a signing certificate to %s (device %s)", caller.username, caller.device_id)
+    serial = serial_hex(cert.serial_number)
+    with ctx.db.write() as conn:  # recorded before it is handed out, so it can always be revoked
+        conn.execute(
+            insert(schema.certificates).values(
+                serial=serial,
+                account_id=caller.account_id,
+                device_id=caller.device_id,
+                issued_at=(cert.not_valid_before_utc + ISSUE_BACKDATE).timestamp(),
+                expires_at=cert.not_valid_after_utc.timestamp(),
+                revoked_at=None,
+            )
+        )
+    log.info("issued signing certificate %s to %s (device %s)", serial, caller.username, caller.device_id)
     return CertificateOut(
         certificate=pem(cert),
         chain=pem(cert) + ca.root_pem,
         account=caller.username,
-        not_after=cert.not_valid_after_utc.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        not_after=iso(cert.not_valid_after_utc.timestamp()),
+        serial=serial,
     )
+
+
+@router.get(api.CERTIFICATES, response_model=list[CertificateInfo], responses=responses(401))
+def list_certificates(caller: CallerDep, ctx: Ctx) -> list[CertificateInfo]:
+    """The signing certificates issued to the caller's account, newest first, revoked ones included."""
+    c, t = schema.certificates, schema.tokens
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(c, t.c.name)
+            .select_from(c.outerjoin(t, t.c.id == c.c.device_id))
+            .where(c.c.account_id == caller.account_id)
+            .order_by(c.c.issued_at.desc(), c.c.serial)
+        ).all()
+    return [
+        CertificateInfo(
+            serial=r.serial,
+            device_id=r.device_id,
+            device_name=r.name or "",
+            issued_at=iso(r.issued_at),
+            expires_at=iso(r.expires_at),
+            revoked_at=iso(r.revoked_at) if r.revoked_at is not None else None,
+            current=r.device_id == caller.device_id,
+        )
+        for r in rows
+    ]
+
+
+@router.delete(api.CERTIFICATE, status_code=204, responses=responses(401, 404))
+def revoke_certificate(
+    caller: CallerDep, ctx: Ctx, serial: str = Path(pattern=SERIAL_PATTERN)
+) -> Response:
+    """Revoke one of the caller's certificates (its key was lost or stolen). Another account's serial is
+    answered exactly as an unknown one. Revoking a revoked certificate keeps its first date."""
+    c = schema.certificates
+    serial = serial.lstrip("0") or "0"
+    with ctx.db.write() as conn:
+        owned = conn.execute(
+            select(c.c.revoked_at).where(c.c.serial == serial, c.c.account_id == caller.account_id)
+        ).first()
+        if owned is None:
+            raise not_found(f"certificate {serial}")
+        if owned.revoked_at is None:
+            conn.execute(update(c).where(c.c.serial == serial).values(revoked_at=ctx.clock.now()))
+    log.info("revoked signing certificate %s of %s", serial, caller.username)
+    return Response(status_code=204)
+
+
+def revoke_device_certificates(conn: Connection, account_id: str, device_id: str, now: float) -> None:
+    """Revoke the certificates issued to a device, in the caller's transaction (the device's revocation)."""
+    c = schema.certificates
+    conn.execute(
+        update(c)
+        .where(c.c.account_id == account_id, c.c.device_id == device_id, c.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+@router.get(
+    api.CRL,
+    response_class=Response,
+    responses={
+        200: {
+            "content": {DER_TYPE: {}, PEM_TYPE: {}},
+            "description": "the X.509 CRL of every revoked signing certificate, signed by the root "
+            "(`GET /v1/ca`); current for a day (next_update)",
+        },
+        **responses(),
+    },
+)
+def revocation_list(
+    request: Request,
+    ctx: Ctx,
+    encoding: Literal["der", "pem"] = Query(
+        "der", alias="format", description="DER (application/pkix-crl, the default) or PEM"
+    ),
+) -> Response:
+    c = schema.certificates
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(c.c.serial, c.c.revoked_at).where(c.c.revoked_at.is_not(None)).order_by(c.c.revoked_at)
+        ).all()
+    now = datetime.fromtimestamp(ctx.clock.now(), UTC)
+    revoked = ((int(r.serial, 16), datetime.fromtimestamp(r.revoked_at, UTC)) for r in rows)
+    crl = _ca(request).crl(revoked, now)
+    if encoding == "pem":
+        return Response(crl.public_bytes(serialization.Encoding.PEM), media_type=PEM_TYPE)
+    return Response(crl.public_bytes(serialization.Encoding.DER), media_type=DER_TYPE)
