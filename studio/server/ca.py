@@ -84,7 +84,6 @@ class CertificateAuthority:
             .sign(self.key, hashes.SHA256())
         )
 
-
     def crl(self, revoked: Iterable[tuple[int, datetime]], now: datetime) -> x509.CertificateRevocationList:
         """The CRL listing `revoked` (serial, revocation time), current from `now` for CRL_LIFETIME.
         Its number is `now` in milliseconds, so a later CRL always has a larger one."""

@@ -5,7 +5,7 @@ can revoke one of its own by serial; the CRL at `GET /v1/ca/crl` lists the revok
 issued before this revision were not recorded, so the server cannot list or revoke them: they stay good
 until they expire (a year after issue at most).
 
-Revision ID: 0011_certificate_revocation
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_certificate_revocation"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
