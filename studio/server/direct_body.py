@@ -10,19 +10,11 @@ event loop, one bytes object per socket read, with nothing in between.
 The server's HTTP protocol (serve.py) offers this as `scope["extensions"][DIRECT_BODY]`; where it is
 absent (another ASGI server) the route reads `request.stream()` as before. The body's idle timeout is
 kept here, since the receive wrapper that keeps it is bypassed.
-
-A part sent with `Expect: 100-continue` (curl does for every part) is told to go on as soon as its headers
-are read, as a plain HTTP file server does, rather than once the route has admitted it: the routing and
-the admission (its caller, its session, on a worker thread) then overlap the body's first megabytes
-instead of holding the connection idle for each part. A part that is then refused has sent some of its
-body for nothing, which is what every client that sends no `Expect` does anyway; those bytes are read and
-dropped and the connection stays usable. Only requests shaped like a part with a bearer token get this.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,14 +22,11 @@ import httptools
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from studio.protocol.api import PART_SIZE, PREFIX
 from studio.server.middleware import BodyStalled
 
 DIRECT_BODY = "studio.direct_body"
 
 Consumer = Callable[[bytes], None]
-_PART_PATH = re.compile(re.escape(PREFIX) + r"/uploads/[0-9a-f]{32}/parts/[0-9]{1,6}")
-"""api.UPLOAD_PART with the ids the route accepts (it checks them again)."""
 
 
 class DirectBody:
@@ -101,14 +90,6 @@ class DirectBodyProtocol(HttpToolsProtocol):
         if length is not None:
             scope: dict[str, Any] = self.scope  # type: ignore[assignment]
             scope.setdefault("extensions", {})[DIRECT_BODY] = DirectBody(self, cycle, length)
-            pipelined = any(queued is cycle for queued, _app in self.pipeline)  # its turn comes later
-            if (
-                cycle.waiting_for_100_continue
-                and not pipelined
-                and _looks_like_a_part(scope, self.headers, length)
-            ):
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                cycle.waiting_for_100_continue = False
 
     def on_body(self, body: bytes) -> None:
         self.body_seen += len(body)
@@ -181,16 +162,6 @@ class DirectBodyProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._end_sink(ClientDisconnect())
         super().connection_lost(exc)
-
-
-def _looks_like_a_part(scope: dict[str, Any], headers: list[tuple[bytes, bytes]], length: int) -> bool:
-    """An upload part with a bearer token and a body no longer than a part (see the module docstring)."""
-    return (
-        scope["method"] == "PUT"
-        and 0 < length <= PART_SIZE
-        and _PART_PATH.fullmatch(scope["path"]) is not None
-        and any(name == b"authorization" and value[:7].lower() == b"bearer " for name, value in headers)
-    )
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
