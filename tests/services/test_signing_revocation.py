@@ -39,6 +39,14 @@ def machine(base: Path) -> dict[str, str]:
     return {f"STUDIO_{k}_DIR": str(base / k.lower()) for k in ("DATA", "CONFIG", "CACHE")}
 
 
+def signed_up(url: str, tmp_path: Path, who: str, device: str = "") -> tuple[str, dict[str, str]]:
+    """A new account `who-<n>` signed up on its own machine (folders under tmp_path/who): (user, folders)."""
+    user, dirs = unique(who), machine(tmp_path / who)
+    with as_user(dirs):
+        sync_service.signup(url, user, PASSWORD, **({"device_name": device} if device else {}))
+    return user, dirs
+
+
 def export_on(dirs: dict[str, str], folder: Path, media: dict[str, Path], name: str) -> Path:
     """A signed export (audio only: the tiniest render) made on the machine whose folders are `dirs`."""
     with as_user(dirs):
@@ -115,10 +123,7 @@ def test_a_logged_out_device_signs_revoked_files_and_a_live_device_still_verifie
 def test_revoking_by_serial_then_offline_uses_the_cached_list_and_says_its_age(
     server: ServerProcess, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    user = unique("bo")
-    dirs = machine(tmp_path / "bo")
-    with as_user(dirs):
-        sync_service.signup(server.url, user, PASSWORD, device_name="desk")
+    _user, dirs = signed_up(server.url, tmp_path, "bo", "desk")
     first = export_on(dirs, tmp_path / "one", media, "one.m4a")
     serial = serial_of(first, dirs)
     with as_user(dirs):
@@ -275,10 +280,7 @@ def test_a_crl_not_signed_by_the_root_is_refused_and_never_cached(
 def test_verify_without_a_login_says_revocation_was_not_checked(
     server: ServerProcess, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    user = unique("di")
-    dirs = machine(tmp_path / "di")
-    with as_user(dirs):
-        sync_service.signup(server.url, user, PASSWORD)
+    _user, dirs = signed_up(server.url, tmp_path, "di")
     signed = export_on(dirs, tmp_path / "d", media, "di.wav")
     with as_user(machine(tmp_path / "stranger")):
         verdict = signing.verify_credits(signed, anchors=root_of(server))
@@ -296,10 +298,7 @@ def studio_cli(dirs: dict[str, str], *args: str) -> subprocess.CompletedProcess[
 def test_the_cli_lists_the_accounts_certificates_and_revokes_one_by_prefix(
     server: ServerProcess, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    user = unique("ed")
-    dirs = machine(tmp_path / "ed")
-    with as_user(dirs):
-        sync_service.signup(server.url, user, PASSWORD, device_name="edit suite")
+    user, dirs = signed_up(server.url, tmp_path, "ed", "edit suite")
     signed = export_on(dirs, tmp_path / "e", media, "ed.wav")
     serial = serial_of(signed, dirs)
 
