@@ -2,8 +2,9 @@
 
 Starts a studio server on loopback with a temporary data folder, publishes the demo remix as a piece, pays
 it out over a few proposals (one name claimed by its person in between), then shows the panels under a
-real X server (the one in $DISPLAY, or an Xvfb it starts) and writes docs/screenshots/payouts.png and
-statement.png. Nothing of the user's library or login is touched.
+real X server (the one in $DISPLAY, or an Xvfb it starts) and writes docs/screenshots/payouts.png,
+statement.png and claims.png (a credited editor's claim waiting for the publisher). Nothing of the user's
+library or login is touched.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def prepare(home: Path, url: str) -> dict[str, Any]:
         )
     with as_account(home, "priya"):
         payouts.comment(open_one["id"], "Thanks! My share matches the colour grading I did.")
+    with as_account(home, "kofi"):  # a credited editor who has just made an account: mika decides
+        svc.signup(url, "kofi", PASSWORD)
+        payouts.claim(piece, "Kofi Mensah")
     return {"piece": piece}
 
 
@@ -129,13 +133,34 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
 
         def then() -> None:
             shoot(view, "statement.png")
-            app.quit()
+            claims()
 
         when(
             lambda: view.statement is not None and not view.busy,
             lambda: QTimer.singleShot(300, then),
             limit_s=60.0,
         )
+
+    def claims() -> None:
+        from studio.core.library import get_clip
+        from studio.services.projects import open_store
+        from studio.ui.claims_panel import ClaimsPanel
+
+        os.environ["STUDIO_CONFIG_DIR"] = str(home / "config-mika")
+        with open_store() as store:
+            published = get_clip(store, piece[:64])  # a public claim id starts with its media's hash
+        tab = ClaimsPanel(lambda p: published if p[:64] == piece[:64] else None)
+        tab.resize(SIZE[0], 460)
+        tab.set_account("mika")
+        tab.show()
+        tab.set_piece(piece)
+
+        def then() -> None:
+            tab.waiting.selectRow(0)
+            shoot(tab, "claims.png")
+            app.quit()
+
+        when(lambda: tab.loaded and not tab.busy, lambda: QTimer.singleShot(300, then), limit_s=60.0)
 
     when(lambda: panel.proposal is not None and not panel.busy, panel_ready, limit_s=60.0)
     app.exec()
