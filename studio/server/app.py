@@ -66,6 +66,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.ca = ca.load_or_create(settings.data_dir)
     errors.install(app)
+    app.router.routes.append(blobs.part_fast_lane())  # first: matched before the included routers
     for module in (accounts, spaces, records, blobs, repair, certificates, payouts, calls):
         app.include_router(module.router)
 

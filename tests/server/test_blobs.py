@@ -8,10 +8,15 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import xxhash
+from starlette.routing import Match
 
 from studio.protocol import api, problems
+from studio.server.app import create_app
+from studio.server.routes.blobs import PartFastLane
+from studio.server.settings import Settings
 from tests.server.conftest import Api
 
 MIB = 1024 * 1024
@@ -201,3 +206,56 @@ def test_concurrent_sends_of_one_part_never_mix(alice: Api) -> None:
         assert done.status_code == 200, done.text
         got = alice.get(api.BLOB.format(sha256=done.json()["sha256"]))
         assert got.content == data
+
+
+def test_parts_answer_alike_through_the_fast_lane_and_the_declared_route(alice: Api) -> None:
+    """A well-formed part goes through PartFastLane, anything else through put_part's own validation;
+    both answer as put_part always did, with the middlewares' headers, and the same part reaches the same
+    blob whichever way it came."""
+    space = alice.new_space()
+    data = os.urandom(2 * 1024 * 1024)
+    session = _negotiate(alice, space, data)["session_id"]
+    checksum = xxhash.xxh3_128(data).hexdigest()
+    fast = alice.put_part(session, 1, data)
+    assert fast.status_code == 200, fast.text
+    assert fast.json() == {"number": 1, "size": len(data), "checksum": checksum}
+    assert fast.headers["Content-Type"] == "application/json"
+    assert fast.headers["X-Content-Type-Options"] == "nosniff" and fast.headers["Cache-Control"] == "no-store"
+    # a part number with a leading zero is still valid to put_part, which answers it (already stored)
+    declared = alice.put(
+        api.UPLOAD_PART.format(session_id=session, number="01"),
+        data=data,
+        headers={api.PART_CHECKSUM_HEADER: checksum},
+    )
+    assert declared.status_code == 200 and declared.json() == fast.json()
+    assert declared.headers["X-Content-Type-Options"] == "nosniff"
+    # what the fast lane does not take, put_part's validation refuses as before
+    for headers in ({}, {api.PART_CHECKSUM_HEADER: checksum.upper()}, {api.PART_CHECKSUM_HEADER: "x" * 32}):
+        refused = alice.put(api.UPLOAD_PART.format(session_id=session, number=1), data=data, headers=headers)
+        assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    for path in (
+        api.UPLOAD_PART.format(session_id=session.upper(), number=1),
+        api.UPLOAD_PART.format(session_id=session, number=api.MAX_PARTS + 1),
+    ):
+        refused = alice.put(path, data=data, headers={api.PART_CHECKSUM_HEADER: checksum})
+        assert refused.status_code == 422, refused.text
+    done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
+    assert done.status_code == 200 and done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_fast_lane_is_matched_before_any_other_route(tmp_path: Path) -> None:
+    """Starlette takes the first route that fully matches: a part must meet the fast lane first, and
+    every other request must pass it by."""
+    app = create_app(Settings(data_dir=tmp_path))
+
+    def first(method: str, path: str) -> object:
+        scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+        for route in app.router.routes:
+            match, _child = route.matches(scope)
+            if match == Match.FULL:
+                return getattr(route, "app", None)
+        return None
+
+    assert isinstance(first("PUT", api.UPLOAD_PART.format(session_id="a" * 32, number=3)), PartFastLane)
+    assert not isinstance(first("GET", api.UPLOAD.format(session_id="a" * 32)), PartFastLane)
+    assert not isinstance(first("POST", api.UPLOAD_COMPLETE.format(session_id="a" * 32)), PartFastLane)
