@@ -142,14 +142,14 @@ def take(home: Path, out: Path, piece: str) -> list[Path]:
         )
 
     def claims() -> None:
-        from studio.core.library import get_clip
+        from studio.services.library_listing import list_library
         from studio.services.projects import open_store
         from studio.ui.claims_panel import ClaimsPanel
 
         os.environ["STUDIO_CONFIG_DIR"] = str(home / "config-mika")
-        with open_store() as store:
-            published = get_clip(store, piece[:64])  # a public claim id starts with its media's hash
-        tab = ClaimsPanel(lambda p: published if p[:64] == piece[:64] else None)
+        with open_store() as store:  # a public claim id starts with its media's hash
+            clips = {entry.clip.id[:64]: entry.clip for entry in list_library(store)}
+        tab = ClaimsPanel(lambda p: clips.get(p[:64]))
         tab.resize(SIZE[0], 460)
         tab.set_account("mika")
         tab.show()
