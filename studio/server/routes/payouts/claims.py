@@ -29,7 +29,14 @@ class ClaimIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@router.post(paths.CLAIMS, status_code=201, responses=responses(401, 404, 409))
+@router.post(
+    paths.CLAIMS,
+    status_code=201,
+    responses={
+        **responses(401, 404, 409),
+        200: {"description": "the caller's claim of that credit, still pending: asked again, not made again"},
+    },
+)
 def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx, response: Response) -> dict[str, Any]:
     """Ask to be the account behind a name credited in a piece; its publisher confirms. Asking again
     while the caller's claim of that credit is pending answers that claim (200), so a claim sent again
