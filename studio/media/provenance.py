@@ -22,6 +22,7 @@ from typing import Any
 from studio import __version__
 from studio.core.atomic import fsync_dir
 from studio.core.errors import MediaError
+from studio.protocol.ids import certificate_serial
 
 CREDITS_LABEL = "org.remixstudio.credits"
 EMBEDDED = {
@@ -271,7 +272,7 @@ def _verdict(store: dict[str, Any], state: str, results: dict[str, Any], detache
 def _serial_hex(decimal: object) -> str:
     """The SDK reports the signer certificate's serial as a decimal string; the server names it in hex."""
     text = str(decimal or "")
-    return format(int(text), "x") if text.isdigit() else ""
+    return certificate_serial(int(text)) if text.isdigit() else ""
 
 
 @contextlib.contextmanager

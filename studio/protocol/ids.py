@@ -104,3 +104,9 @@ def public_clip_media(record_id: str, doc: object = None) -> str | None:
         return record_id
     named = doc.get("media") if isinstance(doc, dict) else None
     return named if is_sha256(named) else None
+
+
+def certificate_serial(serial: int) -> str:
+    """A signing certificate's serial as the server lists, revokes and names it, and as a verdict reports
+    it: lowercase hex, no leading zeros."""
+    return format(serial, "x")

@@ -104,11 +104,6 @@ class CertificateAuthority:
         return builder.sign(self.key, hashes.SHA256())
 
 
-def serial_hex(serial: int) -> str:
-    """A certificate serial as the server keeps and names it: lowercase hex, no leading zeros."""
-    return format(serial, "x")
-
-
 def _key_usage(*, sign: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=sign,

@@ -31,6 +31,7 @@ from cryptography.x509.oid import NameOID
 from studio.core.atomic import atomic_write_text
 from studio.core.paths import cache_dir, config_dir
 from studio.protocol import api
+from studio.protocol.ids import certificate_serial
 from studio.sync import credentials
 from studio.sync.client import ApiClient
 
@@ -54,7 +55,7 @@ class SigningIdentity:
 
     @property
     def serial(self) -> str:
-        return serial_hex(self.certificate.serial_number)
+        return certificate_serial(self.certificate.serial_number)
 
 
 class CrlRefused(ValueError):
@@ -81,11 +82,6 @@ class RevocationList:
     @property
     def next_update(self) -> datetime | None:
         return self.crl.next_update_utc
-
-
-def serial_hex(serial: int) -> str:
-    """A certificate serial as the server names it: lowercase hex, no leading zeros."""
-    return format(serial, "x")
 
 
 def check_crl(der: bytes, anchors_pem: str) -> x509.CertificateRevocationList:

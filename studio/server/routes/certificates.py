@@ -15,9 +15,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from studio.protocol import api
+from studio.protocol.ids import certificate_serial
 from studio.server import schema
 from studio.server.auth import CallerDep, iso
-from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CsrRefused, pem, serial_hex
+from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CsrRefused, pem
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.routes.docs import problems as responses
@@ -73,7 +74,7 @@ def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request, 
         cert = ca.issue(body.csr, account_id=caller.account_id, username=caller.username)
     except CsrRefused as exc:
         raise ProblemError(422, str(exc)) from None
-    serial = serial_hex(cert.serial_number)
+    serial = certificate_serial(cert.serial_number)
     with ctx.db.write() as conn:  # recorded before it is handed out, so it can always be revoked
         conn.execute(
             insert(schema.certificates).values(
