@@ -20,6 +20,8 @@ from studio.server.routes.docs import problems as responses
 from studio.server.routes.payouts.common import PieceId, check_id
 
 router = APIRouter(tags=["payouts"])
+PENDING = and_(payout_claims.c.confirmed_by.is_(None), payout_claims.c.rejected_by.is_(None))
+"""A claim neither confirmed nor rejected yet."""
 
 
 class ClaimIn(BaseModel):
@@ -111,7 +113,7 @@ def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
             .where(
                 or_(
                     c.c.account_id == caller.account_id,
-                    and_(c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None), or_(published, owned_space)),
+                    and_(PENDING, or_(published, owned_space)),
                 )
             )
             .order_by(c.c.at)
@@ -165,7 +167,7 @@ def reject_claim(claim_id: str, caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         row, _piece = _claim_to_decide(conn, ctx, caller, claim_id, "reject claims on its credits")
         done = conn.execute(
             update(c)
-            .where(c.c.id == claim_id, c.c.confirmed_by.is_(None), c.c.rejected_by.is_(None))
+            .where(c.c.id == claim_id, PENDING)
             .values(rejected_by=caller.account_id, rejected_at=ctx.clock.now())
         )
         if done.rowcount != 1:
@@ -198,8 +200,7 @@ def _pending_claim(conn: Connection, piece: Piece, key: str, account_id: str) ->
             c.c.piece == piece.id,
             c.c.contributor == key,
             c.c.account_id == account_id,
-            c.c.confirmed_by.is_(None),
-            c.c.rejected_by.is_(None),
+            PENDING,
         )
     ).scalar()
     return found
