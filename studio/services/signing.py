@@ -20,6 +20,7 @@ from typing import Any
 
 from studio.core.cancel import CancelToken
 from studio.core.clips import Clip
+from studio.core.credit_block import utc_stamp
 from studio.core.errors import InvalidInput
 from studio.media.provenance import (
     REVOKED,
@@ -214,28 +215,24 @@ def check_revocation(
     stale = found.next_update is not None and found.next_update < now
     revoked = found.revoked_on(int(verdict.serial, 16))
     source = f"the list cached {_age_text(age)} ago" if found.cached else "the server's current list"
-    note = f"revocation checked against {source} (issued {_when(found.updated)})"
+    note = f"revocation checked against {source} (issued {utc_stamp(found.updated)})"
     if stale:
         note += "; that list is past its next update, so later revocations may be missing"
     if why:
         note += f"; {why}"
     verdict.revocation = {
         "checked": True,
-        "revoked_at": _when(revoked) if revoked is not None else None,
+        "revoked_at": utc_stamp(revoked) if revoked is not None else None,
         "source": "cache" if found.cached else "server",
-        "crl_updated": _when(found.updated),
-        "crl_next_update": _when(found.next_update) if found.next_update is not None else None,
-        "crl_fetched_at": _when(found.fetched_at),
+        "crl_updated": utc_stamp(found.updated),
+        "crl_next_update": utc_stamp(found.next_update) if found.next_update is not None else None,
+        "crl_fetched_at": utc_stamp(found.fetched_at),
         "crl_age_s": age,
         "stale": stale,
         "note": note,
     }
     if revoked is not None:
         verdict.state = REVOKED
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _age_text(seconds: int) -> str:
