@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from studio.protocol import api
-from tests.server.conftest import ServerProcess, call, signup
-
-
-def login(server: ServerProcess, username: str, password: str, address: str | None = None) -> Any:
-    headers = {"X-Forwarded-For": address} if address else {}
-    return call(
-        "POST",
-        server.url + api.TOKENS,
-        json={"username": username, "password": password, "device_name": "d"},
-        headers=headers,
-        timeout=120,
-    )
+from tests.server.conftest import ServerProcess, signup
+from tests.server.test_throttle import login
 
 
 def test_forwarding_headers_count_only_from_a_configured_proxy(server: ServerProcess) -> None:
