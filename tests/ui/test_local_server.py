@@ -110,22 +110,27 @@ def test_the_local_server_outlives_the_app_and_is_started_again_at_the_next_laun
 
 
 def test_a_taken_port_is_named_when_the_local_server_cannot_start_again(local_server_cleanup):
+    import json
     import socket
+    from dataclasses import asdict, replace
 
     from studio.services import local_server
 
-    server, fresh = local_server.start()
+    _server, fresh = local_server.start()
     assert fresh
     local_server.stop()
-    squatter = socket.socket()
-    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may be in TIME_WAIT
-    squatter.bind((local_server.HOST, server.port))
-    squatter.listen(1)
-    try:
-        with pytest.raises(local_server.LocalServerError, match=f"port {server.port} .* is taken"):
+    # Another program now listens where the record says the server was. The squatter takes a port of
+    # its own choosing: the stopped server's port may be reused by any process on the machine meanwhile.
+    with socket.socket() as squatter:
+        squatter.bind((local_server.HOST, 0))
+        squatter.listen(1)
+        port = squatter.getsockname()[1]
+        record = local_server.read_record()
+        assert record is not None and record.stopped
+        moved = replace(record, port=port, url=f"http://{local_server.HOST}:{port}")
+        local_server.record_path().write_text(json.dumps(asdict(moved)), encoding="utf-8")
+        with pytest.raises(local_server.LocalServerError, match=f"port {port} .* is taken"):
             local_server.start()
-    finally:
-        squatter.close()
 
 
 def test_the_welcome_starts_the_local_server_and_fills_in_the_form(qtbot, local_server_cleanup):
