@@ -32,6 +32,11 @@ POOL = ThreadPoolExecutor(2)
 DIGESTS: dict[str, Any] = {}
 
 
+def _update(digest: Any, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        digest.update(chunk)
+
+
 def make_app(folder: Path) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -41,27 +46,26 @@ def make_app(folder: Path) -> Any:
             await send({"type": "http.response.body", "body": b""})
             return
         blob, _, offset = scope["path"].strip("/").partition("/")
-        length = int(dict(scope["headers"])[b"content-length"])
         digest = DIGESTS.setdefault(blob, hashlib.sha256())
         hashing = scope.get("query_string", b"") != b"hash=none"
         fd = os.open(folder / blob, os.O_WRONLY | os.O_CREAT, 0o600)
-        buffer = memoryview(bytearray(length))
+        chunks: list[bytes] = []  # kept as they arrived, as studio serve keeps a part's bytes
         loop = asyncio.get_running_loop()
-        state = {"received": 0, "fed": 0}
+        state = {"received": 0, "fed": 0, "fed_chunks": 0}
         pending: list[asyncio.Future[Any]] = []
 
         def take(body: bytes, more: bool = True) -> None:
-            received = state["received"]
-            buffer[received : received + len(body)] = body
-            state["received"] = received = received + len(body)
-            fed = state["fed"]
+            if body:
+                chunks.append(body)
+                state["received"] += len(body)
+            received, fed = state["received"], state["fed"]
             ready = all(future.done() for future in pending)
             if received > fed and ready and (received - fed >= BATCH or not more):
-                piece = buffer[fed:received]
-                pending[:] = [loop.run_in_executor(POOL, os.pwrite, fd, piece, int(offset or 0) + fed)]
+                piece = chunks[state["fed_chunks"] :]
+                pending[:] = [loop.run_in_executor(POOL, os.pwritev, fd, piece, int(offset or 0) + fed)]
                 if hashing:
-                    pending.append(loop.run_in_executor(POOL, digest.update, piece))
-                state["fed"] = received
+                    pending.append(loop.run_in_executor(POOL, _update, digest, piece))
+                state["fed"], state["fed_chunks"] = received, len(chunks)
 
         direct = scope.get("extensions", {}).get(DIRECT_BODY)
         if direct is not None:

@@ -1,6 +1,6 @@
 """Server benchmark on loopback.
 
-1. Throughput of a 200 MB blob through the API (negotiate, 8 MiB parts, complete; ranged-capable download)
+1. Throughput of a 200 MB blob through the API (negotiate, 32 MiB parts, complete; ranged-capable download)
    as a ratio to curl against a static endpoint on the same machine (the standard library's threaded HTTP
    server serving the file and writing each PUT body to a new file of its own, kept, with fsync, as the
    blob store does with each blob). Both sides are driven by the same curl binary and flags, write to the

@@ -1,6 +1,6 @@
 """`studio publish CLIP|FILE`: share a clip (or a media file, imported first) in the public library.
 
-The clip goes up with its credits, licence and lineage; its media uploads in verified 8 MiB parts and
+The clip goes up with its credits, licence and lineage; its media uploads in verified 32 MiB parts and
 an interrupted upload resumes where it stopped. A studio export carries its credits and sources, so
 publishing one makes a new clip whose lineage lists the clips it was made from.
 """

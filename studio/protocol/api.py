@@ -35,7 +35,9 @@ CRL = PREFIX + "/ca/crl"
 OPENAPI = "/openapi.json"
 
 PART_CHECKSUM_HEADER = "X-Part-XXH128"  # see studio.protocol.checksum
-PART_SIZE = 8 * 1024 * 1024
+PART_SIZE = 32 * 1024 * 1024
+"""The part size a server gives new upload sessions (each session records its own, and clients follow
+the size in the session's answer). See docs/decisions.md, "Upload parts of 32 MiB"."""
 MAX_PARTS = 10_000
 
 FEED_DEFAULT_LIMIT = 500

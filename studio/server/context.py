@@ -35,7 +35,7 @@ class Context:
         """Stop tracking an upload in this process (complete, dropped or expired); returns its state."""
         running = self.running.pop(session_id, None)
         if running is not None:
-            running.release(self.held)
+            running.release()
         return running
 
 

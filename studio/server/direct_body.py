@@ -2,7 +2,7 @@
 
 Through ASGI, uvicorn passes each socket read of a body through the HTTP parser (a copy), the request's
 buffer (another), the receive message (a third), an event and a task switch, and every middleware's
-receive wrapper before the route sees it. For 8 MiB upload parts that was most of the server's own
+receive wrapper before the route sees it. For upload parts that was most of the server's own
 processor time per byte (bench/server.py). A route that has already judged a request (its caller, its
 session, its exact length) can instead ask for the rest of the body to be given to a callable on the
 event loop, one bytes object per socket read, with nothing in between.

@@ -205,20 +205,30 @@ class PartReceiver:
     """Collects one part's body and hashes it (and, given a writer, stores it) while it arrives.
 
     The body is kept as the chunks the HTTP layer delivered, so a part holds only the bytes that have
-    arrived: a client that announces 8 MiB and stalls costs what it sent, not what it announced. The
+    arrived: a client that announces a part and stalls costs what it sent, not what it announced. The
     work runs on the worker threads in two lanes, each fed the chunks received so far strictly in order
     and about a megabyte at a time: one lane updates the part's checksum, the other hands the bytes to
     the store's writer. Neither lane waits for the other. xxhash and os.pwrite release the GIL, so the
-    event loop keeps receiving meanwhile. (The whole-upload SHA-256 is computed afterwards, off the
-    request's path: studio.server.running_hash.)
+    event loop keeps receiving meanwhile. Given `whole`, the chunks are also handed to it in order, in
+    the same batches, without waiting for it: the whole-upload SHA-256 (studio.server.running_hash).
     """
 
     BATCH = 1 << 20
 
-    def __init__(self, pool: Executor, length: int, checksum: Any, writer: PartWriter | None) -> None:
+    def __init__(
+        self,
+        pool: Executor,
+        length: int,
+        checksum: Any,
+        writer: PartWriter | None,
+        whole: Callable[[list[bytes]], None] | None = None,
+    ) -> None:
         self.length = length
         self.chunks: list[bytes] = []
         self._lanes = [_Lane(pool, _hashing(checksum))]
+        self._whole = whole
+        self._whole_fed = 0
+        self._whole_fed_bytes = 0
         if writer is not None:
             self._lanes.append(_Lane(pool, _writing(writer)))
         self.received = 0
@@ -234,10 +244,18 @@ class PartReceiver:
         for lane in self._lanes:
             if self.received - lane.fed_bytes >= self.BATCH and lane.idle():
                 lane.feed(self.chunks, self.received)
+        if self._whole is not None and self.received - self._whole_fed_bytes >= self.BATCH:
+            self._feed_whole()
+
+    def _feed_whole(self) -> None:
+        if self._whole is not None and self._whole_fed < len(self.chunks):
+            self._whole(self.chunks[self._whole_fed :])
+            self._whole_fed, self._whole_fed_bytes = len(self.chunks), self.received
 
     async def finish(self) -> None:
         """Wait until every received byte has been consumed, then raise what a consumer raised: no lane is
-        left running, so the writer can be closed."""
+        left running, so the writer can be closed. The rest goes to `whole`, which is not waited for."""
+        self._feed_whole()
         while True:
             running = [asyncio.wrap_future(lane.pending) for lane in self._lanes if lane.pending is not None]
             await asyncio.gather(*running, return_exceptions=True)

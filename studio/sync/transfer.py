@@ -1,7 +1,7 @@
 """Resumable blob transfers in both directions, verified by SHA-256.
 
 Upload: negotiate (the server answers `present` or an upload session with the parts it already holds),
-send each missing 8 MiB part with its own hash, two at a time (one part on the wire while the server
+send each missing 32 MiB part with its own hash, two at a time (one part on the wire while the server
 hashes and stores the other), then `complete`, which verifies the whole blob. A killed
 upload resumes by negotiating again: the session still lists every part the server verified, so those are
 never sent twice.

@@ -429,7 +429,7 @@ def server(
 
 def _test_env() -> dict[str, str]:
     return {
-        "STUDIO_SERVER_MAX_BLOB_SIZE": str(64 * 1024 * 1024),
+        "STUDIO_SERVER_MAX_BLOB_SIZE": str(128 * 1024 * 1024),
         "STUDIO_SERVER_MAX_BODY": str(2 * 1024 * 1024),
     }
 

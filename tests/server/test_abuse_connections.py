@@ -2,8 +2,9 @@
 (RSS, from /proc) measured before, during and after each attack.
 
 Bounds asserted (the server's own allocator keeps up to 64 MiB of freed memory for reuse, serve.py):
-- 56 part uploads that announce 8 MiB each (448 MiB announced) and send 100 bytes: RSS grows by less
-  than 32 MiB while they stall, and every one is answered 408 and closed once the body timeout passes.
+- 56 part uploads that announce a whole 32 MiB part each (1,792 MiB announced) and send 100 bytes: RSS
+  grows by less than 32 MiB while they stall, and every one is answered 408 and closed once the body
+  timeout passes.
 - 300 connections with half-sent headers: RSS grows by less than 32 MiB, and all are closed by the
   server once the header timeout passes; a normal request is served meanwhile.
 - Connections beyond the cap are closed at once.
@@ -43,7 +44,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
         env={
             "STUDIO_SERVER_BODY_TIMEOUT": str(TIMEOUT),
             "STUDIO_SERVER_HEADER_TIMEOUT": str(TIMEOUT),
-            "STUDIO_SERVER_MAX_BLOB_SIZE": str(64 * MIB),
+            "STUDIO_SERVER_MAX_BLOB_SIZE": str(2 * api.PART_SIZE),
         },
     ).start()
     yield proc
@@ -71,7 +72,8 @@ def _read_all(sock: socket.socket) -> bytes:
 
 
 def _sessions(user: Api, space: str, count: int) -> list[str]:
-    blobs = [{"sha256": hashlib.sha256(os.urandom(16)).hexdigest(), "size": 64 * MIB} for _ in range(count)]
+    size = 2 * api.PART_SIZE
+    blobs = [{"sha256": hashlib.sha256(os.urandom(16)).hexdigest(), "size": size} for _ in range(count)]
     r = user.post(api.NEGOTIATE, json={"space": space, "blobs": blobs})
     assert r.status_code == 200, r.text
     return [answer["session_id"] for answer in r.json()["blobs"]]
@@ -80,14 +82,14 @@ def _sessions(user: Api, space: str, count: int) -> list[str]:
 def test_stalled_part_uploads_hold_only_what_they_sent(guarded: ServerProcess) -> None:
     user = signup(guarded.url)
     space = user.new_space("stall")
-    targets = [(session, n) for session in _sessions(user, space, 7) for n in range(1, 9)]
+    targets = [(session, n) for session in _sessions(user, space, 28) for n in (1, 2)]
     before = rss(guarded)
     socks = []
     for session, number in targets:
         sock = _connect(guarded)
         head = (
             f"PUT {api.UPLOAD_PART.format(session_id=session, number=number)} HTTP/1.1\r\n"
-            f"Host: x\r\nAuthorization: Bearer {user.token}\r\nContent-Length: {8 * MIB}\r\n"
+            f"Host: x\r\nAuthorization: Bearer {user.token}\r\nContent-Length: {api.PART_SIZE}\r\n"
             f"{api.PART_CHECKSUM_HEADER}: {'0' * 32}\r\n\r\n"
         )
         sock.sendall(head.encode() + b"x" * 100)

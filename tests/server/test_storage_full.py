@@ -20,7 +20,7 @@ def _put(user: Api, session: str, number: int, data: bytes) -> requests.Response
 
 
 def test_a_full_disk_refuses_the_part_and_the_upload_resumes_once_there_is_room(tmp_path: Path) -> None:
-    with tmpfs(tmp_path / "disk", "20m") as disk:
+    with tmpfs(tmp_path / "disk", "40m") as disk:  # room for one part of three
         server = ServerProcess(disk / "server").start()
         try:
             alice = signup(server.url)
@@ -40,7 +40,7 @@ def test_a_full_disk_refuses_the_part_and_the_upload_resumes_once_there_is_room(
             received = alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"]
             assert received == [n for n, code in zip((1, 2, 3), codes, strict=True) if code == 200]
 
-            resize_tmpfs(disk, "64m")
+            resize_tmpfs(disk, "128m")
             for number in sorted({1, 2, 3} - set(received)):
                 assert _put(alice, session, number, data).status_code == 200
             done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))

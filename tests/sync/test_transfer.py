@@ -68,9 +68,9 @@ def test_upload_killed_at_random_points_resumes_without_resending_verified_parts
 ):
     rng = random.Random(seed())
     alice = machines("alice").signup(proxy.url)
-    wav = noise_wav(tmp_path / "long.wav", 100, rng.randrange(2**31))  # 19.2 MB: 3 parts of 8 MiB
+    wav = noise_wav(tmp_path / "long.wav", 360, rng.randrange(2**31))  # 69 MB: 3 parts of 32 MiB
     sha = sha256_of(wav)
-    proxy.rate = 12 * MIB
+    proxy.rate = 40 * MIB
     since = len(server.access())
     kills = 0
     for _round in range(2):

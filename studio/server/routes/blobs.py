@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -86,7 +87,7 @@ async def take_part(
     )
     if already:
         return PartOut(number=number, size=length, checksum=part_checksum)
-    running = ctx.running.setdefault(session_id, RunningHash())
+    running = ctx.running.setdefault(session_id, RunningHash(ctx.hasher, ctx.held))
     async with running.receiving.setdefault(number, asyncio.Lock()):
         recorded = running.recorded.get(number)
         if recorded is None:
@@ -112,10 +113,38 @@ def _admit(
 async def _receive_part(
     request: Request, ctx: Context, row: Any, number: int, length: int, checksum: str, running: RunningHash
 ) -> None:
-    """Receive, verify and record one part; the caller holds the part's lock."""
+    """Receive, verify and record one part, and take it into the whole-upload hash (as it arrives when it
+    is the next part in order); the caller holds the part's lock."""
+    inline = running.begin_inline(number)
+    try:
+        chunks = await _take_body(
+            request, ctx, row, number, length, checksum, running.feed_inline if inline else None
+        )
+    except BaseException:
+        if inline:
+            running.end_inline(number, None)
+        raise
+    running.recorded[number] = checksum
+    if inline:
+        running.end_inline(number, length)
+    elif not running.landed(number, chunks):
+        return
+    await running.caught_up(number, HASH_LAG)
+
+
+async def _take_body(
+    request: Request,
+    ctx: Context,
+    row: Any,
+    number: int,
+    length: int,
+    checksum: str,
+    whole: Callable[[list[bytes]], None] | None,
+) -> list[bytes]:
+    """The part's body, checked against its length and checksum, written and recorded."""
     part_hash = part_checksum()
     writer = ctx.store.part_writer(row.id, row.store_ref, (number - 1) * row.part_size)
-    receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer)
+    receiver = uploads.PartReceiver(ctx.receivers, length, part_hash, writer, whole)
     direct: DirectBody | None = request.scope.get("extensions", {}).get(DIRECT_BODY)
     try:
         if direct is not None:
@@ -140,9 +169,7 @@ async def _receive_part(
     await asyncio.get_running_loop().run_in_executor(
         None, uploads.store_part, ctx, row, number, receiver.chunks, checksum, writer is not None
     )
-    running.recorded[number] = checksum
-    if running.landed(number, receiver.chunks, ctx.hasher, ctx.held):
-        await running.caught_up(number, HASH_LAG)
+    return receiver.chunks
 
 
 @router.post(api.UPLOAD_COMPLETE, response_model=CompleteOut, responses=responses(401, 403, 404, 409))
