@@ -122,20 +122,22 @@ def normalise_url(url: str) -> str:
 ALLOW_HTTP_ENV = "STUDIO_ALLOW_HTTP"
 
 
+def is_this_computer(url: str) -> bool:
+    """Whether `url` names this computer (localhost or a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def require_safe_transport(url: str) -> None:
     """Refuse plain http:// to anything but this computer: passwords and tokens would cross the network
     readable by anyone on the way. `--allow-http` (or STUDIO_ALLOW_HTTP=1) is the explicit way round."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or os.environ.get(ALLOW_HTTP_ENV) == "1":
+    if urlsplit(url).scheme != "http" or os.environ.get(ALLOW_HTTP_ENV) == "1" or is_this_computer(url):
         return
-    host = (parts.hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
     raise InvalidInput(
         f"{url} is plain http on another computer: passwords and tokens would travel unencrypted. "
         "Use https://, or pass --allow-http (STUDIO_ALLOW_HTTP=1) if the network is yours"
@@ -211,7 +213,7 @@ class ApiClient:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
-        data: bytes | None = None,
+        data: bytes | memoryview | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         stream: bool = False,

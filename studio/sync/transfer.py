@@ -1,8 +1,8 @@
 """Resumable blob transfers in both directions, verified by SHA-256.
 
 Upload: negotiate (the server answers `present` or an upload session with the parts it already holds),
-send each missing 32 MiB part with its own hash, two at a time (one part on the wire while the server
-hashes and stores the other), then `complete`, which verifies the whole blob. A killed
+send each missing 32 MiB part with its own hash, two at a time to another computer (one part on the wire
+while the other is answered), then `complete`, which verifies the whole blob. A killed
 upload resumes by negotiating again: the session still lists every part the server verified, so those are
 never sent twice.
 
@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty, SimpleQueue
 from typing import Any
 
 import requests
@@ -33,14 +34,15 @@ from studio.core.hashing import resume_sha256
 from studio.protocol import api, problems
 from studio.protocol.checksum import part_checksum
 from studio.protocol.ids import is_sha256
-from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError
+from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError, is_this_computer
 
 CHUNK = 1 << 20
 MAX_STALLED_ATTEMPTS = 6
 MAX_REFETCHES = 3
 MAX_PART_ATTEMPTS = 3
-# Measured with bench/server.py: two parts in flight lift a 200 MB upload from 0.73x to 0.86x of curl
-# against a static endpoint; the server keeps every guarantee (each part verified, whole hash at complete).
+# Two parts in flight hide a network round trip per part (one part on the wire while the other is
+# answered). To this computer there is no round trip to hide and the two only share its processors:
+# one part at a time uploads faster there (docs/decisions.md, "Upload parts of 32 MiB").
 PARTS_IN_FLIGHT = 2
 _STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -181,17 +183,21 @@ def _upload_session(
 def _send_parts(
     client: ApiClient, blob: BlobSource, session: str, numbers: list[int], part_size: int, cancel: CancelToken
 ) -> Iterator[int]:
-    """Send the parts with PARTS_IN_FLIGHT on the wire; yield each number once the server verified it.
+    """Send the parts with PARTS_IN_FLIGHT on the wire (one to this computer); yield each number once the
+    server verified it.
 
     The first failure stops new sends and is raised after the part still in flight has finished.
     """
-    with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part") as pool:
+    buffers: SimpleQueue[bytearray] = SimpleQueue()
+    most = 1 if is_this_computer(client.base_url) else PARTS_IN_FLIGHT
+    with ThreadPoolExecutor(most, thread_name_prefix="upload-part") as pool:
         in_flight: dict[Future[None], int] = {}
         for number in numbers:
             cancel.raise_if_cancelled()
-            if len(in_flight) >= PARTS_IN_FLIGHT:
+            if len(in_flight) >= most:
                 yield from _finished(in_flight)
-            in_flight[pool.submit(_send_part, client, blob, session, number, part_size)] = number
+            sending = pool.submit(_send_part, client, blob, session, number, part_size, buffers)
+            in_flight[sending] = number
         while in_flight:
             yield from _finished(in_flight)
 
@@ -209,16 +215,45 @@ def _session_parts(client: ApiClient, session: str) -> list[int]:
     return [int(n) for n in doc.get("parts_received", [])]
 
 
-def _send_part(client: ApiClient, blob: BlobSource, session: str, number: int, part_size: int) -> None:
-    length = api.part_length(blob.size, number, part_size)
+def _send_part(
+    client: ApiClient,
+    blob: BlobSource,
+    session: str,
+    number: int,
+    part_size: int,
+    buffers: SimpleQueue[bytearray],
+) -> None:
+    """Read part `number` into a buffer of the upload's (reused from part to part: a fresh part-sized
+    object each time costs its page faults again) and send it until the server verifies it."""
     try:
-        with open(blob.path, "rb") as fh:
-            fh.seek((number - 1) * part_size)
-            data = fh.read(length)
+        buffer = buffers.get_nowait()
+    except Empty:
+        buffer = bytearray(part_size)
+    try:
+        data = memoryview(buffer)[: api.part_length(blob.size, number, part_size)]
+        _read_part(blob, (number - 1) * part_size, data)
+        _put_part(client, blob, session, number, data)
+    finally:
+        buffers.put(buffer)
+
+
+def _read_part(blob: BlobSource, offset: int, into: memoryview) -> None:
+    got = 0
+    try:
+        with open(blob.path, "rb", buffering=0) as fh:
+            fh.seek(offset)
+            while got < len(into):
+                n = fh.readinto(into[got:])
+                if not n:
+                    break
+                got += n
     except OSError as exc:
         raise SyncError(f"cannot read {blob.path}: {exc.strerror or exc}") from exc
-    if len(data) != length:
+    if got != len(into):
         raise SyncError(f"{blob.path} is shorter than when it was announced ({blob.size} bytes)")
+
+
+def _put_part(client: ApiClient, blob: BlobSource, session: str, number: int, data: memoryview) -> None:
     checksum = part_checksum(data).hexdigest()
     for attempt in range(1, MAX_PART_ATTEMPTS + 1):
         try:

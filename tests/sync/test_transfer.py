@@ -268,3 +268,42 @@ def test_a_file_that_changes_or_shrinks_during_its_upload_is_named_and_nothing_i
             upload_blobs(client, space, [BlobSource(sha_short, len(data), path)])
     for blob in (sha, sha_short):
         assert owner.get(api.BLOB.format(sha256=blob)).status_code == 404
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["this-computer", "another-computer"])
+def test_parts_go_one_at_a_time_to_this_computer_and_two_at_a_time_to_another(
+    server, proxy, tmp_path, monkeypatch, elsewhere
+):
+    """To this computer there is no round trip to hide: one part at a time, on one connection. To another
+    computer (the address judged as a remote one) two parts are in flight, on two connections. Either way
+    every part is verified once and the blob is exactly the file."""
+    from studio.sync import transfer
+    from studio.sync.client import ApiClient
+    from tests.server.conftest import signup
+
+    if elsewhere:
+        monkeypatch.setattr(transfer, "is_this_computer", lambda _url: False)
+    owner = signup(server.url)
+    space = owner.new_space("uploads")
+    data = os.urandom(2 * api.PART_SIZE + 999)
+    sha = hashlib.sha256(data).hexdigest()
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    since, opened = len(server.access()), proxy.connections
+    with ApiClient(proxy.url, owner.token) as client:
+        transfer.upload_blobs(client, space, [transfer.BlobSource(sha, len(data), path)])
+    assert sorted(n for _s, n, status in part_puts(server, since) if status == 200) == [1, 2, 3]
+    assert owner.get(api.BLOB.format(sha256=sha)).content == data
+    if elsewhere:
+        assert proxy.connections - opened >= 2
+    else:
+        assert proxy.connections - opened == 1
+
+
+def test_this_computer_is_told_apart_from_others_by_the_address() -> None:
+    from studio.sync.client import is_this_computer
+
+    for url in ("http://127.0.0.1:8750", "http://localhost:1", "https://[::1]:9", "http://studio.localhost"):
+        assert is_this_computer(url), url
+    for url in ("http://192.168.1.20:8750", "https://studio.example.org", "http://10.0.0.1", "http://[::2]"):
+        assert not is_this_computer(url), url
