@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,18 @@ import pytest
 from studio.server.running_hash import HeldBudget, RunningHash
 
 PART = 64 * 1024
+
+
+def _with_hash(
+    body: Callable[[RunningHash, ThreadPoolExecutor], Awaitable[None]], budget: HeldBudget
+) -> None:
+    """Run `body` on an event loop with a running hash whose jobs run on one thread, as in the server."""
+
+    async def go() -> None:
+        with ThreadPoolExecutor(1) as pool:
+            await body(RunningHash(pool, budget), pool)
+
+    asyncio.run(go())
 
 
 def _land(
@@ -118,14 +131,12 @@ def test_a_part_landing_after_a_gap_is_not_due_and_never_waits() -> None:
     parts = [os.urandom(PART) for _ in range(3)]
     budget = HeldBudget()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            assert running.landed(3, [parts[2]]) is False
-            await asyncio.wait_for(running.caught_up(3, lag=1), timeout=5)
-            assert running.next_part == 1
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        assert running.landed(3, [parts[2]]) is False
+        await asyncio.wait_for(running.caught_up(3, lag=1), timeout=5)
+        assert running.next_part == 1
 
-    asyncio.run(go())
+    _with_hash(body, budget)
 
 
 def test_a_wait_ends_when_the_upload_is_dropped() -> None:
@@ -135,19 +146,17 @@ def test_a_wait_ends_when_the_upload_is_dropped() -> None:
     budget = HeldBudget()
     gate = threading.Event()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            pool.submit(gate.wait)
-            for number in range(1, 4):
-                running.landed(number, [parts[number - 1]])
-            loop = asyncio.get_running_loop()
-            loop.call_later(0.1, running.release)
-            loop.call_later(0.2, gate.set)
-            await asyncio.wait_for(running.caught_up(3, lag=0), timeout=10)
-            await running.settled()
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        pool.submit(gate.wait)
+        for number in range(1, 4):
+            running.landed(number, [parts[number - 1]])
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.1, running.release)
+        loop.call_later(0.2, gate.set)
+        await asyncio.wait_for(running.caught_up(3, lag=0), timeout=10)
+        await running.settled()
 
-    asyncio.run(go())
+    _with_hash(body, budget)
     assert budget.used == 0
 
 
@@ -167,52 +176,48 @@ def test_parts_streamed_in_order_give_the_whole_hash_and_their_answers_do_not_wa
     budget = HeldBudget()
     gate = threading.Event()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            pool.submit(gate.wait)
-            for number in (1, 2):
-                assert running.begin_inline(number)
-                _stream(running, number, parts[number - 1])
-                running.end_inline(number, PART)
-                await asyncio.wait_for(running.caught_up(number, lag=2), timeout=1)
-            assert running.next_part == 1 and budget.used == 2 * PART  # nothing hashed yet, all held
-            gate.set()
-            assert running.begin_inline(3)
-            _stream(running, 3, parts[2])
-            running.end_inline(3, PART)
-            await running.settled()
-            assert running.covers(3)
-            assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
-            assert running.size == 3 * PART and budget.used == 0
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        pool.submit(gate.wait)
+        for number in (1, 2):
+            assert running.begin_inline(number)
+            _stream(running, number, parts[number - 1])
+            running.end_inline(number, PART)
+            await asyncio.wait_for(running.caught_up(number, lag=2), timeout=1)
+        assert running.next_part == 1 and budget.used == 2 * PART  # nothing hashed yet, all held
+        gate.set()
+        assert running.begin_inline(3)
+        _stream(running, 3, parts[2])
+        running.end_inline(3, PART)
+        await running.settled()
+        assert running.covers(3)
+        assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
+        assert running.size == 3 * PART and budget.used == 0
 
-    asyncio.run(go())
+    _with_hash(body, budget)
 
 
 def test_a_streamed_part_that_fails_leaves_the_hash_as_it_was_and_may_be_sent_again() -> None:
     parts = [os.urandom(PART) for _ in range(2)]
     budget = HeldBudget()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            assert running.begin_inline(1)
-            _stream(running, 1, parts[0])
-            running.end_inline(1, PART)
-            assert running.begin_inline(2)
-            _stream(running, 2, os.urandom(PART // 2))  # damaged and cut short: refused by its checksum
-            running.end_inline(2, None)
-            await running.settled()
-            assert running.next_part == 2 and not running.covers(2)
-            assert running.digest.hexdigest() == hashlib.sha256(parts[0]).hexdigest()
-            assert running.begin_inline(2)  # sent again, streamed again
-            _stream(running, 2, parts[1])
-            running.end_inline(2, PART)
-            await running.settled()
-            assert running.covers(2)
-            assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        assert running.begin_inline(1)
+        _stream(running, 1, parts[0])
+        running.end_inline(1, PART)
+        assert running.begin_inline(2)
+        _stream(running, 2, os.urandom(PART // 2))  # damaged and cut short: refused by its checksum
+        running.end_inline(2, None)
+        await running.settled()
+        assert running.next_part == 2 and not running.covers(2)
+        assert running.digest.hexdigest() == hashlib.sha256(parts[0]).hexdigest()
+        assert running.begin_inline(2)  # sent again, streamed again
+        _stream(running, 2, parts[1])
+        running.end_inline(2, PART)
+        await running.settled()
+        assert running.covers(2)
+        assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
 
-    asyncio.run(go())
+    _with_hash(body, budget)
 
 
 def test_a_part_landing_while_another_streams_waits_for_it_and_is_hashed_after_it() -> None:
@@ -221,39 +226,35 @@ def test_a_part_landing_while_another_streams_waits_for_it_and_is_hashed_after_i
     parts = [os.urandom(PART) for _ in range(3)]
     budget = HeldBudget()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            assert running.begin_inline(1)
-            assert not running.begin_inline(2)  # not next, and part 1 streams
-            _stream(running, 1, parts[0][: PART // 2])
-            assert running.landed(2, [parts[1]]) is False  # kept within the budget, not due
-            _stream(running, 1, parts[0][PART // 2 :])
-            running.end_inline(1, PART)
-            assert running.begin_inline(3)  # part 2 is queued: part 3 streams after it
-            _stream(running, 3, parts[2])
-            running.end_inline(3, PART)
-            await running.settled()
-            assert running.covers(3)
-            assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
-            assert budget.used == 0
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        assert running.begin_inline(1)
+        assert not running.begin_inline(2)  # not next, and part 1 streams
+        _stream(running, 1, parts[0][: PART // 2])
+        assert running.landed(2, [parts[1]]) is False  # kept within the budget, not due
+        _stream(running, 1, parts[0][PART // 2 :])
+        running.end_inline(1, PART)
+        assert running.begin_inline(3)  # part 2 is queued: part 3 streams after it
+        _stream(running, 3, parts[2])
+        running.end_inline(3, PART)
+        await running.settled()
+        assert running.covers(3)
+        assert running.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
+        assert budget.used == 0
 
-    asyncio.run(go())
+    _with_hash(body, budget)
 
 
 def test_a_streamed_part_of_a_dropped_upload_is_not_taken() -> None:
     parts = [os.urandom(PART)]
     budget = HeldBudget()
 
-    async def go() -> None:
-        with ThreadPoolExecutor(1) as pool:
-            running = RunningHash(pool, budget)
-            assert running.begin_inline(1)
-            _stream(running, 1, parts[0])
-            running.release()
-            running.end_inline(1, PART)
-            await running.settled()
-            assert running.next_part == 1 and not running.covers(1) and budget.used == 0
-            assert not running.begin_inline(1)
+    async def body(running: RunningHash, pool: ThreadPoolExecutor) -> None:
+        assert running.begin_inline(1)
+        _stream(running, 1, parts[0])
+        running.release()
+        running.end_inline(1, PART)
+        await running.settled()
+        assert running.next_part == 1 and not running.covers(1) and budget.used == 0
+        assert not running.begin_inline(1)
 
-    asyncio.run(go())
+    _with_hash(body, budget)
