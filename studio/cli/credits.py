@@ -67,6 +67,13 @@ def verify(args: argparse.Namespace) -> int:
         print("  manifest: detached, beside the file")
     if verdict.manifests > 1:
         print(f"  manifests: {verdict.manifests} (the sources' own signatures travel inside)")
+    for source in verdict.ingredients:
+        if source.get("revoked_at"):
+            title, signer = sanitize(str(source["title"])), sanitize(str(source["signer"]))
+            print(
+                f"  source {title!r} was signed by {signer} "
+                f"with a certificate revoked on {sanitize(str(source['revoked_at']))}"
+            )
     for problem in verdict.problems:
         print(f"  {sanitize(problem)}")
     return VERIFY_EXIT[verdict.state]

@@ -259,14 +259,23 @@ def _verdict(store: dict[str, Any], state: str, results: dict[str, Any], detache
         issuer=str(info.get("issuer") or ""),
         manifests=len(manifests),
         credits=credits,
-        ingredients=[
-            {"title": i.get("title", ""), "relationship": i.get("relationship", ""),
-             "signed": bool(i.get("active_manifest"))}
-            for i in active.get("ingredients", [])
-        ],
+        ingredients=[_ingredient(i, manifests) for i in active.get("ingredients", [])],
         problems=failures,
         detached=detached,
     )
+
+
+def _ingredient(found: dict[str, Any], manifests: dict[str, Any]) -> dict[str, Any]:
+    """One source the manifest names, with who signed the source's own manifest (its serial, so that the
+    revocation check can look the source's signer up too)."""
+    signed = manifests.get(found.get("active_manifest") or "", {}).get("signature_info", {})
+    return {
+        "title": found.get("title", ""),
+        "relationship": found.get("relationship", ""),
+        "signed": bool(found.get("active_manifest")),
+        "signer": str(signed.get("common_name") or ""),
+        "serial": _serial_hex(signed.get("cert_serial_number")),
+    }
 
 
 def _serial_hex(decimal: object) -> str:

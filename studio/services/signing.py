@@ -205,7 +205,9 @@ def check_revocation(
     verdict: Verdict, anchors: str, cancel: CancelToken | None = None, *, fetch: bool = True
 ) -> None:
     """Look the trusted signer's serial up in the server's CRL; a listed one turns the verdict revoked.
-    Without a CRL the verdict stays as it was and says that revocation could not be checked."""
+    The signers of the sources' own manifests are looked up too: a listed one is marked on its source
+    (`revoked_at`), since the file's own signature still holds. Without a CRL the verdict stays as it
+    was and says that revocation could not be checked."""
     found, why = revocation_list(anchors, cancel, fetch=fetch)
     if found is None or not verdict.serial:
         verdict.revocation = {"checked": False, "note": why or "revocation not checked: no serial"}
@@ -214,6 +216,10 @@ def check_revocation(
     age = max(0, int((now - found.fetched_at).total_seconds()))
     stale = found.next_update is not None and found.next_update < now
     revoked = found.revoked_on(int(verdict.serial, 16))
+    for ingredient in verdict.ingredients:  # the sources' own signers, named in the manifests they carry
+        if ingredient.get("serial"):
+            was = found.revoked_on(int(ingredient["serial"], 16))
+            ingredient["revoked_at"] = utc_stamp(was) if was is not None else None
     source = f"the list cached {_age_text(age)} ago" if found.cached else "the server's current list"
     note = f"revocation checked against {source} (issued {utc_stamp(found.updated)})"
     if stale:

@@ -88,6 +88,10 @@ class SignatureBadge(PlainLabel):
             text += f" (revoked on {revocation['revoked_at']})"
         elif self.state == "trusted" and _worth_saying(revocation):
             text += f"; {revocation['note']}"
+        revoked_sources = [i for i in verdict.get("ingredients") or [] if i.get("revoked_at")]
+        if revoked_sources:
+            names = ", ".join(str(i.get("title") or "untitled") for i in revoked_sources)
+            text += f"; sources signed with a revoked certificate: {names}"
         self.setText(text)
 
     def _on_failed(self, clip_id: str, exc: BaseException) -> None:

@@ -1,8 +1,9 @@
 """Revoked signing certificates end to end: real servers over HTTP on loopback, real ffmpeg exports signed
 by a logged-in device, and `studio credits --verify` (and the service under it) checking the signer's
 serial against the server's CRL. A device logged out (its certificate revoked) makes its files verify as
-revoked with the date, while a live device of the same account still verifies; a CRL that the server's
-root did not sign is refused; offline, the cached CRL answers and says how old it is."""
+revoked with the date, while a live device of the same account still verifies, and a remix signed by the
+live device names its source signed by the revoked one; a CRL that the server's root did not sign is
+refused; offline, the cached CRL answers and says how old it is."""
 
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from studio.core.projectfile import save_project_file
 from studio.protocol import api
 from studio.services import signing
 from studio.services import sync as sync_service
 from studio.services.export import export_timeline
 from studio.sync import credentials
+from tests.media.test_render_plan import clip_for, clip_map, timeline
 from tests.server.conftest import ServerProcess, unique
 from tests.services.test_signing import PASSWORD, WHEN, as_user, cli_verify, media, project, root_of
 
@@ -326,3 +329,46 @@ def test_the_cli_lists_the_accounts_certificates_and_revokes_one_by_prefix(
     theirs = studio_cli(stranger, "account", "revoke-certificate", serial)
     assert theirs.returncode != 0 and "no signing certificate of" in theirs.stderr
     assert json.loads(studio_cli(stranger, "account", "certificates", "--json").stdout) == []
+
+
+def test_a_remix_names_the_source_whose_signer_was_revoked_while_its_own_signature_holds(
+    server: ServerProcess, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """The laptop signs a piece; the studio machine remixes it (the piece's manifest travels inside as an
+    ingredient) and signs the remix. Once the laptop logs out, the remix still verifies as trusted (its
+    own signer is live) but names the source whose signer is revoked, in JSON and in words."""
+    user = unique("cy")
+    laptop, studio = machine(tmp_path / "laptop"), machine(tmp_path / "studio")
+    with as_user(laptop):
+        sync_service.signup(server.url, user, PASSWORD, device_name="laptop")
+    with as_user(studio):
+        sync_service.login(server.url, user, PASSWORD, device_name="studio")
+    piece = export_on(laptop, tmp_path / "a", media, "harbour.mp4")
+    source = clip_for(piece, credits=("Cy",), licence="CC-BY-4.0")
+    music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
+    tl = timeline([("V1", [dict(clip=source, start=0, duration=1)]),
+                   ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
+    folder = tmp_path / "b"
+    folder.mkdir()
+    save_project_file(folder / "remix.studio", "p-remix", "Remix", tl, clip_map(source, music))
+    with as_user(studio):
+        remix = export_timeline(folder / "remix.studio", folder / "remix.m4a", exported=WHEN)
+    assert remix.signed_by, remix.warnings
+
+    code, before = verify_json(remix.path, studio)
+    assert code == 0 and before["state"] == "trusted", before
+    [signed_source] = [i for i in before["ingredients"] if i["signed"]]
+    assert signed_source["serial"] == serial_of(piece, studio) != before["serial"]
+    assert signed_source["revoked_at"] is None
+
+    with as_user(laptop):
+        sync_service.logout()
+
+    code, after = verify_json(remix.path, studio)
+    assert code == 0 and after["state"] == "trusted", after  # the remix's own signer is live
+    [revoked_source] = [i for i in after["ingredients"] if i["signed"]]
+    assert revoked_source["revoked_at"] and revoked_source["signer"] == user
+    text = cli_verify(remix.path, studio, as_json=False)
+    assert text.returncode == 0
+    assert f"source 'harbour' was signed by {user} with a certificate revoked on " in text.stdout
+    assert revoked_source["revoked_at"] in text.stdout

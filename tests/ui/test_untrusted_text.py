@@ -77,6 +77,9 @@ def test_a_hostile_signer_and_server_message_show_literally(qtbot, qapp) -> None
     badge.clip_id = "c1"
     badge._on_verified("c1", {"state": "trusted", "signer": HOSTILE})
     assert label_shows(badge).endswith("signed by " + SHOWN)
+    revoked_source = {"title": HOSTILE, "signed": True, "revoked_at": "2026-12-01T10:00:00Z"}
+    badge._on_verified("c1", {"state": "trusted", "signer": "Cy", "ingredients": [revoked_source]})
+    assert label_shows(badge).endswith("signed by Cy; sources signed with a revoked certificate: " + SHOWN)
 
     model = SyncStatusModel()
     bridge = StatusBridge(model)
