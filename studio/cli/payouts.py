@@ -185,7 +185,8 @@ def _claims(args: argparse.Namespace) -> int:
         return 0
     for c in found:
         where = clean(c["piece"])[:16]
-        print(f"{c['id']}  {clean(c['name'])} -> @{clean(c['account'])}  on {where}  {c['status']}")
+        yours = "  (yours to confirm or reject)" if c.get("decidable") else ""
+        print(f"{c['id']}  {clean(c['name'])} -> @{clean(c['account'])}  on {where}  {c['status']}{yours}")
     return 0
 
 

@@ -209,7 +209,8 @@ class ClaimsPanel(_NetworkWidget):
             self.me, self.loaded = me, True
             self.notice.setText(f"Claims of @{me}")  # the login that read them (the CLI may change it)
             self._fill_lists(
-                [c for c in claims if c["status"] == "pending" and c["account"] != me],
+                # A server from before `decidable` lists only others' claims as pending for you to decide.
+                [c for c in claims if c.get("decidable", c["status"] == "pending" and c["account"] != me)],
                 [c for c in claims if c["account"] == me],
             )
             self.status.setText(then_say)

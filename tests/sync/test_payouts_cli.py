@@ -200,6 +200,11 @@ def test_a_claim_rejected_from_the_cli_links_nothing(server, machines, tmp_path)
     piece = published(owner.call(svc.publish_clip, clip.id))
     made = run_json(mallory, "payouts", "claim", piece, "Session Drummer")
     assert made["status"] == "pending"
+    listed = owner.cli("payouts", "claims")
+    assert listed.returncode == 0
+    assert f"Session Drummer -> @{mallory.user}" in listed.stdout
+    assert listed.stdout.rstrip().endswith("pending  (yours to confirm or reject)")
+    assert "yours to" not in mallory.cli("payouts", "claims").stdout  # mallory's own, not mallory's to decide
     refused = mallory.cli("payouts", "reject", made["id"])
     assert refused.returncode != 0 and "only the publisher" in refused.stderr
     rejected = run_json(owner, "payouts", "reject", made["id"])

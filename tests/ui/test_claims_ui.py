@@ -238,3 +238,36 @@ def test_credited_names_are_shown_escaped_and_claimed_as_credited(qtbot):
     assert panel.name_to_claim() == spoof
     panel.name.setEditText("Someone Else")
     assert panel.name_to_claim() == "Someone Else"
+
+
+def test_a_publisher_confirms_their_own_claim_from_the_waiting_list(qtbot, window, server, tmp_path):
+    """A publisher credited under a stage name claims it: the claim is theirs (in "Your claims") and
+    theirs to decide (in the waiting list, as the server says), so Confirm is there for it."""
+    bob = unique("bob")
+    claims = show_claims_tab(qtbot, window)
+    svc.signup(server.url, bob, PASSWORD)
+    with Store() as store:
+        clip = import_files(
+            store,
+            [mediagen.make_audio(tmp_path / "hum.wav", 0.5, channels=1, frequency=330)],
+            title="hum",
+            creators=[parse_creator("Bobby B:music")],
+            licence="CC-BY-4.0",
+        )[0].clip
+    assert svc.publish_clip(clip.id)["rev"] is not None
+    payouts.claim(clip.id, "Bobby B")
+    window.sync.load_account()
+    qtbot.waitUntil(lambda: claims.me == bob and not claims.busy and claims.loaded, timeout=30_000)
+    assert column(claims.mine, 0) == ["Bobby B"] and column(claims.waiting, 0) == ["Bobby B"]
+    claims.waiting.selectRow(0)
+    assert claims.confirm_button.isEnabled()
+    asked: list[str] = []
+    on_next_dialog(answer(QMessageBox.StandardButton.Yes, asked))
+    qtbot.mouseClick(claims.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: claims.waiting.rowCount() == 0 and not claims.busy, timeout=30_000)
+    said = claims.status.text()
+    assert said.startswith("Confirmed: “Bobby B” on ") and said.endswith(f" is now @{bob}."), said
+    assert column(claims.mine, 3) == ["confirmed"]
+    assert [(c["name"], c["status"], c["decidable"]) for c in payouts.claims()] == [
+        ("Bobby B", "confirmed", False)
+    ]

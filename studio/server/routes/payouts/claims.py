@@ -92,7 +92,9 @@ def claim(body: ClaimIn, caller: CallerDep, ctx: Ctx, response: Response) -> dic
 @router.get(paths.CLAIMS, responses=responses(401))
 def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
     """Claims the caller made, and pending claims the caller may decide: on pieces they published, and
-    on every piece of a private space they own (as confirm and reject allow, pieces.may_manage)."""
+    on every piece of a private space they own (as confirm and reject allow, pieces.may_manage). Each
+    says whether the caller may decide it (`decidable`): a publisher's own claim on their own piece is
+    both theirs and theirs to confirm."""
     c, r, m, s = payout_claims, schema.records, schema.members, schema.spaces
     published = exists().where(
         r.c.space_id == c.c.space_id,
@@ -107,18 +109,14 @@ def list_claims(caller: CallerDep, ctx: Ctx) -> dict[str, Any]:
         s.c.id == m.c.space_id,
         s.c.kind == "private",
     )
+    to_decide = and_(PENDING, or_(published, owned_space))
     with ctx.db.read() as conn:
-        ids = conn.execute(
-            select(c.c.id)
-            .where(
-                or_(
-                    c.c.account_id == caller.account_id,
-                    and_(PENDING, or_(published, owned_space)),
-                )
-            )
+        rows = conn.execute(
+            select(c.c.id, to_decide.label("decidable"))
+            .where(or_(c.c.account_id == caller.account_id, to_decide))
             .order_by(c.c.at)
-        ).scalars()
-        return {"claims": [_claim_doc(conn, x) for x in list(ids)]}
+        ).all()
+        return {"claims": [{**_claim_doc(conn, row.id), "decidable": bool(row.decidable)} for row in rows]}
 
 
 @router.post(paths.CLAIM_CONFIRM, responses=responses(401, 403, 404, 409))
