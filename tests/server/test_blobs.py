@@ -103,6 +103,12 @@ def test_part_checks_happen_before_bytes_are_stored(alice: Api) -> None:
     )
     assert r.status_code == 411
     assert alice.get(api.UPLOAD.format(session_id=session)).json()["parts_received"] == [1]
+    # The refused sends of part 1 were streamed into the whole-upload hash as they arrived and left no
+    # trace in it: the upload completes with exactly the bytes accepted.
+    assert alice.put_part(session, 2, data[api.PART_SIZE :]).status_code == 200
+    done = alice.post(api.UPLOAD_COMPLETE.format(session_id=session))
+    assert done.status_code == 200, done.text
+    assert alice.get(api.BLOB.format(sha256=hashlib.sha256(data).hexdigest())).content == data
 
 
 def test_oversized_blobs_are_refused_at_negotiation(alice: Api) -> None:
