@@ -231,30 +231,36 @@ def _send_part(
         buffer = bytearray(part_size)
     try:
         data = memoryview(buffer)[: api.part_length(blob.size, number, part_size)]
-        _read_part(blob, (number - 1) * part_size, data)
-        _put_part(client, blob, session, number, data)
+        checksum = _read_part(blob, (number - 1) * part_size, data)
+        _put_part(client, blob, session, number, data, checksum)
     finally:
         buffers.put(buffer)
 
 
-def _read_part(blob: BlobSource, offset: int, into: memoryview) -> None:
+def _read_part(blob: BlobSource, offset: int, into: memoryview) -> str:
+    """Fill `into` from the file at `offset`; the part's checksum, taken a megabyte at a time as it is
+    read (while those bytes are still in the processor's cache)."""
     got = 0
+    digest = part_checksum()
     try:
         with open(blob.path, "rb", buffering=0) as fh:
             fh.seek(offset)
             while got < len(into):
-                n = fh.readinto(into[got:])
+                n = fh.readinto(into[got : got + CHUNK])
                 if not n:
                     break
+                digest.update(into[got : got + n])
                 got += n
     except OSError as exc:
         raise SyncError(f"cannot read {blob.path}: {exc.strerror or exc}") from exc
     if got != len(into):
         raise SyncError(f"{blob.path} is shorter than when it was announced ({blob.size} bytes)")
+    return str(digest.hexdigest())
 
 
-def _put_part(client: ApiClient, blob: BlobSource, session: str, number: int, data: memoryview) -> None:
-    checksum = part_checksum(data).hexdigest()
+def _put_part(
+    client: ApiClient, blob: BlobSource, session: str, number: int, data: memoryview, checksum: str
+) -> None:
     for attempt in range(1, MAX_PART_ATTEMPTS + 1):
         try:
             response = client.request(
