@@ -122,6 +122,7 @@ def upload_blobs(
         return stats
     answers = {a["sha256"]: a for a in negotiate(client, space, unique)}
     meter = _Progress(sum(b.size for b in unique), progress, "uploading media")
+    buffers: SimpleQueue[bytearray] = SimpleQueue()  # part buffers, reused from blob to blob
     for blob in unique:
         answer = answers.get(blob.sha256)
         if answer is None:
@@ -136,7 +137,7 @@ def upload_blobs(
             raise SyncError(
                 f"{blob.path.name} is too large for the server" + (f" (limit {limit} bytes)" if limit else "")
             )
-        _upload_session(client, blob, answer, meter, cancel, stats)
+        _upload_session(client, blob, answer, meter, cancel, stats, buffers)
         stats.blobs_uploaded += 1
     return stats
 
@@ -148,6 +149,7 @@ def _upload_session(
     meter: _Progress,
     cancel: CancelToken,
     stats: TransferStats,
+    buffers: SimpleQueue[bytearray],
 ) -> None:
     session = answer["session_id"]
     part_size = int(answer.get("part_size") or api.PART_SIZE)
@@ -158,7 +160,7 @@ def _upload_session(
     meter.add(sum(api.part_length(blob.size, n, part_size) for n in have if 1 <= n <= count))
     for _round in range(3):
         missing = [n for n in range(1, count + 1) if n not in have]
-        for number in _send_parts(client, blob, session, missing, part_size, cancel):
+        for number in _send_parts(client, blob, session, missing, part_size, cancel, buffers):
             have.add(number)
             length = api.part_length(blob.size, number, part_size)
             stats.parts_sent += 1
@@ -181,14 +183,19 @@ def _upload_session(
 
 
 def _send_parts(
-    client: ApiClient, blob: BlobSource, session: str, numbers: list[int], part_size: int, cancel: CancelToken
+    client: ApiClient,
+    blob: BlobSource,
+    session: str,
+    numbers: list[int],
+    part_size: int,
+    cancel: CancelToken,
+    buffers: SimpleQueue[bytearray],
 ) -> Iterator[int]:
     """Send the parts with PARTS_IN_FLIGHT on the wire (one to this computer); yield each number once the
     server verified it.
 
     The first failure stops new sends and is raised after the part still in flight has finished.
     """
-    buffers: SimpleQueue[bytearray] = SimpleQueue()
     most = 1 if is_this_computer(client.base_url) else PARTS_IN_FLIGHT
     with ThreadPoolExecutor(most, thread_name_prefix="upload-part") as pool:
         in_flight: dict[Future[None], int] = {}
@@ -228,6 +235,8 @@ def _send_part(
     try:
         buffer = buffers.get_nowait()
     except Empty:
+        buffer = bytearray(part_size)
+    if len(buffer) < part_size:  # a session opened with larger parts than the one before
         buffer = bytearray(part_size)
     try:
         data = memoryview(buffer)[: api.part_length(blob.size, number, part_size)]
