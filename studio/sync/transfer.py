@@ -230,8 +230,9 @@ def _send_part(
     part_size: int,
     buffers: SimpleQueue[bytearray],
 ) -> None:
-    """Read part `number` into a buffer of the upload's (reused from part to part: a fresh part-sized
-    object each time costs its page faults again) and send it until the server verifies it."""
+    """Read part `number` into a buffer of the upload's (reused from part to part and blob to blob: a
+    fresh part-sized object each time costs its page faults again) and send it until the server
+    verifies it."""
     try:
         buffer = buffers.get_nowait()
     except Empty:
