@@ -69,6 +69,17 @@ def project(folder: Path, media: dict[str, Path]) -> Path:
     return path
 
 
+def remix_project(folder: Path, piece: Path, credit: str, media: dict[str, Path]) -> Path:
+    """A one-second project remixing `piece` (credited to `credit`) over the gulls' sound."""
+    remix_clip = clip_for(piece, credits=(credit,), licence="CC-BY-4.0")
+    music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
+    tl = timeline([("V1", [dict(clip=remix_clip, start=0, duration=1)]),
+                   ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
+    path = folder / "remix.studio"
+    save_project_file(path, "p-remix", "Remix", tl, clip_map(remix_clip, music))
+    return path
+
+
 def root_of(server: ServerProcess) -> str:
     return requests.get(server.url + api.CA, timeout=30).text
 
@@ -159,14 +170,8 @@ def test_webm_and_ogg_get_a_detached_manifest(
 def test_a_remix_of_a_signed_piece_holds_two_manifests(
     signed: dict[str, Any], servers: tuple[ServerProcess, ServerProcess], media: dict[str, Path]
 ) -> None:
-    piece = signed["results"]["mp4"].path
-    remix_clip = clip_for(piece, credits=("Ann Lee",), licence="CC-BY-4.0")
-    music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
-    tl = timeline([("V1", [dict(clip=remix_clip, start=0, duration=1)]),
-                   ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
     folder = signed["folder"]
-    path = folder / "remix.studio"
-    save_project_file(path, "p-remix", "Remix", tl, clip_map(remix_clip, music))
+    path = remix_project(folder, signed["results"]["mp4"].path, "Ann Lee", media)
     with as_user(signed["dirs"]):
         out = export_timeline(path, folder / "remix.m4a", exported=WHEN).path
     state, store = reader(out, root_of(servers[0]))

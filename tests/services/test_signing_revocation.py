@@ -25,15 +25,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from studio.core.projectfile import save_project_file
 from studio.protocol import api
 from studio.services import signing
 from studio.services import sync as sync_service
 from studio.services.export import export_timeline
 from studio.sync import credentials
-from tests.media.test_render_plan import clip_for, clip_map, timeline
 from tests.server.conftest import ServerProcess, unique
-from tests.services.test_signing import PASSWORD, WHEN, as_user, cli_verify, media, project, root_of
+from tests.services.test_signing import (
+    PASSWORD,
+    WHEN,
+    as_user,
+    cli_verify,
+    media,
+    project,
+    remix_project,
+    root_of,
+)
 
 __all__ = ["media"]  # the module fixture that renders the tiny sources, shared with test_signing
 
@@ -48,6 +55,15 @@ def signed_up(url: str, tmp_path: Path, who: str, device: str = "") -> tuple[str
     with as_user(dirs):
         sync_service.signup(url, user, PASSWORD, **({"device_name": device} if device else {}))
     return user, dirs
+
+
+def two_devices(url: str, tmp_path: Path, who: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """One account on two machines: signed up on the laptop, logged in on the studio machine."""
+    user, laptop = signed_up(url, tmp_path, who, "laptop")
+    studio = machine(tmp_path / "studio")
+    with as_user(studio):
+        sync_service.login(url, user, PASSWORD, device_name="studio")
+    return user, laptop, studio
 
 
 def export_on(dirs: dict[str, str], folder: Path, media: dict[str, Path], name: str) -> Path:
@@ -83,12 +99,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 def test_a_logged_out_device_signs_revoked_files_and_a_live_device_still_verifies(
     server: ServerProcess, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    user = unique("ann")
-    laptop, studio = machine(tmp_path / "laptop"), machine(tmp_path / "studio")
-    with as_user(laptop):
-        sync_service.signup(server.url, user, PASSWORD, device_name="laptop")
-    with as_user(studio):
-        sync_service.login(server.url, user, PASSWORD, device_name="studio")
+    user, laptop, studio = two_devices(server.url, tmp_path, "ann")
     from_laptop = export_on(laptop, tmp_path / "a", media, "laptop.wav")
     from_studio = export_on(studio, tmp_path / "b", media, "studio.flac")
 
@@ -337,22 +348,13 @@ def test_a_remix_names_the_source_whose_signer_was_revoked_while_its_own_signatu
     """The laptop signs a piece; the studio machine remixes it (the piece's manifest travels inside as an
     ingredient) and signs the remix. Once the laptop logs out, the remix still verifies as trusted (its
     own signer is live) but names the source whose signer is revoked, in JSON and in words."""
-    user = unique("cy")
-    laptop, studio = machine(tmp_path / "laptop"), machine(tmp_path / "studio")
-    with as_user(laptop):
-        sync_service.signup(server.url, user, PASSWORD, device_name="laptop")
-    with as_user(studio):
-        sync_service.login(server.url, user, PASSWORD, device_name="studio")
+    user, laptop, studio = two_devices(server.url, tmp_path, "cy")
     piece = export_on(laptop, tmp_path / "a", media, "harbour.mp4")
-    source = clip_for(piece, credits=("Cy",), licence="CC-BY-4.0")
-    music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
-    tl = timeline([("V1", [dict(clip=source, start=0, duration=1)]),
-                   ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
     folder = tmp_path / "b"
     folder.mkdir()
-    save_project_file(folder / "remix.studio", "p-remix", "Remix", tl, clip_map(source, music))
+    project_path = remix_project(folder, piece, "Cy", media)
     with as_user(studio):
-        remix = export_timeline(folder / "remix.studio", folder / "remix.m4a", exported=WHEN)
+        remix = export_timeline(project_path, folder / "remix.m4a", exported=WHEN)
     assert remix.signed_by, remix.warnings
 
     code, before = verify_json(remix.path, studio)

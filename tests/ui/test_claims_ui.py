@@ -52,6 +52,20 @@ def show_claims_tab(qtbot, window):
     return claims
 
 
+def publish_tone(tmp_path, title: str, credits: list[str], frequency: int) -> Clip:
+    """A half-second tone imported with `credits` ("Name:role") and published by the logged-in account."""
+    with Store() as store:
+        clip = import_files(
+            store,
+            [mediagen.make_audio(tmp_path / f"{title}.wav", 0.5, channels=1, frequency=frequency)],
+            title=title,
+            creators=[parse_creator(credit) for credit in credits],
+            licence="CC-BY-4.0",
+        )[0].clip
+    assert svc.publish_clip(clip.id)["rev"] is not None
+    return clip
+
+
 def log_in_app(qtbot, window, url: str, user: str) -> None:
     """Log this machine in as `user` and let the app (and the Claims tab) notice, as at its start."""
     claims = window.payout_docks.claims()
@@ -73,15 +87,7 @@ def test_claim_confirm_reject_and_an_outsider_refused_from_the_claims_tab(qtbot,
 
     # bob publishes a piece crediting two people without accounts; its revenue is split and final.
     svc.signup(server.url, bob, PASSWORD)
-    with Store() as store:
-        clip = import_files(
-            store,
-            [mediagen.make_audio(tmp_path / "tone.wav", 0.5, channels=1, frequency=523)],
-            title="tone",
-            creators=[parse_creator(f"{bob}:music"), parse_creator("Cy Ko:voice"), parse_creator("Di Lu")],
-            licence="CC-BY-4.0",
-        )[0].clip
-    assert svc.publish_clip(clip.id)["rev"] is not None
+    clip = publish_tone(tmp_path, "tone", [f"{bob}:music", "Cy Ko:voice", "Di Lu"], 523)
     payouts.record_revenue(clip.id, "0.09", "EUR")
     proposal = payouts.finalize(payouts.propose(clip.id, 0)["id"])
     assert [line["paid"] for line in proposal["lines"]] == ["0.03", "0.00", "0.00"]  # two held
@@ -246,15 +252,7 @@ def test_a_publisher_confirms_their_own_claim_from_the_waiting_list(qtbot, windo
     bob = unique("bob")
     claims = show_claims_tab(qtbot, window)
     svc.signup(server.url, bob, PASSWORD)
-    with Store() as store:
-        clip = import_files(
-            store,
-            [mediagen.make_audio(tmp_path / "hum.wav", 0.5, channels=1, frequency=330)],
-            title="hum",
-            creators=[parse_creator("Bobby B:music")],
-            licence="CC-BY-4.0",
-        )[0].clip
-    assert svc.publish_clip(clip.id)["rev"] is not None
+    clip = publish_tone(tmp_path, "hum", ["Bobby B:music"], 330)
     payouts.claim(clip.id, "Bobby B")
     window.sync.load_account()
     qtbot.waitUntil(lambda: claims.me == bob and not claims.busy and claims.loaded, timeout=30_000)
