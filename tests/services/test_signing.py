@@ -190,12 +190,17 @@ def _copy(src: Path, folder: Path, name: str) -> Path:
     return dst
 
 
-def cli_verify(path: Path, dirs: dict[str, str], *, as_json: bool = True) -> subprocess.CompletedProcess[str]:
-    """`studio credits PATH --verify` on the machine whose folders are `dirs` (logged in or not)."""
+def studio_cli(dirs: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`studio ARGS...` on the machine whose folders are `dirs` (logged in or not)."""
     return subprocess.run(
-        [sys.executable, "-m", "studio.cli.main", "credits", str(path), "--verify", *(["--json"] * as_json)],
+        [sys.executable, "-m", "studio.cli.main", *args],
         capture_output=True, text=True, timeout=120, env={**os.environ, **dirs},
     )
+
+
+def cli_verify(path: Path, dirs: dict[str, str], *, as_json: bool = True) -> subprocess.CompletedProcess[str]:
+    """`studio credits PATH --verify` on the machine whose folders are `dirs`."""
+    return studio_cli(dirs, "credits", str(path), "--verify", *(["--json"] * as_json))
 
 
 def test_verify_cli_says_trusted_with_the_signer(signed: dict[str, Any]) -> None:

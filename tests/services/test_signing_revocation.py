@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -40,6 +37,7 @@ from tests.services.test_signing import (
     project,
     remix_project,
     root_of,
+    studio_cli,
 )
 
 __all__ = ["media"]  # the module fixture that renders the tiny sources, shared with test_signing
@@ -300,13 +298,6 @@ def test_verify_without_a_login_says_revocation_was_not_checked(
         verdict = signing.verify_credits(signed, anchors=root_of(server))
     assert verdict.state == "trusted" and verdict.revocation["checked"] is False
     assert verdict.revocation["note"] == "revocation not checked: not logged in to a server"
-
-
-def studio_cli(dirs: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio.cli.main", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **dirs},
-    )
 
 
 def test_the_cli_lists_the_accounts_certificates_and_revokes_one_by_prefix(
