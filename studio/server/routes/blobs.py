@@ -87,7 +87,9 @@ async def take_part(
     )
     if already:
         return PartOut(number=number, size=length, checksum=part_checksum)
-    running = ctx.running.setdefault(session_id, RunningHash(ctx.hasher, ctx.held))
+    running = ctx.running.get(session_id)
+    if running is None:  # made once per upload, not for every part (this is the event loop: no race)
+        running = ctx.running[session_id] = RunningHash(ctx.hasher, ctx.held)
     async with running.receiving.setdefault(number, asyncio.Lock()):
         recorded = running.recorded.get(number)
         if recorded is None:
