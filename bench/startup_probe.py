@@ -2,7 +2,9 @@
 `bench/startup_stages.py`): the Python enum types PySide6 made (it makes a class's enum types when
 the class is first used, roughly 0.2 ms each on this machine, the Qt namespace's 93 all at once) and
 the modules imported, on the UI thread and on workers. Counts, not times: it says what a stage pulls
-in, so that what only interaction needs can be moved out of the start.
+in, so that what only interaction needs can be moved out of the start. At ready it also counts what the
+window is made of (widgets and layouts made from Python, by Qt class; actions; visible widgets), which
+`bench/startup.py`'s replica of the window follows.
 
     .venv/bin/python bench/startup_probe.py [--root CHECKOUT] [--bare]
 
@@ -65,8 +67,25 @@ for n, stage in enumerate(window._stages):
         report("stage " + getattr(stage, "func", stage).__name__)
     window._stages[n] = timed
 window.first_shown.connect(lambda: report("first paint"))
+def census():
+    # what the window is made of at ready, for bench/startup.py's replica to match
+    from collections import Counter
+    from PySide6.QtCore import QObject
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLayout, QWidget
+    from shiboken6 import Shiboken
+    objs = window.findChildren(QObject)
+    made = [o for o in objs if Shiboken.createdByPython(o)]
+    qt_class = lambda o: next(k for k in type(o).__mro__ if k.__module__.startswith("PySide6")).__name__
+    by_class = Counter(qt_class(o) for o in made if isinstance(o, (QWidget, QLayout)))
+    print(f"== census at ready: {sum(isinstance(o, QWidget) for o in made)} widgets and "
+          f"{sum(isinstance(o, QLayout) for o in made)} layouts made from Python, "
+          f"{sum(isinstance(o, QAction) for o in objs)} actions, "
+          f"{sum(isinstance(o, QWidget) and o.isVisible() for o in objs)} widgets visible")
+    print("   " + ", ".join(f"{name} {n}" for name, n in by_class.most_common()))
 def finish():
     report("ready")
+    census()
     window.close()
     app.quit()
 window.ready.connect(finish)
