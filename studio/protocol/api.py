@@ -60,3 +60,9 @@ def part_length(size: int, number: int, part_size: int = PART_SIZE) -> int:
     if not 1 <= number <= count:
         raise ValueError(f"part {number} is outside 1..{count}")
     return part_size if number < count else size - part_size * (count - 1)
+
+
+def certificate_record_proof(serial: str, device_id: str) -> bytes:
+    """What a device signs with a certificate's key to have the server record that certificate as its own
+    (`PUT CERTIFICATE`): the serial and the device, so one proof serves one device and one certificate."""
+    return f"remix-studio record-certificate\n{serial}\n{device_id}\n".encode("ascii")

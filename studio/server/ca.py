@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -36,6 +37,10 @@ _CERT_FILE = "root.pem"
 
 class CsrRefused(ValueError):
     """A CSR that is malformed, not self-signed by its key, or not a P-256 key."""
+
+
+class CertificateRefused(ValueError):
+    """A certificate that is malformed or that this root did not issue."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,18 @@ class CertificateAuthority:
             )
             .sign(self.key, hashes.SHA256())
         )
+
+    def issued_here(self, certificate_pem: str) -> x509.Certificate:
+        """`certificate_pem` as a device certificate this root signed (CertificateRefused says why not)."""
+        try:
+            cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise CertificateRefused(f"certificate: not a PEM certificate ({exc})") from None
+        try:
+            cert.verify_directly_issued_by(self.root)
+        except (ValueError, TypeError, InvalidSignature):
+            raise CertificateRefused("certificate: not issued by this server's root") from None
+        return cert
 
     def crl(self, revoked: Iterable[tuple[int, datetime]], now: datetime) -> x509.CertificateRevocationList:
         """The CRL listing `revoked` (serial, revocation time), current from `now` for CRL_LIFETIME.

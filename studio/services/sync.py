@@ -40,7 +40,7 @@ from studio.services.conflicts import resolve_record_conflict as resolve_record_
 from studio.services.conflicts import retry_refused as retry_refused
 from studio.services.local_store import opened as _opened
 from studio.services.sync_status import SyncStatusModel
-from studio.sync import credentials, records, state
+from studio.sync import certificates, credentials, records, state
 from studio.sync.client import ApiClient, ApiError, OfflineError, SyncError
 from studio.sync.engine import SyncEngine, SyncReport, list_conflicts, pending_summary
 from studio.sync.outbox import queue_record
@@ -59,6 +59,7 @@ def _engine(
         try:
             engine = SyncEngine(opened, client, login.account.username, progress=progress, cancel=cancel)
             remember_me(opened, client, login.account)
+            certificates.record_identity(client, login.account)
             yield engine
         except sqlite3.Error as exc:
             raise SyncError(

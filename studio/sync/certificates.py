@@ -5,6 +5,10 @@ key is kept like the login token (OS keyring, else config/signing-key.pem, mode 
 certificate chain and the server's root are public and live in config/ beside the login. An identity
 belongs to one login (server, user, device): after another login it is made anew.
 
+An identity the server issued before it recorded every certificate (server migration 0011) is recorded
+at the next sync (`record_identity`, with a proof signed by its key), so that revoking this device or its
+serial revokes it too; one that cannot be recorded there is dropped and the next export asks anew.
+
 Revocation: the server publishes an X.509 CRL signed by its root. A fetched CRL is checked against the
 root this computer trusts for that server and kept in the cache folder with its fetch time, so a file can
 be checked offline against the last list seen; a CRL the root did not sign is refused and never kept.
@@ -33,7 +37,7 @@ from studio.core.paths import cache_dir, config_dir
 from studio.protocol import api
 from studio.protocol.ids import certificate_serial
 from studio.sync import credentials
-from studio.sync.client import ApiClient
+from studio.sync.client import ApiClient, ApiError
 
 KEY_FILE = "signing-key.pem"
 IDENTITY_FILE = "signing.json"
@@ -185,12 +189,58 @@ def request_identity(client: ApiClient, account: credentials.Account) -> Signing
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
     _write_key(account, key_pem)
-    atomic_write_text(
-        config_dir() / IDENTITY_FILE,
-        json.dumps({"login": _login_key(account), "chain": chain}, indent=2, sort_keys=True) + "\n",
-    )
+    # A server that records what it issues says the serial it recorded; an older one did not.
+    _write_identity(account, chain, recorded="serial" in answer)
     cache_root(account.server, x509.load_pem_x509_certificates(chain.encode("ascii"))[-1])
     return SigningIdentity(key_pem, chain, account.username, account.server)
+
+
+def record_identity(client: ApiClient, account: credentials.Account) -> bool:
+    """Have the server record this login's identity as this device's, once, if it was issued before the
+    server recorded what it issued. True when it is recorded now; False when there was nothing to do or
+    the server did not record it (an older server, or a failure: asked again at the next sync). An
+    identity the server refuses (another root signed it, or it names another account) is dropped:
+    revocation could never reach it, and the next export asks for a new one."""
+    path = config_dir() / IDENTITY_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    if doc.get("recorded") or doc.get("login") != _login_key(account):
+        return False
+    try:
+        key_pem = _read_key(account)
+    except credentials.CredentialsError:
+        return False  # the export that would use it says what is wrong with the key
+    if key_pem is None:
+        return False
+    chain = str(doc["chain"])
+    cert = x509.load_pem_x509_certificates(chain.encode("ascii"))[0]
+    key = serialization.load_pem_private_key(key_pem.encode("ascii"), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return False
+    serial = certificate_serial(cert.serial_number)
+    proof = key.sign(api.certificate_record_proof(serial, account.device_id), ec.ECDSA(hashes.SHA256()))
+    body = {
+        "certificate": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        "proof": base64.b64encode(proof).decode("ascii"),
+    }
+    try:
+        client.request("PUT", api.CERTIFICATE.format(serial=serial), json=body, idempotent=True)
+    except ApiError as exc:
+        if exc.status in (403, 422):
+            forget_identity()
+        return False  # any other answer (an older server, a busy one): asked again at the next sync
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("chain") == chain:  # not replaced meanwhile
+            _write_identity(account, chain, recorded=True)
+    return True
+
+
+def _write_identity(account: credentials.Account, chain: str, *, recorded: bool) -> None:
+    """Keep the chain of this login's identity, and whether the server recorded it (so can revoke it)."""
+    doc = {"login": _login_key(account), "chain": chain, "recorded": recorded}
+    atomic_write_text(config_dir() / IDENTITY_FILE, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 def fetch_root(client: ApiClient) -> str:

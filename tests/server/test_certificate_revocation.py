@@ -1,21 +1,27 @@
 """Revoking signing certificates on the server, over real HTTP on both backends: every certificate issued
 is recorded; revoking a device (or logging it out) revokes its certificates; an account revokes one of its
 own by serial, while another account's serial answers exactly as an unknown one; and the CRL at
-`GET /v1/ca/crl` is a standard X.509 CRL signed by the root, read with openssl when it is on PATH."""
+`GET /v1/ca/crl` is a standard X.509 CRL signed by the root, read with openssl when it is on PATH. A
+certificate issued before the server recorded them is recorded by the device holding its key, and only by
+it, and is then revoked with the device."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from studio.protocol import api
+from studio.server.ca import load_or_create
 from tests.server.conftest import Api, ServerProcess, call, signup
 from tests.server.test_ca import csr_for
 
@@ -153,3 +159,92 @@ def test_the_crl_is_served_as_pem_too_and_parses_with_openssl(server: ServerProc
     text = done.stdout.decode()
     assert "Certificate Revocation List (CRL)" in text and "Next Update" in text
     assert serial.upper() in text.replace(":", "").replace("\n", "").replace(" ", "").upper()
+
+
+def legacy_certificate(
+    server: ServerProcess, who: Api
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A certificate for `who` that the server's root signed and the server never recorded: what a server
+    from before migration 0011 issued (made with the server's own CA from its data folder, as it did)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    account_id = who.get(api.ME).json()["id"]
+    cert = load_or_create(server.data).issue(csr_for(key), account_id=account_id, username=who.username)
+    return cert, key
+
+
+def record(
+    who: Api, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, **overrides: str
+) -> requests.Response:
+    """`who` asks the server to record `cert` as its device's, proving it with `key` (unless overridden)."""
+    serial = format(cert.serial_number, "x")
+    device = overrides.pop("device", "") or who.get(api.ME).json()["device_id"]
+    proof = key.sign(api.certificate_record_proof(serial, device), ec.ECDSA(hashes.SHA256()))
+    body = {
+        "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
+        "proof": base64.b64encode(proof).decode(),
+    }
+    return who.put(api.CERTIFICATE.format(serial=overrides.pop("serial", serial)), json={**body, **overrides})
+
+
+def test_a_certificate_from_before_recording_is_recorded_by_its_device_and_revoked_with_it(
+    server: ServerProcess,
+) -> None:
+    laptop = signup(server.url)
+    studio = second_device(laptop)
+    cert, key = legacy_certificate(server, laptop)
+    serial = format(cert.serial_number, "x")
+    assert serial not in listed(laptop)  # unrecorded: revoking the laptop could not reach it
+
+    first = record(laptop, cert, key)
+    assert first.status_code == 201, first.text
+    assert first.json()["serial"] == serial and first.json()["current"] and first.json()["revoked_at"] is None
+    assert first.json()["device_name"] == "laptop"
+    assert listed(studio)[serial]["device_name"] == "laptop"
+    again = record(laptop, cert, key)
+    assert again.status_code == 200 and again.json() == first.json()
+
+    laptop_id = laptop.get(api.ME).json()["device_id"]
+    assert studio.delete(api.DEVICE.format(device_id=laptop_id)).status_code == 204
+    assert serial in revoked_serials(server)
+    assert listed(studio)[serial]["revoked_at"] is not None
+
+
+def test_only_the_device_holding_the_key_records_a_certificate_of_its_own_account(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    alice, bob = signup(server.url), signup(server.url)
+    alice_studio = second_device(alice)
+    cert, key = legacy_certificate(server, alice)
+    serial = format(cert.serial_number, "x")
+
+    # bob holds alice's certificate (every file she signed carries it), even her key: it names her account
+    stolen = record(bob, cert, key)
+    assert stolen.status_code == 403 and "another account" in stolen.json()["detail"]
+    # her other device replays the laptop's proof: the proof names the device it was made for
+    alice_id = alice.get(api.ME).json()["device_id"]
+    replayed = record(alice_studio, cert, key, device=alice_id)
+    assert replayed.status_code == 422 and "proof" in replayed.json()["detail"]
+    # a proof made with another key
+    other = record(alice, cert, ec.generate_private_key(ec.SECP256R1()))
+    assert other.status_code == 422 and "proof" in other.json()["detail"]
+    assert record(alice, cert, key, proof="not base64!").status_code == 422
+    # a certificate another root signed, naming her account as the server would
+    elsewhere = load_or_create(tmp_path / "other-ca").issue(
+        csr_for(key), account_id=alice.get(api.ME).json()["id"], username=alice.username
+    )
+    foreign = record(alice, elsewhere, key)
+    assert foreign.status_code == 422 and "not issued by this server's root" in foreign.json()["detail"]
+    mismatch = record(alice, cert, key, serial="abc123")
+    assert mismatch.status_code == 422 and "serial" in mismatch.json()["detail"]
+    garbage = record(
+        alice, cert, key, certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    )
+    assert garbage.status_code == 422 and "not a PEM certificate" in garbage.json()["detail"]
+    anonymous = requests.put(server.url + api.CERTIFICATE.format(serial=serial), json={}, timeout=30)
+    assert anonymous.status_code == 401
+    assert serial not in listed(alice) and serial not in listed(bob)
+
+    # a device that was removed cannot record either
+    assert alice_studio.delete(api.DEVICE.format(device_id=alice_id)).status_code == 204
+    assert record(alice, cert, key, device=alice_id).status_code == 401
+    assert serial not in listed(alice_studio)

@@ -3,7 +3,9 @@ by a logged-in device, and `studio credits --verify` (and the service under it) 
 serial against the server's CRL. A device logged out (its certificate revoked) makes its files verify as
 revoked with the date, while a live device of the same account still verifies, and a remix signed by the
 live device names its source signed by the revoked one; a CRL that the server's root did not sign is
-refused; offline, the cached CRL answers and says how old it is."""
+refused; offline, the cached CRL answers and says how old it is. An identity a server issued before it
+recorded certificates is recorded at the next sync (and so revoked with its device), or dropped when the
+server cannot record it."""
 
 from __future__ import annotations
 
@@ -365,3 +367,72 @@ def test_a_remix_names_the_source_whose_signer_was_revoked_while_its_own_signatu
     assert text.returncode == 0
     assert f"source 'harbour' was signed by {user} with a certificate revoked on " in text.stdout
     assert revoked_source["revoked_at"] in text.stdout
+
+
+def leave_unrecorded_identity(
+    server: ServerProcess, dirs: dict[str, str], root_folder: Path | None = None
+) -> str:
+    """Leave on the machine `dirs` what an export against a server from before migration 0011 left: a
+    signing identity that the server's root signed and the server never recorded, in the files the client
+    of then wrote (no "recorded" mark). `root_folder`: signed by the root kept there instead. Its serial."""
+    from studio.server.ca import load_or_create, pem
+    from studio.sync import certificates
+    from tests.server.test_ca import csr_for
+
+    with as_user(dirs):
+        found = credentials.load()
+        assert found is not None
+        account, token = found
+        me = requests.get(account.server + api.ME, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        ca = load_or_create(root_folder or server.data)
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = ca.issue(csr_for(key), account_id=me.json()["id"], username=account.username)
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        certificates._write_key(account, key_pem.decode("ascii"))
+        doc = {"login": certificates._login_key(account), "chain": pem(cert) + ca.root_pem}
+        (Path(dirs["STUDIO_CONFIG_DIR"]) / certificates.IDENTITY_FILE).write_text(json.dumps(doc))
+    return format(cert.serial_number, "x")
+
+
+def test_an_identity_from_before_recording_is_recorded_at_the_next_sync_and_revoked_with_its_device(
+    server: ServerProcess, media: dict[str, Path], tmp_path: Path
+) -> None:
+    _user, laptop, studio = two_devices(server.url, tmp_path, "gil")
+    unrecorded = leave_unrecorded_identity(server, laptop)
+    piece = export_on(laptop, tmp_path / "g", media, "gil.wav")
+    assert serial_of(piece, laptop) == unrecorded  # the old identity signs, as it did
+    with as_user(studio):
+        assert unrecorded not in {c["serial"] for c in signing.account_certificates()}
+
+    synced = studio_cli(laptop, "sync")
+    assert synced.returncode == 0, synced.stderr
+    with as_user(studio):
+        listed = {c["serial"]: c for c in signing.account_certificates()}
+    assert listed[unrecorded]["device_name"] == "laptop" and listed[unrecorded]["revoked_at"] is None
+    identity = json.loads((Path(laptop["STUDIO_CONFIG_DIR"]) / "signing.json").read_text())
+    assert identity["recorded"] is True
+
+    with as_user(laptop):
+        sync_service.logout()  # the laptop's certificates are revoked with its token, the old one too
+    code, verdict = verify_json(piece, studio)
+    assert code == 5 and verdict["state"] == "revoked" and verdict["serial"] == unrecorded, verdict
+
+
+def test_an_identity_the_server_cannot_record_is_dropped_and_the_next_export_gets_a_recorded_one(
+    server: ServerProcess, media: dict[str, Path], tmp_path: Path
+) -> None:
+    _user, dirs = signed_up(server.url, tmp_path, "hal")
+    foreign = leave_unrecorded_identity(server, dirs, root_folder=tmp_path / "a-root-since-replaced")
+    synced = studio_cli(dirs, "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert not (Path(dirs["STUDIO_CONFIG_DIR"]) / "signing.json").exists()
+
+    piece = export_on(dirs, tmp_path / "h", media, "hal.wav")
+    serial = serial_of(piece, dirs)
+    assert serial != foreign
+    with as_user(dirs):
+        assert [c["serial"] for c in signing.account_certificates()] == [serial]
+    assert json.loads((Path(dirs["STUDIO_CONFIG_DIR"]) / "signing.json").read_text())["recorded"] is True
+    assert verify_json(piece, dirs)[0] == 0

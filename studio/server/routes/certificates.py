@@ -1,24 +1,32 @@
 """The server's certificate authority over HTTP: its root as PEM, device signing certificates issued to a
-logged-in device from a CSR (the device keeps its private key), the account's list of them, revoking one,
-and the CRL that publishes every revoked one, signed by the root."""
+logged-in device from a CSR (the device keeps its private key), the account's list of them, recording one
+issued before certificates were recorded, revoking one, and the CRL that publishes every revoked one,
+signed by the root."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from studio.protocol import api
 from studio.protocol.ids import certificate_serial
 from studio.server import schema
-from studio.server.auth import CallerDep, iso
-from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CsrRefused, pem
+from studio.server.auth import Caller, CallerDep, iso
+from studio.server.ca import ISSUE_BACKDATE, CertificateAuthority, CertificateRefused, CsrRefused, pem
 from studio.server.context import Ctx
 from studio.server.errors import ProblemError, not_found
 from studio.server.routes.docs import problems as responses
@@ -41,6 +49,15 @@ class CertificateOut(BaseModel):
     account: str
     not_after: str
     serial: str = Field(description="the certificate's serial number, lowercase hex")
+
+
+class CertificateRecordIn(BaseModel):
+    certificate: str = Field(max_length=_MAX_CSR, description="the device certificate, PEM")
+    proof: str = Field(
+        max_length=256,
+        description="base64 of the certificate key's ECDSA signature (SHA-256, DER) over the record proof of "
+        "this serial and the calling device: only the device holding the key may record it",
+    )
 
 
 class CertificateInfo(BaseModel):
@@ -76,16 +93,7 @@ def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request, 
         raise ProblemError(422, str(exc)) from None
     serial = certificate_serial(cert.serial_number)
     with ctx.db.write() as conn:  # recorded before it is handed out, so it can always be revoked
-        conn.execute(
-            insert(schema.certificates).values(
-                serial=serial,
-                account_id=caller.account_id,
-                device_id=caller.device_id,
-                issued_at=(cert.not_valid_before_utc + ISSUE_BACKDATE).timestamp(),
-                expires_at=cert.not_valid_after_utc.timestamp(),
-                revoked_at=None,
-            )
-        )
+        conn.execute(insert(schema.certificates).values(_row(cert, serial, caller)))
     log.info("issued signing certificate %s to %s (device %s)", serial, caller.username, caller.device_id)
     return CertificateOut(
         certificate=pem(cert),
@@ -94,6 +102,18 @@ def issue_certificate(body: CertificateIn, caller: CallerDep, request: Request, 
         not_after=iso(cert.not_valid_after_utc.timestamp()),
         serial=serial,
     )
+
+
+def _row(cert: x509.Certificate, serial: str, caller: Caller) -> dict[str, Any]:
+    """The `certificates` row of a certificate issued to the calling device, not revoked."""
+    return {
+        "serial": serial,
+        "account_id": caller.account_id,
+        "device_id": caller.device_id,
+        "issued_at": (cert.not_valid_before_utc + ISSUE_BACKDATE).timestamp(),
+        "expires_at": cert.not_valid_after_utc.timestamp(),
+        "revoked_at": None,
+    }
 
 
 @router.get(api.CERTIFICATES, response_model=list[CertificateInfo], responses=responses(401))
@@ -107,18 +127,75 @@ def list_certificates(caller: CallerDep, ctx: Ctx) -> list[CertificateInfo]:
             .where(c.c.account_id == caller.account_id)
             .order_by(c.c.issued_at.desc(), c.c.serial)
         ).all()
-    return [
-        CertificateInfo(
-            serial=r.serial,
-            device_id=r.device_id,
-            device_name=r.name or "",
-            issued_at=iso(r.issued_at),
-            expires_at=iso(r.expires_at),
-            revoked_at=iso(r.revoked_at) if r.revoked_at is not None else None,
-            current=r.device_id == caller.device_id,
-        )
-        for r in rows
-    ]
+    return [_info(r, caller) for r in rows]
+
+
+def _info(row: Any, caller: Caller) -> CertificateInfo:
+    """A `certificates` row joined with its device's name (`name`), as the caller sees it."""
+    return CertificateInfo(
+        serial=row.serial,
+        device_id=row.device_id,
+        device_name=row.name or "",
+        issued_at=iso(row.issued_at),
+        expires_at=iso(row.expires_at),
+        revoked_at=iso(row.revoked_at) if row.revoked_at is not None else None,
+        current=row.device_id == caller.device_id,
+    )
+
+
+def _listed(conn: Connection, serial: str) -> Any:
+    c, t = schema.certificates, schema.tokens
+    return conn.execute(
+        select(c, t.c.name).select_from(c.outerjoin(t, t.c.id == c.c.device_id)).where(c.c.serial == serial)
+    ).first()
+
+
+@router.put(api.CERTIFICATE, response_model=CertificateInfo, responses=responses(401, 403))
+def record_certificate(
+    body: CertificateRecordIn,
+    caller: CallerDep,
+    request: Request,
+    response: Response,
+    ctx: Ctx,
+    serial: str = Path(pattern=SERIAL_PATTERN),
+) -> CertificateInfo:
+    """Record, as the calling device's, a certificate this root issued before every issue was recorded
+    (server migration 0011), so that revoking the device or the serial revokes it too. 201 when recorded
+    now, 200 when it already was. Refused: a certificate another root signed, one naming another account
+    (403), a serial that is not the certificate's, a proof its key did not sign."""
+    try:
+        cert = _ca(request).issued_here(body.certificate)
+    except CertificateRefused as exc:
+        raise ProblemError(422, str(exc)) from None
+    serial = serial.lstrip("0") or "0"
+    if certificate_serial(cert.serial_number) != serial:
+        raise ProblemError(422, f"serial: {serial} is not the certificate's serial")
+    if [a.value for a in cert.subject.get_attributes_for_oid(NameOID.USER_ID)] != [caller.account_id]:
+        raise ProblemError(403, "certificate: it names another account")
+    _check_proof(cert, body.proof, api.certificate_record_proof(serial, caller.device_id))
+    try:
+        with ctx.db.write() as conn:
+            if _listed(conn, serial) is None:
+                conn.execute(insert(schema.certificates).values(_row(cert, serial, caller)))
+                response.status_code = 201
+                log.info("recorded certificate %s of %s", serial, caller.username)
+    except IntegrityError:
+        pass  # recorded by a request that ran at the same time
+    with ctx.db.read() as conn:
+        return _info(_listed(conn, serial), caller)
+
+
+def _check_proof(cert: x509.Certificate, proof: str, message: bytes) -> None:
+    public = cert.public_key()
+    try:
+        signature = base64.b64decode(proof, validate=True)
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise InvalidSignature
+        public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise ProblemError(
+            422, "proof: not signed by the certificate's key for this serial and this device"
+        ) from None
 
 
 @router.delete(api.CERTIFICATE, status_code=204, responses=responses(401, 404))
