@@ -158,11 +158,8 @@ def forget_identity() -> None:
 
 def load_identity(account: credentials.Account) -> SigningIdentity | None:
     """The stored identity of this login, if it is still valid for a week; else None."""
-    try:
-        doc = json.loads((config_dir() / IDENTITY_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return None
-    if doc.get("login") != _login_key(account):
+    doc = _stored(account)
+    if doc is None:
         return None
     key = _read_key(account)
     if key is None:
@@ -201,12 +198,8 @@ def record_identity(client: ApiClient, account: credentials.Account) -> bool:
     the server did not record it (an older server, or a failure: asked again at the next sync). An
     identity the server refuses (another root signed it, or it names another account) is dropped:
     revocation could never reach it, and the next export asks for a new one."""
-    path = config_dir() / IDENTITY_FILE
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return False
-    if doc.get("recorded") or doc.get("login") != _login_key(account):
+    doc = _stored(account)
+    if doc is None or doc.get("recorded"):
         return False
     try:
         key_pem = _read_key(account)
@@ -214,27 +207,35 @@ def record_identity(client: ApiClient, account: credentials.Account) -> bool:
         return False  # the export that would use it says what is wrong with the key
     if key_pem is None:
         return False
-    chain = str(doc["chain"])
-    cert = x509.load_pem_x509_certificates(chain.encode("ascii"))[0]
+    identity = SigningIdentity(key_pem, str(doc["chain"]), account.username, account.server)
     key = serialization.load_pem_private_key(key_pem.encode("ascii"), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         return False
-    serial = certificate_serial(cert.serial_number)
-    proof = key.sign(api.certificate_record_proof(serial, account.device_id), ec.ECDSA(hashes.SHA256()))
+    message = api.certificate_record_proof(identity.serial, account.device_id)
+    proof = key.sign(message, ec.ECDSA(hashes.SHA256()))
     body = {
-        "certificate": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        "certificate": identity.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         "proof": base64.b64encode(proof).decode("ascii"),
     }
     try:
-        client.request("PUT", api.CERTIFICATE.format(serial=serial), json=body, idempotent=True)
+        client.request("PUT", api.CERTIFICATE.format(serial=identity.serial), json=body, idempotent=True)
     except ApiError as exc:
         if exc.status in (403, 422):
             forget_identity()
         return False  # any other answer (an older server, a busy one): asked again at the next sync
-    with contextlib.suppress(FileNotFoundError, ValueError):
-        if json.loads(path.read_text(encoding="utf-8")).get("chain") == chain:  # not replaced meanwhile
-            _write_identity(account, chain, recorded=True)
+    now = _stored(account)
+    if now is not None and now.get("chain") == identity.chain_pem:  # not replaced meanwhile
+        _write_identity(account, identity.chain_pem, recorded=True)
     return True
+
+
+def _stored(account: credentials.Account) -> dict[str, Any] | None:
+    """The identity file, when it belongs to this login."""
+    try:
+        doc = json.loads((config_dir() / IDENTITY_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("login") == _login_key(account) else None
 
 
 def _write_identity(account: credentials.Account, chain: str, *, recorded: bool) -> None:

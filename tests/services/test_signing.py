@@ -21,6 +21,7 @@ import mutagen
 import pytest
 import requests
 
+from studio.core.clips import Clip
 from studio.core.paths import config_dir
 from studio.core.projectfile import save_project_file
 from studio.media.provenance import CREDITS_LABEL, detached_path
@@ -61,22 +62,22 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def project(folder: Path, media: dict[str, Path]) -> Path:
     video = clip_for(media["video"], credits=("Ann Lee",), licence="CC-BY-4.0")
-    music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
-    tl = timeline([("V1", [dict(clip=video, start=0, duration=1)]),
-                   ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
-    path = folder / "harbour.studio"
-    save_project_file(path, "p-harbour", "Harbour", tl, clip_map(video, music))
-    return path
+    return one_second_project(folder, "harbour", "Harbour", video, media)
 
 
 def remix_project(folder: Path, piece: Path, credit: str, media: dict[str, Path]) -> Path:
     """A one-second project remixing `piece` (credited to `credit`) over the gulls' sound."""
     remix_clip = clip_for(piece, credits=(credit,), licence="CC-BY-4.0")
+    return one_second_project(folder, "remix", "Remix", remix_clip, media)
+
+
+def one_second_project(folder: Path, name: str, title: str, picture: Clip, media: dict[str, Path]) -> Path:
+    """`folder/NAME.studio`: one second of `picture` on V1 over the gulls' sound (credited to Bo) on A1."""
     music = clip_for(media["music"], credits=("Bo",), licence="CC0-1.0")
-    tl = timeline([("V1", [dict(clip=remix_clip, start=0, duration=1)]),
+    tl = timeline([("V1", [dict(clip=picture, start=0, duration=1)]),
                    ("A1", [dict(clip=music, start=0, duration=1)])], size=(160, 120))
-    path = folder / "remix.studio"
-    save_project_file(path, "p-remix", "Remix", tl, clip_map(remix_clip, music))
+    path = folder / f"{name}.studio"
+    save_project_file(path, f"p-{name}", title, tl, clip_map(picture, music))
     return path
 
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -119,14 +119,10 @@ def _row(cert: x509.Certificate, serial: str, caller: Caller) -> dict[str, Any]:
 @router.get(api.CERTIFICATES, response_model=list[CertificateInfo], responses=responses(401))
 def list_certificates(caller: CallerDep, ctx: Ctx) -> list[CertificateInfo]:
     """The signing certificates issued to the caller's account, newest first, revoked ones included."""
-    c, t = schema.certificates, schema.tokens
+    c = schema.certificates
     with ctx.db.read() as conn:
-        rows = conn.execute(
-            select(c, t.c.name)
-            .select_from(c.outerjoin(t, t.c.id == c.c.device_id))
-            .where(c.c.account_id == caller.account_id)
-            .order_by(c.c.issued_at.desc(), c.c.serial)
-        ).all()
+        mine = _with_device_names().where(c.c.account_id == caller.account_id)
+        rows = conn.execute(mine.order_by(c.c.issued_at.desc(), c.c.serial)).all()
     return [_info(r, caller) for r in rows]
 
 
@@ -143,11 +139,14 @@ def _info(row: Any, caller: Caller) -> CertificateInfo:
     )
 
 
-def _listed(conn: Connection, serial: str) -> Any:
+def _with_device_names() -> Select[Any]:
+    """Certificates with the name of the device each was issued to (`name`, None once it is gone)."""
     c, t = schema.certificates, schema.tokens
-    return conn.execute(
-        select(c, t.c.name).select_from(c.outerjoin(t, t.c.id == c.c.device_id)).where(c.c.serial == serial)
-    ).first()
+    return select(c, t.c.name).select_from(c.outerjoin(t, t.c.id == c.c.device_id))
+
+
+def _listed(conn: Connection, serial: str) -> Any:
+    return conn.execute(_with_device_names().where(schema.certificates.c.serial == serial)).first()
 
 
 @router.put(api.CERTIFICATE, response_model=CertificateInfo, responses=responses(401, 403))
